@@ -1,0 +1,64 @@
+# realtime_widget — the two commands a fresh machine needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP_PY := $(VENV)/.stamp-install
+STAMP_JS := node_modules/.stamp-install
+BUNDLE := realtime_widget/static/widget.js
+JS_SOURCES := $(shell find js -name '*.ts' -o -name '*.css' 2>/dev/null)
+
+.PHONY: demo test install build lint test-unit test-js test-ui bench clean format
+
+# ---------------------------------------------------------------- set-up
+$(STAMP_JS): package.json
+	npm install --no-audit --no-fund
+	@touch $@
+
+$(BUNDLE): $(STAMP_JS) $(JS_SOURCES)
+	npm run build
+
+build: $(BUNDLE)
+
+$(STAMP_PY): pyproject.toml $(BUNDLE)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e ".[dev]"
+	@touch $@
+
+install: $(STAMP_PY) $(BUNDLE)
+
+# ---------------------------------------------------------------- the product
+# JupyterLab on the quickstart notebook; with no OPENAI_API_KEY the widget uses the embedded server.
+demo: install
+	$(VENV)/bin/jupyter lab notebooks/01_quickstart.ipynb
+
+# ---------------------------------------------------------------- checks
+lint: install
+	$(VENV)/bin/ruff check realtime_widget tests bench
+	$(VENV)/bin/ruff format --check realtime_widget tests bench
+	npx tsc --noEmit
+
+format: install
+	$(VENV)/bin/ruff format realtime_widget tests bench
+	$(VENV)/bin/ruff check --fix realtime_widget tests bench
+
+test-unit: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-js: install
+	npx vitest run
+
+# Real-browser tier: JupyterLab + Debian's Chromium via Playwright (fails, not skips, when CI=true
+# and Chromium is missing).
+test-ui: install
+	$(PY) -m pytest -q -p no:cacheprovider -m ui tests/ui
+
+test: lint test-js test-unit test-ui
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules realtime_widget/static .pytest_cache test-artifacts
