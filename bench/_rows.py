@@ -38,8 +38,8 @@ class Row:
             (r.name, f"{r.value:.4g} {r.unit}".strip(), r.target, "yes" if r.met else "NO", r.note)
             for r in rows
         ]
-        widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-        line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+        widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
+        line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
         return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, body)])
 
 

@@ -25,7 +25,18 @@ _EXPORTS: dict[str, str] = {
     "function_schema": "realtime_widget.tools",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "LocalRealtimeServer",
+    "RealtimeAPI",
+    "RealtimeClient",
+    "RealtimeConversation",
+    "RealtimeEventHandler",
+    "RealtimeWidget",
+    "ToolRegistry",
+    "__version__",
+    "function_schema",
+    "tool",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from realtime_widget.api import RealtimeAPI
