@@ -15,7 +15,7 @@ async function bundledSources(): Promise<{ capture: string; player: string }> {
     write: false,
   });
   const code = result.outputFiles[0].text;
-  const mod = await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+  const mod = await import(`data:text/javascript,${encodeURIComponent(code)}`);
   return { capture: mod.captureWorkletSource(), player: mod.playerWorkletSource() };
 }
 
@@ -67,7 +67,7 @@ describe("worklet sources built from the bundled DSP classes", () => {
     const pcm = new Int16Array(chunks[10].pcm);
     expect(Math.max(...pcm)).toBeGreaterThan(15000);
     p.port.onmessage?.({ data: { type: "stop" } });
-    expect(w.posted.at(-1)).toEqual({ type: "flushed" });
+    expect(w.posted[w.posted.length - 1]).toEqual({ type: "flushed" });
     expect(p.process([[x.subarray(0, 128)]], [])).toBe(false);
   });
 
@@ -89,7 +89,7 @@ describe("worklet sources built from the bundled DSP classes", () => {
     const progress = w.posted.filter((m) => m.type === "progress");
     expect(progress.length).toBeGreaterThanOrEqual(3);
     p.port.onmessage?.({ data: { type: "clear" } });
-    const cleared = w.posted.at(-1);
+    const cleared = w.posted[w.posted.length - 1];
     expect(cleared.type).toBe("cleared");
     const [[key, samples]] = cleared.played;
     expect(key).toBe("item_1:0");
