@@ -1,0 +1,147 @@
+"""Fixtures of the real-browser tier: one JupyterLab, one Playwright, Chromiums with fake mics.
+
+Everything expensive is per session (JupyterLab server, Playwright driver, one Chromium per fake
+microphone file); every test gets a fresh notebook, a fresh browser context and its own kernel, and
+leaves screenshots plus the page's console log under ``test-artifacts/ui/<test name>/``.
+
+Missing Chromium, playwright, espeak-ng or sox skips these tests on a developer machine and fails
+them under ``CI=true`` (``tests.helpers.require``): browser tests must run in CI.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import require
+from tests.ui.chromium import CHROMIUM_PATH, chromium_available, launch_chromium
+from tests.ui.jupyter_lab import JupyterLabServer, write_notebook
+from tests.ui.lab_page import LabNotebook
+from tests.ui.speech_wav import make_speech_wav, speech_tools_missing
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
+"""Screenshots and console logs of the browser tests (git-ignored)."""
+
+# The fake microphone's recordings. Chromium loops each file, so the trailing silence decides when
+# the "user" talks again: long enough to hear a reply out, or short to talk over it (barge-in).
+SPEECH = {
+    "question": ("Hello there. What is the weather like in Paris today?", 9.0),
+    "talkative": ("Hello there. Please tell me a long story about the sea.", 1.5),
+}
+
+
+def _require_browser_parts() -> None:
+    require(chromium_available(), f"Chromium ({CHROMIUM_PATH}) and the playwright package")
+    missing = speech_tools_missing()
+    require(not missing, f"speech fixtures need {', '.join(missing)} on PATH")
+
+
+@pytest.fixture(scope="session")
+def speech_wavs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Name -> WAV the fake microphone can play (see ``SPEECH``)."""
+    _require_browser_parts()
+    base = tmp_path_factory.mktemp("speech")
+    return {
+        name: make_speech_wav(base / f"{name}.wav", text, trail_silence_s=silence)
+        for name, (text, silence) in SPEECH.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabServer]:
+    """One JupyterLab for the whole session (no OPENAI_API_KEY in its or its kernels' env)."""
+    _require_browser_parts()
+    server = JupyterLabServer(tmp_path_factory.mktemp("lab"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[object]:
+    """The Playwright driver process (sync API), shared by the session."""
+    _require_browser_parts()
+    from playwright.sync_api import sync_playwright
+
+    driver = sync_playwright().start()
+    yield driver
+    driver.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_for(playwright_driver, speech_wavs) -> Iterator[Callable[..., object]]:
+    """``chromium_for(wav_name, grant_microphone=True)`` -> a shared Chromium with that fake mic.
+
+    A fake microphone file is a launch flag, so each (file, permission) pair is one browser.
+    """
+    browsers: dict[tuple[str | None, bool], object] = {}
+
+    def get(wav: str | None = "question", *, grant_microphone: bool = True):
+        key = (wav, grant_microphone)
+        if key not in browsers:
+            path = speech_wavs[wav] if wav else None
+            browsers[key] = launch_chromium(
+                playwright_driver, path, grant_microphone=grant_microphone
+            )
+        return browsers[key]
+
+    yield get
+    for browser in browsers.values():
+        browser.close()
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """This test's artifact directory, emptied first."""
+    path = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def open_notebook(
+    request: pytest.FixtureRequest, lab_server: JupyterLabServer, chromium_for, artifacts: Path
+) -> Iterator[Callable[..., LabNotebook]]:
+    """``open_notebook(cells, *, wav="question", grant_microphone=True)`` -> a ``LabNotebook``.
+
+    Writes a fresh notebook named after the test, opens it in a new browser context of the
+    Chromium whose fake microphone plays ``wav``, and waits for its kernel. At teardown: a last
+    screenshot, the console log, the context closed and the kernel shut down.
+    """
+    opened: list[tuple[LabNotebook, object]] = []
+
+    def open_(
+        cells: list[str],
+        *,
+        wav: str | None = "question",
+        grant_microphone: bool = True,
+        run: bool = True,
+    ) -> LabNotebook:
+        name = re.sub(r"[^\w]+", "_", request.node.name) + f"_{len(opened)}.ipynb"
+        write_notebook(lab_server.root / name, cells)
+        browser = chromium_for(wav, grant_microphone=grant_microphone)
+        permissions = ["microphone"] if grant_microphone else []
+        context = browser.new_context(
+            permissions=permissions, viewport={"width": 1280, "height": 1000}
+        )
+        nb = LabNotebook(context.new_page(), lab_server, name, artifacts)
+        opened.append((nb, context))
+        nb.open()
+        if run:
+            nb.run_all()
+        return nb
+
+    yield open_
+    for nb, context in opened:
+        try:
+            nb.screenshot("teardown")
+        except Exception:  # the page may already be gone; the log still matters
+            pass
+        nb.close()
+        context.close()
+    lab_server.shutdown_sessions()

@@ -1,0 +1,249 @@
+"""A throwaway JupyterLab server for the real-browser tests, and notebooks written for it.
+
+One server per test session (starting JupyterLab costs seconds on two cores). Everything it writes
+lives under one temporary directory: config, data, runtime and the notebooks themselves, so a
+developer's own Jupyter settings cannot change what the tests see. The kernel is this
+interpreter (``sys.executable``) through a kernelspec installed into the temporary data dir, so the
+kernel imports the working tree's ``realtime_widget``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from tests.helpers import UNIT
+
+KERNEL_NAME = "rtw-test"
+"""Name of the kernelspec the test notebooks ask for (this interpreter)."""
+
+# Server settings that keep a fresh JupyterLab quiet and deterministic with no network: no news or
+# update checks (they stall on refused connections), no language-server scan, no terminals.
+_SERVER_CONFIG: dict[str, Any] = {
+    "ServerApp": {
+        "open_browser": False,
+        "terminals_enabled": False,
+        "jpserver_extensions": {"jupyter_lsp": False},
+        # CI containers run as root; the server refuses root without this.
+        "allow_root": True,
+    },
+    "LabApp": {
+        "news_url": None,
+        "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+        # The "pypi" manager probes yarn and PyPI at start-up; the tests install nothing.
+        "extension_manager": "readonly",
+        # window.jupyterapp lets a test run commands (run all cells, save) without key chords.
+        "expose_app_in_browser": True,
+    },
+}
+
+# Lab settings a user would otherwise click away: the "receive news?" toast and autosave churn.
+_USER_SETTINGS: dict[str, dict[str, Any]] = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook of code cells that asks for the test kernel.
+
+    Args:
+        path: where to write the ``.ipynb``.
+        cells: source of each code cell, in order.
+
+    Returns:
+        ``path``.
+    """
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": "rtw test",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nbformat.write(nb, str(path))
+    return path
+
+
+class JupyterLabServer:
+    """A ``jupyter lab`` subprocess on a free loopback port with a random token.
+
+    Args:
+        base: an empty directory owned by this server (config, data, runtime, notebooks).
+        env: extra environment for the server and therefore for its kernels.
+
+    Attributes:
+        root: the server's ``root_dir``; notebooks are written here.
+        url: ``http://127.0.0.1:PORT``.
+        token: the auth token (pass as ``?token=`` or an ``Authorization`` header).
+        runtime_dir: where kernel connection files appear.
+        log_path: the server's combined stdout/stderr, for failure reports.
+    """
+
+    def __init__(self, base: Path, env: dict[str, str] | None = None) -> None:
+        self.base = base
+        self.root = base / "notebooks"
+        self.config_dir = base / "config"
+        self.data_dir = base / "data"
+        self.runtime_dir = base / "runtime"
+        self.settings_dir = base / "user-settings"
+        for d in (self.root, self.config_dir, self.data_dir, self.runtime_dir, self.settings_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = secrets.token_hex(16)
+        self.log_path = base / "jupyter-lab.log"
+        self._extra_env = dict(env or {})
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, timeout: float = 60 * UNIT) -> None:
+        """Write config and kernelspec, start the server and wait until ``/api/status`` answers.
+
+        Raises:
+            RuntimeError: the server exited or did not answer in time; the message quotes its log.
+        """
+        self._write_config()
+        self._install_kernelspec()
+        env = self._environment()
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            f"--port={self.port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            f"--LabApp.user_settings_dir={self.settings_dir}",
+            f"--LabApp.workspaces_dir={self.base / 'workspaces'}",
+        ]
+        log = self.log_path.open("wb")
+        self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited early:\n{self.log_tail()}")
+            try:
+                self.api("GET", "/api/status")
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            f"jupyter lab did not answer /api/status in {timeout}s:\n{self.log_tail()}"
+        )
+
+    def stop(self) -> None:
+        """Shut the server (and its kernels) down; kill it if it lingers."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        try:
+            self.api("POST", "/api/shutdown")
+            self._proc.wait(timeout=10 * UNIT)
+        except Exception:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5 * UNIT)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        """The end of the server log (kernel tracebacks land here too)."""
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+    # ------------------------------------------------------------------ REST
+    def api(self, method: str, path: str, body: Any = None, timeout: float = 10 * UNIT) -> Any:
+        """Call the server's REST API and return the decoded JSON (or None for empty bodies)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Authorization", f"token {self.token}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def lab_url(self, notebook: str) -> str:
+        """URL that opens ``notebook`` (relative to ``root``) in JupyterLab."""
+        return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
+
+    def kernel_id_for(self, notebook: str) -> str | None:
+        """Id of the kernel of the session whose path is ``notebook``, if one is running."""
+        for session in self.api("GET", "/api/sessions"):
+            if session.get("path") == notebook and session.get("kernel"):
+                return session["kernel"]["id"]
+        return None
+
+    def shutdown_sessions(self) -> None:
+        """Stop every kernel session, so the next test starts from a quiet server."""
+        for session in self.api("GET", "/api/sessions"):
+            try:
+                self.api("DELETE", f"/api/sessions/{session['id']}")
+            except urllib.error.HTTPError:
+                pass
+
+    # ------------------------------------------------------------------ set-up
+    def _environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+        # With a key in the environment the widget would dial OpenAI; the tests want the embedded
+        # server, and no real key may ever reach a test notebook.
+        env.pop("OPENAI_API_KEY", None)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(self.config_dir),
+            JUPYTER_DATA_DIR=str(self.data_dir),
+            JUPYTER_RUNTIME_DIR=str(self.runtime_dir),
+            JUPYTER_PLATFORM_DIRS="1",
+            JUPYTERLAB_SETTINGS_DIR=str(self.settings_dir),
+            JUPYTERLAB_WORKSPACES_DIR=str(self.base / "workspaces"),
+            IPYTHONDIR=str(self.base / "ipython"),
+            PYTHONUNBUFFERED="1",
+        )
+        # The kernel must import the working tree's realtime_widget and tests package.
+        repo = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
+        env.update(self._extra_env)
+        return env
+
+    def _write_config(self) -> None:
+        (self.config_dir / "jupyter_server_config.json").write_text(json.dumps(_SERVER_CONFIG))
+        for rel, values in _USER_SETTINGS.items():
+            path = self.settings_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+
+    def _install_kernelspec(self) -> None:
+        spec_dir = self.data_dir / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        spec = {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "rtw test",
+            "language": "python",
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec))
