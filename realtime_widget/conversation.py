@@ -1,0 +1,502 @@
+"""``RealtimeConversation``: the pure reducer from server events to conversation items.
+
+One server event in, what it touched out (``{"item": ..., "delta": ..., "response": ...}``), the
+same contract as the seed's ``RealtimeConversation.processEvent``. It takes GA event names and
+content types: ``RealtimeAPI`` normalises beta traffic first (``protocol.normalize_server_event``,
+the one alias table), so no beta name is spelled here.
+
+Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differential oracle):
+
+1. Items keep their wire fields (a deep copy of the announced item) plus ``formatted``: ``text``,
+   ``transcript``, ``audio`` (int16) and ``tool`` / ``output`` where they apply.
+2. ``conversation.item.added`` and ``conversation.item.created`` announce an item; a second
+   announcement of a known id changes nothing. ``conversation.item.done`` / ``.retrieved`` update
+   the wire fields of a known item (and announce an unknown one).
+3. Status on announcement, as the seed: a user message and a function call output are
+   ``completed``; an assistant message and a function call are ``in_progress`` until
+   ``response.output_item.done`` / ``conversation.item.done`` -- except that a final status the
+   server already reports (a history item created by the client) is kept; the seed forces those
+   to ``in_progress`` forever.
+4. Unknown event types and events naming an unknown item or response never raise: they return
+   ``{}`` (a debug log line). The seed throws on an unknown event type and drops deltas for
+   unknown items; we drop them too (a delta before its item is lost, as in the seed).
+5. Input audio of a VAD turn: ``speech_started``/``speech_stopped`` give session times; on
+   ``speech_stopped`` the slice is cut from ``input_audio`` when given (an int16 array indexed
+   from session start, the seed's contract) or else from the bounded ``InputAudioRing`` fed by
+   ``append_input_audio``. It becomes the user item's audio when that item is announced.
+   ``queue_input_audio`` (push-to-talk) wins over it for the next user message, as in the seed.
+6. Input transcription ``.delta`` accumulates into ``formatted.transcript``; ``.completed``
+   replaces it (``" "`` when empty, as the seed); either arriving before the item is queued and
+   applied when the item is announced. ``.failed`` and ``.segment`` change nothing.
+7. ``conversation.item.truncated`` cuts the audio at ``audio_end_ms`` and clears the transcript
+   (seed); ``conversation.item.deleted`` removes the item.
+8. Audio deltas are decoded once and appended in O(1) (``FormattedItem``); the seed re-copies the
+   whole array per delta. Pending speech/transcript entries for items that never appear are
+   bounded (oldest dropped), so nothing grows for the whole session.
+9. ``response.created`` / ``response.done`` keep response objects (``done`` updates status and
+   usage); ``response.output_item.added`` appends to the response's ``output``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from realtime_widget._conversation_audio import FormattedItem, InputAudioRing, decode_pcm16
+
+__all__ = ["FormattedItem", "InputAudioRing", "RealtimeConversation"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INPUT_AUDIO_SECONDS = 300.0
+"""Input audio kept for VAD turns: five minutes (14.4 MB at 24 kHz), far above any one turn."""
+
+_MAX_PENDING = 256  # queued speech/transcripts for items not yet announced (rule 8)
+_TEXT_TYPES = frozenset({"input_text", "output_text", "text"})
+_FINAL_STATUSES = frozenset({"completed", "incomplete"})
+
+Result = dict[str, Any]
+
+
+def _clone(value: Any) -> Any:
+    """Deep copy of JSON-shaped data (dicts, lists, scalars); much cheaper than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
+
+
+def _put_bounded(table: dict[str, Any], key: str, value: Any) -> None:
+    table[key] = value
+    if len(table) > _MAX_PENDING:
+        del table[next(iter(table))]
+
+
+class RealtimeConversation:
+    """Conversation state built from server events (pure: no I/O, no clock, no threads).
+
+    Args:
+        frequency: sample rate of the audio, used to turn ``*_ms`` into sample indices.
+        input_audio_seconds: how much input audio ``append_input_audio`` keeps for VAD turns.
+
+    Example:
+        >>> conversation = RealtimeConversation()
+        >>> conversation.process_event({"type": "conversation.item.added", "item": {
+        ...     "id": "item_1", "type": "message", "role": "user",
+        ...     "content": [{"type": "input_text", "text": "hi"}]}})["item"]["formatted"]["text"]
+        'hi'
+    """
+
+    def __init__(
+        self, frequency: int = 24000, *, input_audio_seconds: float = DEFAULT_INPUT_AUDIO_SECONDS
+    ) -> None:
+        if not frequency or frequency <= 0:
+            raise ValueError(f"frequency must be a positive sample rate in Hz, got {frequency!r}")
+        self.frequency = int(frequency)
+        self.input_audio = InputAudioRing(max(1, int(input_audio_seconds * self.frequency)))
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every item, response and queued audio/transcript (session time restarts)."""
+        self._items: list[dict[str, Any]] = []
+        self._item_lookup: dict[str, dict[str, Any]] = {}
+        self._responses: list[dict[str, Any]] = []
+        self._response_lookup: dict[str, dict[str, Any]] = {}
+        self._queued_speech: dict[str, dict[str, Any]] = {}
+        self._queued_transcripts: dict[str, str] = {}
+        self._queued_input_audio: np.ndarray | None = None
+        self.input_audio.clear()
+
+    # -- public API --------------------------------------------------------------------------
+
+    def queue_input_audio(self, samples: Any) -> None:
+        """Audio for the next user message item (push-to-talk / manual commit), as the seed.
+
+        Args:
+            samples: int16 array (or PCM16 bytes) of the turn just committed.
+        """
+        if isinstance(samples, (bytes, bytearray, memoryview)):
+            samples = np.frombuffer(samples, dtype="<i2")
+        self._queued_input_audio = np.asarray(samples, dtype=np.int16)
+
+    def append_input_audio(self, samples: Any) -> None:
+        """Record input audio sent to the server, for slicing VAD turns (rule 5).
+
+        Args:
+            samples: int16 array (or PCM16 bytes), in the order sent.
+        """
+        self.input_audio.append(samples)
+
+    def get_item(self, item_id: str) -> dict[str, Any] | None:
+        """The item with this id, or ``None``."""
+        return self._item_lookup.get(item_id)
+
+    def get_items(self) -> list[dict[str, Any]]:
+        """All items in conversation order (a new list; the items themselves are live)."""
+        return list(self._items)
+
+    def get_responses(self) -> list[dict[str, Any]]:
+        """All responses seen (``response.created``/``response.done``), oldest first."""
+        return list(self._responses)
+
+    def process_event(self, event: dict[str, Any], input_audio: Any = None) -> Result:
+        """Apply one server event (GA names) and return what it touched.
+
+        Args:
+            event: the server event as a dict.
+            input_audio: on ``input_audio_buffer.speech_stopped``, the client's int16 input buffer
+                indexed from session start (seed contract); overrides ``append_input_audio``'s
+                ring. Ignored for other events.
+
+        Returns:
+            A dict with ``item``, ``delta`` and/or ``response`` as relevant; ``{}`` for events
+            that change nothing or that name an unknown item (never raises).
+        """
+        try:
+            handler = _HANDLERS.get(event["type"])
+        except (KeyError, TypeError):
+            logger.debug("< event without a type ignored: %.200r", event)
+            return {}
+        if handler is None:
+            logger.debug("< %s: not a conversation event, ignored", event["type"])
+            return {}
+        try:
+            return handler(self, event, input_audio)
+        except Exception:  # a malformed event from the server must not kill the receive loop
+            logger.warning("< %s: malformed event ignored", event.get("type"), exc_info=True)
+            return {}
+
+    def _item_or_none(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
+        if item is None:
+            logger.debug("< %s: unknown item %r ignored", event["type"], event.get("item_id"))
+        return item
+
+    # -- items -------------------------------------------------------------------------------
+
+    def _on_conversation_item_added(self, event: dict[str, Any], _input: Any = None) -> Result:
+        wire = event["item"]
+        existing = self._item_lookup.get(wire.get("id"))
+        if existing is not None:
+            return {"item": existing}
+        item = _clone(wire)
+        item_id = item.get("id")
+        formatted = FormattedItem()
+        item["formatted"] = formatted
+        self._item_lookup[item_id] = item
+        self._items.append(item)
+
+        speech = self._queued_speech.pop(item_id, None)
+        if speech is not None and "audio" in speech:
+            formatted["audio"] = speech["audio"]
+        for part in item.get("content") or ():
+            if isinstance(part, dict) and part.get("type") in _TEXT_TYPES:
+                formatted["text"] += part.get("text") or ""
+        if item_id in self._queued_transcripts:
+            formatted["transcript"] = self._queued_transcripts.pop(item_id)
+
+        kind, wire_status = item.get("type"), item.get("status")
+        if kind == "message":
+            if item.get("role") == "user":
+                item["status"] = "completed"
+                if self._queued_input_audio is not None:
+                    formatted["audio"] = self._queued_input_audio
+                    self._queued_input_audio = None
+            elif wire_status not in _FINAL_STATUSES:
+                item["status"] = "in_progress"
+        elif kind == "function_call":
+            formatted["tool"] = {
+                "type": "function",
+                "name": item.get("name"),
+                "call_id": item.get("call_id"),
+                "arguments": item.get("arguments") or "",
+            }
+            if wire_status not in _FINAL_STATUSES:
+                item["status"] = "in_progress"
+        elif kind == "function_call_output":
+            item["status"] = "completed"
+            formatted["output"] = item.get("output")
+        return {"item": item}
+
+    _on_conversation_item_created = _on_conversation_item_added
+
+    def _on_conversation_item_done(self, event: dict[str, Any], _input: Any = None) -> Result:
+        wire = event["item"]
+        item = self._item_lookup.get(wire.get("id"))
+        if item is None:
+            result = self._on_conversation_item_added(event)
+            item = result["item"]
+        for key, value in wire.items():
+            if key != "formatted":
+                item[key] = _clone(value)
+        formatted = item["formatted"]
+        if item.get("type") == "function_call":
+            tool = formatted.setdefault("tool", {"type": "function", "arguments": ""})
+            tool["name"] = item.get("name", tool.get("name"))
+            tool["call_id"] = item.get("call_id", tool.get("call_id"))
+            if item.get("arguments"):
+                tool["arguments"] = item["arguments"]
+        elif item.get("type") == "function_call_output":
+            formatted["output"] = item.get("output")
+        elif not formatted["text"]:
+            # Text normally arrives as deltas; a done item is authoritative if they were missed.
+            for part in item.get("content") or ():
+                if isinstance(part, dict) and part.get("type") in _TEXT_TYPES:
+                    formatted["text"] += part.get("text") or ""
+        return {"item": item}
+
+    _on_conversation_item_retrieved = _on_conversation_item_done
+
+    def _on_conversation_item_truncated(self, event: dict[str, Any], _input: Any = None) -> Result:
+        item = self._item_or_none(event)
+        if item is None:
+            return {}
+        end = int(event["audio_end_ms"] * self.frequency // 1000)
+        formatted = item["formatted"]
+        formatted["transcript"] = ""
+        formatted.truncate_audio(end)
+        return {"item": item}
+
+    def _on_conversation_item_deleted(self, event: dict[str, Any], _input: Any = None) -> Result:
+        item = self._item_lookup.pop(event.get("item_id"), None)  # type: ignore[arg-type]
+        if item is None:
+            return {}
+        for index, candidate in enumerate(self._items):
+            if candidate is item:  # identity: dict == would compare numpy arrays
+                del self._items[index]
+                break
+        return {"item": item}
+
+    # -- input audio and its transcription ---------------------------------------------------
+
+    def _on_input_audio_buffer_speech_started(self, event: dict[str, Any], _input: Any) -> Result:
+        item_id = event.get("item_id")
+        _put_bounded(self._queued_speech, item_id, {"audio_start_ms": event["audio_start_ms"]})
+        item = self._item_lookup.get(item_id)  # type: ignore[arg-type]
+        return {"item": item} if item is not None else {}
+
+    def _on_input_audio_buffer_speech_stopped(self, event: dict[str, Any], input_audio: Any):
+        item_id, end_ms = event.get("item_id"), event["audio_end_ms"]
+        speech = self._queued_speech.get(item_id)  # type: ignore[arg-type]
+        if speech is None:
+            speech = {"audio_start_ms": end_ms}
+            _put_bounded(self._queued_speech, item_id, speech)
+        speech["audio_end_ms"] = end_ms
+        start = int(speech["audio_start_ms"] * self.frequency // 1000)
+        stop = int(end_ms * self.frequency // 1000)
+        if input_audio is not None:
+            if isinstance(input_audio, InputAudioRing):
+                speech["audio"] = input_audio.slice(start, stop)
+            else:
+                speech["audio"] = np.array(input_audio[start:stop], dtype=np.int16)
+        elif len(self.input_audio):
+            speech["audio"] = self.input_audio.slice(start, stop)
+        item = self._item_lookup.get(item_id)  # type: ignore[arg-type]
+        return {"item": item} if item is not None else {}
+
+    def _on_conversation_item_input_audio_transcription_delta(self, event, _input=None) -> Result:
+        delta = event.get("delta") or ""
+        item = self._item_lookup.get(event.get("item_id"))
+        if item is None:
+            key = event.get("item_id")
+            _put_bounded(
+                self._queued_transcripts, key, self._queued_transcripts.get(key, "") + delta
+            )
+            return {}
+        part = _content_part(item, event.get("content_index"))
+        if part is not None:
+            part["transcript"] = (part.get("transcript") or "") + delta
+        item["formatted"]["transcript"] += delta
+        return {"item": item, "delta": {"transcript": delta}}
+
+    def _on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
+        transcript = event.get("transcript")
+        shown = transcript or " "  # the seed's marker for "transcribed, but empty"
+        item = self._item_lookup.get(event.get("item_id"))
+        if item is None:
+            _put_bounded(self._queued_transcripts, event.get("item_id"), shown)
+            return {}
+        part = _content_part(item, event.get("content_index"))
+        if part is not None:
+            part["transcript"] = transcript
+        item["formatted"]["transcript"] = shown
+        return {"item": item, "delta": {"transcript": transcript}}
+
+    def _on_item_only(self, event: dict[str, Any], _input: Any = None) -> Result:
+        """Events that change nothing here but name an item (``.failed``, ``.segment``, ...)."""
+        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
+        return {"item": item} if item is not None else {}
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def _on_response_created(self, event: dict[str, Any], _input: Any = None) -> Result:
+        wire = event["response"]
+        response = self._response_lookup.get(wire.get("id"))
+        if response is None:
+            response = _clone(wire)
+            response.setdefault("output", [])
+            self._response_lookup[response.get("id")] = response
+            self._responses.append(response)
+        return {"response": response}
+
+    def _on_response_done(self, event: dict[str, Any], _input: Any = None) -> Result:
+        wire = event["response"]
+        response = self._response_lookup.get(wire.get("id"))
+        if response is None:
+            response = self._on_response_created(event)["response"]
+        response.update(_clone(wire))
+        return {"response": response}
+
+    def _on_response_output_item_added(self, event: dict[str, Any], _input: Any = None) -> Result:
+        response = self._response_lookup.get(event.get("response_id"))  # type: ignore[arg-type]
+        if response is None:
+            logger.debug("< response.output_item.added: unknown response ignored")
+            return {}
+        item = _clone(event["item"])
+        response["output"].append(item)
+        return {"item": item, "response": response}
+
+    def _on_response_output_item_done(self, event: dict[str, Any], _input: Any = None) -> Result:
+        wire = event.get("item") or {}
+        item = self._item_lookup.get(wire.get("id"))
+        if item is None:
+            return {}
+        item["status"] = wire.get("status")
+        return {"item": item}
+
+    def _on_response_content_part_added(self, event: dict[str, Any], _input: Any = None):
+        item = self._item_or_none(event)
+        if item is None:
+            return {}
+        item.setdefault("content", []).append(_clone(event["part"]))
+        return {"item": item}
+
+    # -- deltas (the hot path: keep these short) ---------------------------------------------
+
+    def _on_response_output_audio_delta(self, event: dict[str, Any], _input: Any = None):
+        item = self._item_lookup.get(event["item_id"])
+        if item is None:
+            return {}
+        audio = decode_pcm16(event["delta"])
+        item["formatted"].append_audio(audio)
+        return {"item": item, "delta": {"audio": audio}}
+
+    def _on_response_output_audio_transcript_delta(self, event: dict[str, Any], _input=None):
+        item = self._item_lookup.get(event["item_id"])
+        if item is None:
+            return {}
+        delta = event["delta"]
+        part = _content_part(item, event.get("content_index"))
+        if part is not None:
+            part["transcript"] = (part.get("transcript") or "") + delta
+        formatted = item["formatted"]
+        formatted["transcript"] += delta
+        return {"item": item, "delta": {"transcript": delta}}
+
+    def _on_response_output_text_delta(self, event: dict[str, Any], _input: Any = None):
+        item = self._item_lookup.get(event["item_id"])
+        if item is None:
+            return {}
+        delta = event["delta"]
+        part = _content_part(item, event.get("content_index"))
+        if part is not None:
+            part["text"] = (part.get("text") or "") + delta
+        item["formatted"]["text"] += delta
+        return {"item": item, "delta": {"text": delta}}
+
+    def _on_response_function_call_arguments_delta(self, event: dict[str, Any], _input=None):
+        item = self._item_lookup.get(event["item_id"])
+        if item is None:
+            return {}
+        delta = event["delta"]
+        item["arguments"] = (item.get("arguments") or "") + delta
+        tool = item["formatted"].get("tool")
+        if tool is not None:
+            tool["arguments"] += delta
+        return {"item": item, "delta": {"arguments": delta}}
+
+
+def _content_part(item: dict[str, Any], index: Any) -> dict[str, Any] | None:
+    content = item.get("content")
+    if not content or not isinstance(index, int) or not 0 <= index < len(content):
+        return None
+    part = content[index]
+    return part if isinstance(part, dict) else None
+
+
+def _ignored(self: RealtimeConversation, event: dict[str, Any], _input: Any = None) -> Result:
+    return {}
+
+
+_C = RealtimeConversation
+_HANDLERS: dict[str, Callable[[RealtimeConversation, dict[str, Any], Any], Result]] = {
+    # items
+    "conversation.item.added": _C._on_conversation_item_added,
+    "conversation.item.created": _C._on_conversation_item_created,
+    "conversation.item.done": _C._on_conversation_item_done,
+    "conversation.item.retrieved": _C._on_conversation_item_retrieved,
+    "conversation.item.truncated": _C._on_conversation_item_truncated,
+    "conversation.item.deleted": _C._on_conversation_item_deleted,
+    # input audio and transcription
+    "input_audio_buffer.speech_started": _C._on_input_audio_buffer_speech_started,
+    "input_audio_buffer.speech_stopped": _C._on_input_audio_buffer_speech_stopped,
+    "conversation.item.input_audio_transcription.delta": (
+        _C._on_conversation_item_input_audio_transcription_delta
+    ),
+    "conversation.item.input_audio_transcription.completed": (
+        _C._on_conversation_item_input_audio_transcription_completed
+    ),
+    "conversation.item.input_audio_transcription.failed": _C._on_item_only,
+    "conversation.item.input_audio_transcription.segment": _C._on_item_only,
+    # responses
+    "response.created": _C._on_response_created,
+    "response.done": _C._on_response_done,
+    "response.output_item.added": _C._on_response_output_item_added,
+    "response.output_item.done": _C._on_response_output_item_done,
+    "response.content_part.added": _C._on_response_content_part_added,
+    "response.content_part.done": _C._on_item_only,
+    # deltas, and their .done events (whose totals the deltas already built)
+    "response.output_audio.delta": _C._on_response_output_audio_delta,
+    "response.output_audio.done": _C._on_item_only,
+    "response.output_audio_transcript.delta": _C._on_response_output_audio_transcript_delta,
+    "response.output_audio_transcript.done": _C._on_item_only,
+    "response.output_text.delta": _C._on_response_output_text_delta,
+    "response.output_text.done": _C._on_item_only,
+    "response.function_call_arguments.delta": _C._on_response_function_call_arguments_delta,
+    "response.function_call_arguments.done": _C._on_item_only,
+}
+"""Wire event type (GA) -> handler. Every other event is explicitly ignored below."""
+
+IGNORED_EVENTS: frozenset[str] = frozenset(
+    {
+        "error",
+        "session.created",
+        "session.updated",
+        "transcription_session.updated",
+        "conversation.created",
+        "input_audio_buffer.committed",
+        "input_audio_buffer.cleared",
+        "input_audio_buffer.timeout_triggered",
+        "input_audio_buffer.dtmf_event_received",
+        "output_audio_buffer.started",
+        "output_audio_buffer.stopped",
+        "output_audio_buffer.cleared",
+        "rate_limits.updated",
+        "mcp_list_tools.in_progress",
+        "mcp_list_tools.completed",
+        "mcp_list_tools.failed",
+        "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done",
+        "response.mcp_call.in_progress",
+        "response.mcp_call.completed",
+        "response.mcp_call.failed",
+    }
+)
+"""Server events that carry nothing for the conversation's items (sessions, buffers, limits)."""
+
+_HANDLERS.update(dict.fromkeys(IGNORED_EVENTS, _ignored))
+del _C
