@@ -15,7 +15,7 @@ from realtime_widget.audio.pcm import (
     float_to_pcm16,
     pcm16_to_float,
 )
-from realtime_widget.audio.resample import STREAMING_TOLERANCE, StreamingResampler, resample
+from realtime_widget.audio.resampler import STREAMING_TOLERANCE, StreamingResampler, resample
 from realtime_widget.audio.vad import EnergyVAD, VadEvent, threshold_to_dbfs
 from realtime_widget.audio.wav import read_wav, wav_bytes, write_wav
 

@@ -153,6 +153,14 @@ def decode_base64(data: str | bytes) -> np.ndarray:
             "for raw PCM bytes use as_pcm16()"
         )
     try:
+        # validate=True rejects characters outside the alphabet but lets stray or excess
+        # padding through ("AA=A", "AAAA===="), which would silently drop or invent bytes.
+        data = bytes(data)  # no copy for bytes
+        pad = data.find(b"=")
+        if pad >= 0 and (
+            len(data) % 4 or len(data) - pad > 2 or data[pad:].count(b"=") != len(data) - pad
+        ):
+            raise ValueError("misplaced '=' padding")
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(

@@ -32,7 +32,7 @@ import numpy as np
 
 from realtime_widget.audio.levels import DBFS_FLOOR
 from realtime_widget.audio.pcm import SAMPLE_RATE, as_pcm16
-from realtime_widget.audio.resample import check_rate
+from realtime_widget.audio.resampler import check_rate
 
 VadKind = Literal["speech_started", "speech_stopped"]
 

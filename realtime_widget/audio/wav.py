@@ -17,7 +17,7 @@ from typing import BinaryIO
 import numpy as np
 
 from realtime_widget.audio.pcm import as_pcm16, float_to_pcm16
-from realtime_widget.audio.resample import check_rate
+from realtime_widget.audio.resampler import check_rate
 
 _PCM, _FLOAT, _EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
 
