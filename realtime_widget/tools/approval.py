@@ -9,12 +9,18 @@ the runtime thread itself: they take a lock, find the waiting call and resolve i
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from realtime_widget.tools.history import ToolCallRecord
 
-__all__ = ["ApprovalBook", "Decision"]
+__all__ = ["ApprovalBook", "Decision", "denial_message", "request_decision"]
+
+logger = logging.getLogger("realtime_widget.tools")
 
 
 @dataclass(frozen=True)
@@ -80,3 +86,65 @@ class ApprovalBook:
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             return False
         return True
+
+
+async def _ask_callback(
+    callback: Callable[[ToolCallRecord], Any], record: ToolCallRecord, timeout: float | None
+) -> Decision | None:
+    try:
+        verdict = callback(record)
+        if inspect.isawaitable(verdict):
+            verdict = await asyncio.wait_for(verdict, timeout)
+    except asyncio.TimeoutError:
+        return Decision(False, "timeout", f"no decision within {timeout:g} s")
+    except Exception as exc:
+        logger.exception("= approval callback raised for call %s", record.call_id)
+        return Decision(False, "callback", f"the approval callback failed: {exc!r}")
+    return None if verdict is None else Decision(bool(verdict), "callback")
+
+
+async def request_decision(
+    book: ApprovalBook,
+    record: ToolCallRecord,
+    *,
+    callback: Callable[[ToolCallRecord], Any] | None,
+    timeout: float | None,
+    announce: Callable[[ToolCallRecord], None],
+) -> Decision:
+    """Get a decision on ``record``: from ``callback`` first, else from ``approve``/``deny``.
+
+    Args:
+        book: Where the call waits for ``approve``/``deny``.
+        record: The call (its status becomes ``awaiting_approval``).
+        callback: ``callback(record) -> bool | None | Awaitable``; None means "ask the user".
+        timeout: Seconds before an undecided call is declined; None waits forever.
+        announce: Called once the call is waiting for the user (the widget shows buttons).
+
+    Returns:
+        The decision.
+    """
+    record.status = "awaiting_approval"
+    if callback is not None:
+        decision = await _ask_callback(callback, record, timeout)
+        if decision is not None:
+            return decision
+    future = book.open(record)
+    try:
+        announce(record)
+        return await asyncio.wait_for(future, timeout)
+    except asyncio.TimeoutError:
+        return Decision(False, "timeout", f"no decision within {timeout:g} s")
+    finally:
+        book.close(record.call_id)
+
+
+def denial_message(tool: str, decision: Decision) -> str:
+    """What the model is told when a call was declined."""
+    reason = f" ({decision.reason})" if decision.reason else ""
+    if decision.by == "timeout":
+        head = f"Nobody approved this call of {tool} in time{reason}, so it did not run."
+    elif decision.by == "callback":
+        head = f"The approval policy declined this call of {tool}{reason}."
+    else:
+        head = f"The user declined this call of {tool}{reason}."
+    return head + " Do not call it again unless the user asks; tell them what you wanted to do."

@@ -73,15 +73,21 @@ def options_of(fn: Callable[..., Any]) -> ToolOptions:
     return options if isinstance(options, ToolOptions) else ToolOptions()
 
 
-def mark(fn: F, **options: Any) -> F:
-    """Attach options to ``fn`` (merged over any already attached) and check its signature."""
+def attach_options(fn: Callable[..., Any], **options: Any) -> ToolOptions:
+    """Attach options to ``fn``, merged over any already attached; returns the merged options."""
     merged = options_of(fn).merged(**options)
-    build_signature(fn, name=merged.name, description=merged.description)
     try:
         fn.__realtime_tool__ = merged  # type: ignore[attr-defined]
     except (AttributeError, TypeError):
         # Bound methods and some builtins refuse attributes; registries take options directly.
         pass
+    return merged
+
+
+def mark(fn: F, **options: Any) -> F:
+    """Attach options to ``fn`` and check at once that its signature can be a tool."""
+    merged = attach_options(fn, **options)
+    build_signature(fn, name=merged.name, description=merged.description)
     return fn
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import json
 import logging
 import threading
@@ -24,8 +23,15 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from realtime_widget.tools.approval import ApprovalBook, Decision
-from realtime_widget.tools.decorator import ToolOptions, mark, options_of
+from realtime_widget.tools._build import tool_from_definition, tool_from_function
+from realtime_widget.tools._listeners import Listeners
+from realtime_widget.tools.approval import (
+    ApprovalBook,
+    Decision,
+    denial_message,
+    request_decision,
+)
+from realtime_widget.tools.decorator import attach_options
 from realtime_widget.tools.history import ToolCallHistory, ToolCallRecord, _now
 from realtime_widget.tools.invoke import (
     CallError,
@@ -34,10 +40,9 @@ from realtime_widget.tools.invoke import (
     bind_arguments,
     error_output,
     execute,
-    is_async_callable,
     parse_arguments,
 )
-from realtime_widget.tools.schema import ToolDefinitionError, build_signature
+from realtime_widget.tools.schema import ToolDefinitionError
 from realtime_widget.tools.serialize import (
     DEFAULT_MAX_OUTPUT_CHARS,
     SerializeLimits,
@@ -50,26 +55,6 @@ logger = logging.getLogger("realtime_widget.tools")
 
 ApprovalCallback = Callable[[ToolCallRecord], Any]
 """``callback(record) -> bool | None | Awaitable[bool | None]``; None means "ask the user"."""
-
-
-def _call_each(callbacks: list[Callable[..., Any]], *args: Any) -> None:
-    for callback in callbacks:
-        try:
-            callback(*args)
-        except Exception:  # a listener's bug must not break tool calls
-            logger.exception("= tools listener %r raised", callback)
-
-
-def _subscribe(lock: threading.RLock, callbacks: list[Any], callback: Any) -> Callable[[], None]:
-    with lock:
-        callbacks.append(callback)
-
-    def unsubscribe() -> None:
-        with lock:
-            if callback in callbacks:
-                callbacks.remove(callback)
-
-    return unsubscribe
 
 
 class ToolRegistry:
@@ -104,9 +89,9 @@ class ToolRegistry:
     ) -> None:
         self._lock = threading.RLock()
         self._tools: dict[str, RegisteredTool] = {}
-        self._change_callbacks: list[Callable[[], Any]] = []
-        self._approval_request_callbacks: list[Callable[[ToolCallRecord], Any]] = []
-        self._record_callbacks: list[Callable[[ToolCallRecord], Any]] = []
+        self._change_listeners = Listeners()
+        self._approval_listeners = Listeners()
+        self._record_listeners = Listeners()
         self._approvals = ApprovalBook()
         self.approval_callback = approval_callback
         self.approval_timeout = approval_timeout
@@ -146,74 +131,23 @@ class ToolRegistry:
                 the message says how to fix it.
         """
         if isinstance(fn_or_definition, dict):
-            registered = self._from_definition(fn_or_definition, handler, options)
+            registered = tool_from_definition(fn_or_definition, handler, options)
         else:
             if handler is not None:
                 raise ToolDefinitionError(
                     "add(fn, handler): a handler is only for the definition form "
                     "add({'name': ..., 'parameters': ...}, handler); pass just the function."
                 )
-            registered = self._from_function(fn_or_definition, options)
+            registered = tool_from_function(fn_or_definition, options)
         with self._lock:
             replaced = self._tools.get(registered.name)
             self._tools[registered.name] = registered
-            callbacks = list(self._change_callbacks)
         if replaced is not None:
             logger.info("= tool %s redefined", registered.name)
-        _call_each(callbacks)
+        self._change_listeners.fire()
         return registered
 
     add_tool = add
-
-    def _from_function(self, fn: Callable[..., Any], options: dict[str, Any]) -> RegisteredTool:
-        if not callable(fn):
-            raise ToolDefinitionError(
-                f"add() takes a function or a definition dict, got {type(fn).__name__}"
-            )
-        merged = options_of(fn).merged(**options)
-        signature = build_signature(fn, name=merged.name, description=merged.description)
-        return RegisteredTool(
-            name=signature.name,
-            definition=signature.definition(),
-            handler=fn,
-            options=merged,
-            signature=signature,
-            is_async=is_async_callable(fn),
-        )
-
-    def _from_definition(
-        self,
-        definition: dict[str, Any],
-        handler: Callable[..., Any] | None,
-        options: dict[str, Any],
-    ) -> RegisteredTool:
-        name = definition.get("name")
-        if not isinstance(name, str) or not name:
-            raise ToolDefinitionError(
-                "a tool definition needs a 'name', e.g. {'name': 'get_weather', "
-                "'description': ..., 'parameters': {...}}"
-            )
-        if not callable(handler):
-            raise ToolDefinitionError(
-                f"tool {name!r}: add(definition, handler) needs a callable handler that takes "
-                f"the arguments dict"
-            )
-        merged = ToolOptions().merged(**options)
-        full = {
-            "type": "function",
-            "name": name,
-            "description": definition.get("description", ""),
-            "parameters": definition.get("parameters", {"type": "object", "properties": {}}),
-        }
-        full.update({k: v for k, v in definition.items() if k not in full})
-        return RegisteredTool(
-            name=name,
-            definition=full,
-            handler=handler,
-            options=merged,
-            signature=None,
-            is_async=is_async_callable(handler),
-        )
 
     def tool(self, fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
         """Decorator: mark and register a function, bare (``@registry.tool``) or with options.
@@ -227,7 +161,7 @@ class ToolRegistry:
         """
 
         def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
-            mark(f, **options)
+            attach_options(f, **options)
             self.add(f, **options)
             return f
 
@@ -245,13 +179,12 @@ class ToolRegistry:
         """
         with self._lock:
             removed = self._tools.pop(name, None)
-            callbacks = list(self._change_callbacks)
             names = sorted(self._tools)
         if removed is None:
             if missing_ok:
                 return
             raise KeyError(f"no tool named {name!r}; registered tools: {names}")
-        _call_each(callbacks)
+        self._change_listeners.fire()
 
     remove_tool = remove
 
@@ -260,9 +193,8 @@ class ToolRegistry:
         with self._lock:
             had = bool(self._tools)
             self._tools.clear()
-            callbacks = list(self._change_callbacks)
         if had:
-            _call_each(callbacks)
+            self._change_listeners.fire()
 
     def definitions(self) -> list[dict[str, Any]]:
         """The ``session.tools`` list: one ``{"type": "function", ...}`` dict per tool."""
@@ -305,7 +237,7 @@ class ToolRegistry:
         Returns:
             A function that unsubscribes the callback.
         """
-        return _subscribe(self._lock, self._change_callbacks, callback)
+        return self._change_listeners.subscribe(callback)
 
     def on_approval_request(self, callback: Callable[[ToolCallRecord], Any]) -> Callable[[], None]:
         """Call ``callback(record)`` when a call starts waiting for ``approve``/``deny``.
@@ -313,7 +245,7 @@ class ToolRegistry:
         Returns:
             A function that unsubscribes the callback.
         """
-        return _subscribe(self._lock, self._approval_request_callbacks, callback)
+        return self._approval_listeners.subscribe(callback)
 
     def on_record(self, callback: Callable[[ToolCallRecord], Any]) -> Callable[[], None]:
         """Call ``callback(record)`` when a call arrives, waits for approval, and finishes.
@@ -321,12 +253,7 @@ class ToolRegistry:
         Returns:
             A function that unsubscribes the callback.
         """
-        return _subscribe(self._lock, self._record_callbacks, callback)
-
-    def _notify_record(self, record: ToolCallRecord) -> None:
-        with self._lock:
-            callbacks = list(self._record_callbacks)
-        _call_each(callbacks, record)
+        return self._record_listeners.subscribe(callback)
 
     # ------------------------------------------------------------------ approval
     @property
@@ -369,48 +296,21 @@ class ToolRegistry:
         )
         return False
 
-    async def _decision(self, record: ToolCallRecord) -> Decision:
-        callback = self.approval_callback
-        if callback is not None:
-            try:
-                verdict = callback(record)
-                if inspect.isawaitable(verdict):
-                    verdict = await asyncio.wait_for(verdict, self.approval_timeout)
-            except asyncio.TimeoutError:
-                return Decision(False, "timeout", f"no decision within {self.approval_timeout} s")
-            except Exception as exc:
-                logger.exception("= approval callback raised for call %s", record.call_id)
-                return Decision(False, "callback", f"the approval callback failed: {exc!r}")
-            if verdict is not None:
-                return Decision(bool(verdict), "callback")
-        future = self._approvals.open(record)
-        try:
-            self._notify_record(record)
-            with self._lock:
-                callbacks = list(self._approval_request_callbacks)
-            _call_each(callbacks, record)
-            return await asyncio.wait_for(future, self.approval_timeout)
-        except asyncio.TimeoutError:
-            return Decision(False, "timeout", f"no decision within {self.approval_timeout} s")
-        finally:
-            self._approvals.close(record.call_id)
-
     async def _approve_or_raise(self, tool: RegisteredTool, record: ToolCallRecord) -> None:
-        record.status = "awaiting_approval"
-        decision = await self._decision(record)
-        if decision.approved:
-            record.approved_by = decision.by
-            return
-        who = "The user" if decision.by not in ("callback", "timeout") else "The approval policy"
-        if decision.by == "timeout":
-            who = "Nobody approved this call in time;"
-        reason = f" ({decision.reason})" if decision.reason else ""
-        raise CallError(
-            "denied",
-            f"{who} declined this call of {tool.name}{reason}. Do not call it again unless the "
-            f"user asks; tell them what you wanted to do instead.",
-            status="denied",
+        def announce(rec: ToolCallRecord) -> None:
+            self._record_listeners.fire(rec)
+            self._approval_listeners.fire(rec)
+
+        decision = await request_decision(
+            self._approvals,
+            record,
+            callback=self.approval_callback,
+            timeout=self.approval_timeout,
+            announce=announce,
         )
+        if not decision.approved:
+            raise CallError("denied", denial_message(tool.name, decision), status="denied")
+        record.approved_by = decision.by
 
     # ------------------------------------------------------------------ invocation
     async def invoke(
@@ -433,7 +333,7 @@ class ToolRegistry:
             arguments = json.dumps(arguments, default=repr)
         record = ToolCallRecord(call_id=call_id, name=name, arguments=arguments, started_at=_now())
         self.history.append(record)
-        self._notify_record(record)
+        self._record_listeners.fire(record)
         started = time.monotonic()
         try:
             record.result, record.output = await self._run(record)
@@ -454,7 +354,7 @@ class ToolRegistry:
         finally:
             record.duration = time.monotonic() - started
             record.finished_at = _now()
-            self._notify_record(record)
+            self._record_listeners.fire(record)
         return record
 
     async def _run(self, record: ToolCallRecord) -> tuple[Any, str]:
@@ -470,7 +370,7 @@ class ToolRegistry:
         )
         if tool.options.requires_approval:
             await self._approve_or_raise(tool, record)
-            self._notify_record(record)
+            self._record_listeners.fire(record)
         record.status = "running"
         started = time.monotonic()
         try:
