@@ -1,0 +1,227 @@
+"""What the widget shows of the conversation: audio-free item views, the transcript, the event log.
+
+Pure (no I/O, no threads): the widget's sync layer calls these from the runtime thread and hands
+the results to the browser (docs/widget-protocol.md, "Item shape" and "Event log entry").
+Audio never leaves here (DESIGN §5): views carry sample counts, the log carries byte counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from typing import Any
+
+__all__ = ["EventLog", "item_view", "redact", "transcript_markdown"]
+
+WIRE_RATE = 24000
+
+# Keys whose values are secrets wherever they appear (never in a trait, log or repr: DESIGN §5).
+_SECRET_KEYS = frozenset({"api_key", "authorization", "client_secret", "api-key"})
+# Event types whose top-level `delta` is base64 audio.
+_AUDIO_DELTA_TYPES = frozenset({"response.output_audio.delta", "response.audio.delta"})
+
+
+def _text_of(item: dict[str, Any]) -> tuple[str, str]:
+    formatted = item.get("formatted") or {}
+    text = formatted.get("text") or ""
+    transcript = formatted.get("transcript") or ""
+    if not text and not transcript:
+        # Items straight from the wire (no `formatted`): read their content parts.
+        for part in item.get("content") or []:
+            text += part.get("text") or ""
+            transcript += part.get("transcript") or ""
+    return text, transcript
+
+
+def _has_input_audio(item: dict[str, Any]) -> bool:
+    return any((p or {}).get("type") == "input_audio" for p in item.get("content") or [])
+
+
+def _audio_content_index(item: dict[str, Any]) -> int:
+    for i, part in enumerate(item.get("content") or []):
+        if (part or {}).get("type") in {"output_audio", "audio", "input_audio"}:
+            return i
+    return 0
+
+
+def item_view(
+    item: dict[str, Any],
+    *,
+    audio_samples: int = 0,
+    truncated_ms: int | None = None,
+    tool_state: str | None = None,
+    duration_ms: float | None = None,
+) -> dict[str, Any]:
+    """The audio-free view of one conversation item, as the browser shows it.
+
+    Args:
+        item: a conversation item (wire fields plus `formatted`, as the reducer keeps it).
+        audio_samples: 24 kHz samples of audio the item holds (counted by the caller from deltas,
+            so the item's audio is never concatenated to be measured).
+        truncated_ms: where an interruption cut the item's audio, if it did.
+        tool_state: for function calls: running, awaiting_approval, done or error.
+        duration_ms: for function calls: how long the tool ran.
+
+    Returns:
+        A JSON-safe dict with the keys of docs/widget-protocol.md's item shape.
+    """
+    formatted = item.get("formatted") or {}
+    text, transcript = _text_of(item)
+    kind = item.get("type") or "message"
+    role = item.get("role")
+    tool = None
+    if kind == "function_call":
+        ftool = formatted.get("tool") or {}
+        tool = {
+            "name": item.get("name") or ftool.get("name") or "",
+            "call_id": item.get("call_id") or ftool.get("call_id") or "",
+            "arguments": item.get("arguments") or ftool.get("arguments") or "",
+        }
+    output = item.get("output") if kind == "function_call_output" else formatted.get("output")
+    if kind == "function_call_output":
+        tool = {"name": "", "call_id": item.get("call_id") or "", "arguments": ""}
+    transcribing = (
+        role == "user"
+        and _has_input_audio(item)
+        and not transcript
+        and item.get("status") != "incomplete"
+        and not formatted.get("transcription_failed")
+    )
+    return {
+        "id": item.get("id") or "",
+        "type": kind,
+        "role": role,
+        "status": item.get("status") or "completed",
+        "text": text,
+        "transcript": transcript,
+        "transcribing": bool(transcribing),
+        "audio_samples": int(audio_samples),
+        "audio_content_index": _audio_content_index(item),
+        "truncated_ms": truncated_ms,
+        "tool": tool,
+        "output": output if output is None else str(output),
+        "tool_state": tool_state,
+        "duration_ms": duration_ms,
+    }
+
+
+def transcript_markdown(views: list[dict[str, Any]]) -> str:
+    """The conversation as Markdown: one paragraph per turn, tool calls as code spans.
+
+    Args:
+        views: item views (see `item_view`) in conversation order.
+    """
+    outputs = {
+        (v.get("tool") or {}).get("call_id"): v.get("output")
+        for v in views
+        if v.get("type") == "function_call_output"
+    }
+    lines: list[str] = []
+    for v in views:
+        if v["type"] == "message":
+            words = (
+                v["text"] or v["transcript"] or ("*(transcribing…)*" if v["transcribing"] else "")
+            )
+            if not words and v["audio_samples"]:
+                words = f"*({v['audio_samples'] / WIRE_RATE:.1f} s of audio)*"
+            cut = " *(truncated)*" if v["truncated_ms"] is not None else ""
+            lines.append(f"**{(v['role'] or 'system').capitalize()}:** {words}{cut}")
+        elif v["type"] == "function_call":
+            tool = v["tool"] or {}
+            result = outputs.get(tool.get("call_id"))
+            line = f"**Tool:** `{tool.get('name')}({tool.get('arguments')})`"
+            if result is not None:
+                line += f" → `{result}`"
+            lines.append(line)
+    return "\n\n".join(lines)
+
+
+def _audio_placeholder(data: str) -> str:
+    return f"<{len(data) * 3 // 4} bytes of audio>"
+
+
+def redact(value: Any, *, audio_delta: bool = False) -> Any:
+    """A copy of an event with audio payloads and secrets replaced by short placeholders.
+
+    Args:
+        value: an event (dict) or any JSON value inside one.
+        audio_delta: treat a top-level string `delta` as audio (set for audio delta events).
+    """
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, v in value.items():
+            if key in _SECRET_KEYS:
+                out[key] = "<redacted>"
+            elif isinstance(v, str) and (key == "audio" or (audio_delta and key == "delta")):
+                out[key] = _audio_placeholder(v)
+            else:
+                out[key] = redact(v)
+        return out
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return f"<{type(value).__name__}>"
+
+
+class EventLog:
+    """A bounded log of protocol events for the widget's collapsible event log.
+
+    Consecutive delta events of one type and item collapse into one entry with a count, so a
+    streamed answer is one line, not thousands (and the log stays cheap to sync).
+
+    Args:
+        maxlen: entries kept (the oldest are dropped).
+        json_limit: characters of each entry's JSON kept.
+    """
+
+    def __init__(self, maxlen: int = 200, json_limit: int = 2000) -> None:
+        self.entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self.json_limit = json_limit
+        self._seq = 0
+
+    def add(self, direction: str, event: dict[str, Any], now: float) -> dict[str, Any]:
+        """Record one event; returns the new entry or the collapsed entry it updated.
+
+        Args:
+            direction: "<" received from the server, ">" sent to it, "=" local.
+            event: the wire event (redacted here).
+            now: wall-clock time (epoch seconds) of the event.
+        """
+        kind = str(event.get("type") or "?")
+        item_id = event.get("item_id")
+        last = self.entries[-1] if self.entries else None
+        collapsible = kind.endswith(".delta") or kind == "input_audio_buffer.append"
+        if (
+            collapsible
+            and last is not None
+            and last["dir"] == direction
+            and last["type"] == kind
+            and last.get("item_id") == item_id
+        ):
+            last["count"] += 1
+            last["time"] = now
+            return last
+        self._seq += 1
+        body = redact(
+            event,
+            audio_delta=kind in _AUDIO_DELTA_TYPES or kind == "input_audio_buffer.append",
+        )
+        text = json.dumps(body, default=str)
+        if len(text) > self.json_limit:
+            text = text[: self.json_limit] + "…"
+        entry = {
+            "seq": self._seq,
+            "time": now,
+            "dir": direction,
+            "type": kind,
+            "count": 1,
+            "item_id": item_id,
+            "json": text,
+        }
+        self.entries.append(entry)
+        return entry
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Copies of the entries, oldest first (for the `event_log` trait)."""
+        return [dict(e) for e in self.entries]
