@@ -1,0 +1,436 @@
+"""`RealtimeAPI`: one websocket to a Realtime server (DESIGN §2, §3, §6).
+
+The socket and everything it dispatches live on the shared runtime loop (:mod:`.runtime`).
+Reading follows websockets' own connection layout: frames are read by one task, parsed,
+normalised to GA names once (``normalize_server_event``) and dispatched; writes go through one
+queue drained by a writer task, so events leave in the order they were sent from any thread.
+
+Events dispatched (all on the runtime thread):
+
+- ``<type>``, ``server.<type>`` and ``server.*`` for every server event (GA names);
+- ``<type>``, ``client.<type>`` and ``client.*`` for every event sent (as built, GA shape);
+- ``error`` with ``"source": "local"`` when a frame cannot be used (not JSON, not an object, a
+  binary frame) or a handler failed — the receive loop carries on;
+- ``close`` with ``code``, ``reason`` and ``error`` (True unless we closed it ourselves).
+
+The API key is never logged, put in a repr, an exception message or an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from realtime_widget.events import RealtimeEventHandler
+from realtime_widget.protocol import generate_id, normalize_server_event, to_beta_client_event
+from realtime_widget.runtime import Runtime, get_runtime
+
+__all__ = ["DEFAULT_MODEL", "DEFAULT_URL", "RealtimeAPI", "RealtimeConnectionError"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "wss://api.openai.com/v1/realtime"
+DEFAULT_MODEL = "gpt-realtime"
+# OpenAI accepts client events up to 15 MiB; server audio deltas are far smaller, but a long
+# session.created/updated with many tools or a big response.done must not trip the limit.
+DEFAULT_MAX_SIZE = 16 * 1024 * 1024
+_AUDIO_FIELDS = frozenset({"audio", "delta"})
+_AUDIO_EVENTS = frozenset(
+    {
+        "input_audio_buffer.append",
+        "response.output_audio.delta",
+        "response.audio.delta",
+    }
+)
+_SECRET_PATTERN = re.compile(r"(sk-|sess_|ek_)[A-Za-z0-9_\-*.]{6,}")
+_HINTS = {
+    400: "the server refused the request: check the URL, the model query parameter and headers",
+    401: "the API key is missing or wrong: set OPENAI_API_KEY or pass api_key=",
+    403: "this key has no access to the Realtime API or this model: check the project's access",
+    404: "wrong URL or unknown model: check url= and model= (Azure: the deployment name)",
+    429: "rate limited or out of quota: wait, or check the account's billing and limits",
+}
+
+
+class RealtimeConnectionError(ConnectionError):
+    """The websocket could not be opened; the message says what to fix.
+
+    Attributes:
+        status: the HTTP status of a refused handshake, or ``None`` (unreachable, timeout).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _RedactingLogger(logging.LoggerAdapter):
+    """websockets logs handshake headers at DEBUG; this adapter replaces the key in them."""
+
+    def __init__(self, logger: logging.Logger, secret: str) -> None:
+        super().__init__(logger, {})
+        self._secret = secret
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        text = str(msg) % args if args else str(msg)
+        if self._secret:
+            text = text.replace(self._secret, "[redacted]")
+        kwargs.pop("extra", None)
+        self.logger.log(level, "%s", text, **kwargs)
+
+
+class RealtimeAPI(RealtimeEventHandler):
+    """One websocket to an OpenAI Realtime (or compatible) server.
+
+    ``connect()``/``disconnect()`` block the calling thread until done (with ``timeout``); their
+    ``await``-able twins ``connect_async()``/``disconnect_async()`` work from any event loop, e.g.
+    a notebook cell. Blocking calls from the runtime thread (inside an event callback) raise
+    RuntimeError: await the twin there. ``send()`` returns at once from any thread. Callbacks
+    registered with :meth:`on` run on the runtime thread.
+
+    Args:
+        url: websocket URL (``ws``/``wss``; ``http``/``https`` are mapped). Defaults to OpenAI.
+            An Azure host (``*.openai.azure.com``) switches to ``api-key`` authentication.
+        model: the ``model`` query parameter, added unless ``url`` already carries one.
+        api_key: the key; defaults to ``OPENAI_API_KEY`` (``AZURE_OPENAI_API_KEY`` for Azure).
+        dialect: ``"ga"`` (default) or ``"beta"``: beta converts outbound events with
+            ``to_beta_client_event`` and adds the ``OpenAI-Beta: realtime=v1`` header.
+        headers: extra handshake headers.
+        azure_endpoint: ``https://<resource>.openai.azure.com``; with ``azure_deployment`` (or
+            ``model``) builds the GA Azure URL ``.../openai/v1/realtime?model=<deployment>``.
+        azure_deployment: the Azure deployment name.
+        ping_interval: seconds between keepalive pings (``None`` disables them).
+        ping_timeout: seconds to wait for a pong before treating the connection as dropped.
+        open_timeout: seconds allowed for the handshake.
+        max_size: largest inbound frame in bytes.
+        debug: log every event at INFO (audio payloads redacted) instead of DEBUG.
+        runtime: the runtime hosting the socket (tests); defaults to the shared one.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+        dialect: str = "ga",
+        headers: dict[str, str] | None = None,
+        azure_endpoint: str | None = None,
+        azure_deployment: str | None = None,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        open_timeout: float | None = 10.0,
+        max_size: int | None = DEFAULT_MAX_SIZE,
+        debug: bool = False,
+        runtime: Runtime | None = None,
+    ) -> None:
+        super().__init__()
+        if dialect not in ("ga", "beta"):
+            raise ValueError(f"dialect must be 'ga' or 'beta', got {dialect!r}")
+        self.dialect = dialect
+        self.model = model or azure_deployment or DEFAULT_MODEL
+        self.url, self.is_azure = _build_url(url, self.model, azure_endpoint, azure_deployment)
+        env = "AZURE_OPENAI_API_KEY" if self.is_azure else "OPENAI_API_KEY"
+        self._api_key = api_key or os.environ.get(env) or os.environ.get("OPENAI_API_KEY") or ""
+        self._extra_headers = dict(headers or {})
+        self._options = {
+            "ping_interval": ping_interval,
+            "ping_timeout": ping_timeout,
+            "open_timeout": open_timeout,
+            "max_size": max_size,
+        }
+        self.debug = debug
+        self._runtime = runtime or get_runtime()
+        self._ws: ClientConnection | None = None
+        self._outbox: asyncio.Queue[str | None] | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._closing = False
+        self._wire_logger = _RedactingLogger(logging.getLogger(f"{__name__}.wire"), self._api_key)
+
+    def __repr__(self) -> str:
+        state = "connected" if self.is_connected else "disconnected"
+        return f"<RealtimeAPI {self.url!r} dialect={self.dialect} {state}>"
+
+    # ------------------------------------------------------------------ state
+    @property
+    def is_connected(self) -> bool:
+        """True between a successful handshake and the connection's end."""
+        return self._ws is not None
+
+    @property
+    def has_api_key(self) -> bool:
+        """Whether a key will be sent (the key itself is never exposed)."""
+        return bool(self._api_key)
+
+    def _headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self._api_key:
+            if self.is_azure:
+                headers["api-key"] = self._api_key
+            else:
+                headers["Authorization"] = f"Bearer {self._api_key}"
+        if self.dialect == "beta":
+            headers["OpenAI-Beta"] = "realtime=v1"
+        headers.update(self._extra_headers)
+        return headers
+
+    def _redact(self, text: str) -> str:
+        if self._api_key:
+            text = text.replace(self._api_key, "[redacted]")
+        return _SECRET_PATTERN.sub("[redacted]", text)
+
+    # ------------------------------------------------------------------ connect / disconnect
+    def connect(self, timeout: float | None = None) -> None:
+        """Open the websocket, blocking until the handshake is done.
+
+        Raises:
+            RealtimeConnectionError: the handshake was refused or the server is unreachable.
+            RuntimeError: when called on the runtime thread (use :meth:`connect_async`).
+        """
+        self._check_blocking("connect")
+        self._runtime.run(self._connect(), timeout)
+
+    async def connect_async(self) -> None:
+        """Open the websocket (``await``-able twin of :meth:`connect`)."""
+        await self._runtime.run_async(self._connect())
+
+    def disconnect(self, timeout: float | None = 10.0) -> None:
+        """Close the websocket after the events already sent have left; blocking."""
+        self._check_blocking("disconnect")
+        self._runtime.run(self._disconnect(), timeout)
+
+    async def disconnect_async(self) -> None:
+        """Close the websocket (``await``-able twin of :meth:`disconnect`)."""
+        await self._runtime.run_async(self._disconnect())
+
+    def _check_blocking(self, name: str) -> None:
+        if self._runtime.in_runtime_thread():
+            raise RuntimeError(
+                f"{name}() blocks, and this is the realtime runtime thread (an event callback?): "
+                f"use `await {name}_async()` instead"
+            )
+
+    async def _connect(self) -> None:
+        if self._ws is not None:
+            return
+        try:
+            ws = await connect(
+                self.url,
+                additional_headers=self._headers(),
+                logger=self._wire_logger,
+                compression=None,
+                **self._options,
+            )
+        except InvalidStatus as exc:
+            raise self._refused(exc) from None
+        except InvalidURI:
+            raise RealtimeConnectionError(
+                f"invalid Realtime URL {self.url!r}: use ws(s):// or http(s)://host/path"
+            ) from None
+        except (OSError, InvalidHandshake, TimeoutError) as exc:
+            raise RealtimeConnectionError(
+                f"could not reach {self.url!r} ({self._redact(str(exc)) or type(exc).__name__}): "
+                "check the URL and that the server is running and reachable"
+            ) from None
+        self._ws, self._closing = ws, False
+        self._outbox = asyncio.Queue()
+        self._tasks = [
+            asyncio.create_task(self._receive_loop(ws)),
+            asyncio.create_task(self._write_loop(ws, self._outbox)),
+        ]
+        self._log("=", {"type": "connected", "url": self.url, "dialect": self.dialect})
+
+    def _refused(self, exc: InvalidStatus) -> RealtimeConnectionError:
+        status = exc.response.status_code
+        hint = _HINTS.get(status, "the server refused the websocket upgrade: check URL and key")
+        detail = ""
+        with contextlib.suppress(Exception):
+            body = json.loads(exc.response.body or b"{}")
+            detail = str(body.get("error", {}).get("message", ""))[:300]
+        message = f"connection to {self.url!r} refused with HTTP {status}: {hint}"
+        if detail:
+            message += f" (server said: {self._redact(detail)})"
+        return RealtimeConnectionError(message, status)
+
+    async def _disconnect(self) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        self._closing = True
+        receiver, writer = self._tasks
+        if self._outbox is not None:
+            self._outbox.put_nowait(None)  # the writer stops after flushing what was queued
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, ConnectionClosed):
+            await asyncio.wait_for(writer, timeout=5.0)
+        await ws.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await receiver  # dispatches ``close``
+
+    # ------------------------------------------------------------------ sending
+    def send(self, event_name: str, data: dict | None = None, *, raw: bool = False) -> dict:
+        """Send a client event; returns at once with the event (``event_id`` filled in).
+
+        The event is dispatched as ``client.<type>`` and ``client.*`` on the runtime thread and
+        written after every event sent before it. In the beta dialect it goes on the wire through
+        ``to_beta_client_event`` unless ``raw`` is set (already in the connection's dialect).
+
+        Args:
+            event_name: the client event type, e.g. ``"response.create"``.
+            data: the event's other fields.
+            raw: skip dialect conversion.
+
+        Returns:
+            The event dict as built (GA shape).
+
+        Raises:
+            RuntimeError: not connected (call ``connect()`` first).
+            TypeError: ``data`` is not a dict.
+        """
+        if not self.is_connected:
+            raise RuntimeError("RealtimeAPI is not connected: call connect() first")
+        if data is not None and not isinstance(data, dict):
+            raise TypeError(f"data must be a dict, got {type(data).__name__}")
+        event = {"event_id": generate_id("evt_"), "type": event_name, **(data or {})}
+        if self._runtime.in_runtime_thread():
+            self._send_now(event, raw)
+        else:
+            self._runtime.call_soon(self._send_now, event, raw)
+        return event
+
+    def _send_now(self, event: dict, raw: bool) -> None:
+        if self._outbox is None or self._closing:
+            logger.warning("= dropped %s: the connection closed before it was sent", event["type"])
+            return
+        wire = event if raw or self.dialect == "ga" else to_beta_client_event(event)
+        self._outbox.put_nowait(json.dumps(wire, separators=(",", ":")))
+        self._log(">", event)
+        self._dispatch_all(("client.", "client.*"), event)
+
+    async def _write_loop(self, ws: ClientConnection, outbox: asyncio.Queue[str | None]) -> None:
+        while (text := await outbox.get()) is not None:
+            try:
+                await ws.send(text)
+            except ConnectionClosed:
+                return
+
+    # ------------------------------------------------------------------ receiving
+    async def _receive_loop(self, ws: ClientConnection) -> None:
+        error = True
+        try:
+            async for message in ws:
+                self._receive(message)
+            error = not self._closing and ws.close_code not in (1000, None)
+        except ConnectionClosed:
+            error = not self._closing
+        except Exception:  # transport failure: report it as a close with error
+            logger.exception("= receive loop failed")
+        finally:
+            await self._finish(ws, error)
+
+    def _receive(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            self._local_error("binary_frame", "server sent a binary frame; events are JSON text")
+            return
+        try:
+            event = json.loads(message)
+        except ValueError as exc:
+            self._local_error(
+                "malformed_frame", f"server sent invalid JSON ({exc}): {message[:80]!r}"
+            )
+            return
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            self._local_error(
+                "malformed_frame", f"server event is not an object with a type: {message[:80]!r}"
+            )
+            return
+        event = normalize_server_event(event)
+        self._log("<", event)
+        self._dispatch_all(("server.", "server.*"), event)
+
+    def _dispatch_all(self, prefixes: tuple[str, str], event: dict) -> None:
+        # The event handler already isolates raising callbacks; this guard covers the rest.
+        name = event["type"]
+        for target in (name, prefixes[0] + name, prefixes[1]):
+            try:
+                self.dispatch(target, event)
+            except Exception as exc:
+                logger.exception("= handler for %s failed", target)
+                if name != "error":
+                    self._local_error("handler_failed", f"handler for {target} raised {exc!r}")
+
+    def _local_error(self, code: str, message: str) -> None:
+        logger.warning("= %s: %s", code, message)
+        event = {
+            "type": "error",
+            "source": "local",
+            "error": {"type": "client_error", "code": code, "message": message},
+        }
+        with contextlib.suppress(Exception):
+            self.dispatch("error", event)
+
+    async def _finish(self, ws: ClientConnection, error: bool) -> None:
+        if self._ws is not ws:
+            return
+        self._ws = None
+        if self._outbox is not None:
+            self._outbox.put_nowait(None)
+        self._outbox = None
+        code, reason = ws.close_code, ws.close_reason or ""
+        self._log("=", {"type": "closed", "code": code, "reason": reason, "error": error})
+        with contextlib.suppress(Exception):
+            self.dispatch(
+                "close", {"type": "close", "code": code, "reason": reason, "error": error}
+            )
+
+    # ------------------------------------------------------------------ logging
+    def _log(self, direction: str, event: dict) -> None:
+        level = logging.INFO if self.debug else logging.DEBUG
+        if not logger.isEnabledFor(level):
+            return  # json.dumps of every audio delta is not free
+        logger.log(level, "%s %s %s", direction, time.strftime("%H:%M:%S"), _trim(event))
+
+
+def _trim(event: dict) -> str:
+    """The event as JSON with audio payloads replaced by their size."""
+    if event.get("type") in _AUDIO_EVENTS:
+        event = {
+            k: (f"<{len(v)} base64 chars>" if k in _AUDIO_FIELDS and isinstance(v, str) else v)
+            for k, v in event.items()
+        }
+    text = json.dumps(event, default=str)
+    return text if len(text) < 2000 else text[:2000] + "..."
+
+
+def _build_url(
+    url: str | None, model: str, azure_endpoint: str | None, azure_deployment: str | None
+) -> tuple[str, bool]:
+    """The websocket URL with its ``model`` query, and whether it is an Azure endpoint."""
+    if azure_endpoint:
+        base = azure_endpoint.rstrip("/")
+        if "/openai/" not in base:
+            base += "/openai/v1/realtime"
+        url = base
+        model = azure_deployment or model
+    url = url or DEFAULT_URL
+    parts = urlsplit(url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if "model" not in query and "deployment" not in query:
+        query["model"] = model
+    host = parts.hostname or ""
+    is_azure = bool(azure_endpoint) or host.endswith(
+        (".openai.azure.com", ".cognitiveservices.azure.com")
+    )
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), "")), is_azure

@@ -1,0 +1,13 @@
+"""``RealtimeClient``: orchestration over one ``RealtimeAPI`` (issue 4, DESIGN §2-§4, §6).
+
+Split by concern: ``_client`` (public methods, threading), ``_events`` (server events, custom
+events, reconnect), ``_responses`` (one ``response.create`` in flight), ``_tool_calls`` (tool
+glue), ``_playback`` (played samples for truncation), ``_reconnect`` (history replay),
+``_config`` (session settings), ``_usage`` (token totals).
+"""
+
+from __future__ import annotations
+
+from realtime_widget.client._client import RealtimeClient
+
+__all__ = ["RealtimeClient"]

@@ -1,0 +1,507 @@
+"""`RealtimeClient`: the seed client's orchestration, in Python, GA-first (issue 4)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from realtime_widget.api import RealtimeAPI
+from realtime_widget.audio import as_pcm16, encode_base64
+from realtime_widget.client._config import SessionConfig
+from realtime_widget.client._events import ServerEventsMixin
+from realtime_widget.client._playback import PlaybackTracker
+from realtime_widget.client._responses import ResponseSequencer
+from realtime_widget.client._tool_calls import ToolCalls
+from realtime_widget.conversation import RealtimeConversation
+from realtime_widget.events import RealtimeEventHandler
+from realtime_widget.tools import ToolRegistry
+
+__all__ = ["RealtimeClient"]
+
+logger = logging.getLogger("realtime_widget.client")
+
+_MIN_COMMIT_MS = 100  # the server refuses shorter commits (input_audio_buffer_commit_empty)
+_APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under the 15 MiB cap
+
+
+class RealtimeClient(ServerEventsMixin, RealtimeEventHandler):
+    """A realtime conversation: session settings, responses, tools, interruption, reconnect.
+
+    The seed TypeScript client's ``RealtimeClient`` in Python naming, speaking GA by default.
+
+    Threading (DESIGN §3): the websocket and all state live on the shared runtime loop
+    (``get_runtime()``); every public method may be called from any thread.
+
+    - Methods that wait block the calling thread (with a ``timeout``) and each has an
+      ``await``-able twin ending in ``_async`` for notebook cells and other loops:
+      ``connect``/``connect_async``, ``disconnect``/``disconnect_async``,
+      ``wait_for_session_created``, ``wait_for_next_item``, ``wait_for_next_completed_item``.
+      Called on the runtime thread (in an event callback) a blocking method raises RuntimeError:
+      await its twin there.
+    - The other methods (``send_user_message_content``, ``append_input_audio``,
+      ``create_response``, ``cancel_response``, ``interrupt``, ``report_played``,
+      ``update_session``, ``add_tool``, ``delete_item``, ...) check their arguments, hand the
+      work to the loop and return at once; work handed over keeps the caller's order.
+    - Callbacks registered with :meth:`on` run on the runtime thread; keep them short.
+
+    Events: ``conversation.updated`` (``item``, ``delta``), ``conversation.item.appended``,
+    ``conversation.item.completed`` (each once per item), ``conversation.interrupted``,
+    ``realtime.event`` (``time``, ``source``, ``event``: every event both ways),
+    ``usage.updated``, ``reconnecting``, ``reconnected``, ``error`` (server errors and local
+    ones, ``"source": "local"``) and ``close`` (``code``, ``reason``, ``error``).
+
+    Differences from the seed, on purpose: :meth:`disconnect` keeps the conversation (the seed
+    clears it; call :meth:`reset` for that); :meth:`reset` keeps listeners and tools; at most one
+    ``response.create`` is in flight (others queue); tools run only for completed calls and
+    every call gets exactly one output; truncation cuts at what was heard; usage adds up in
+    :attr:`usage`; a dropped session reconnects and replays the history (``auto_reconnect``).
+
+    Args:
+        session_config: initial settings (seed flat keys and/or GA keys), over the defaults.
+        relay: relay mode (the seed's): events are tracked but nothing is sent on the user's
+            behalf (no session.update, no tools, no messages).
+        tools: a shared ``ToolRegistry`` (a new one by default).
+        auto_reconnect: reopen a dropped session and replay its history.
+        max_reconnect_attempts: attempts before giving up (then ``error`` and ``close``).
+        reconnect_delay: first backoff delay in seconds (doubles, capped at 8 s).
+        tool_timeout: seconds before a tool call is answered with a timeout error.
+        auto_truncate: on server VAD ``speech_started``, truncate the assistant audio being
+            played at the last reported position (when ``interrupt_response`` is on).
+        **api_params: :class:`~realtime_widget.api.RealtimeAPI` options (``url``, ``model``,
+            ``api_key``, ``dialect``, ``headers``, ``azure_endpoint``, ``debug``, ...).
+    """
+
+    def __init__(
+        self,
+        session_config: dict[str, Any] | None = None,
+        relay: bool = False,
+        *,
+        tools: ToolRegistry | None = None,
+        auto_reconnect: bool = True,
+        max_reconnect_attempts: int = 5,
+        reconnect_delay: float = 0.5,
+        tool_timeout: float | None = None,
+        auto_truncate: bool = True,
+        **api_params: Any,
+    ) -> None:
+        super().__init__()
+        self.realtime = RealtimeAPI(**api_params)
+        self._runtime = self.realtime._runtime
+        self.conversation = RealtimeConversation(frequency=24000)
+        self._config = SessionConfig(session_config)
+        self._relay = bool(relay)
+        self.tools = tools if tools is not None else ToolRegistry()
+        self.auto_reconnect = auto_reconnect
+        self.max_reconnect_attempts = max_reconnect_attempts
+        self.reconnect_delay = reconnect_delay
+        self.auto_truncate = auto_truncate
+        self._responses = ResponseSequencer(self._send_response_create)
+        self._tool_calls = ToolCalls(
+            self.tools, self._send_tool_output, self._responses.request, tool_timeout
+        )
+        self._playback = PlaybackTracker(*self._config.output_rate)
+        self._usage: dict[str, Any] = {"responses": 0}
+        self._committed = 0  # session sample where the uncommitted input audio starts
+        self._session_created = False
+        self.session: dict[str, Any] | None = None
+        self._init_event_state()
+        self._unsubscribe_tools = self.tools.on_change(self._on_tools_changed)
+        self._install_api_handlers()
+
+    def __repr__(self) -> str:
+        state = "connected" if self.is_connected else "disconnected"
+        return (
+            f"<RealtimeClient {self.realtime.url!r} dialect={self.realtime.dialect} {state} "
+            f"items={len(self.conversation.get_items())}>"
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def api(self) -> RealtimeAPI:
+        """The underlying :class:`RealtimeAPI` (also ``realtime``, the seed's name)."""
+        return self.realtime
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the websocket is open."""
+        return self.realtime.is_connected
+
+    @property
+    def is_relay(self) -> bool:
+        """Whether the client is in relay mode (sends nothing on the user's behalf)."""
+        return self._relay
+
+    @property
+    def session_config(self) -> dict[str, Any]:
+        """A copy of the merged settings (GA shape), without tools."""
+        return self._config.to_dict()
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """Token usage summed over every ``response.done`` (and ``responses``, their count)."""
+        return copy.deepcopy(self._usage)
+
+    @property
+    def response_active(self) -> bool:
+        """Whether a response is being generated (or requested)."""
+        return self._responses.is_active
+
+    def get_turn_detection_type(self) -> str | None:
+        """``"server_vad"``, ``"semantic_vad"`` or ``None`` (manual turns)."""
+        turn_detection = self._config.turn_detection
+        return turn_detection.get("type") if turn_detection else None
+
+    # ------------------------------------------------------------------ plumbing
+    def _blocking(self, name: str, coro: Coroutine[Any, Any, Any], timeout: float | None) -> Any:
+        if self._runtime.in_runtime_thread():
+            coro.close()
+            raise RuntimeError(
+                f"{name}() blocks, and this is the realtime runtime thread (an event callback?): "
+                f"use `await client.{name}_async()` instead"
+            )
+        return self._runtime.run(coro, timeout)
+
+    def _soon(self, fn: Any, *args: Any) -> None:
+        if self._runtime.in_runtime_thread():
+            self._guarded(fn, *args)
+        else:
+            self._runtime.call_soon(self._guarded, fn, *args)
+
+    def _guarded(self, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # raised on the loop, after the caller returned: report it
+            logger.exception("= %s failed", getattr(fn, "__name__", fn))
+            self._local_error("client_failed", f"{getattr(fn, '__name__', fn)}: {exc}")
+
+    def _require(self, action: str, *, connected: bool = True) -> None:
+        if self._relay:
+            raise RuntimeError(f"cannot {action} in relay mode (relay=True sends nothing itself)")
+        if connected and not self.is_connected:
+            raise RuntimeError(f"cannot {action}: not connected; call connect() first")
+
+    # ------------------------------------------------------------------ connection
+    def connect(self, timeout: float | None = 30.0) -> None:
+        """Connect and send the session settings (blocking; see :meth:`connect_async`).
+
+        Raises:
+            RealtimeConnectionError: the handshake was refused (the message says what to fix).
+        """
+        self._blocking("connect", self._connect(), timeout)
+
+    async def connect_async(self) -> None:
+        """Connect and send the session settings (``await``-able twin of :meth:`connect`)."""
+        await self._runtime.run_async(self._connect())
+
+    async def _connect(self) -> None:
+        if self.is_connected:
+            return
+        self._cancel_reconnect()
+        self._user_closed = False
+        await self.realtime._connect()
+        self._start_session()
+
+    def _start_session(self) -> None:
+        """A new server session: reset per-session state and send the settings first."""
+        self._session_created = False
+        self._responses.reset()
+        self.conversation.input_audio.clear()  # session audio time restarts at 0
+        self._committed = 0
+        if not self._relay:
+            self._send_session_update()
+
+    def disconnect(self, timeout: float | None = 10.0) -> None:
+        """Close the connection; the conversation history is kept (the seed clears it).
+
+        Stops any reconnection in progress. Use :meth:`reset` to also clear the history.
+        """
+        self._blocking("disconnect", self._disconnect(), timeout)
+
+    async def disconnect_async(self) -> None:
+        """``await``-able twin of :meth:`disconnect`."""
+        await self._runtime.run_async(self._disconnect())
+
+    async def _disconnect(self) -> None:
+        self._user_closed = True
+        self._session_created = False
+        reconnecting = self._cancel_reconnect()
+        if self.realtime.is_connected:
+            await self.realtime._disconnect()
+        elif reconnecting:
+            self.dispatch("close", {"type": "close", "code": None, "reason": "", "error": False})
+
+    def reset(self, timeout: float | None = 10.0) -> None:
+        """Disconnect and clear the conversation, usage and settings (back to the constructor's).
+
+        Unlike the seed, listeners and tools are kept (a widget stays wired to the client).
+        """
+        self._blocking("reset", self._reset(), timeout)
+
+    async def reset_async(self) -> None:
+        """``await``-able twin of :meth:`reset`."""
+        await self._runtime.run_async(self._reset())
+
+    async def _reset(self) -> None:
+        await self._disconnect()
+        self.conversation.clear()
+        self._config.reset()
+        self._tool_calls.clear()
+        self._playback.clear()
+        self._usage = {"responses": 0}
+        self._init_event_state()
+
+    def wait_for_session_created(self, timeout: float | None = 30.0) -> dict | None:
+        """Block until ``session.created`` has arrived; returns the session (``None`` on timeout).
+
+        Raises:
+            RuntimeError: not connected.
+        """
+        if not self.is_connected:
+            raise RuntimeError("not connected; call connect() first")
+        return self._blocking(
+            "wait_for_session_created", self._wait_for_session_created(timeout), None
+        )
+
+    async def wait_for_session_created_async(self, timeout: float | None = 30.0) -> dict | None:
+        """``await``-able twin of :meth:`wait_for_session_created`."""
+        if not self.is_connected:
+            raise RuntimeError("not connected; call connect() first")
+        return await self._runtime.run_async(self._wait_for_session_created(timeout))
+
+    async def _wait_for_session_created(self, timeout: float | None) -> dict | None:
+        if not self._session_created:  # on the loop: no dispatch can slip in between
+            event = await self.realtime.wait_for_next("server.session.created", timeout)
+            if event is None:
+                return None
+        return self.session
+
+    def wait_for_next_item(self, timeout: float | None = None) -> dict | None:
+        """Block until the next ``conversation.item.appended``; its item (``None`` on timeout)."""
+        return self._blocking("wait_for_next_item", self._next("appended", timeout), None)
+
+    async def wait_for_next_item_async(self, timeout: float | None = None) -> dict | None:
+        """``await``-able twin of :meth:`wait_for_next_item`."""
+        return await self._runtime.run_async(self._next("appended", timeout))
+
+    def wait_for_next_completed_item(self, timeout: float | None = None) -> dict | None:
+        """Block until the next ``conversation.item.completed``; its item (``None`` on timeout)."""
+        return self._blocking(
+            "wait_for_next_completed_item", self._next("completed", timeout), None
+        )
+
+    async def wait_for_next_completed_item_async(self, timeout: float | None = None) -> dict | None:
+        """``await``-able twin of :meth:`wait_for_next_completed_item`."""
+        return await self._runtime.run_async(self._next("completed", timeout))
+
+    async def _next(self, which: str, timeout: float | None) -> dict | None:
+        event = await self.wait_for_next(f"conversation.item.{which}", timeout)
+        return None if event is None else event["item"]
+
+    # ------------------------------------------------------------------ session and tools
+    def update_session(self, **config: Any) -> None:
+        """Change session settings (seed flat keys and/or GA keys); sent at once if connected.
+
+        Before :meth:`connect` they are stored and sent on connect.
+
+        Raises:
+            ValueError: an unknown setting or a bad value (checked here, in the caller).
+        """
+        self._config.update(config)
+        self._playback.rate, self._playback.bytes_per_sample = self._config.output_rate
+        if self.is_connected and not self._relay:
+            self._soon(self._send_session_update)
+
+    def _send_session_update(self) -> None:
+        if not self.is_connected:
+            return
+        session = self._config.session(self.realtime.dialect, self.tools.definitions())
+        self.realtime.send("session.update", {"session": session}, raw=True)
+
+    def _on_tools_changed(self) -> None:
+        if self.is_connected and not self._relay:
+            self._soon(self._send_session_update)
+
+    def add_tool(self, definition: Any, handler: Any = None, **options: Any) -> Any:
+        """Register a tool (``add_tool(fn)`` or the seed's ``add_tool(definition, handler)``).
+
+        The session is updated at once when connected. Returns the registered tool.
+        """
+        self._require("add tools", connected=False)
+        return self.tools.add(definition, handler, **options)
+
+    def remove_tool(self, name: str) -> None:
+        """Unregister a tool; the session is updated at once when connected.
+
+        Raises:
+            KeyError: no tool of that name.
+        """
+        self._require("remove tools", connected=False)
+        self.tools.remove(name)
+
+    # ------------------------------------------------------------------ conversation
+    def delete_item(self, item_id: str) -> None:
+        """Ask the server to delete an item (``conversation.item.delete``)."""
+        self._require("delete items")
+        self.realtime.send("conversation.item.delete", {"item_id": item_id})
+
+    def send_user_message_content(self, content: list[dict] | str) -> None:
+        """Send a user message and ask for a response (the seed's behaviour).
+
+        Args:
+            content: content parts (``{"type": "input_text", "text": ...}``,
+                ``{"type": "input_audio", "audio": int16 array | bytes | base64 str}``), or a
+                string for a single text part. Empty content only asks for a response.
+        """
+        self._require("send messages")
+        if isinstance(content, str):
+            content = [{"type": "input_text", "text": content}]
+        parts = []
+        for part in content:
+            part = dict(part)
+            if part.get("type") == "input_audio" and not isinstance(part.get("audio"), str):
+                part["audio"] = encode_base64(part["audio"])
+            parts.append(part)
+        self._soon(self._send_user_message, parts)
+
+    def _send_user_message(self, parts: list[dict]) -> None:
+        if parts:
+            item = {"type": "message", "role": "user", "content": parts}
+            self.realtime.send("conversation.item.create", {"item": item})
+        self._create_response(None)
+
+    def append_input_audio(self, audio: Any) -> None:
+        """Append microphone audio (int16 array or PCM16 little-endian bytes, 24 kHz mono).
+
+        Raises:
+            ValueError: float samples (convert with ``float_to_pcm16``), odd bytes, not mono.
+        """
+        self._require("append input audio")
+        samples = as_pcm16(audio).copy()  # the caller may reuse its buffer
+        if len(samples):
+            self._soon(self._append_input_audio, samples)
+
+    def _append_input_audio(self, samples: Any) -> None:
+        for start in range(0, len(samples), _APPEND_CHUNK):
+            chunk = samples[start : start + _APPEND_CHUNK]
+            self.realtime.send("input_audio_buffer.append", {"audio": encode_base64(chunk)})
+        self.conversation.append_input_audio(samples)
+
+    def create_response(self, response: dict[str, Any] | None = None) -> None:
+        """Ask for a response; queued while another one runs (one in flight at a time).
+
+        With manual turns, input audio appended since the last commit is committed first (or
+        cleared when under 100 ms, which the server would refuse).
+
+        Args:
+            response: per-response settings (GA ``response`` object), e.g. ``{"instructions":
+                ...}``; ``None`` uses the session's.
+        """
+        self._require("create responses")
+        self._soon(self._create_response, response)
+
+    def _create_response(self, response: dict[str, Any] | None) -> None:
+        ring = self.conversation.input_audio
+        pending = ring.end - self._committed
+        if not self.get_turn_detection_type() and pending > 0:
+            if pending * 1000 >= _MIN_COMMIT_MS * 24000:
+                self.realtime.send("input_audio_buffer.commit")
+                self.conversation.queue_input_audio(ring.slice(self._committed, ring.end))
+            else:
+                logger.warning(
+                    "= %d ms of input audio is too short to commit; cleared", pending // 24
+                )
+                self.realtime.send("input_audio_buffer.clear")
+            self._committed = ring.end
+        self._responses.request(response)
+
+    def _send_response_create(self, params: dict | None) -> dict:
+        return self.realtime.send("response.create", {"response": params} if params else None)
+
+    def _send_tool_output(self, call_id: str, output: str) -> bool:
+        if not self.is_connected:
+            return False
+        item = {"type": "function_call_output", "call_id": call_id, "output": output}
+        self.realtime.send("conversation.item.create", {"item": item})
+        return True
+
+    # ------------------------------------------------------------------ interruption
+    def report_played(self, item_id: str, content_index: int, samples: int) -> None:
+        """Record playback progress: ``samples`` (cumulative, output rate) of that part heard."""
+        self._soon(self._playback.report_played, item_id, int(content_index), int(samples))
+
+    def cancel_response(self, id: str | None = None, sample_count: int = 0) -> dict | None:
+        """Cancel the active response and truncate assistant item ``id`` at what was heard.
+
+        Cuts at ``min(sample_count, samples received)``; skips the truncate when that is 0,
+        when the item is unknown or has no audio, or when it was already cut there. Sends
+        ``response.cancel`` only if a response is active. Without ``id`` it only cancels.
+
+        Returns:
+            The item, or ``None`` (no ``id``, or an unknown one).
+
+        Raises:
+            ValueError: ``id`` names an item that is not an assistant message.
+        """
+        self._require("cancel responses")
+        item = self.conversation.get_item(id) if id else None
+        if item is not None and (item.get("type") != "message" or item.get("role") != "assistant"):
+            raise ValueError(f"item {id!r} is not an assistant message; only those can be cut")
+        self._soon(self._cancel_response, id, int(sample_count))
+        return item
+
+    def _cancel_response(self, item_id: str | None, played: int | None) -> None:
+        if self._responses.active_id is not None:
+            self.realtime.send("response.cancel")
+        if item_id is not None:
+            self._truncate(item_id, played)
+
+    def interrupt(self) -> None:
+        """Barge-in: cancel the active response and cut the playing item at what was heard.
+
+        Uses the counts given to :meth:`report_played`; dispatches ``conversation.interrupted``.
+        """
+        self._require("interrupt")
+        self._soon(self._interrupt)
+
+    def _interrupt(self) -> None:
+        key = self._playback.playing()
+        self._cancel_response(key[0] if key else None, None)
+        self.dispatch(
+            "conversation.interrupted", {"type": "conversation.interrupted", "source": "client"}
+        )
+
+    def _truncate(self, item_id: str, played: int | None) -> None:
+        item = self.conversation.get_item(item_id)
+        if item is None:
+            logger.info("= truncate of unknown item %s skipped", item_id)
+            return
+        index = next(
+            (
+                i
+                for i, part in enumerate(item.get("content") or [])
+                if part.get("type") in ("output_audio", "audio")
+            ),
+            None,
+        )
+        if index is None:
+            return
+        keep = self._playback.truncation_point(item_id, index, played)
+        if keep <= 0:
+            return
+        self._playback.mark_truncated(item_id, index, keep)
+        self.realtime.send(
+            "conversation.item.truncate",
+            {
+                "item_id": item_id,
+                "content_index": index,
+                "audio_end_ms": self._playback.audio_end_ms(keep),
+            },
+        )
+
+    def close(self) -> None:
+        """Disconnect and detach from the tool registry (the client is not used again)."""
+        if self.is_connected:
+            self.disconnect()
+        self._unsubscribe_tools()

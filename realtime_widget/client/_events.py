@@ -1,0 +1,286 @@
+"""Server events -> conversation, custom events, responses, tools, usage; and reconnecting.
+
+Every server event (already GA-named by ``RealtimeAPI``) goes through the conversation reducer,
+then through the handler named after it in ``_HANDLERS`` (``response.output_audio.delta`` ->
+``_on_response_output_audio_delta``). Runs on the runtime loop only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from realtime_widget.api import RealtimeConnectionError
+from realtime_widget.client._reconnect import backoff_delay, history_items
+from realtime_widget.client._usage import add_usage
+
+__all__ = ["ServerEventsMixin"]
+
+logger = logging.getLogger("realtime_widget.client")
+
+# The seed reduces these without announcing ``conversation.updated`` (their "item", if any, is a
+# response's copy or a not-yet-announced speech turn, not a conversation item).
+_QUIET = frozenset(
+    {
+        "response.created",
+        "response.done",
+        "response.output_item.added",
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+    }
+)
+_ANNOUNCE = frozenset({"conversation.item.added", "conversation.item.created"})
+_ITEM_EVENTS = _ANNOUNCE | {"conversation.item.done"}
+# Refusals the client already handles: visible in ``realtime.event``, not raised as ``error``.
+_HANDLED_CODES = frozenset({"response_cancel_not_active"})
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+class ServerEventsMixin:
+    """The event side of ``RealtimeClient`` (see its docstring for the events)."""
+
+    # Provided by RealtimeClient; declared for readers and type checkers.
+    realtime: Any
+    conversation: Any
+    dispatch: Callable[[str, Any], None]
+
+    def _init_event_state(self) -> None:
+        self._appended: set[str] = set()
+        self._completed: set[str] = set()
+        self._replayed: set[str] = set()  # ids replayed into a new session: already in history
+        self._user_closed = False
+        self._reconnect_task: asyncio.Task[None] | None = None
+
+    def _install_api_handlers(self) -> None:
+        self.realtime.on("client.*", self._on_client_event)
+        self.realtime.on("server.*", self._on_server_event)
+        self.realtime.on("error", self._on_api_error)
+        self.realtime.on("close", self._on_api_close)
+
+    # ------------------------------------------------------------------ routing
+    def _on_client_event(self, event: dict) -> None:
+        self.dispatch(
+            "realtime.event",
+            {"type": "realtime.event", "time": _now(), "source": "client", "event": event},
+        )
+
+    def _on_server_event(self, event: dict) -> None:
+        self.dispatch(
+            "realtime.event",
+            {"type": "realtime.event", "time": _now(), "source": "server", "event": event},
+        )
+        kind = event["type"]
+        result: dict = {}
+        if not (kind in _ITEM_EVENTS and (event.get("item") or {}).get("id") in self._replayed):
+            result = self.conversation.process_event(event)
+            if result.get("item") is not None and kind not in _QUIET:
+                self.dispatch("conversation.updated", {"type": "conversation.updated", **result})
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            handler(self, event, result)
+
+    def _local_error(self, code: str, message: str) -> None:
+        error = {"type": "client_error", "code": code, "message": message}
+        self.dispatch("error", {"type": "error", "source": "local", "error": error})
+
+    def _on_api_error(self, event: dict) -> None:
+        if event.get("source") == "local":  # server errors arrive through server.*
+            self.dispatch("error", event)
+
+    # ------------------------------------------------------------------ handlers
+    def _on_session_created(self, event: dict, result: dict) -> None:
+        self.session = event.get("session")
+        self._session_created = True
+
+    def _on_session_updated(self, event: dict, result: dict) -> None:
+        self.session = event.get("session")
+
+    def _on_conversation_item_added(self, event: dict, result: dict) -> None:
+        item = result.get("item")
+        if item is None:
+            return
+        if item["id"] not in self._appended:
+            self._appended.add(item["id"])
+            self.dispatch(
+                "conversation.item.appended", {"type": "conversation.item.appended", **result}
+            )
+        if item.get("status") == "completed":
+            self._item_completed(result)
+
+    _on_conversation_item_created = _on_conversation_item_added
+
+    def _on_conversation_item_done(self, event: dict, result: dict) -> None:
+        item = result.get("item")
+        if item is not None and item.get("status") == "completed":
+            self._item_completed(result)
+
+    def _on_response_output_item_done(self, event: dict, result: dict) -> None:
+        self._on_conversation_item_done(event, result)
+        if not self._relay:
+            self._tool_calls.on_output_item_done(event)
+
+    def _item_completed(self, result: dict) -> None:
+        item_id = result["item"]["id"]
+        if item_id not in self._completed:
+            self._completed.add(item_id)
+            self.dispatch(
+                "conversation.item.completed", {"type": "conversation.item.completed", **result}
+            )
+
+    def _on_conversation_item_truncated(self, event: dict, result: dict) -> None:
+        samples = int(event.get("audio_end_ms", 0)) * self._playback.rate // 1000
+        self._playback.mark_truncated(
+            event.get("item_id", ""), event.get("content_index", 0), samples
+        )
+
+    def _on_conversation_item_deleted(self, event: dict, result: dict) -> None:
+        self._playback.forget(event.get("item_id", ""))
+
+    def _on_input_audio_buffer_speech_started(self, event: dict, result: dict) -> None:
+        turn_detection = self._config.turn_detection or {}
+        if self.auto_truncate and turn_detection.get("interrupt_response", True):
+            key = self._playback.playing()
+            if key is not None:  # the server cancels the response itself; cut what was unheard
+                self._truncate(key[0], None)
+        self.dispatch("conversation.interrupted", event)
+
+    def _on_response_created(self, event: dict, result: dict) -> None:
+        self._responses.on_response_created(event)
+
+    def _on_response_output_audio_delta(self, event: dict, result: dict) -> None:
+        delta = event.get("delta")
+        if isinstance(delta, str):
+            self._playback.on_audio_delta(
+                event.get("item_id", ""), event.get("content_index", 0), delta
+            )
+
+    def _on_response_done(self, event: dict, result: dict) -> None:
+        response = event.get("response") or {}
+        usage = response.get("usage")
+        if usage:
+            add_usage(self._usage, usage)
+            self._usage["responses"] = self._usage.get("responses", 0) + 1
+            self.dispatch(
+                "usage.updated", {"type": "usage.updated", "usage": self.usage, "response": usage}
+            )
+        self._responses.on_response_done(event)
+        if not self._relay:
+            self._tool_calls.on_response_done(event)
+
+    def _on_error(self, event: dict, result: dict) -> None:
+        error = event.get("error") or {}
+        if (
+            self._responses.on_error(event)
+            and error.get("code") == "conversation_already_has_active_response"
+        ):
+            logger.info("= response.create deferred until the active response ends")
+            return
+        if error.get("code") in _HANDLED_CODES:
+            logger.info("< %s: %s", error.get("code"), error.get("message"))
+            return
+        logger.warning(
+            "< server error %s: %s", error.get("code") or error.get("type"), error.get("message")
+        )
+        self.dispatch("error", event)
+
+    # ------------------------------------------------------------------ losing the session
+    def _on_api_close(self, event: dict) -> None:
+        self._session_created = False
+        self._responses.reset()
+        self._tool_calls.on_session_lost()
+        self._mark_unfinished_items()
+        if event.get("error") and self.auto_reconnect and not self._user_closed:
+            loop = asyncio.get_running_loop()
+            self._reconnect_task = loop.create_task(self._reconnect(event))
+            return
+        self.dispatch("close", event)
+
+    def _mark_unfinished_items(self) -> None:
+        # A response cut by the drop will never finish: show it as the server would a cancel.
+        for item in self.conversation.get_items():
+            if item.get("status") == "in_progress":
+                item["status"] = "incomplete"
+                self.dispatch(
+                    "conversation.updated",
+                    {"type": "conversation.updated", "item": item, "delta": None},
+                )
+
+    def _cancel_reconnect(self) -> bool:
+        task, self._reconnect_task = self._reconnect_task, None
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def _reconnect(self, closed: dict) -> None:
+        last_error = ""
+        for attempt in range(1, self.max_reconnect_attempts + 1):
+            delay = backoff_delay(attempt, self.reconnect_delay)
+            self.dispatch(
+                "reconnecting",
+                {
+                    "type": "reconnecting",
+                    "attempt": attempt,
+                    "delay": delay,
+                    "code": closed.get("code"),
+                    "reason": closed.get("reason"),
+                },
+            )
+            await asyncio.sleep(delay)
+            try:
+                await self.realtime._connect()
+            except RealtimeConnectionError as exc:
+                last_error = str(exc)
+                logger.warning("= reconnect attempt %d failed: %s", attempt, exc)
+                continue
+            self._start_session()
+            replayed = self._replay_history()
+            self._reconnect_task = None
+            self.dispatch(
+                "reconnected",
+                {"type": "reconnected", "attempt": attempt, "replayed_items": replayed},
+            )
+            return
+        self._reconnect_task = None
+        self._local_error(
+            "reconnect_failed",
+            f"could not reconnect after {self.max_reconnect_attempts} attempts ({last_error}); "
+            "call connect() to try again (the conversation is kept)",
+        )
+        self.dispatch("close", closed)
+
+    def _replay_history(self) -> int:
+        if self._relay:
+            return 0
+        items = history_items(self.conversation.get_items(), self._tool_calls.running)
+        for item in items:
+            if "id" in item:
+                self._replayed.add(item["id"])
+            with contextlib.suppress(RuntimeError):
+                self.realtime.send("conversation.item.create", {"item": item})
+        return len(items)
+
+
+_M = ServerEventsMixin
+_HANDLERS: dict[str, Callable[[Any, dict, dict], None]] = {
+    "session.created": _M._on_session_created,
+    "session.updated": _M._on_session_updated,
+    "conversation.item.added": _M._on_conversation_item_added,
+    "conversation.item.created": _M._on_conversation_item_created,
+    "conversation.item.done": _M._on_conversation_item_done,
+    "conversation.item.truncated": _M._on_conversation_item_truncated,
+    "conversation.item.deleted": _M._on_conversation_item_deleted,
+    "input_audio_buffer.speech_started": _M._on_input_audio_buffer_speech_started,
+    "response.created": _M._on_response_created,
+    "response.output_audio.delta": _M._on_response_output_audio_delta,
+    "response.output_item.done": _M._on_response_output_item_done,
+    "response.done": _M._on_response_done,
+    "error": _M._on_error,
+}

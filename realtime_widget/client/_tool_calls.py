@@ -1,0 +1,138 @@
+"""Tool calls: run completed calls, answer each exactly once, then one response (issue 4).
+
+The seed calls a tool for every ``response.output_item.done`` carrying a function call (even an
+incomplete one), sends ``response.create`` after *each* output (so a response with two calls
+trips ``conversation_already_has_active_response``), and leaves the model waiting forever when
+the tool is unknown or its arguments are not JSON. Here:
+
+- only ``completed`` calls run (a cancelled response's half-streamed call does not);
+- every ``call_id`` gets exactly one ``function_call_output``, whatever happens (the registry's
+  ``invoke`` never raises; a timeout or a failure here becomes an error output too);
+- when the response is done and all its calls are answered, a single ``response.create``
+  follows, and only if that response completed (a barge-in's turn will answer instead).
+
+Runs on the runtime loop: tools run as tasks, so a slow tool does not block events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["ToolCalls"]
+
+logger = logging.getLogger(__name__)
+
+
+class ToolCalls:
+    """Runs the function calls of responses and answers them.
+
+    Args:
+        registry: a ``ToolRegistry`` (``async invoke(call_id, name, arguments) -> record``).
+        send_output: sends a ``function_call_output`` item for ``(call_id, output)``; returns
+            False when it could not (disconnected).
+        request_response: asks the response sequencer for one ``response.create``.
+        timeout: seconds before a call is answered with a timeout error (``None``: the
+            registry's own limits only).
+    """
+
+    def __init__(
+        self,
+        registry: Any,
+        send_output: Callable[[str, str], bool],
+        request_response: Callable[[], None],
+        timeout: float | None = None,
+    ) -> None:
+        self.registry = registry
+        self._send_output = send_output
+        self._request_response = request_response
+        self.timeout = timeout
+        self._started: set[str] = set()
+        self.answered: set[str] = set()
+        self._open: dict[str, set[str]] = {}  # response id -> call ids not answered yet
+        self._finished: dict[str, bool] = {}  # response id -> whether it completed
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def running(self) -> set[str]:
+        """Call ids whose tool is still running."""
+        return {c for calls in self._open.values() for c in calls}
+
+    def on_output_item_done(self, event: dict) -> None:
+        """``response.output_item.done``: start the tool of a completed function call."""
+        self._start(event.get("response_id") or "", event.get("item") or {})
+
+    def on_response_done(self, event: dict) -> None:
+        """``response.done``: start calls we missed, then answer once all are done."""
+        response = event.get("response") or {}
+        response_id = response.get("id") or ""
+        for item in response.get("output") or []:
+            self._start(response_id, item)
+        self._finished[response_id] = response.get("status") == "completed"
+        self._maybe_continue(response_id)
+
+    def on_session_lost(self) -> None:
+        """The connection dropped: no ``response.done`` will come for responses in progress."""
+        for response_id in list(self._open):
+            self._finished.setdefault(response_id, True)
+
+    def clear(self) -> None:
+        """Forget everything and cancel running tools (reset)."""
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+        self._started.clear()
+        self.answered.clear()
+        self._open.clear()
+        self._finished.clear()
+
+    def _start(self, response_id: str, item: dict) -> None:
+        call_id = item.get("call_id")
+        if item.get("type") != "function_call" or not call_id:
+            return
+        if item.get("status") != "completed" or call_id in self._started:
+            return
+        self._started.add(call_id)
+        self._open.setdefault(response_id, set()).add(call_id)
+        name, arguments = item.get("name") or "", item.get("arguments") or "{}"
+        task = asyncio.get_running_loop().create_task(
+            self._run(response_id, call_id, name, arguments)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, response_id: str, call_id: str, name: str, arguments: str) -> None:
+        try:
+            record = await asyncio.wait_for(
+                self.registry.invoke(call_id, name, arguments), self.timeout
+            )
+            output = record.output
+        except asyncio.TimeoutError:
+            output = _error(f"tool {name!r} timed out after {self.timeout} s")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the registry should not raise; the model must hear anyway
+            logger.exception("= tool %s failed outside the registry", name)
+            output = _error(f"tool {name!r} failed: {exc}")
+        if call_id not in self.answered:
+            self.answered.add(call_id)
+            if not self._send_output(call_id, output if isinstance(output, str) else str(output)):
+                logger.warning("= output of call %s not sent: disconnected", call_id)
+        self._open.get(response_id, set()).discard(call_id)
+        self._maybe_continue(response_id)
+
+    def _maybe_continue(self, response_id: str) -> None:
+        if response_id not in self._finished or self._open.get(response_id):
+            return
+        had_calls = response_id in self._open
+        completed = self._finished.pop(response_id)
+        self._open.pop(response_id, None)
+        if had_calls and completed:
+            self._request_response()
+
+
+def _error(message: str) -> str:
+    return json.dumps({"error": message})
