@@ -58,7 +58,7 @@ _GOOGLE_HEADERS = _GOOGLE_PARAM_HEADERS | frozenset(
 _NUMPY_PARAM_HEADERS = frozenset({"parameters", "other parameters", "keyword arguments"})
 
 _GOOGLE_ENTRY = re.compile(r"^(\*{0,2}[A-Za-z_][A-Za-z0-9_]*)\s*(\([^)]*\))?\s*:\s*(.*)$")
-_NUMPY_ENTRY = re.compile(r"^(\*{0,2}[A-Za-z_][A-Za-z0-9_]*)\s*(:.*)?$")
+_NUMPY_ENTRY = re.compile(r"^\*{0,2}[A-Za-z_]\w*(\s*,\s*\*{0,2}[A-Za-z_]\w*)*\s*(:.*)?$")
 _REST_PARAM = re.compile(
     r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$"
 )

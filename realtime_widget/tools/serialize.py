@@ -99,7 +99,7 @@ class _Converter:
         if isinstance(value, (uuid.UUID, PurePath)):
             return str(value)
         return {
-            "type": type(value).__qualname__,
+            "type": type(value).__name__,
             "repr": _short(repr(value), self.limits.max_chars // 2),
             "note": "not JSON-serialisable; this is its repr()",
         }
