@@ -1,0 +1,54 @@
+"""Command line: ``python -m realtime_widget.server --host 127.0.0.1 --port 8765``.
+
+Prints ``listening on ws://HOST:PORT/v1/realtime`` and serves until interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+
+from realtime_widget.server.app import LocalRealtimeServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="realtime-widget-server",
+        description="A local Realtime API server (OpenAI GA + beta protocol) for offline use.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=8765, help="TCP port (0 = any free port)")
+    parser.add_argument("--api-key", default=None, help="require this key from clients")
+    parser.add_argument("--speed", type=float, default=1.0, help="audio pacing, 0 = unpaced")
+    parser.add_argument(
+        "--max-session-seconds", type=float, default=3600, help="session length (default 3600)"
+    )
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    server = LocalRealtimeServer(
+        args.host,
+        args.port,
+        api_key=args.api_key,
+        speed=args.speed,
+        max_session_seconds=args.max_session_seconds,
+    )
+    async with server:
+        print(f"listening on {server.url}", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the server until interrupted; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,195 @@
+"""Field checks for client events, with the real service's error codes and wording (pure).
+
+A check raises :class:`ClientError`; the state machine turns it into an ``error`` event
+(``invalid_request_error``, ``code``, ``param``, the client's ``event_id``) and keeps the session
+open. Specs are tables: a dict of key -> spec (a nested object, unknown keys rejected) or a
+checker function ``(value, param) -> None``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "ClientError",
+    "check_fields",
+    "is_base64",
+    "one_of",
+    "optional",
+    "typed",
+]
+
+
+class ClientError(Exception):
+    """The client sent something the server refuses (its fault, not ours).
+
+    Attributes:
+        code: the error code (``invalid_value``, ``unknown_parameter``, ...).
+        message: what is wrong and what to send instead.
+        param: the offending field's dotted path, or ``None``.
+    """
+
+    def __init__(self, code: str, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.param = code, message, param
+
+
+Checker = Callable[[Any, str], None]
+
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    dict: "an object",
+    list: "an array",
+    type(None): "null",
+}
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def typed(
+    kind: type,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    nullable: bool = False,
+    enum: tuple | None = None,
+    items: Checker | None = None,
+) -> Checker:
+    """A checker for one JSON type, with optional range, enum and array item checks."""
+
+    def check(value: Any, param: str) -> None:
+        if value is None and nullable:
+            return
+        if not _is(value, kind):
+            raise ClientError(
+                "invalid_type",
+                f"Invalid type for '{param}': expected {_TYPE_NAMES[kind]}, "
+                f"but got {_type_name(value)} instead.",
+                param,
+            )
+        if enum is not None and value not in enum:
+            allowed = ", ".join(repr(e) for e in enum)
+            raise ClientError(
+                "invalid_value",
+                f"Invalid value: {value!r}. Supported values are: {allowed}.",
+                param,
+            )
+        word = "integer" if kind is int else "decimal"
+        if minimum is not None and value < minimum:
+            raise ClientError(
+                f"{word}_below_min_value",
+                f"Invalid '{param}': {word} below minimum value. Expected a value >= {minimum}, "
+                f"but got {value} instead.",
+                param,
+            )
+        if maximum is not None and value > maximum:
+            raise ClientError(
+                f"{word}_above_max_value",
+                f"Invalid '{param}': {word} above maximum value. Expected a value <= {maximum}, "
+                f"but got {value} instead.",
+                param,
+            )
+        if items is not None:
+            for index, item in enumerate(value):
+                items(item, f"{param}[{index}]")
+
+    return check
+
+
+def optional(spec: Any) -> Checker:
+    """Allow ``null`` in front of a spec (a nested dict or a checker)."""
+
+    def check(value: Any, param: str) -> None:
+        if value is not None:
+            _apply(spec, value, param)
+
+    return check
+
+
+def one_of(*checkers: Checker) -> Checker:
+    """Accept a value any checker accepts; report the first checker's error otherwise."""
+
+    def check(value: Any, param: str) -> None:
+        first: ClientError | None = None
+        for checker in checkers:
+            try:
+                checker(value, param)
+                return
+            except ClientError as exc:
+                first = first or exc
+        assert first is not None
+        raise first
+
+    return check
+
+
+def _apply(spec: Any, value: Any, param: str) -> None:
+    if isinstance(spec, dict):
+        check_fields(value, spec, param)
+    else:
+        spec(value, param)
+
+
+def check_fields(obj: Any, spec: dict, param: str, required: tuple[str, ...] = ()) -> None:
+    """Check an object against a spec table; unknown keys are ``unknown_parameter`` errors.
+
+    Args:
+        obj: the object.
+        spec: key -> nested spec dict or checker.
+        param: the object's dotted path, prefixed to every field's path (``""`` at the top).
+        required: keys that must be present.
+
+    Raises:
+        ClientError: the first problem found.
+    """
+    if not isinstance(obj, dict):
+        raise ClientError(
+            "invalid_type",
+            f"Invalid type for '{param}': expected an object, but got {_type_name(obj)} instead.",
+            param or None,
+        )
+    dot = f"{param}." if param else ""
+    for key in required:
+        if key not in obj:
+            raise ClientError(
+                "missing_required_parameter",
+                f"Missing required parameter: '{dot}{key}'.",
+                f"{dot}{key}",
+            )
+    for key, value in obj.items():
+        if key not in spec:
+            raise ClientError(
+                "unknown_parameter", f"Unknown parameter: '{dot}{key}'.", f"{dot}{key}"
+            )
+        _apply(spec[key], value, f"{dot}{key}")
+
+
+def is_base64(value: str) -> bool:
+    """True when ``value`` is valid standard base64."""
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True

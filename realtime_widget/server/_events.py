@@ -1,0 +1,235 @@
+"""Client event checks and small server event builders for the state machine (pure)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from realtime_widget.audio import decode_base64
+from realtime_widget.server._checks import ClientError, check_fields, optional, typed
+from realtime_widget.server._config import ITEM_SPECS, ROLE_CONTENT
+from realtime_widget.server._items import Conversation, Record
+
+__all__ = [
+    "EVENT_SPECS",
+    "check_event",
+    "check_new_item",
+    "item_added",
+    "rate_limits",
+    "resolve_input",
+    "transcription",
+]
+
+_ID = {"type": typed(str), "event_id": typed(str)}
+
+EVENT_SPECS: dict[str, tuple[dict, tuple[str, ...]]] = {
+    "session.update": ({**_ID, "session": typed(dict)}, ("session",)),
+    "transcription_session.update": ({**_ID, "session": typed(dict)}, ("session",)),
+    "input_audio_buffer.append": ({**_ID, "audio": typed(str)}, ("audio",)),
+    "input_audio_buffer.commit": (_ID, ()),
+    "input_audio_buffer.clear": (_ID, ()),
+    "output_audio_buffer.clear": (_ID, ()),
+    "conversation.item.create": (
+        {**_ID, "item": typed(dict), "previous_item_id": typed(str, nullable=True)},
+        ("item",),
+    ),
+    "conversation.item.delete": ({**_ID, "item_id": typed(str)}, ("item_id",)),
+    "conversation.item.retrieve": ({**_ID, "item_id": typed(str)}, ("item_id",)),
+    "conversation.item.truncate": (
+        {**_ID, "item_id": typed(str), "content_index": typed(int), "audio_end_ms": typed(int)},
+        ("item_id", "content_index", "audio_end_ms"),
+    ),
+    "response.create": ({**_ID, "response": optional(typed(dict))}, ()),
+    "response.cancel": ({**_ID, "response_id": typed(str)}, ()),
+}
+"""Client event type -> (field spec, required fields)."""
+
+
+def check_event(event: Any) -> str:
+    """Check a client event's envelope and fields; return its type.
+
+    Raises:
+        ClientError: not an object, no/unknown type, or a missing/unknown/mistyped field.
+    """
+    if not isinstance(event, dict):
+        raise ClientError(
+            "invalid_type", "Each client event must be a JSON object with a 'type' field.", None
+        )
+    kind = event.get("type")
+    if "type" not in event:
+        raise ClientError(
+            "missing_required_parameter", "Missing required parameter: 'type'.", "type"
+        )
+    if not isinstance(kind, str) or kind not in EVENT_SPECS:
+        supported = ", ".join(f"'{k}'" for k in EVENT_SPECS)
+        raise ClientError(
+            "invalid_value",
+            f"Invalid value: {kind!r}. Supported values are: {supported}.",
+            "type",
+        )
+    spec, required = EVENT_SPECS[kind]
+    check_fields(event, spec, "", required)
+    return kind
+
+
+def check_new_item(
+    raw: dict, conversation: Conversation | None, new_id: Callable[[str], str]
+) -> tuple[dict, np.ndarray | None]:
+    """Check an item from ``conversation.item.create`` (or ``response.input``).
+
+    Args:
+        raw: the client's item (GA shape).
+        conversation: to check a ``function_call_output``'s ``call_id`` against, or ``None``.
+        new_id: id factory for missing ids.
+
+    Returns:
+        ``(item, audio)``: the item as the server stores and announces it (no audio bytes), and
+        the decoded user audio of an ``input_audio`` part (or ``None``).
+
+    Raises:
+        ClientError: the first problem, ``param`` prefixed with ``item.``.
+    """
+    kind = raw.get("type", "message")
+    if kind not in ITEM_SPECS or kind == "item_reference":
+        raise ClientError(
+            "invalid_value",
+            f"Invalid value: {kind!r}. Supported values are: 'message', 'function_call' and "
+            "'function_call_output'.",
+            "item.type",
+        )
+    spec, required = ITEM_SPECS[kind]
+    check_fields(raw, spec, "item", required)
+    item: dict = {
+        "id": raw.get("id") or new_id("item_"),
+        "object": "realtime.item",
+        "type": kind,
+        "status": "completed",
+    }
+    audio = None
+    if kind == "message":
+        item["role"] = raw["role"]
+        item["content"], audio = _content(raw["role"], raw["content"])
+    elif kind == "function_call":
+        item.update(
+            name=raw["name"],
+            call_id=raw.get("call_id") or new_id("call_"),
+            arguments=raw["arguments"],
+        )
+    else:
+        if conversation is not None and not conversation.has_call(raw["call_id"]):
+            raise ClientError(
+                "invalid_value",
+                f"No tool call found for function call output with call_id {raw['call_id']}: "
+                "answer a call_id from a function_call item in this conversation.",
+                "item.call_id",
+            )
+        item.update(call_id=raw["call_id"], output=raw["output"])
+    return item, audio
+
+
+def _content(role: str, parts: list[dict]) -> tuple[list[dict], np.ndarray | None]:
+    content, audio = [], None
+    for index, part in enumerate(parts):
+        kind = part["type"]
+        if kind not in ROLE_CONTENT[role]:
+            allowed = ", ".join(f"'{k}'" for k in sorted(ROLE_CONTENT[role]))
+            raise ClientError(
+                "invalid_value",
+                f"Invalid value: '{kind}'. Supported values for a {role} message are: {allowed}.",
+                f"item.content[{index}].type",
+            )
+        if kind in ("input_text", "output_text"):
+            if not isinstance(part.get("text"), str):
+                raise ClientError(
+                    "missing_required_parameter",
+                    f"Missing required parameter: 'item.content[{index}].text'.",
+                    f"item.content[{index}].text",
+                )
+            content.append({"type": kind, "text": part["text"]})
+        elif kind == "input_audio":
+            if isinstance(part.get("audio"), str):
+                try:
+                    audio = np.asarray(decode_base64(part["audio"]), dtype=np.int16)
+                except ValueError as exc:
+                    raise ClientError(
+                        "invalid_value",
+                        f"Invalid 'item.content[{index}].audio': expected base64 PCM16: {exc}.",
+                        f"item.content[{index}].audio",
+                    ) from exc
+            content.append({"type": kind, "transcript": part.get("transcript")})
+        elif kind == "output_audio":
+            content.append({"type": kind, "transcript": part.get("transcript") or ""})
+        else:  # input_image
+            content.append({k: v for k, v in part.items() if k in ("type", "image_url", "detail")})
+    return content, audio
+
+
+def resolve_input(
+    raw_items: list[dict], conversation: Conversation, new_id: Callable[[str], str]
+) -> list[Record]:
+    """The records of a ``response.create``'s ``input``: references and inline items."""
+    records = []
+    for index, raw in enumerate(raw_items):
+        if raw.get("type") == "item_reference":
+            check_fields(raw, ITEM_SPECS["item_reference"][0], f"response.input[{index}]", ("id",))
+            records.append(conversation.get(raw["id"], f"response.input[{index}].id"))
+        else:
+            try:
+                item, audio = check_new_item(raw, None, new_id)
+            except ClientError as exc:
+                param = (exc.param or "").replace("item", f"response.input[{index}]", 1)
+                raise ClientError(exc.code, exc.message, param) from exc
+            records.append(Record(item, audio=audio))
+    return records
+
+
+def item_added(item: dict, previous: str | None) -> list[dict]:
+    """GA's announcement of a finished item: ``conversation.item.added`` then ``.done``."""
+    return [
+        {
+            "type": "conversation.item.added",
+            "previous_item_id": previous,
+            "item": copy.deepcopy(item),
+        },
+        {
+            "type": "conversation.item.done",
+            "previous_item_id": previous,
+            "item": copy.deepcopy(item),
+        },
+    ]
+
+
+def transcription(item_id: str, transcript: str, seconds: float) -> list[dict]:
+    """Transcription events of one user audio item (one delta, then completed)."""
+    ids = {"item_id": item_id, "content_index": 0}
+    return [
+        {"type": "conversation.item.input_audio_transcription.delta", **ids, "delta": transcript},
+        {
+            "type": "conversation.item.input_audio_transcription.completed",
+            **ids,
+            "transcript": transcript,
+            "usage": {"type": "duration", "seconds": round(seconds, 3)},
+        },
+    ]
+
+
+_TOKEN_LIMIT = 40000
+
+
+def rate_limits(tokens_used: int) -> dict:
+    """A ``rate_limits.updated`` event after a response (tokens per minute, requests)."""
+    return {
+        "type": "rate_limits.updated",
+        "rate_limits": [
+            {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+            {
+                "name": "tokens",
+                "limit": _TOKEN_LIMIT,
+                "remaining": max(0, _TOKEN_LIMIT - tokens_used),
+                "reset_seconds": round(min(tokens_used, _TOKEN_LIMIT) / _TOKEN_LIMIT * 60, 3),
+            },
+        ],
+    }

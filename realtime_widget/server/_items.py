@@ -1,0 +1,131 @@
+"""The server-side conversation: ordered items plus what the server knows about each (pure)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from realtime_widget.server._checks import ClientError
+
+__all__ = ["Conversation", "Record"]
+
+
+@dataclass
+class Record:
+    """One conversation item and its server-side extras.
+
+    Attributes:
+        item: the item in GA wire shape (kept up to date while a response streams it).
+        audio: input audio of a user item (int16 at ``rate``), or ``None``.
+        rate: sample rate of ``audio``.
+        transcript: what the server understood of user audio (brains read it even when
+            transcription events are off).
+        audio_ms: for assistant audio, milliseconds generated so far (truncate checks it).
+    """
+
+    item: dict
+    audio: np.ndarray | None = None
+    rate: int = 24000
+    transcript: str | None = None
+    audio_ms: float = 0.0
+    extras: dict = field(default_factory=dict)
+
+
+class Conversation:
+    """Items in order, addressable by id."""
+
+    def __init__(self, conversation_id: str) -> None:
+        self.id = conversation_id
+        self._order: list[str] = []
+        self._records: dict[str, Record] = {}
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._records
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @property
+    def last_id(self) -> str | None:
+        """Id of the last item, or ``None`` when empty."""
+        return self._order[-1] if self._order else None
+
+    def add(self, record: Record, previous_item_id: str | None = None) -> str | None:
+        """Insert after ``previous_item_id`` (``"root"`` = at the start; ``None`` = at the end).
+
+        Returns:
+            The id of the item now before it, or ``None`` when it is first.
+
+        Raises:
+            ClientError: the previous item does not exist, or the id is taken.
+        """
+        item_id = record.item["id"]
+        if item_id in self._records:
+            raise ClientError(
+                "item_already_exists",
+                f"Item with id '{item_id}' already exists; send a new id or omit 'item.id'.",
+                "item.id",
+            )
+        if previous_item_id is None:
+            index = len(self._order)
+        elif previous_item_id == "root":
+            index = 0
+        elif previous_item_id in self._records:
+            index = self._order.index(previous_item_id) + 1
+        else:
+            raise ClientError(
+                "item_not_found",
+                f"Error adding item: the previous item with id '{previous_item_id}' does not "
+                "exist; use an id from conversation.item.added, 'root', or omit it.",
+                "previous_item_id",
+            )
+        self._order.insert(index, item_id)
+        self._records[item_id] = record
+        return self._order[index - 1] if index > 0 else None
+
+    def get(self, item_id: str, param: str = "item_id") -> Record:
+        """The record of an item.
+
+        Raises:
+            ClientError: ``item_not_found`` for an unknown id.
+        """
+        record = self._records.get(item_id)
+        if record is None:
+            raise ClientError(
+                "item_not_found",
+                f"Item with item_id not found: {item_id}. Use an id the server announced "
+                "(conversation.item.added).",
+                param,
+            )
+        return record
+
+    def delete(self, item_id: str) -> None:
+        """Remove an item (raises ``ClientError`` when unknown)."""
+        self.get(item_id)
+        self._order.remove(item_id)
+        del self._records[item_id]
+
+    def records(self) -> list[Record]:
+        """All records, in order."""
+        return [self._records[i] for i in self._order]
+
+    def has_call(self, call_id: str) -> bool:
+        """Whether a ``function_call`` with this ``call_id`` is in the conversation."""
+        return any(
+            r.item.get("type") == "function_call" and r.item.get("call_id") == call_id
+            for r in self._records.values()
+        )
+
+    def brain_view(self, records: list[Record] | None = None) -> list[dict]:
+        """Items as a brain sees them: copies, user audio carrying the server's transcript."""
+        out = []
+        for record in self.records() if records is None else records:
+            item = copy.deepcopy(record.item)
+            if record.transcript is not None:
+                for part in item.get("content") or []:
+                    if part.get("type") == "input_audio" and not part.get("transcript"):
+                        part["transcript"] = record.transcript
+            out.append(item)
+        return out

@@ -1,0 +1,344 @@
+"""One response as a lazy sequence of steps in the exact order of DESIGN §6 (pure).
+
+A :class:`ResponseRun` turns a brain's plan into *steps*: a list of GA server events plus the
+milliseconds of audio they carry. The I/O layer sends a step, then waits until the audio sent so
+far is due (real-time pacing); between steps the client may cancel, which finishes the item in
+flight as ``incomplete`` and ends the response ``cancelled``. Spoken items need audio first: the
+run asks for it (:attr:`ResponseRun.audio_request`) so the I/O layer can synthesize off the loop.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from realtime_widget.audio import alaw_encode, encode_base64, resample, ulaw_encode
+from realtime_widget.server._items import Conversation, Record
+from realtime_widget.server.brains import Call, PlanItem, Say
+
+__all__ = ["ResponseRun", "Step"]
+
+CHUNK_MS = 100  # audio per delta, like the real service's ~100 ms deltas
+
+
+@dataclass
+class Step:
+    """Events to send together and the audio they carry (for pacing).
+
+    Attributes:
+        events: GA server events without ``event_id`` (the state machine stamps them).
+        audio_ms: milliseconds of assistant audio in these events.
+    """
+
+    events: list[dict]
+    audio_ms: float = 0.0
+    item_id: str | None = None
+    transcript_delta: str = ""
+    closing: bool = False  # a placeholder for an item's closing events, built when reached
+
+
+def _tokens(text: str) -> int:
+    return math.ceil(len(text) / 4) if text else 0
+
+
+def _encode(samples: np.ndarray, audio_format: dict) -> tuple[list[str], list[float]]:
+    kind = audio_format.get("type", "audio/pcm")
+    if kind == "audio/pcm":
+        rate, data = 24000, samples
+    else:
+        rate = 8000
+        low = np.asarray(resample(samples, 24000, 8000))
+        data = (ulaw_encode if kind == "audio/pcmu" else alaw_encode)(low)
+    step = rate * CHUNK_MS // 1000
+    chunks, durations = [], []
+    for start in range(0, len(data), step):
+        piece = data[start : start + step]
+        chunks.append(encode_base64(piece) if kind == "audio/pcm" else _b64(piece))
+        durations.append(len(piece) * 1000.0 / rate)
+    return chunks, durations
+
+
+def _b64(codes) -> str:
+    import base64
+
+    return base64.b64encode(np.asarray(codes, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+class ResponseRun:
+    """The events of one response, produced step by step.
+
+    Args:
+        response: the ``response`` object of ``response.created`` (GA, status ``in_progress``).
+        plan: the brain's output items.
+        conversation: where output items are added, or ``None`` for ``conversation: "none"``.
+        new_id: id factory (``generate_id``).
+        input_tokens: estimated tokens of the input (for ``usage``).
+    """
+
+    def __init__(
+        self,
+        response: dict,
+        plan: list[PlanItem],
+        conversation: Conversation | None,
+        new_id: Callable[[str], str],
+        input_tokens: int = 0,
+    ) -> None:
+        self.response = response
+        self.id: str = response["id"]
+        self._plan = deque(plan)
+        self._conversation = conversation
+        self._new_id = new_id
+        self._steps: deque[Step] = deque()
+        self._audio: np.ndarray | None = None
+        self._current: Record | None = None  # the item whose steps are being sent
+        self._sent_transcript = ""
+        self._input_tokens = input_tokens
+        self._out_text = self._out_audio_ms = 0
+        self.finished = False
+
+    @property
+    def audio_request(self) -> str | None:
+        """Text to synthesize before the next step, or ``None``."""
+        if self._steps or not self._plan or self._audio is not None:
+            return None
+        head = self._plan[0]
+        if isinstance(head, Say) and "audio" in self.response["output_modalities"]:
+            return head.text
+        return None
+
+    def provide_audio(self, samples: np.ndarray) -> None:
+        """Give the audio (int16, 24 kHz) asked for by :attr:`audio_request`."""
+        self._audio = np.asarray(samples, dtype=np.int16)
+
+    def next_step(self) -> Step | None:
+        """The next step to send; ``None`` when waiting for audio or after ``response.done``."""
+        if self.finished or (self.audio_request is not None and not self._steps):
+            return None
+        if not self._steps:
+            if self._plan:
+                self._expand(self._plan.popleft())
+            else:
+                self.finished = True
+                return Step(self._finish("completed", None))
+        step = self._steps.popleft()
+        if step.closing:
+            return Step(self._close_current())
+        if self._current is not None and step.item_id == self._current.item["id"]:
+            self._current.audio_ms += step.audio_ms
+            self._out_audio_ms += step.audio_ms
+            self._sent_transcript += step.transcript_delta
+        return step
+
+    def cancel(self, reason: str) -> list[dict]:
+        """End the response now: finish the item in flight as incomplete, then ``response.done``.
+
+        Args:
+            reason: ``client_cancelled`` or ``turn_detected``.
+        """
+        events: list[dict] = []
+        if self._steps and self._current is not None:
+            events = self._close_current(incomplete=True)
+        self._steps.clear()
+        self._plan.clear()
+        self.finished = True
+        return events + self._finish("cancelled", reason)
+
+    # -- expansion ------------------------------------------------------------------------
+    def _base(self, kind: str, output_index: int, **fields) -> dict:
+        return {"type": kind, "response_id": self.id, "output_index": output_index, **fields}
+
+    def _start_item(self, item: dict) -> tuple[list[dict], int]:
+        index = len(self.response["output"])
+        self.response["output"].append(item)
+        record = Record(item)
+        self._current = record
+        events = [self._base("response.output_item.added", index, item=copy.deepcopy(item))]
+        if self._conversation is not None:
+            previous = self._conversation.add(record)
+            events.append(
+                {
+                    "type": "conversation.item.added",
+                    "previous_item_id": previous,
+                    "item": copy.deepcopy(item),
+                }
+            )
+        return events, index
+
+    def _expand(self, plan_item: PlanItem) -> None:
+        if isinstance(plan_item, Call):
+            self._expand_call(plan_item)
+        elif "audio" in self.response["output_modalities"]:
+            audio, self._audio = self._audio, None
+            self._expand_audio(
+                plan_item.text, audio if audio is not None else np.zeros(0, np.int16)
+            )
+        else:
+            self._expand_text(plan_item.text)
+
+    def _message(self) -> dict:
+        return {
+            "id": self._new_id("item_"),
+            "object": "realtime.item",
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+
+    def _expand_text(self, text: str) -> None:
+        item = self._message()
+        events, index = self._start_item(item)
+        ids = {"item_id": item["id"], "content_index": 0}
+        events.append(
+            self._base(
+                "response.content_part.added", index, **ids, part={"type": "text", "text": ""}
+            )
+        )
+        self._steps.append(Step(events, item_id=item["id"]))
+        for word in _pieces(text):
+            self._steps.append(
+                Step([self._base("response.output_text.delta", index, **ids, delta=word)])
+            )
+        self._out_text += _tokens(text)
+        item["content"] = [{"type": "output_text", "text": text}]
+        self._steps.append(Step([], closing=True))
+
+    def _expand_audio(self, text: str, samples: np.ndarray) -> None:
+        item = self._message()
+        events, index = self._start_item(item)
+        ids = {"item_id": item["id"], "content_index": 0}
+        events.append(
+            self._base(
+                "response.content_part.added",
+                index,
+                **ids,
+                part={"type": "audio", "transcript": ""},
+            )
+        )
+        fmt = self.response["audio"]["output"]["format"]
+        chunks, durations = _encode(samples, fmt)
+        words = _pieces(text)
+        said = 0
+        for n, (chunk, ms) in enumerate(zip(chunks, durations, strict=True), start=1):
+            step_events = events if n == 1 else []
+            step_events.append(self._base("response.output_audio.delta", index, **ids, delta=chunk))
+            upto = round(len(words) * n / len(chunks))
+            delta = "".join(words[said:upto])
+            if delta:
+                step_events.append(
+                    self._base("response.output_audio_transcript.delta", index, **ids, delta=delta)
+                )
+            said = upto
+            self._steps.append(Step(step_events, ms, item["id"], delta))
+        if not chunks:
+            self._steps.append(Step(events, 0.0, item["id"], text))
+        self._out_text += _tokens(text)
+        item["content"] = [{"type": "output_audio", "transcript": ""}]
+        self._steps.append(Step([], closing=True))
+
+    def _expand_call(self, call: Call) -> None:
+        arguments = call.arguments_json
+        item = {
+            "id": self._new_id("item_"),
+            "object": "realtime.item",
+            "type": "function_call",
+            "status": "in_progress",
+            "name": call.name,
+            "call_id": call.call_id or self._new_id("call_"),
+            "arguments": "",
+        }
+        events, index = self._start_item(item)
+        ids = {"item_id": item["id"], "call_id": item["call_id"]}
+        events.append(
+            self._base("response.function_call_arguments.delta", index, **ids, delta=arguments)
+        )
+        events.append(
+            self._base(
+                "response.function_call_arguments.done",
+                index,
+                **ids,
+                name=call.name,
+                arguments=arguments,
+            )
+        )
+        item["arguments"] = arguments
+        self._out_text += _tokens(arguments)
+        events += self._close_current()
+        self._steps.append(Step(events, item_id=item["id"]))
+
+    # -- closing --------------------------------------------------------------------------
+    def _close_current(self, *, incomplete: bool = False) -> list[dict]:
+        record = self._current
+        assert record is not None
+        item = record.item
+        index = self.response["output"].index(item)
+        ids = {"item_id": item["id"], "content_index": 0}
+        events: list[dict] = []
+        content = item.get("content") or []
+        if content and content[0]["type"] == "output_audio":
+            transcript = self._sent_transcript
+            content[0]["transcript"] = transcript
+            events += [
+                self._base("response.output_audio.done", index, **ids),
+                self._base(
+                    "response.output_audio_transcript.done", index, **ids, transcript=transcript
+                ),
+                self._base(
+                    "response.content_part.done",
+                    index,
+                    **ids,
+                    part={"type": "audio", "transcript": transcript},
+                ),
+            ]
+        elif content and content[0]["type"] == "output_text":
+            text = content[0]["text"]
+            events += [
+                self._base("response.output_text.done", index, **ids, text=text),
+                self._base(
+                    "response.content_part.done", index, **ids, part={"type": "text", "text": text}
+                ),
+            ]
+        item["status"] = "incomplete" if incomplete else "completed"
+        events.append(self._base("response.output_item.done", index, item=copy.deepcopy(item)))
+        if self._conversation is not None and item["id"] in self._conversation:
+            events.append({"type": "conversation.item.done", "item": copy.deepcopy(item)})
+        self._current, self._sent_transcript = None, ""
+        return events
+
+    def _finish(self, status: str, reason: str | None) -> list[dict]:
+        response = self.response
+        response["status"] = status
+        response["status_details"] = (
+            {"type": status, "reason": reason} if reason else {"type": status}
+        )
+        audio_tokens = math.ceil(self._out_audio_ms / 50)
+        output_tokens = self._out_text + audio_tokens
+        response["usage"] = {
+            "total_tokens": self._input_tokens + output_tokens,
+            "input_tokens": self._input_tokens,
+            "output_tokens": output_tokens,
+            "input_token_details": {
+                "cached_tokens": 0,
+                "text_tokens": self._input_tokens,
+                "audio_tokens": 0,
+            },
+            "output_token_details": {"text_tokens": self._out_text, "audio_tokens": audio_tokens},
+        }
+        return [{"type": "response.done", "response": copy.deepcopy(response)}]
+
+
+def _pieces(text: str) -> list[str]:
+    """Split text into word-sized deltas that concatenate back to it exactly."""
+    out, start = [], 0
+    for i in range(1, len(text)):
+        if text[i] == " " and text[i - 1] != " ":
+            out.append(text[start:i])
+            start = i
+    if text:
+        out.append(text[start:])
+    return out

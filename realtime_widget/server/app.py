@@ -1,0 +1,334 @@
+"""The embedded server's I/O: websockets' asyncio server around :class:`SessionState`.
+
+Per connection there are three tasks sharing one :class:`SessionState` on one loop:
+
+- the *reader* feeds each frame to the state and queues what it returns;
+- the *pump* pulls the active response step by step, sleeping between audio steps so audio goes
+  out in real time (``speed`` scales it; ``0`` or ``inf`` sends as fast as possible), and runs the
+  synthesizer in a worker thread so one reply's speech never stalls other sessions;
+- the *writer* drains one queue, so events leave in exactly the order the state produced them
+  even when a cancel arrives between two audio steps.
+
+The handshake is checked before the upgrade (``process_request``): a wrong path gets HTTP 404 and
+a wrong or missing key (when ``api_key`` is set) HTTP 401, both with an OpenAI-style JSON body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import inspect
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from realtime_widget.server.brains import Brain, as_brain
+from realtime_widget.server.speech import Synthesizer, Transcriber, synthesize
+from realtime_widget.server.state import SessionState
+
+__all__ = ["LocalRealtimeServer"]
+
+PATHS = ("/v1/realtime", "/openai/realtime")  # OpenAI's, and Azure OpenAI's deployment path
+MAX_FRAME = 32 * 1024 * 1024  # above the 15 MiB append limit, so that limit answers with an event
+_CLOSE = object()
+
+
+def _json_response(status: http.HTTPStatus, error: dict) -> Response:
+    body = json.dumps({"error": error}).encode()
+    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return Response(status.value, status.phrase, headers, body)
+
+
+def _offered_protocols(request: Request) -> list[str]:
+    return [
+        p.strip()
+        for value in request.headers.get_all("Sec-WebSocket-Protocol")
+        for p in value.split(",")
+        if p.strip()
+    ]
+
+
+def _request_key(request: Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    if request.headers.get("api-key"):
+        return request.headers["api-key"]
+    for protocol in _offered_protocols(request):
+        if protocol.startswith("openai-insecure-api-key."):
+            return protocol[len("openai-insecure-api-key.") :]
+    return None
+
+
+def _masked(key: str) -> str:
+    return key[:3] + "*" * max(0, min(len(key) - 7, 20)) + key[-4:] if len(key) > 8 else "***"
+
+
+class LocalRealtimeServer:
+    """A local, protocol-faithful Realtime API server (GA and beta) for offline use and tests.
+
+    Use ``with LocalRealtimeServer() as server:`` (runs on the shared runtime thread) or
+    ``async with`` (runs on the current loop); point clients at :attr:`url`.
+
+    Args:
+        host: interface to bind (loopback by default).
+        port: TCP port; 0 picks a free one.
+        api_key: when set, connections must present this key (Bearer, ``api-key`` header or the
+            ``openai-insecure-api-key.<key>`` subprotocol) or get HTTP 401.
+        brain: who answers (default :class:`~realtime_widget.server.brains.EchoBrain`); shared by
+            all connections. Any ``callable(text) -> str`` works.
+        transcriber: ``(int16, rate) -> str`` for user audio (default: a description).
+        synthesizer: ``text -> int16 at 24 kHz`` (default: espeak-ng, else built-in speech).
+        speed: audio pacing factor: 1.0 = real time, 4.0 = four times faster, 0 = no pacing.
+        max_session_seconds: session length; then an error and close code 1001, as OpenAI does.
+        model: model name reported when the client does not ask for one.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_key: str | None = None,
+        brain: Brain | Callable[[str], str] | None = None,
+        transcriber: Transcriber | None = None,
+        synthesizer: Synthesizer | None = None,
+        speed: float = 1.0,
+        max_session_seconds: float = 3600,
+        model: str = "gpt-realtime",
+    ) -> None:
+        self.host, self.port = host, port
+        self.api_key = api_key
+        self.brain = as_brain(brain)
+        self.transcriber = transcriber
+        self.synthesizer = synthesizer
+        self.speed = speed
+        self.max_session_seconds = max_session_seconds
+        self.model = model
+        self._server: Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.sessions: set[SessionState] = set()
+        """Live sessions (for inspection in tests)."""
+
+    def __repr__(self) -> str:
+        state = f"url={self.url!r}" if self._server else "stopped"
+        return f"<LocalRealtimeServer {state} sessions={len(self.sessions)}>"
+
+    @property
+    def url(self) -> str:
+        """``ws://HOST:PORT/v1/realtime`` (after start)."""
+        if self._server is None:
+            raise RuntimeError("the server is not running: call start() or use it in a with block")
+        return f"ws://{self.host}:{self.port}/v1/realtime"
+
+    @property
+    def base_url(self) -> str:
+        """``ws://HOST:PORT/v1`` (e.g. ``AsyncOpenAI(websocket_base_url=server.base_url)``)."""
+        return self.url.rsplit("/", 1)[0]
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start_async(self) -> LocalRealtimeServer:
+        """Start listening on the current event loop."""
+        if self._server is not None:
+            return self
+        self._loop = asyncio.get_running_loop()
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            max_size=MAX_FRAME,
+            compression=None,  # audio in base64 barely compresses; deflate would cost the CPU
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop_async(self) -> None:
+        """Close every connection (1001) and stop listening."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close(close_connections=True)
+            await server.wait_closed()
+
+    def start(self) -> LocalRealtimeServer:
+        """Start on the shared runtime thread (returns once listening)."""
+        from realtime_widget.runtime import get_runtime
+
+        return get_runtime().run(self.start_async(), timeout=30)
+
+    def stop(self) -> None:
+        """Stop a server started with :meth:`start`."""
+        from realtime_widget.runtime import get_runtime
+
+        if self._server is not None:
+            get_runtime().run(self.stop_async(), timeout=30)
+
+    def __enter__(self) -> LocalRealtimeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> LocalRealtimeServer:
+        return await self.start_async()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop_async()
+
+    # -- handshake ------------------------------------------------------------------------
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path.rstrip("/")
+        if path not in PATHS:
+            return _json_response(
+                http.HTTPStatus.NOT_FOUND,
+                {
+                    "message": f"Invalid URL (GET {path}): the Realtime endpoint is /v1/realtime.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "not_found",
+                },
+            )
+        if self.api_key is None:
+            return None
+        key = _request_key(request)
+        if key == self.api_key:
+            return None
+        message = (
+            "You didn't provide an API key. Send 'Authorization: Bearer YOUR_KEY'."
+            if key is None
+            else f"Incorrect API key provided: {_masked(key)}. Use the key this server was started with."
+        )
+        return _json_response(
+            http.HTTPStatus.UNAUTHORIZED,
+            {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            },
+        )
+
+    @staticmethod
+    def _select_subprotocol(connection: ServerConnection, subprotocols: Any) -> str | None:
+        return "realtime" if "realtime" in subprotocols else None
+
+    # -- one connection -------------------------------------------------------------------
+    async def _handle(self, ws: ServerConnection) -> None:
+        request = ws.request
+        assert request is not None
+        beta = "realtime=v1" in request.headers.get("OpenAI-Beta", "") or (
+            "openai-beta.realtime-v1" in _offered_protocols(request)
+        )
+        model = (parse_qs(urlsplit(request.path).query).get("model") or [self.model])[0]
+        state = SessionState(
+            dialect="beta" if beta else "ga",
+            model=model,
+            brain=self.brain,
+            transcriber=self.transcriber,
+            now=time.time(),
+            max_session_seconds=self.max_session_seconds,
+        )
+        self.sessions.add(state)
+        queue: asyncio.Queue = asyncio.Queue()
+        wake = asyncio.Event()
+        tasks = [
+            asyncio.create_task(self._writer(ws, queue)),
+            asyncio.create_task(self._pump(state, queue, wake)),
+            asyncio.create_task(self._expire(state, queue)),
+        ]
+        for event in state.start():
+            queue.put_nowait(event)
+        try:
+            async for frame in ws:
+                for event in state.receive(frame):
+                    queue.put_nowait(event)
+                if state.response_active:
+                    wake.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            self.sessions.discard(state)
+
+    @staticmethod
+    async def _writer(ws: ServerConnection, queue: asyncio.Queue) -> None:
+        try:
+            while True:
+                event = await queue.get()
+                if isinstance(event, tuple) and event[0] is _CLOSE:
+                    await ws.close(event[1], event[2])
+                    return
+                await ws.send(json.dumps(event))
+        except ConnectionClosed:
+            pass
+
+    async def _expire(self, state: SessionState, queue: asyncio.Queue) -> None:
+        await asyncio.sleep(self.max_session_seconds)
+        minutes = self.max_session_seconds / 60
+        events = state.expire(round(minutes) if minutes >= 1 else round(minutes, 3))
+        for event in events:
+            queue.put_nowait(event)
+        queue.put_nowait((_CLOSE, 1001, events[0]["error"]["message"]))
+
+    async def _pump(self, state: SessionState, queue: asyncio.Queue, wake: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        paced = self.speed and math.isfinite(self.speed) and self.speed > 0
+        synth = self.synthesizer or synthesize
+        while True:
+            await wake.wait()
+            wake.clear()
+            run_id, started, sent_ms = None, 0.0, 0.0
+            while True:
+                request = state.audio_request
+                if request is not None:
+                    text, voice = request
+                    samples = await loop.run_in_executor(None, _call_synth, synth, text, voice)
+                    if state.audio_request == request:  # the response may have ended meanwhile
+                        state.provide_audio(samples)
+                    continue
+                current = state.active_response_id
+                if current is None:
+                    break
+                if current != run_id:
+                    run_id, started, sent_ms = current, loop.time(), 0.0
+                elif paced:
+                    # Sleep *before* pulling the next step: a cancel during the sleep then ends
+                    # the response cleanly instead of racing an already-built audio step.
+                    delay = started + sent_ms / 1000.0 / self.speed - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                        continue
+                step = state.next_output()
+                if step is None:
+                    if state.audio_request is None and state.active_response_id == current:
+                        break
+                    continue
+                for event in step.events:
+                    queue.put_nowait(event)
+                sent_ms += step.audio_ms
+
+
+def _takes_voice(fn: Callable) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+def _call_synth(synth: Synthesizer, text: str, voice: str) -> np.ndarray:
+    # A synthesizer may take (text) or (text, voice); the built-in ones take both.
+    out = synth(text, voice) if _takes_voice(synth) else synth(text)  # type: ignore[call-arg]
+    return np.asarray(out, dtype=np.int16)

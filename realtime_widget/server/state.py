@@ -1,0 +1,496 @@
+"""One connection's Realtime session as a pure state machine: client event in, server events out.
+
+No I/O, clock or thread here (STYLE habits 1-2): the I/O layer (``app.py``) feeds each client
+frame to :meth:`SessionState.receive` and sends what it returns, then pulls the active response
+step by step with :meth:`SessionState.next_output`, pacing the audio. Ids come from ``new_id`` and
+time from ``now``, so tests can drive it with plain data.
+
+Rules (issue 3, DESIGN §6):
+
+- The session is kept in GA shape; a beta connection is converted at the edge by
+  ``realtime_widget.protocol`` (events without a beta twin are not sent).
+- Every refused client event gives one ``error`` (``invalid_request_error``, ``code``, ``param``,
+  the client's ``event_id``) and changes nothing; the session stays open.
+- One response at a time; server VAD commits turns and may start or interrupt responses.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from realtime_widget.audio import encode_base64
+from realtime_widget.protocol import generate_id, normalize_client_event, to_beta_server_event
+from realtime_widget.server import _events
+from realtime_widget.server._checks import ClientError, check_fields
+from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
+from realtime_widget.server._items import Conversation, Record
+from realtime_widget.server._response import ResponseRun, Step
+from realtime_widget.server.brains import Brain, BrainContext, as_brain, item_text
+from realtime_widget.server.speech import Transcriber, describe_audio
+from realtime_widget.server.vad import InputAudio, TurnEvent
+
+__all__ = ["MAX_APPEND_BYTES", "SessionState", "Step"]
+
+MAX_APPEND_BYTES = 15 * 1024 * 1024
+"""Largest ``input_audio_buffer.append`` payload the real service accepts (15 MiB)."""
+
+
+class SessionState:
+    """The state of one Realtime session.
+
+    Args:
+        dialect: ``"ga"`` or ``"beta"`` (what the connection speaks on the wire).
+        model: the model name the client asked for.
+        brain: who answers (:class:`~realtime_widget.server.brains.Brain` or ``text -> str``).
+        transcriber: ``(int16, rate) -> str`` for user audio (default: a description).
+        now: the current Unix time (for ``expires_at``).
+        new_id: id factory, ``generate_id`` by default.
+        max_session_seconds: session length announced in ``expires_at``.
+    """
+
+    def __init__(
+        self,
+        *,
+        dialect: str = "ga",
+        model: str = "gpt-realtime",
+        brain: Brain | Callable[[str], str] | None = None,
+        transcriber: Transcriber | None = None,
+        now: float = 0.0,
+        new_id: Callable[[str], str] = generate_id,
+        max_session_seconds: float = 3600,
+    ) -> None:
+        self.dialect = dialect
+        self.brain = as_brain(brain)
+        self.transcriber = transcriber or describe_audio
+        self._new_id = new_id
+        self.session = default_session(new_id("sess_"), model, int(now + max_session_seconds))
+        self.extras: dict = {}
+        self.conversation = Conversation(new_id("conv_"))
+        audio_in = self.session["audio"]["input"]
+        self.input = InputAudio(audio_in["format"], audio_in["turn_detection"])
+        self._run: ResponseRun | None = None
+        self._turn_item_id: str | None = None
+        self._tokens_used = 0
+        self._handlers: dict[str, Callable[[dict], list[dict]]] = {
+            "session.update": self._on_session_update,
+            "input_audio_buffer.append": self._on_input_audio_buffer_append,
+            "input_audio_buffer.commit": self._on_input_audio_buffer_commit,
+            "input_audio_buffer.clear": self._on_input_audio_buffer_clear,
+            "conversation.item.create": self._on_conversation_item_create,
+            "conversation.item.delete": self._on_conversation_item_delete,
+            "conversation.item.retrieve": self._on_conversation_item_retrieve,
+            "conversation.item.truncate": self._on_conversation_item_truncate,
+            "response.create": self._on_response_create,
+            "response.cancel": self._on_response_cancel,
+            # WebRTC/SIP only in the real service; over a websocket there is no server-side
+            # playback buffer to clear, so it is accepted and does nothing.
+            "output_audio_buffer.clear": lambda event: [],
+            "transcription_session.update": self._on_transcription_session_update,
+        }
+
+    # -- public surface -------------------------------------------------------------------
+    def start(self) -> list[dict]:
+        """The greeting: ``session.created`` then ``conversation.created``."""
+        return self._out(
+            [
+                {"type": "session.created", "session": copy.deepcopy(self.session)},
+                {
+                    "type": "conversation.created",
+                    "conversation": {"id": self.conversation.id, "object": "realtime.conversation"},
+                },
+            ]
+        )
+
+    def receive(self, frame: str | bytes) -> list[dict]:
+        """Handle one websocket frame (text or binary) and return the events to send."""
+        if isinstance(frame, (bytes, bytearray, memoryview)):
+            return self._error(
+                ClientError(
+                    "invalid_json",
+                    "Binary frames are not supported: send each client event as a JSON text frame "
+                    "(audio goes base64-encoded in input_audio_buffer.append).",
+                ),
+                None,
+            )
+        try:
+            event = json.loads(frame)
+        except ValueError as exc:
+            return self._error(
+                ClientError(
+                    "invalid_json", f"We could not parse the JSON body of your event: {exc}."
+                ),
+                None,
+            )
+        return self.handle(event)
+
+    def handle(self, event: Any) -> list[dict]:
+        """Handle one decoded client event and return the server events to send now."""
+        event_id = event.get("event_id") if isinstance(event, dict) else None
+        event_id = event_id if isinstance(event_id, str) else None
+        try:
+            if self.dialect == "beta":
+                event = normalize_client_event(event)
+            kind = _events.check_event(event)
+            return self._out(self._handlers[kind](event))
+        except ClientError as exc:
+            return self._error(exc, event_id)
+
+    @property
+    def response_active(self) -> bool:
+        """Whether a response is in progress."""
+        return self._run is not None
+
+    @property
+    def active_response_id(self) -> str | None:
+        """Id of the response in progress, or ``None``."""
+        return None if self._run is None else self._run.id
+
+    @property
+    def audio_request(self) -> tuple[str, str] | None:
+        """``(text, voice)`` to synthesize before the next step can be produced, or ``None``."""
+        if self._run is None or self._run.audio_request is None:
+            return None
+        return self._run.audio_request, self._run.response["audio"]["output"]["voice"]
+
+    def provide_audio(self, samples: np.ndarray) -> None:
+        """Give the synthesized audio (int16, 24 kHz) asked for by :attr:`audio_request`."""
+        if self._run is not None:
+            self._run.provide_audio(samples)
+
+    def next_output(self) -> Step | None:
+        """The next step of the active response (events ready to send), or ``None``."""
+        run = self._run
+        if run is None:
+            return None
+        step = run.next_step()
+        if step is None:
+            return None
+        if run.finished:
+            step.events += self._end_response(run)
+        step.events = self._out(step.events)
+        return step
+
+    def expire(self, minutes: float) -> list[dict]:
+        """The error sent before closing a session that reached its maximum duration."""
+        text = f"{minutes:g}"
+        return self._error(
+            ClientError(
+                "session_expired",
+                f"Your session hit the maximum duration of {text} minutes.",
+            ),
+            None,
+        )
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _out(self, events: list[dict]) -> list[dict]:
+        out = []
+        for event in events:
+            if self.dialect == "beta":
+                event = to_beta_server_event(event)
+                if event is None:
+                    continue
+            out.append({"event_id": self._new_id("event_"), **event})
+        return out
+
+    def _error(self, exc: ClientError, event_id: str | None) -> list[dict]:
+        error = {
+            "type": "invalid_request_error",
+            "code": exc.code,
+            "message": exc.message,
+            "param": exc.param,
+            "event_id": event_id,
+        }
+        return self._out([{"type": "error", "error": error}])
+
+    def _end_response(self, run: ResponseRun) -> list[dict]:
+        self._run = None
+        self.input.mark_activity()
+        usage = run.response.get("usage") or {}
+        self._tokens_used += int(usage.get("total_tokens", 0))
+        return [_events.rate_limits(self._tokens_used)]
+
+    # -- session --------------------------------------------------------------------------
+    def _on_session_update(self, event: dict) -> list[dict]:
+        update = event["session"]
+        if self.dialect == "beta" and isinstance(update, dict):
+            update = {**update, "type": "realtime"}  # beta sessions carry no type
+        session, extras = merge_session(self.session, update, require_type=self.dialect == "ga")
+        old_in = self.session["audio"]["input"]
+        self.session, self.extras = session, {**self.extras, **extras}
+        new_in = session["audio"]["input"]
+        if (old_in["format"], old_in["turn_detection"]) != (
+            new_in["format"],
+            new_in["turn_detection"],
+        ):
+            self.input.configure(new_in["format"], new_in["turn_detection"])
+        return [{"type": "session.updated", "session": copy.deepcopy(session)}]
+
+    def _on_transcription_session_update(self, event: dict) -> list[dict]:
+        raise ClientError(
+            "invalid_request_error",
+            "This is a realtime session: send session.update; transcription sessions are not "
+            "supported by the local server.",
+            "type",
+        )
+
+    # -- input audio ----------------------------------------------------------------------
+    def _on_input_audio_buffer_append(self, event: dict) -> list[dict]:
+        audio = event["audio"]
+        if len(audio) * 3 // 4 > MAX_APPEND_BYTES:
+            raise ClientError(
+                "invalid_value",
+                f"Audio content of {len(audio) * 3 // 4} bytes exceeds the 15 MiB limit of one "
+                "input_audio_buffer.append: send smaller chunks (e.g. 20-100 ms each).",
+                "audio",
+            )
+        samples = self.input.decode(audio)
+        out: list[dict] = []
+        for turn in self.input.append(samples, idle_allowed=self._run is None):
+            out += self._turn_handlers[turn.kind](self, turn)
+        return out
+
+    def _on_speech_started(self, turn: TurnEvent) -> list[dict]:
+        self._turn_item_id = self._new_id("item_")
+        out = [
+            {
+                "type": "input_audio_buffer.speech_started",
+                "audio_start_ms": turn.start_ms,
+                "item_id": self._turn_item_id,
+            }
+        ]
+        detection = self.session["audio"]["input"]["turn_detection"] or {}
+        if self._run is not None and detection.get("interrupt_response", True):
+            out += self._run.cancel("turn_detected")
+            out += self._end_response(self._run)
+        return out
+
+    def _on_speech_stopped(self, turn: TurnEvent) -> list[dict]:
+        item_id = self._turn_item_id or self._new_id("item_")
+        self._turn_item_id = None
+        out = [
+            {
+                "type": "input_audio_buffer.speech_stopped",
+                "audio_end_ms": turn.end_ms,
+                "item_id": item_id,
+            }
+        ]
+        out += self._commit(item_id, turn.start_ms, turn.end_ms)
+        return out + self._auto_response()
+
+    def _on_timeout_triggered(self, turn: TurnEvent) -> list[dict]:
+        item_id = self._new_id("item_")
+        out = [
+            {
+                "type": "input_audio_buffer.timeout_triggered",
+                "audio_start_ms": turn.start_ms,
+                "audio_end_ms": turn.end_ms,
+                "item_id": item_id,
+            }
+        ]
+        return out + self._commit(item_id, turn.start_ms, turn.end_ms) + self._auto_response()
+
+    _turn_handlers = {
+        "speech_started": _on_speech_started,
+        "speech_stopped": _on_speech_stopped,
+        "timeout_triggered": _on_timeout_triggered,
+    }
+
+    def _auto_response(self) -> list[dict]:
+        detection = self.session["audio"]["input"]["turn_detection"] or {}
+        if self._run is None and detection.get("create_response", True):
+            return self._create_response({})
+        return []
+
+    def _on_input_audio_buffer_commit(self, event: dict) -> list[dict]:
+        buffered = self.input.buffered_ms
+        if buffered < 100:
+            raise ClientError(
+                "input_audio_buffer_commit_empty",
+                "Error committing input audio buffer: buffer too small. Expected at least 100ms "
+                f"of audio, but buffer only has {buffered:.2f}ms of audio.",
+            )
+        self._turn_item_id = None
+        return self._commit(self._new_id("item_"))
+
+    def _on_input_audio_buffer_clear(self, event: dict) -> list[dict]:
+        self.input.clear()
+        return [{"type": "input_audio_buffer.cleared"}]
+
+    def _commit(
+        self, item_id: str, start_ms: int | None = None, end_ms: int | None = None
+    ) -> list[dict]:
+        audio = self.input.take(start_ms, end_ms)
+        item = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "status": "completed",
+            "role": "user",
+            "content": [{"type": "input_audio", "transcript": None}],
+        }
+        record = Record(item, audio=audio, rate=self.input.rate)
+        record.transcript = self.transcriber(audio, self.input.rate)
+        previous = self.conversation.add(record)
+        out = [
+            {
+                "type": "input_audio_buffer.committed",
+                "previous_item_id": previous,
+                "item_id": item_id,
+            }
+        ]
+        out += _events.item_added(item, previous)
+        return out + self._transcription(record)
+
+    def _transcription(self, record: Record) -> list[dict]:
+        if not self.session["audio"]["input"]["transcription"] or record.transcript is None:
+            return []
+        record.item["content"][0]["transcript"] = record.transcript
+        seconds = 0.0 if record.audio is None else len(record.audio) / record.rate
+        return _events.transcription(record.item["id"], record.transcript, seconds)
+
+    # -- conversation ---------------------------------------------------------------------
+    def _on_conversation_item_create(self, event: dict) -> list[dict]:
+        item, audio = _events.check_new_item(event["item"], self.conversation, self._new_id)
+        record = Record(item)
+        if audio is not None:
+            record.audio, record.rate = audio, self.input.rate
+            record.transcript = item["content"][0].get("transcript") or self.transcriber(
+                audio, self.input.rate
+            )
+        previous = self.conversation.add(record, event.get("previous_item_id"))
+        out = _events.item_added(item, previous)
+        return out + (self._transcription(record) if audio is not None else [])
+
+    def _on_conversation_item_delete(self, event: dict) -> list[dict]:
+        self.conversation.delete(event["item_id"])
+        return [{"type": "conversation.item.deleted", "item_id": event["item_id"]}]
+
+    def _on_conversation_item_retrieve(self, event: dict) -> list[dict]:
+        record = self.conversation.get(event["item_id"])
+        item = copy.deepcopy(record.item)
+        if record.audio is not None and record.rate == 24000:
+            item["content"][0]["audio"] = encode_base64(record.audio)
+        return [{"type": "conversation.item.retrieved", "item": item}]
+
+    def _on_conversation_item_truncate(self, event: dict) -> list[dict]:
+        record = self.conversation.get(event["item_id"])
+        index, end_ms = event["content_index"], event["audio_end_ms"]
+        content = record.item.get("content") or []
+        if (
+            record.item.get("role") != "assistant"
+            or not 0 <= index < len(content)
+            or (content[index].get("type") != "output_audio")
+        ):
+            raise ClientError(
+                "invalid_value",
+                "Only assistant messages with audio can be truncated: content_index must point "
+                "at an output_audio part.",
+                "content_index",
+            )
+        if end_ms < 0:
+            raise ClientError("invalid_value", "audio_end_ms must be >= 0.", "audio_end_ms")
+        if end_ms > math.floor(record.audio_ms):
+            raise ClientError(
+                "invalid_value",
+                f"Audio content of {math.floor(record.audio_ms)}ms is already shorter than "
+                f"{end_ms}ms",
+                "audio_end_ms",
+            )
+        record.audio_ms = float(end_ms)
+        # The real service drops the transcript of a truncated item: the text no longer matches.
+        content[index]["transcript"] = ""
+        return [
+            {
+                "type": "conversation.item.truncated",
+                "item_id": record.item["id"],
+                "content_index": index,
+                "audio_end_ms": end_ms,
+            }
+        ]
+
+    # -- responses ------------------------------------------------------------------------
+    def _on_response_create(self, event: dict) -> list[dict]:
+        params = event.get("response") or {}
+        check_fields(params, RESPONSE_SPEC, "response")
+        if self._run is not None:
+            raise ClientError(
+                "conversation_already_has_active_response",
+                f"Conversation already has an active response in progress: {self._run.id}. Wait "
+                "until the response is finished before creating a new one.",
+            )
+        return self._create_response(params)
+
+    def _on_response_cancel(self, event: dict) -> list[dict]:
+        wanted = event.get("response_id")
+        if self._run is None or (wanted and wanted != self._run.id):
+            raise ClientError(
+                "response_cancel_not_active",
+                "Cancellation failed: no active response found"
+                + (f" with id {wanted}." if wanted else "."),
+                "response_id" if wanted else None,
+            )
+        run = self._run
+        return run.cancel("client_cancelled") + self._end_response(run)
+
+    def _create_response(self, params: dict) -> list[dict]:
+        session = self.session
+        out_audio = {**session["audio"]["output"], **(params.get("audio") or {}).get("output", {})}
+        out_of_band = params.get("conversation") == "none"
+        records = (
+            _events.resolve_input(params["input"], self.conversation, self._new_id)
+            if "input" in params
+            else self.conversation.records()
+        )
+        tools = params.get("tools", session["tools"])
+        choice = params.get("tool_choice", session["tool_choice"])
+        if choice == "none":
+            tools = []
+        elif isinstance(choice, dict):
+            tools = [t for t in tools if t.get("name") == choice.get("name")]
+        response = {
+            "object": "realtime.response",
+            "id": self._new_id("resp_"),
+            "status": "in_progress",
+            "status_details": None,
+            "output": [],
+            "conversation_id": None if out_of_band else self.conversation.id,
+            "output_modalities": params.get("output_modalities", session["output_modalities"]),
+            "max_output_tokens": params.get("max_output_tokens", session["max_output_tokens"]),
+            "audio": {"output": {"format": out_audio["format"], "voice": out_audio["voice"]}},
+            "usage": None,
+            "metadata": params.get("metadata"),
+        }
+        created = [{"type": "response.created", "response": copy.deepcopy(response)}]
+        items = self.conversation.brain_view(records)
+        context = BrainContext(
+            items=items,
+            tools=tools,
+            instructions=params.get("instructions", session["instructions"]),
+            output_modalities=response["output_modalities"],
+        )
+        input_tokens = sum(math.ceil(len(item_text(i)) / 4) for i in items)
+        try:
+            plan = list(self.brain.respond(context))
+        except Exception as exc:  # a faulty brain fails its response, never the session
+            response.update(
+                status="failed",
+                status_details={
+                    "type": "failed",
+                    "error": {"type": "server_error", "code": type(exc).__name__},
+                },
+            )
+            return [*created, {"type": "response.done", "response": response}]
+        self._run = ResponseRun(
+            response,
+            plan,
+            None if out_of_band else self.conversation,
+            self._new_id,
+            input_tokens,
+        )
+        return created
