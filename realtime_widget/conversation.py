@@ -27,7 +27,8 @@ Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differen
    ``queue_input_audio`` (push-to-talk) wins over it for the next user message, as in the seed.
 6. Input transcription ``.delta`` accumulates into ``formatted.transcript``; ``.completed``
    replaces it (``" "`` when empty, as the seed); either arriving before the item is queued and
-   applied when the item is announced. ``.failed`` and ``.segment`` change nothing.
+   applied when the item is announced. ``.failed`` drops the partial transcript; ``.segment``
+   changes nothing (``.completed`` carries the whole text).
 7. ``conversation.item.truncated`` cuts the audio at ``audio_end_ms`` and clears the transcript
    (seed); ``conversation.item.deleted`` removes the item.
 8. Audio deltas are decoded once and appended in O(1) (``FormattedItem``); the seed re-copies the
@@ -326,8 +327,21 @@ class RealtimeConversation:
         item["formatted"]["transcript"] = shown
         return {"item": item, "delta": {"transcript": transcript}}
 
+    def _on_conversation_item_input_audio_transcription_failed(self, event, _input=None):
+        # Partial deltas of a failed transcription are not a transcript: drop them, which also
+        # leaves the item as the seed (which ignores deltas and failures) shows it.
+        item = self._item_lookup.get(event.get("item_id"))
+        if item is None:
+            self._queued_transcripts.pop(event.get("item_id"), None)
+            return {}
+        part = _content_part(item, event.get("content_index"))
+        if part is not None:
+            part["transcript"] = None
+        item["formatted"]["transcript"] = ""
+        return {"item": item}
+
     def _on_item_only(self, event: dict[str, Any], _input: Any = None) -> Result:
-        """Events that change nothing here but name an item (``.failed``, ``.segment``, ...)."""
+        """Events that change nothing here but name an item (``.segment``, ``*.done``, ...)."""
         item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
         return {"item": item} if item is not None else {}
 
@@ -450,7 +464,9 @@ _HANDLERS: dict[str, Callable[[RealtimeConversation, dict[str, Any], Any], Resul
     "conversation.item.input_audio_transcription.completed": (
         _C._on_conversation_item_input_audio_transcription_completed
     ),
-    "conversation.item.input_audio_transcription.failed": _C._on_item_only,
+    "conversation.item.input_audio_transcription.failed": (
+        _C._on_conversation_item_input_audio_transcription_failed
+    ),
     "conversation.item.input_audio_transcription.segment": _C._on_item_only,
     # responses
     "response.created": _C._on_response_created,
