@@ -49,7 +49,8 @@ def threshold_to_dbfs(threshold: float) -> float:
     Raises:
         ValueError: threshold outside [0, 1].
     """
-    if not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0:
+    ok = isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+    if not ok or not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must be a number between 0 and 1, got {threshold!r}")
     return -80.0 + 80.0 * float(threshold)
 
@@ -109,8 +110,8 @@ class EnergyVAD:
         hysteresis_db: float = 6.0,
     ) -> None:
         self.rate = check_rate(rate)
-        self.threshold = float(threshold)
         self.on_dbfs = threshold_to_dbfs(threshold)
+        self.threshold = float(threshold)
         if not isinstance(hysteresis_db, (int, float)) or not hysteresis_db >= 0:
             raise ValueError(f"hysteresis_db must be >= 0, got {hysteresis_db!r}")
         self.off_dbfs = self.on_dbfs - float(hysteresis_db)
