@@ -75,7 +75,7 @@ class RealtimeConnectionError(ConnectionError):
 
 
 class _RedactingLogger(logging.LoggerAdapter):
-    """websockets logs handshake headers at DEBUG; this adapter replaces the key in them."""
+    """websockets logs handshake headers and frames at DEBUG: hide the key and the frames."""
 
     def __init__(self, logger: logging.Logger, secret: str) -> None:
         super().__init__(logger, {})
@@ -85,6 +85,8 @@ class _RedactingLogger(logging.LoggerAdapter):
         if not self.isEnabledFor(level):
             return
         text = str(msg) % args if args else str(msg)
+        if text.startswith(("< TEXT", "> TEXT", "< BINARY", "> BINARY", "< CONT", "> CONT")):
+            return  # frame dumps may hold audio; events are logged, redacted, by RealtimeAPI
         if self._secret:
             text = text.replace(self._secret, "[redacted]")
         kwargs.pop("extra", None)
