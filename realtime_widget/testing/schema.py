@@ -34,11 +34,15 @@ SPEC_FILES: dict[Dialect, str] = {
 }
 """Schema file per dialect, inside ``realtime_widget/testing/spec/``."""
 
-SPEC_PATCHES: dict[Dialect, list[tuple[str, list[Any], str]]] = {
+_S = "/components/schemas/"
+_ITEM = _S + "RealtimeConversationItem/properties/"
+_NULL_OK = {"nullable": True}
+SPEC_PATCHES: dict[Dialect, list[tuple[str, str, Any, str]]] = {
     "ga": [
         (
-            f"/components/schemas/RealtimeServerEventResponseContentPart{kind}"
-            "/properties/part/properties/type/enum",
+            _S
+            + f"RealtimeServerEventResponseContentPart{kind}/properties/part/properties/type/enum",
+            "extend",
             ["output_text", "output_audio"],
             "GA servers name assistant content parts output_text/output_audio as in items; the "
             "schema still lists the beta names",
@@ -47,18 +51,64 @@ SPEC_PATCHES: dict[Dialect, list[tuple[str, list[Any], str]]] = {
     ],
     "beta": [
         (
-            "/components/schemas/RealtimeConversationItem/properties/content/items/properties/type/enum",
+            _ITEM + "content/items/properties/type/enum",
+            "extend",
             ["audio"],
             "beta servers sent assistant audio content as type 'audio'; the schema omits it",
         ),
         (
-            "/components/schemas/RealtimeConversationItem/properties/status/enum",
+            _ITEM + "status/enum",
+            "extend",
             ["in_progress"],
-            "beta servers announced items with status 'in_progress'; the schema omits it",
+            "beta servers announced items with status 'in_progress'",
+        ),
+        (
+            _S + "RealtimeResponse/properties/status/enum",
+            "extend",
+            ["in_progress"],
+            "response.created carries status 'in_progress' (the schema's own example does)",
+        ),
+        (
+            _S + "RealtimeServerEventConversationItemCreated/properties/previous_item_id",
+            "merge",
+            _NULL_OK,
+            "the first item has no predecessor: servers send null",
+        ),
+        (
+            _S + "RealtimeServerEventInputAudioBufferCommitted/properties/previous_item_id",
+            "merge",
+            _NULL_OK,
+            "the first item has no predecessor: servers send null",
+        ),
+        (
+            _S + "RealtimeSession/properties",
+            "merge",
+            {
+                "object": {"type": "string", "enum": ["realtime.session"]},
+                "expires_at": {"type": "integer"},
+            },
+            "session.created/updated carry object and expires_at (the schema's own example does)",
+        ),
+        *(
+            (
+                _S + f"{name}/properties/model",
+                "set",
+                {"type": "string"},
+                "the model enum lists only 2024 previews; servers speaking beta (Azure, proxies, "
+                "the embedded server) name newer models",
+            )
+            for name in ("RealtimeSession", "RealtimeSessionCreateRequest")
+        ),
+        (
+            _S + "RealtimeResponse/properties/usage/properties/input_token_details/properties",
+            "merge",
+            {"cached_tokens_details": {"type": "object"}},
+            "usage reports cached_tokens_details (the schema's own response.done example does)",
         ),
     ],
 }
-"""Per dialect: (JSON pointer to an ``enum`` list, values added, why)."""
+"""Per dialect: (JSON pointer, ``"extend"`` a list / ``"merge"`` into a dict / ``"set"``, value,
+why)."""
 
 # Keys whose values are data, not subschemas: never rewrite inside them.
 _DATA_KEYS = frozenset({"enum", "const", "default", "example", "examples", "x-oaiMeta"})
@@ -92,11 +142,17 @@ def load_spec(dialect: Dialect = "ga") -> dict[str, Any]:
     dialect = check_dialect(dialect)
     text = resources.files("realtime_widget.testing").joinpath("spec", SPEC_FILES[dialect])
     spec = json.loads(text.read_text(encoding="utf-8"))
-    for pointer, values, _why in SPEC_PATCHES[dialect]:
-        node = spec
-        for part in pointer.strip("/").split("/"):
-            node = node[part]
-        node.extend(v for v in values if v not in node)
+    for pointer, op, value, _why in SPEC_PATCHES[dialect]:
+        *parents, last = pointer.strip("/").split("/")
+        parent = spec
+        for part in parents:
+            parent = parent[part]
+        if op == "extend":
+            parent[last].extend(v for v in value if v not in parent[last])
+        elif op == "merge":
+            parent[last].update(value)
+        else:
+            parent[last] = value
     return spec
 
 
