@@ -11,6 +11,7 @@ them under ``CI=true`` (``tests.helpers.require``): browser tests must run in CI
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from tests.helpers import require
 from tests.ui.chromium import CHROMIUM_PATH, chromium_available, launch_chromium
 from tests.ui.jupyter_lab import JupyterLabServer, write_notebook
 from tests.ui.lab_page import LabNotebook
-from tests.ui.speech_wav import make_speech_wav, speech_tools_missing
+from tests.ui.speech_wav import make_silence_wav, make_speech_wav, speech_tools_missing
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 """Screenshots and console logs of the browser tests (git-ignored)."""
@@ -42,20 +43,30 @@ def _require_browser_parts() -> None:
 
 @pytest.fixture(scope="session")
 def speech_wavs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Name -> WAV the fake microphone can play (see ``SPEECH``)."""
+    """Name -> WAV the fake microphone can play: ``SPEECH`` entries and ``"silence"``."""
     _require_browser_parts()
     base = tmp_path_factory.mktemp("speech")
-    return {
+    wavs = {
         name: make_speech_wav(base / f"{name}.wav", text, trail_silence_s=silence)
         for name, (text, silence) in SPEECH.items()
     }
+    wavs["silence"] = make_silence_wav(base / "silence.wav")
+    return wavs
 
 
 @pytest.fixture(scope="session")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabServer]:
+def leak_key() -> str:
+    """A recognisable fake API key, in the kernels' env as ``RTW_LEAKCHECK_KEY``, never in cells."""
+    return "sk-test-LEAKCHECK-" + secrets.token_hex(12)
+
+
+@pytest.fixture(scope="session")
+def lab_server(
+    tmp_path_factory: pytest.TempPathFactory, leak_key: str
+) -> Iterator[JupyterLabServer]:
     """One JupyterLab for the whole session (no OPENAI_API_KEY in its or its kernels' env)."""
     _require_browser_parts()
-    server = JupyterLabServer(tmp_path_factory.mktemp("lab"))
+    server = JupyterLabServer(tmp_path_factory.mktemp("lab"), env={"RTW_LEAKCHECK_KEY": leak_key})
     server.start()
     yield server
     server.stop()
@@ -107,11 +118,12 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
 def open_notebook(
     request: pytest.FixtureRequest, lab_server: JupyterLabServer, chromium_for, artifacts: Path
 ) -> Iterator[Callable[..., LabNotebook]]:
-    """``open_notebook(cells, *, wav="question", grant_microphone=True)`` -> a ``LabNotebook``.
+    """``open_notebook(cells, *, wav=, grant_microphone=, run=, init_scripts=)`` -> ``LabNotebook``.
 
     Writes a fresh notebook named after the test, opens it in a new browser context of the
-    Chromium whose fake microphone plays ``wav``, and waits for its kernel. At teardown: a last
-    screenshot, the console log, the context closed and the kernel shut down.
+    Chromium whose fake microphone plays ``wav`` (default "question"; ``init_scripts`` run before
+    page scripts), waits for its kernel and runs all cells (unless ``run=False``). At teardown: a
+    last screenshot, the console log, the context closed and the kernel shut down.
     """
     opened: list[tuple[LabNotebook, object]] = []
 
@@ -121,6 +133,7 @@ def open_notebook(
         wav: str | None = "question",
         grant_microphone: bool = True,
         run: bool = True,
+        init_scripts: tuple[str, ...] = (),
     ) -> LabNotebook:
         name = re.sub(r"[^\w]+", "_", request.node.name) + f"_{len(opened)}.ipynb"
         write_notebook(lab_server.root / name, cells)
@@ -129,6 +142,8 @@ def open_notebook(
         context = browser.new_context(
             permissions=permissions, viewport={"width": 1280, "height": 1000}
         )
+        for script in init_scripts:
+            context.add_init_script(script)
         nb = LabNotebook(context.new_page(), lab_server, name, artifacts)
         opened.append((nb, context))
         nb.open()

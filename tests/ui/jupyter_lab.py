@@ -55,6 +55,9 @@ _USER_SETTINGS: dict[str, dict[str, Any]] = {
         "checkForUpdates": False,
     },
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    # Save widget state into the notebook, so the "no audio, no key in the saved file" test checks
+    # the synced traits too, not only cell outputs.
+    "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
 }
 
 

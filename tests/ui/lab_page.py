@@ -16,6 +16,7 @@ from typing import Any
 from tests.helpers import UNIT
 from tests.ui.jupyter_lab import JupyterLabServer
 from tests.ui.kernel_probe import KernelProbe
+from tests.ui.widget_view import WidgetView
 
 # JS run in the page: the state of the current notebook's cells and kernel.
 _NOTEBOOK_STATE_JS = """() => {
@@ -89,6 +90,34 @@ class LabNotebook:
             time.sleep(0.2)
         raise AssertionError(f"cells still running after {timeout}s: {json.dumps(state)[:2000]}")
 
+    def run_cell(self, index: int) -> None:
+        """Run cell ``index`` (without moving on) and wait until it has run.
+
+        Raises:
+            NotebookCellError: a cell raised.
+        """
+        before = self.page.evaluate(_NOTEBOOK_STATE_JS)["cells"][index]["count"]
+        self.page.evaluate(
+            "async (i) => { const p = window.jupyterapp.shell.currentWidget;"
+            " p.content.activeCellIndex = i;"
+            " await window.jupyterapp.commands.execute('notebook:run-cell'); }",
+            index,
+        )
+        self.page.wait_for_function(
+            f"([i, before]) => {{ const s = ({_NOTEBOOK_STATE_JS})();"
+            " return s.kernel === 'idle' && s.cells[i].count && s.cells[i].count !== before; }",
+            arg=[index, before],
+            timeout=30 * UNIT * 1000,
+        )
+        self._raise_cell_errors(self.page.evaluate(_NOTEBOOK_STATE_JS))
+
+    def clear_output(self, index: int) -> None:
+        """Clear cell ``index``'s outputs, which disposes the widget views they held."""
+        self.page.evaluate(
+            "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.clear()",
+            index,
+        )
+
     def outputs_text(self) -> str:
         """Text of every stream and text/plain output of the notebook's cells, in order."""
         state = self.page.evaluate(_NOTEBOOK_STATE_JS)
@@ -118,30 +147,15 @@ class LabNotebook:
         )
 
     # ------------------------------------------------------------------ the widget
-    def widget(self, index: int = 0):
-        """Locator of the ``index``-th widget view's root element (class ``rtw-root``)."""
-        return self.page.locator(".rtw-root").nth(index)
+    def widget(self, index: int = 0) -> WidgetView:
+        """The ``index``-th widget view in the page (elements with class ``rtw-root``)."""
+        return WidgetView(self.page.locator(".rtw-root").nth(index))
 
-    def control(self, role: str, name: str, index: int = 0):
-        """A control of widget view ``index`` by role and accessible name (exact match)."""
-        return self.widget(index).get_by_role(role, name=name, exact=True)
-
-    def data_int(self, attribute: str, index: int = 0) -> int:
-        """Integer value of ``data-<attribute>`` on widget view ``index``'s root (0 if unset)."""
-        raw = self.widget(index).get_attribute(f"data-{attribute}")
-        return int(float(raw)) if raw not in (None, "") else 0
-
-    def wait_data_at_least(self, attribute: str, minimum: int, timeout: float = 20 * UNIT) -> int:
-        """Wait until ``data-<attribute>`` of the first view reaches ``minimum``; return it."""
-        deadline = time.monotonic() + timeout
-        value = self.data_int(attribute)
-        while value < minimum and time.monotonic() < deadline:
-            time.sleep(0.1)
-            value = self.data_int(attribute)
-        assert value >= minimum, (
-            f"data-{attribute} is {value} after {timeout}s, wanted >= {minimum}"
-        )
-        return value
+    def wait_widget(self, index: int = 0, timeout: float = 30 * UNIT) -> WidgetView:
+        """Wait until the ``index``-th widget view is rendered and return it."""
+        view = self.widget(index)
+        view.root.wait_for(state="visible", timeout=timeout * 1000)
+        return view
 
     # ------------------------------------------------------------------ kernel state
     @property

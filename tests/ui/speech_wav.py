@@ -46,6 +46,27 @@ def make_speech_wav(
     return path
 
 
+def make_silence_wav(path: Path, seconds: float = 5.0) -> Path:
+    """A silent 48 kHz mono 16-bit WAV: a microphone that hears nothing (text-only tests)."""
+    _run(
+        [
+            "sox",
+            "-n",
+            "-r",
+            str(CAPTURE_RATE),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(path),
+            "trim",
+            "0",
+            str(seconds),
+        ]
+    )
+    return path
+
+
 def wav_duration_s(path: Path) -> float:
     """Duration of a PCM WAV file in seconds."""
     import wave

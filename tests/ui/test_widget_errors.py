@@ -1,0 +1,38 @@
+"""Error paths a user meets in the browser, shown in the widget rather than only in the console."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import UNIT
+
+pytestmark = pytest.mark.ui
+
+WIDGET_CELL = "from realtime_widget import RealtimeWidget\nw = RealtimeWidget()\nw"
+
+
+def test_denied_microphone_shows_an_error_and_text_still_works(open_notebook):
+    # A real denial: no auto-accept flag and a context without the microphone permission, so
+    # Chromium's getUserMedia rejects with NotAllowedError as when a user clicks "Block".
+    nb = open_notebook([WIDGET_CELL], wav="question", grant_microphone=False)
+    view = nb.wait_widget()
+    view.wait_status("connected")
+    view.set_hands_free(False)
+    view.control("button", "Microphone").click()  # asking to talk asks for the microphone
+
+    alert = view.alerts.filter(has_text=re.compile("microphone", re.IGNORECASE)).first
+    alert.wait_for(timeout=15 * UNIT * 1000)
+    nb.screenshot("microphone-denied")
+    assert re.search(r"denied|blocked|permission|allow", alert.inner_text(), re.IGNORECASE)
+    errors = nb.kernel.wait_for("[e for e in w.errors if e.get('source') == 'browser']")
+    assert any(e.get("code") == "mic_denied" for e in errors), errors
+    assert view.control("button", "Microphone").get_attribute("aria-pressed") != "true"
+    assert view.data_int("captured-samples") == 0
+    assert nb.page.evaluate("() => (globalThis.__rtwResources || {}).mediaStreamTracks || 0") == 0
+
+    # The conversation goes on in text.
+    view.send_message("can you still hear me")
+    view.wait_turn("assistant", text="can you still hear me", timeout=30 * UNIT)
+    nb.screenshot("text-after-denial")

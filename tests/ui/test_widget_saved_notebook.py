@@ -1,0 +1,70 @@
+"""What a saved notebook keeps after a voice conversation: no audio and no API key.
+
+The key is a recognisable fake (``sk-test-LEAKCHECK-...``) that only the kernel's environment
+holds; the notebook uses it to authenticate to an embedded server that refuses any other key, so
+the conversation really went through it. The notebook is saved through JupyterLab's own Save with
+widget state saving switched on, so synced traits are in the file too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.helpers import UNIT
+
+pytestmark = pytest.mark.ui
+
+RATE = 24000
+
+CELLS = [
+    """
+import os
+from realtime_widget import LocalRealtimeServer, RealtimeWidget
+
+os.environ["OPENAI_API_KEY"] = os.environ["RTW_LEAKCHECK_KEY"]
+server = LocalRealtimeServer(api_key=os.environ["OPENAI_API_KEY"])
+server.start()
+w = RealtimeWidget(url=server.url)
+w
+""",
+]
+
+# Any long run of base64 characters: 600 chars is 450 bytes, ~9 ms of 24 kHz PCM16. Item ids,
+# hashes and the widget's model ids are far shorter.
+BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{600,}={0,2}")
+
+
+def test_saved_notebook_holds_no_audio_and_no_key(open_notebook, lab_server, leak_key):
+    nb = open_notebook(CELLS, wav="question")
+    view = nb.wait_widget()
+    view.wait_status("connected")
+    view.set_hands_free(True)
+    # A spoken turn and its spoken reply: audio really went both ways before saving.
+    view.wait_turn("user", timeout=30 * UNIT)
+    view.wait_turn("assistant", text="You said", timeout=30 * UNIT)
+    view.wait_data_at_least("played-samples", RATE // 2, timeout=20 * UNIT)
+    view.send_message("and one typed line")
+    view.wait_turn("assistant", text="and one typed line", timeout=30 * UNIT)
+    assert nb.kernel.value("bool(w.client)") and nb.kernel.value(
+        "os.environ['OPENAI_API_KEY'] == os.environ['RTW_LEAKCHECK_KEY']"
+    )
+
+    nb.save()
+    nb.screenshot("saved")
+    text = (lab_server.root / nb.name).read_text()
+    saved = json.loads(text)
+
+    assert leak_key not in text
+    assert "LEAKCHECK" not in text
+    runs = BASE64_RUN.findall(text)
+    assert not runs, f"{len(runs)} base64 blob(s) in the saved notebook, first: {runs[0][:80]}..."
+
+    # The check covered the widget's synced state, not just cell outputs.
+    state = saved["metadata"].get("widgets", {}).get("application/vnd.jupyter.widget-state+json")
+    assert state and state["state"], "widget state was not saved; the check would be vacuous"
+    assert any("items" in m.get("state", {}) for m in state["state"].values())
+    # And the key never reached the page either.
+    assert leak_key not in nb.page.content()
