@@ -1,0 +1,333 @@
+/**
+ * Per-model controller (anywidget `initialize`): routes kernel messages, owns the shared audio
+ * engine and conversation state, and tells the views what changed. Views only render and call
+ * the actions below.
+ */
+import type { AnyModel } from "@anywidget/types";
+import { AudioEngine, CaptureError, type PlayerProgress } from "../audio/engine";
+import { ConversationState } from "./conversation";
+import type { ErrorEntry, Frame, KernelMessage, PlayedReport, ReplayAudio, WidgetTraits } from "./model";
+import { parseKey, partKey } from "./model";
+
+export type Change = "items" | "log" | "meters" | "capture" | "errors" | "traits";
+export type Listener = (changes: Set<Change>) => void;
+
+const PLAYED_REPORT_MS = 200; // <= 5 reports/s to the kernel
+
+/** Copy a comm buffer out so it can be transferred to a worklet. */
+function copyBuffer(view: DataView): ArrayBuffer {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice().buffer as ArrayBuffer;
+}
+
+function toReports(played: [string, number][]): PlayedReport[] {
+  return played.map(([key, samples]) => ({ ...parseKey(key), samples }));
+}
+
+export class Controller {
+  model: AnyModel<WidgetTraits>;
+  state = new ConversationState();
+  engine: AudioEngine | null = null;
+  listeners: Set<Listener> = new Set();
+  localErrors: ErrorEntry[] = [];
+  playedDirty: Map<string, number> = new Map();
+  lastPlayedReport = 0;
+  playedTimer: ReturnType<typeof setTimeout> | null = null;
+  cutItems: Set<string> = new Set();
+  streaming: Set<string> = new Set();
+  audioSeq = 0;
+  pttActive = false;
+  micWanted = false;
+  kernelGone = false;
+  pendingNotify: Set<Change> = new Set();
+  notifyScheduled = false;
+  disposers: (() => void)[] = [];
+
+  constructor(model: AnyModel<WidgetTraits>) {
+    this.model = model;
+    this.state.resetItems(model.get("items") || []);
+    this.state.resetLog(model.get("event_log") || []);
+    const on = (event: string, cb: (...args: any[]) => void) => {
+      model.on(event, cb);
+      this.disposers.push(() => model.off(event as any, cb));
+    };
+    on("msg:custom", (msg: KernelMessage, buffers: DataView[]) => this.onMessage(msg, buffers));
+    on("change:items", () => {
+      this.state.resetItems(model.get("items") || []);
+      this.notify("items");
+    });
+    on("change:event_log", () => {
+      this.state.resetLog(model.get("event_log") || []);
+      this.notify("log");
+    });
+    on("change:errors", () => this.notify("errors"));
+    for (const t of ["status", "usage", "notice", "settings", "hands_free", "response_active", "server_label"]) {
+      on(`change:${t}`, () => this.notify("traits"));
+    }
+    on("change:status", () => this.onStatus());
+    on("comm_live_update", () => {
+      // ipywidgets flags a closed comm: the kernel restarted or shut down.
+      if ((model as unknown as { comm_live?: boolean }).comm_live === false) this.onKernelGone();
+    });
+  }
+
+  // ---------------------------------------------------------------- views
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      // The last view closed: release the mic and audio (DESIGN §5).
+      if (this.listeners.size === 0) this.releaseAudio();
+    };
+  }
+
+  notify(change: Change): void {
+    this.pendingNotify.add(change);
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    // Coalesce bursts into one render per task.
+    setTimeout(() => {
+      this.notifyScheduled = false;
+      const changes = this.pendingNotify;
+      this.pendingNotify = new Set();
+      for (const l of this.listeners) l(changes);
+    }, 0);
+  }
+
+  errors(): ErrorEntry[] {
+    const kernel = (this.model.get("errors") || []).filter((e) => e.source !== "browser");
+    return kernel.concat(this.localErrors).slice(-5);
+  }
+
+  addLocalError(code: string, message: string, report = true): void {
+    this.localErrors = this.localErrors.filter((e) => e.code !== code);
+    this.localErrors.push({ time: Date.now() / 1000, source: "browser", code, message });
+    this.notify("errors");
+    if (report) this.send({ type: "browser_error", code, message });
+  }
+
+  dismissLocalError(code: string): void {
+    this.localErrors = this.localErrors.filter((e) => e.code !== code);
+    this.notify("errors");
+  }
+
+  onKernelGone(): void {
+    if (this.kernelGone) return;
+    this.kernelGone = true;
+    this.stopMic();
+    this.addLocalError(
+      "kernel_gone",
+      "The kernel is gone (restarted or shut down). Re-run the cell to get a new widget.",
+      false,
+    );
+  }
+
+  send(content: object, buffers?: ArrayBuffer[]): void {
+    if (this.kernelGone) return;
+    try {
+      this.model.send(content, undefined, buffers);
+    } catch (err) {
+      this.onKernelGone();
+    }
+  }
+
+  // ---------------------------------------------------------------- kernel messages
+  onMessage(msg: KernelMessage, buffers: DataView[]): void {
+    if (msg.type === "frame") this.onFrame(msg, buffers);
+    else if (msg.type === "replay_audio") this.onReplayAudio(msg, buffers);
+  }
+
+  onFrame(frame: Frame, buffers: DataView[]): void {
+    if (frame.clear) this.clearPlayback("interrupted");
+    if (frame.items.length || frame.removed.length) {
+      this.state.patch(frame.items, frame.removed);
+      this.notify("items");
+    }
+    for (const a of frame.audio) {
+      if (this.cutItems.has(a.item_id)) continue;
+      const view = buffers[a.buffer];
+      if (!view) continue;
+      this.streaming.add(a.item_id);
+      void this.getEngine().play(partKey(a.item_id, a.content_index), copyBuffer(view)).catch((err) => {
+        this.addLocalError("audio_failed", `Audio playback could not start: ${String(err)}`);
+      });
+    }
+    for (const d of frame.audio_done) {
+      this.streaming.delete(d.item_id);
+      this.engine?.end(partKey(d.item_id, d.content_index));
+    }
+    if (frame.log.length) {
+      this.state.patchLog(frame.log);
+      this.notify("log");
+    }
+  }
+
+  onReplayAudio(msg: ReplayAudio, buffers: DataView[]): void {
+    const view = buffers[0];
+    if (!view) return;
+    void this.getEngine().replay(copyBuffer(view));
+  }
+
+  onStatus(): void {
+    const status = this.model.get("status");
+    if (status === "connected" && this.model.get("hands_free") && this.micWanted) void this.startMic();
+    if (status === "disconnected" || status === "error") this.stopMic(true);
+  }
+
+  // ---------------------------------------------------------------- audio
+  getEngine(): AudioEngine {
+    if (!this.engine) {
+      this.engine = new AudioEngine({
+        onChunk: (pcm) => {
+          this.audioSeq += 1;
+          this.send({ type: "audio", seq: this.audioSeq }, [pcm]);
+          this.notify("meters");
+        },
+        onProgress: (p) => this.onProgress(p),
+      });
+    }
+    return this.engine;
+  }
+
+  onProgress(p: PlayerProgress): void {
+    for (const [key, samples] of p.played) this.playedDirty.set(key, samples);
+    this.notify("meters");
+    if (this.playedDirty.size === 0 || this.playedTimer) return;
+    const wait = Math.max(0, this.lastPlayedReport + PLAYED_REPORT_MS - Date.now());
+    this.playedTimer = setTimeout(() => {
+      this.playedTimer = null;
+      this.lastPlayedReport = Date.now();
+      const played = Array.from(this.playedDirty.entries());
+      this.playedDirty.clear();
+      if (played.length) this.send({ type: "played", played: toReports(played) });
+    }, wait);
+  }
+
+  /** Stop playback now and tell the kernel what was heard (`reason`: interrupted/stop/ptt_start). */
+  async clearPlayback(reason: "interrupted" | "stop" | "ptt_start"): Promise<void> {
+    // Audio of these parts still in flight from the kernel must not play after the cut.
+    for (const id of this.streaming) this.cutItems.add(id);
+    this.streaming.clear();
+    if (!this.engine) {
+      this.send({ type: reason, played: [] });
+      return;
+    }
+    const progress = await this.engine.clear();
+    this.playedDirty.clear();
+    this.send({ type: reason, played: toReports(progress.played) });
+    this.notify("meters");
+  }
+
+  /** Resume audio after a user gesture (autoplay policy). */
+  gesture(): void {
+    this.engine?.resume();
+  }
+
+  async startMic(): Promise<boolean> {
+    this.micWanted = true;
+    const engine = this.getEngine();
+    if (engine.capturing) return true;
+    try {
+      await engine.startCapture();
+      this.dismissLocalError("mic_denied");
+      this.notify("capture");
+      return true;
+    } catch (err) {
+      this.micWanted = false;
+      const e = err instanceof CaptureError ? err : new CaptureError("audio_failed", String(err));
+      this.addLocalError(e.code, e.message);
+      this.notify("capture");
+      return false;
+    }
+  }
+
+  stopMic(keepWanted = false): void {
+    if (!keepWanted) this.micWanted = false;
+    this.pttActive = false;
+    this.engine?.stopCapture();
+    this.notify("capture");
+  }
+
+  capturing(): boolean {
+    return !!this.engine?.capturing;
+  }
+
+  /** Push-to-talk pressed: cut playback at once, then capture. */
+  async pttStart(): Promise<void> {
+    if (this.pttActive) return;
+    this.pttActive = true;
+    await this.clearPlayback("ptt_start");
+    const ok = await this.startMic();
+    if (!ok) this.pttActive = false;
+    this.notify("capture");
+  }
+
+  /** Push-to-talk released: send the last partial chunk, then commit. */
+  async pttStop(): Promise<void> {
+    if (!this.pttActive) return;
+    this.pttActive = false;
+    await this.engine?.flushCapture();
+    this.stopMic();
+    this.send({ type: "ptt_stop" });
+  }
+
+  // ---------------------------------------------------------------- actions from views
+  connect(): void {
+    this.gesture();
+    if (this.model.get("hands_free")) this.micWanted = true;
+    // Create the context inside the click so the autoplay policy lets it run.
+    void this.getEngine().ensureContext().catch(() => {});
+    this.send({ type: "connect" });
+  }
+
+  disconnect(): void {
+    this.stopMic();
+    void this.clearPlayback("stop");
+    this.send({ type: "disconnect" });
+  }
+
+  setHandsFree(on: boolean): void {
+    this.model.set("hands_free", on);
+    this.model.save_changes();
+    if (on && this.model.get("status") === "connected") void this.startMic();
+    if (!on) this.stopMic();
+  }
+
+  sendText(text: string): void {
+    this.gesture();
+    void this.getEngine().ensureContext().catch(() => {});
+    this.send({ type: "text", text });
+  }
+
+  stop(): void {
+    void this.clearPlayback("stop");
+  }
+
+  decide(callId: string, approve: boolean): void {
+    this.send({ type: approve ? "approve" : "deny", call_id: callId });
+  }
+
+  replay(itemId: string): void {
+    this.gesture();
+    this.send({ type: "replay", item_id: itemId, request_id: `${itemId}:${Date.now()}` });
+  }
+
+  setSettings(settings: WidgetTraits["settings"]): void {
+    this.model.set("settings", settings);
+    this.model.save_changes();
+  }
+
+  releaseAudio(): void {
+    this.engine?.release();
+    this.engine = null;
+    this.micWanted = false;
+    this.pttActive = false;
+    if (this.playedTimer) clearTimeout(this.playedTimer);
+    this.playedTimer = null;
+  }
+
+  dispose(): void {
+    this.releaseAudio();
+    for (const d of this.disposers.splice(0)) d();
+    this.listeners.clear();
+  }
+}

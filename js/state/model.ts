@@ -1,0 +1,132 @@
+/**
+ * The widget model's traits and custom messages, as docs/widget-protocol.md defines them.
+ * The Python side declares the same trait names in realtime_widget/widget.py.
+ */
+
+export type Status = "disconnected" | "connecting" | "connected" | "reconnecting" | "error";
+
+export interface ToolInfo {
+  name: string;
+  call_id: string;
+  arguments: string;
+}
+
+/** One conversation item without audio (the `items` trait and frame patches). */
+export interface ItemView {
+  id: string;
+  type: "message" | "function_call" | "function_call_output" | string;
+  role: "user" | "assistant" | "system" | null;
+  status: string;
+  text: string;
+  transcript: string;
+  transcribing: boolean;
+  audio_samples: number;
+  audio_content_index: number;
+  truncated_ms: number | null;
+  tool: ToolInfo | null;
+  output: string | null;
+  tool_state: "running" | "awaiting_approval" | "done" | "error" | null;
+  duration_ms: number | null;
+}
+
+export interface LogEntry {
+  seq: number;
+  time: number;
+  dir: "<" | ">" | "=";
+  type: string;
+  count: number;
+  item_id?: string | null;
+  json: string;
+}
+
+export interface ErrorEntry {
+  time: number;
+  source: string;
+  code: string;
+  message: string;
+}
+
+export interface TurnDetection {
+  type: string;
+  threshold?: number;
+  prefix_padding_ms?: number;
+  silence_duration_ms?: number;
+}
+
+export interface Settings {
+  voice?: string;
+  instructions?: string;
+  turn_detection?: TurnDetection | null;
+}
+
+export interface Usage {
+  input_tokens?: number;
+  output_tokens?: number;
+  total_tokens?: number;
+  responses?: number;
+}
+
+/** Synced traits (keep in step with RealtimeWidget's traits). */
+export interface WidgetTraits {
+  status: Status;
+  items: ItemView[];
+  settings: Settings;
+  hands_free: boolean;
+  response_active: boolean;
+  usage: Usage;
+  event_log: LogEntry[];
+  errors: ErrorEntry[];
+  notice: string;
+  server_label: string;
+}
+
+export interface AudioEntry {
+  item_id: string;
+  content_index: number;
+  offset: number;
+  samples: number;
+  buffer: number;
+}
+
+export interface PartRef {
+  item_id: string;
+  content_index: number;
+}
+
+/** Kernel -> browser `frame` (at most one per 25 ms). */
+export interface Frame {
+  type: "frame";
+  seq: number;
+  clear: boolean;
+  items: ItemView[];
+  removed: string[];
+  audio: AudioEntry[];
+  audio_done: PartRef[];
+  log: LogEntry[];
+}
+
+export interface ReplayAudio {
+  type: "replay_audio";
+  request_id: string;
+  item_id: string;
+  content_index: number;
+}
+
+export type KernelMessage = Frame | ReplayAudio;
+
+export interface PlayedReport {
+  item_id: string;
+  content_index: number;
+  samples: number;
+}
+
+/** "item_id:content_index", the player's key for one audio part. */
+export function partKey(itemId: string, contentIndex: number): string {
+  return `${itemId}:${contentIndex}`;
+}
+
+/** Inverse of `partKey` (item ids never contain ":" followed only by digits at the end). */
+export function parseKey(key: string): PartRef {
+  const i = key.lastIndexOf(":");
+  return { item_id: key.slice(0, i), content_index: Number(key.slice(i + 1)) };
+}

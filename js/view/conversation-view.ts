@@ -1,0 +1,129 @@
+/**
+ * The conversation (`role="log"`): one turn per item, updated in place so a streamed delta only
+ * touches its own turn. Function calls render as tool cards merged with their output.
+ */
+import type { Controller } from "../state/controller";
+import type { ItemView } from "../state/model";
+import { attr, h, listen, text } from "./dom";
+
+const WIRE_RATE = 24000;
+
+function roleOf(item: ItemView): string {
+  if (item.type === "function_call") return "tool";
+  return item.role === "user" ? "user" : item.role === "assistant" ? "assistant" : "system";
+}
+
+function prettyJson(s: string): string {
+  try {
+    return JSON.stringify(JSON.parse(s), null, 1);
+  } catch {
+    return s;
+  }
+}
+
+export class ConversationView {
+  el: HTMLElement;
+  turns: Map<string, { el: HTMLElement; key: string }> = new Map();
+
+  constructor(private c: Controller, private disposers: (() => void)[]) {
+    this.el = h("div", { role: "log", "aria-label": "Conversation", class: "rtw-conversation", "aria-live": "polite" });
+    // One delegated listener for every turn's buttons.
+    listen(this.el, "click", (e: Event) => {
+      const button = (e.target as Element).closest("button[data-action]");
+      if (!button) return;
+      const id = button.getAttribute("data-id") || "";
+      const action = button.getAttribute("data-action");
+      if (action === "replay") c.replay(id);
+      else if (action === "approve") c.decide(id, true);
+      else if (action === "deny") c.decide(id, false);
+    }, disposers);
+  }
+
+  update(): void {
+    const items = this.c.state.list().filter((i) => i.type !== "function_call_output");
+    const seen = new Set<string>();
+    let previous: Element | null = null;
+    const stick = this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 40;
+    for (const item of items) {
+      seen.add(item.id);
+      const output = item.type === "function_call" && item.tool ? this.c.state.outputFor(item.tool.call_id) : undefined;
+      // Re-render a turn only when what it shows changed.
+      const key = JSON.stringify([item, output?.output]);
+      let turn = this.turns.get(item.id);
+      if (!turn || turn.key !== key) {
+        const el = this.render(item, output);
+        if (turn) turn.el.replaceWith(el);
+        turn = { el, key };
+        this.turns.set(item.id, turn);
+      }
+      const expected: Element | null = previous ? previous.nextElementSibling : this.el.firstElementChild;
+      if (expected !== turn.el) {
+        if (previous) previous.after(turn.el);
+        else this.el.prepend(turn.el);
+      }
+      previous = turn.el;
+    }
+    for (const [id, turn] of this.turns) {
+      if (!seen.has(id)) {
+        turn.el.remove();
+        this.turns.delete(id);
+      }
+    }
+    if (stick) this.el.scrollTop = this.el.scrollHeight;
+  }
+
+  render(item: ItemView, output?: ItemView): HTMLElement {
+    const role = roleOf(item);
+    const el = h("div", { class: `rtw-turn rtw-${role}`, "data-role": role, "data-item-id": item.id });
+    if (item.type === "function_call") {
+      this.renderTool(el, item, output);
+      return el;
+    }
+    const words = item.text || item.transcript;
+    const body = h("div", { class: "rtw-text" });
+    if (words) text(body, words);
+    else if (item.transcribing) body.append(h("em", { class: "rtw-placeholder" }, "transcribing…"));
+    else if (item.status === "in_progress") body.append(h("em", { class: "rtw-placeholder" }, "…"));
+    el.append(h("div", { class: "rtw-who" }, role === "user" ? "You" : role === "assistant" ? "Assistant" : role), body);
+    const meta = h("div", { class: "rtw-meta" });
+    if (item.audio_samples > 0) {
+      meta.append(`${(item.audio_samples / WIRE_RATE).toFixed(1)} s `);
+      meta.append(h("button", { type: "button", class: "rtw-small", "aria-label": "Replay", "data-action": "replay", "data-id": item.id }, "▶ Replay"));
+    }
+    if (item.truncated_ms !== null && item.truncated_ms !== undefined) {
+      attr(el, "data-truncated", "true");
+      meta.append(h("span", { class: "rtw-truncated" }, ` truncated at ${(item.truncated_ms / 1000).toFixed(1)} s`));
+    }
+    if (meta.childNodes.length) el.append(meta);
+    return el;
+  }
+
+  renderTool(el: HTMLElement, item: ItemView, output?: ItemView): void {
+    const tool = item.tool ?? { name: "?", call_id: "", arguments: "" };
+    attr(el, "data-call-id", tool.call_id);
+    const state = item.tool_state ?? (output ? "done" : item.status === "completed" ? "running" : "streaming");
+    attr(el, "data-tool-state", state);
+    el.append(
+      h("div", { class: "rtw-who" }, "Tool call ", h("code", {}, tool.name)),
+      h("pre", { class: "rtw-args", "aria-label": "Arguments" }, prettyJson(tool.arguments)),
+    );
+    const result = output?.output ?? item.output;
+    if (result !== null && result !== undefined) {
+      const isError = state === "error";
+      el.append(h("pre", { class: isError ? "rtw-result rtw-error-text" : "rtw-result", "aria-label": isError ? "Error" : "Result" }, prettyJson(result)));
+    }
+    const status = h("div", { class: "rtw-meta" }, state.replace("_", " "));
+    if (item.duration_ms !== null && item.duration_ms !== undefined) status.append(` · ${Math.round(item.duration_ms)} ms`);
+    el.append(status);
+    if (state === "awaiting_approval") {
+      el.append(
+        h(
+          "div",
+          { class: "rtw-approval" },
+          h("button", { type: "button", "aria-label": "Approve", "data-action": "approve", "data-id": tool.call_id }, "Approve"),
+          h("button", { type: "button", "aria-label": "Deny", "data-action": "deny", "data-id": tool.call_id }, "Deny"),
+        ),
+      );
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * One view of the widget: assembles the parts, renders on controller changes, keeps the
+ * `rtw-root` data attributes the browser tests read, and returns its cleanup.
+ */
+import type { Change, Controller } from "../state/controller";
+import { Controls } from "./controls";
+import { ConversationView } from "./conversation-view";
+import { attr, h, listen, text } from "./dom";
+import { EventLogView } from "./event-log";
+import { SettingsView } from "./settings";
+
+/** Android Chrome and Safari do not cancel echo of Web Audio playback (DESIGN §4). */
+function weakEchoCancellation(): boolean {
+  const ua = globalThis.navigator?.userAgent ?? "";
+  return /Android/.test(ua) || (/Safari\//.test(ua) && !/Chrome\/|Chromium\//.test(ua));
+}
+
+export function renderView(c: Controller, host: HTMLElement): () => void {
+  const disposers: (() => void)[] = [];
+  const controls = new Controls(c, disposers);
+  const conversation = new ConversationView(c, disposers);
+  const log = new EventLogView(c, disposers);
+  const settings = new SettingsView(c, disposers);
+  const notice = h("div", { class: "rtw-notice", role: "note" });
+  const label = h("span", { class: "rtw-dim rtw-label" });
+  const alerts = h("div", { class: "rtw-alerts" });
+  const usage = h("div", { class: "rtw-usage rtw-dim", "aria-label": "Usage" });
+  const message = h("input", { type: "text", "aria-label": "Message", placeholder: "Type a message…", class: "rtw-message" });
+  const send = h("button", { type: "button", "aria-label": "Send" }, "Send");
+  const composer = h("form", { class: "rtw-composer" }, message, send);
+  const root = h(
+    "div",
+    { class: "rtw-root", "data-played-samples": "0", "data-captured-samples": "0" },
+    h("div", { class: "rtw-header" }, h("strong", {}, "Realtime"), label),
+    notice,
+    controls.el,
+    alerts,
+    conversation.el,
+    composer,
+    h("div", { class: "rtw-footer" }, usage, settings.el, log.el),
+  );
+  if (weakEchoCancellation()) {
+    notice.after(h("div", { class: "rtw-hint", role: "note" }, "This browser does not cancel echo: use headphones, or push-to-talk instead of hands-free."));
+  }
+
+  const submit = (e?: Event) => {
+    e?.preventDefault();
+    const value = message.value.trim();
+    if (!value) return;
+    c.sendText(value);
+    message.value = "";
+  };
+  listen(composer, "submit", submit, disposers);
+  listen(send, "click", submit, disposers);
+  // Any gesture in the widget may unlock audio suspended by the autoplay policy.
+  listen(root, "pointerdown", () => c.gesture(), disposers);
+  listen(root, "keydown", () => c.gesture(), disposers);
+
+  const renderErrors = () => {
+    alerts.replaceChildren(
+      ...c.errors().map((e) =>
+        h("div", { role: "alert", class: "rtw-alert", "data-code": e.code, "data-source": e.source }, `${e.message}`),
+      ),
+    );
+  };
+  const renderTraits = () => {
+    text(notice, c.model.get("notice") || "");
+    notice.hidden = !c.model.get("notice");
+    text(label, c.model.get("server_label") || "");
+    const u = c.model.get("usage") || {};
+    text(usage, `Tokens: ${u.input_tokens ?? 0} in · ${u.output_tokens ?? 0} out · ${u.total_tokens ?? 0} total`);
+    const status = c.model.get("status");
+    const off = c.kernelGone || status !== "connected";
+    message.disabled = c.kernelGone;
+    send.disabled = c.kernelGone;
+    attr(root, "data-status", status);
+    attr(composer, "data-offline", off ? "true" : null);
+    controls.update();
+    settings.update();
+  };
+  const renderCounters = () => {
+    attr(root, "data-played-samples", String(c.engine?.playedTotal ?? 0));
+    attr(root, "data-captured-samples", String(c.engine?.capturedSamples ?? 0));
+    controls.updateMeters();
+  };
+
+  const onChange = (changes: Set<Change>) => {
+    if (changes.has("items")) conversation.update();
+    if (changes.has("log")) log.update();
+    if (changes.has("errors") || changes.has("traits")) renderErrors();
+    if (changes.has("traits") || changes.has("capture") || changes.has("errors")) renderTraits();
+    if (changes.has("meters")) renderCounters();
+  };
+  const unsubscribe = c.subscribe(onChange);
+  // Counters also move without messages (e.g. after a clear); keep them fresh.
+  const timer = setInterval(renderCounters, 200);
+  onChange(new Set(["items", "log", "errors", "traits", "meters"]));
+  host.append(root);
+  c.send({ type: "hello", view: Math.random().toString(36).slice(2) });
+
+  return () => {
+    clearInterval(timer);
+    for (const d of disposers.splice(0)) d();
+    unsubscribe();
+    root.remove();
+  };
+}
