@@ -51,7 +51,7 @@ _MODALITIES = ("text", "audio")
 
 def _suggest(key: str, valid: frozenset[str] | set[str], where: str) -> ValueError:
     close = difflib.get_close_matches(key, sorted(valid), n=1, cutoff=0.5)
-    hint = f"; did you mean {where + close[0]!r}?" if close else ""
+    hint = f"; did you mean {where + close[0]!r}?" if close else "."
     return ValueError(
         f"unknown session setting {where + key!r}{hint} Valid keys here: {', '.join(sorted(valid))}"
     )
@@ -190,6 +190,9 @@ def _to_ga(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
                 f"both {key!r} and {'.'.join(path)!r} are set, to different values; keep one "
                 f"({'.'.join(path)!r} is the GA name)"
             )
+    if "modalities" in config:
+        # Checked before reshaping, which maps any list to ["audio"] or ["text"].
+        _check_modalities(config["modalities"], "modalities")
     beta_only = {k: config[k] for k in _shape.SESSION.beta_only if k in config}
     session = _shape.flat_to_nested(dict(config), _shape.SESSION)
     session.setdefault("type", "realtime")
