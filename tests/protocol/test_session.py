@@ -171,7 +171,7 @@ def test_build_session_rejects_an_unknown_key_suggesting_the_closest(config, sug
 
 
 def test_build_session_names_an_unknown_key_even_without_a_close_match():
-    with pytest.raises(ValueError, match="unknown session setting 'zzz'. Valid keys") as info:
+    with pytest.raises(ValueError, match=r"unknown session setting 'zzz'\. Valid keys") as info:
         build_session({"zzz": 1})
     assert "did you mean" not in str(info.value)
 
