@@ -135,7 +135,7 @@ def one_of(*checkers: Checker) -> Checker:
         first: ClientError | None = None
         for checker in checkers:
             try:
-                checker(value, param)
+                _apply(checker, value, param)
                 return
             except ClientError as exc:
                 first = first or exc

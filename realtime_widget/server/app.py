@@ -206,7 +206,7 @@ class LocalRealtimeServer:
         message = (
             "You didn't provide an API key. Send 'Authorization: Bearer YOUR_KEY'."
             if key is None
-            else f"Incorrect API key provided: {_masked(key)}. Use the key this server was started with."
+            else f"Incorrect API key provided: {_masked(key)}. Use the key the server was given."
         )
         return _json_response(
             http.HTTPStatus.UNAUTHORIZED,

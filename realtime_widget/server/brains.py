@@ -268,10 +268,23 @@ def _requested_calls(text: str, tools: list[dict]) -> list[PlanItem]:
     calls: list[PlanItem] = []
     lowered = text.lower()
     for name, tool in by_name.items():
-        spoken = name.replace("_", " ").lower()
-        if re.search(rf"\b{re.escape(name.lower())}\b", lowered) or spoken in lowered:
+        if _mentions(lowered, name):
             calls.append(Call(name, json.dumps(_infer_arguments(text, tool.get("parameters")))))
     return calls
+
+
+_VERBS = frozenset({"get", "fetch", "find", "lookup", "look", "search", "check", "query", "read"})
+
+
+def _mentions(lowered: str, name: str) -> bool:
+    """Whether text names a tool: ``get_weather``, ``get weather`` or just ``weather``."""
+    if re.search(rf"\b{re.escape(name.lower())}\b", lowered):
+        return True
+    words = [w for w in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name) if w]
+    words = [w.lower() for w in words]
+    if len(words) > 1 and words[0] in _VERBS:
+        words = words[1:]  # "what is the weather" asks for get_weather
+    return bool(words) and re.search(rf"\b{re.escape(' '.join(words))}\b", lowered) is not None
 
 
 def _parse_value(raw: str) -> Any:

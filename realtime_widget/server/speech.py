@@ -3,8 +3,8 @@
 Both are pluggable (``LocalRealtimeServer(transcriber=..., synthesizer=...)``); these are the
 defaults. Nothing is downloaded at run time (issue 3, point 9):
 
-* :func:`describe_audio` transcribes deterministically by describing the audio (``"[speech 1.8 s]"``),
-  so tests can assert transcripts without a speech model.
+* :func:`describe_audio` transcribes deterministically by describing the audio
+  (``"[speech 1.8 s]"``), so tests can assert transcripts without a speech model.
 * :func:`synthesize` speaks with the system's ``espeak-ng`` when the binary exists, and otherwise
   with :func:`formant_speech`, a small numpy synthesizer whose voiced syllables have speech-like
   pitch, formants and rhythm (audible, and enough to trip a real VAD), deterministic per text.
@@ -69,7 +69,7 @@ def espeak_available() -> bool:
 
 
 def synthesize(text: str, voice: str | None = None) -> np.ndarray:
-    """Speak ``text`` as int16 samples at 24 kHz (espeak-ng if present, else :func:`formant_speech`).
+    """Speak ``text`` as int16 at 24 kHz (espeak-ng if present, else :func:`formant_speech`).
 
     Args:
         text: what to say.

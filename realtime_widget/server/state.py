@@ -31,7 +31,8 @@ from realtime_widget.server._checks import ClientError, check_fields
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
 from realtime_widget.server._items import Conversation, Record
 from realtime_widget.server._response import ResponseRun, Step
-from realtime_widget.server.brains import Brain, BrainContext, as_brain, item_text
+from realtime_widget.server._start import start_response
+from realtime_widget.server.brains import Brain, as_brain
 from realtime_widget.server.speech import Transcriber, describe_audio
 from realtime_widget.server.vad import InputAudio, TurnEvent
 
@@ -439,58 +440,7 @@ class SessionState:
         return run.cancel("client_cancelled") + self._end_response(run)
 
     def _create_response(self, params: dict) -> list[dict]:
-        session = self.session
-        out_audio = {**session["audio"]["output"], **(params.get("audio") or {}).get("output", {})}
-        out_of_band = params.get("conversation") == "none"
-        records = (
-            _events.resolve_input(params["input"], self.conversation, self._new_id)
-            if "input" in params
-            else self.conversation.records()
+        events, self._run = start_response(
+            self.session, params, self.conversation, self.brain, self._new_id
         )
-        tools = params.get("tools", session["tools"])
-        choice = params.get("tool_choice", session["tool_choice"])
-        if choice == "none":
-            tools = []
-        elif isinstance(choice, dict):
-            tools = [t for t in tools if t.get("name") == choice.get("name")]
-        response = {
-            "object": "realtime.response",
-            "id": self._new_id("resp_"),
-            "status": "in_progress",
-            "status_details": None,
-            "output": [],
-            "conversation_id": None if out_of_band else self.conversation.id,
-            "output_modalities": params.get("output_modalities", session["output_modalities"]),
-            "max_output_tokens": params.get("max_output_tokens", session["max_output_tokens"]),
-            "audio": {"output": {"format": out_audio["format"], "voice": out_audio["voice"]}},
-            "usage": None,
-            "metadata": params.get("metadata"),
-        }
-        created = [{"type": "response.created", "response": copy.deepcopy(response)}]
-        items = self.conversation.brain_view(records)
-        context = BrainContext(
-            items=items,
-            tools=tools,
-            instructions=params.get("instructions", session["instructions"]),
-            output_modalities=response["output_modalities"],
-        )
-        input_tokens = sum(math.ceil(len(item_text(i)) / 4) for i in items)
-        try:
-            plan = list(self.brain.respond(context))
-        except Exception as exc:  # a faulty brain fails its response, never the session
-            response.update(
-                status="failed",
-                status_details={
-                    "type": "failed",
-                    "error": {"type": "server_error", "code": type(exc).__name__},
-                },
-            )
-            return [*created, {"type": "response.done", "response": response}]
-        self._run = ResponseRun(
-            response,
-            plan,
-            None if out_of_band else self.conversation,
-            self._new_id,
-            input_tokens,
-        )
-        return created
+        return events

@@ -1,0 +1,87 @@
+"""Starting a response: effective settings, the brain's plan, ``response.created`` (pure)."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+
+from realtime_widget.server import _events
+from realtime_widget.server._items import Conversation
+from realtime_widget.server._response import ResponseRun
+from realtime_widget.server.brains import Brain, BrainContext, item_text
+
+__all__ = ["start_response"]
+
+
+def start_response(
+    session: dict,
+    params: dict,
+    conversation: Conversation,
+    brain: Brain,
+    new_id: Callable[[str], str],
+) -> tuple[list[dict], ResponseRun | None]:
+    """Create a response from the session and a ``response.create``'s overrides.
+
+    Args:
+        session: the effective session (GA).
+        params: the checked ``response`` object (``{}`` for an automatic response).
+        conversation: the conversation (read, and written unless ``conversation: "none"``).
+        brain: who decides the output items.
+        new_id: id factory.
+
+    Returns:
+        ``(events, run)``: ``response.created`` (plus ``response.done`` when the brain failed,
+        then ``run`` is ``None``) and the run that produces the rest.
+
+    Raises:
+        ClientError: an ``input`` item reference is unknown or an inline item is invalid.
+    """
+    out_audio = {**session["audio"]["output"], **(params.get("audio") or {}).get("output", {})}
+    out_of_band = params.get("conversation") == "none"
+    records = (
+        _events.resolve_input(params["input"], conversation, new_id)
+        if "input" in params
+        else conversation.records()
+    )
+    tools = params.get("tools", session["tools"])
+    choice = params.get("tool_choice", session["tool_choice"])
+    if choice == "none":
+        tools = []
+    elif isinstance(choice, dict):
+        tools = [t for t in tools if t.get("name") == choice.get("name")]
+    response = {
+        "object": "realtime.response",
+        "id": new_id("resp_"),
+        "status": "in_progress",
+        "status_details": None,
+        "output": [],
+        "conversation_id": None if out_of_band else conversation.id,
+        "output_modalities": params.get("output_modalities", session["output_modalities"]),
+        "max_output_tokens": params.get("max_output_tokens", session["max_output_tokens"]),
+        "audio": {"output": {"format": out_audio["format"], "voice": out_audio["voice"]}},
+        "usage": None,
+        "metadata": params.get("metadata"),
+    }
+    created = [{"type": "response.created", "response": copy.deepcopy(response)}]
+    items = conversation.brain_view(records)
+    context = BrainContext(
+        items=items,
+        tools=tools,
+        instructions=params.get("instructions", session["instructions"]),
+        output_modalities=response["output_modalities"],
+    )
+    input_tokens = sum(math.ceil(len(item_text(i)) / 4) for i in items)
+    try:
+        plan = list(brain.respond(context))
+    except Exception as exc:  # a faulty brain fails its response, never the session
+        response.update(
+            status="failed",
+            status_details={
+                "type": "failed",
+                "error": {"type": "server_error", "code": type(exc).__name__},
+            },
+        )
+        return [*created, {"type": "response.done", "response": response}], None
+    run = ResponseRun(response, plan, None if out_of_band else conversation, new_id, input_tokens)
+    return created, run

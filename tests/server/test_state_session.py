@@ -1,0 +1,282 @@
+"""The pure session state machine: session, errors, conversation items (no sockets)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests.server.checked import types
+from tests.server.driver import StateDriver, of_type
+
+
+def test_server_greets_with_full_default_session_then_conversation():
+    d = StateDriver()
+    assert types(d.start) == ["session.created", "conversation.created"]
+    session = d.start[0]["session"]
+    assert session["type"] == "realtime" and session["object"] == "realtime.session"
+    assert session["audio"]["input"]["format"] == {"type": "audio/pcm", "rate": 24000}
+    vad = session["audio"]["input"]["turn_detection"]
+    assert vad["type"] == "server_vad" and vad["threshold"] == 0.5
+    assert vad["prefix_padding_ms"] == 300 and vad["create_response"] is True
+    assert session["output_modalities"] == ["audio"]
+    assert len({e["event_id"] for e in d.start}) == 2
+
+
+def test_session_update_merges_fields_and_reports_whole_session():
+    d = StateDriver()
+    out = d.send(
+        {
+            "type": "session.update",
+            "event_id": "evt_1",
+            "session": {
+                "type": "realtime",
+                "instructions": "Be brief.",
+                "audio": {
+                    "output": {"voice": "cedar"},
+                    "input": {"turn_detection": {"type": "server_vad", "threshold": 0.7}},
+                },
+            },
+        }
+    )
+    assert types(out) == ["session.updated"]
+    session = out[0]["session"]
+    assert session["instructions"] == "Be brief."
+    assert session["audio"]["output"]["voice"] == "cedar"
+    assert session["audio"]["output"]["format"] == {"type": "audio/pcm", "rate": 24000}
+    vad = session["audio"]["input"]["turn_detection"]
+    assert vad["threshold"] == 0.7 and vad["silence_duration_ms"] == 200  # defaults filled in
+
+
+def test_ga_session_update_without_type_is_refused_and_session_continues():
+    d = StateDriver()
+    out = d.send({"type": "session.update", "event_id": "evt_x", "session": {"instructions": "x"}})
+    error = out[0]["error"]
+    assert error["code"] == "missing_required_parameter" and error["param"] == "session.type"
+    assert error["event_id"] == "evt_x"
+    out = d.send({"type": "session.update", "session": {"type": "realtime", "instructions": "y"}})
+    assert out[0]["session"]["instructions"] == "y"
+
+
+@pytest.mark.parametrize(
+    ("session", "code", "param"),
+    [
+        ({"instructions": 5}, "invalid_type", "session.instructions"),
+        ({"output_modalities": ["video"]}, "invalid_value", "session.output_modalities[0]"),
+        (
+            {"audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 2}}}},
+            "decimal_above_max_value",
+            "session.audio.input.turn_detection.threshold",
+        ),
+        (
+            {"audio": {"output": {"speed": 9}}},
+            "decimal_above_max_value",
+            "session.audio.output.speed",
+        ),
+        ({"temperature": 0.8}, "unknown_parameter", "session.temperature"),
+        (
+            {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}},
+            "invalid_value",
+            "session.audio.input.format.rate",
+        ),
+        ({"tools": [{"type": "function"}]}, "missing_required_parameter", "session.tools[0].name"),
+    ],
+)
+def test_session_update_with_invalid_value_is_refused_naming_the_field(session, code, param):
+    d = StateDriver()
+    before = d.state.session
+    out = d.send(
+        {
+            "type": "session.update",
+            "event_id": "evt_bad",
+            "session": {"type": "realtime", **session},
+        }
+    )
+    assert types(out) == ["error"]
+    error = out[0]["error"]
+    assert (error["code"], error["param"], error["event_id"]) == (code, param, "evt_bad")
+    assert d.state.session == before
+    assert types(d.say("still here")) == ["conversation.item.added", "conversation.item.done"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "invalid_json"),
+        (b"\x00\x01binary", "invalid_json"),
+        ("[1, 2]", "invalid_type"),
+        ('{"event_id": "e"}', "missing_required_parameter"),
+        ('{"type": "no.such.event"}', "invalid_value"),
+        ('{"type": "conversation.item.delete"}', "missing_required_parameter"),
+        ('{"type": "conversation.item.delete", "item_id": 7}', "invalid_type"),
+        ('{"type": "input_audio_buffer.append", "audio": "%%%"}', "invalid_value"),
+        ('{"type": "input_audio_buffer.append", "audio": "AA=="}', "invalid_value"),
+        ('{"type": "response.create", "bogus": 1}', "unknown_parameter"),
+    ],
+)
+def test_server_answers_bad_frames_with_error_and_keeps_working(frame, code):
+    d = StateDriver()
+    out = d.send(frame)
+    assert types(out) == ["error"] and out[0]["error"]["code"] == code
+    assert types(d.say("hello")) == ["conversation.item.added", "conversation.item.done"]
+
+
+def test_error_echoes_client_event_id():
+    d = StateDriver()
+    out = d.send({"type": "conversation.item.delete", "item_id": "nope", "event_id": "evt_42"})
+    assert out[0]["error"]["event_id"] == "evt_42" and out[0]["error"]["code"] == "item_not_found"
+
+
+def test_append_over_15_mib_is_refused():
+    d = StateDriver()
+    audio = base64.b64encode(bytes(16 * 1024 * 1024)).decode()
+    out = d.send({"type": "input_audio_buffer.append", "audio": audio})
+    assert out[0]["error"]["code"] == "invalid_value" and out[0]["error"]["param"] == "audio"
+    assert d.state.input.buffered_ms == 0
+
+
+def test_commit_of_less_than_100ms_is_refused_then_succeeds_with_enough_audio():
+    import numpy as np
+
+    d = StateDriver()
+    d.send(
+        {
+            "type": "session.update",
+            "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+        }
+    )
+    d.append(np.zeros(1200, np.int16))  # 50 ms
+    out = d.send({"type": "input_audio_buffer.commit", "event_id": "c1"})
+    assert out[0]["error"]["code"] == "input_audio_buffer_commit_empty"
+    d.append(np.zeros(2400, np.int16))
+    out = d.send({"type": "input_audio_buffer.commit"})
+    assert types(out) == [
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "conversation.item.done",
+    ]
+    assert out[1]["item"]["content"] == [{"type": "input_audio", "transcript": None}]
+
+
+def test_clear_answers_cleared_and_empties_buffer():
+    import numpy as np
+
+    d = StateDriver()
+    d.append(np.zeros(4800, np.int16))
+    assert types(d.send({"type": "input_audio_buffer.clear"})) == ["input_audio_buffer.cleared"]
+    assert d.state.input.buffered_ms == 0
+
+
+def test_item_create_after_unknown_previous_item_is_refused_and_root_inserts_first():
+    d = StateDriver()
+    first = d.say("one")[0]["item"]["id"]
+    out = d.send(
+        {
+            "type": "conversation.item.create",
+            "previous_item_id": "item_missing",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "x"}],
+            },
+        }
+    )
+    assert (
+        out[0]["error"]["code"] == "item_not_found"
+        and out[0]["error"]["param"] == "previous_item_id"
+    )
+    out = d.send(
+        {
+            "type": "conversation.item.create",
+            "previous_item_id": "root",
+            "item": {
+                "id": "item_zero",
+                "type": "message",
+                "role": "system",
+                "content": [{"type": "input_text", "text": "sys"}],
+            },
+        }
+    )
+    assert out[0]["previous_item_id"] is None and out[0]["item"]["id"] == "item_zero"
+    assert [r.item["id"] for r in d.state.conversation.records()] == ["item_zero", first]
+
+
+def test_function_call_output_for_unknown_call_id_is_refused():
+    d = StateDriver()
+    out = d.send(
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "function_call_output", "call_id": "call_nope", "output": "{}"},
+        }
+    )
+    assert out[0]["error"]["code"] == "invalid_value" and out[0]["error"]["param"] == "item.call_id"
+    d.send(
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
+        }
+    )
+    out = d.send(
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "function_call_output", "call_id": "call_1", "output": "42"},
+        }
+    )
+    assert types(out) == ["conversation.item.added", "conversation.item.done"]
+
+
+def test_user_message_with_assistant_content_type_is_refused():
+    d = StateDriver()
+    out = d.send(
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "output_text", "text": "x"}],
+            },
+        }
+    )
+    assert out[0]["error"]["code"] == "invalid_value"
+
+
+def test_delete_and_retrieve_answer_and_refuse_unknown_ids():
+    d = StateDriver()
+    item_id = d.say("keep me")[0]["item"]["id"]
+    out = d.send({"type": "conversation.item.retrieve", "item_id": item_id})
+    assert (
+        types(out) == ["conversation.item.retrieved"]
+        and out[0]["item"]["content"][0]["text"] == "keep me"
+    )
+    assert types(d.send({"type": "conversation.item.delete", "item_id": item_id})) == [
+        "conversation.item.deleted"
+    ]
+    for kind in ("conversation.item.delete", "conversation.item.retrieve"):
+        out = d.send({"type": kind, "item_id": item_id})
+        assert out[0]["error"]["code"] == "item_not_found"
+    assert len(d.state.conversation) == 0
+
+
+def test_beta_connection_speaks_beta_names_and_flat_session():
+    d = StateDriver("beta")
+    assert "modalities" in d.start[0]["session"] and "voice" in d.start[0]["session"]
+    out = d.send(
+        {
+            "type": "session.update",
+            "session": {
+                "voice": "verse",
+                "turn_detection": None,
+                "input_audio_format": "g711_ulaw",
+            },
+        }
+    )
+    assert types(out) == ["session.updated"] and out[0]["session"]["voice"] == "verse"
+    assert out[0]["session"]["input_audio_format"] == "g711_ulaw"
+    assert d.state.session["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    assert types(d.say("hi")) == ["conversation.item.created"]
+    d.send({"type": "response.create", "response": {"modalities": ["text"]}})
+    events = d.drain()
+    assert "response.text.delta" in types(events) and "conversation.item.done" not in types(events)
+    assert (
+        of_type(events, "response.done")[0]["response"]["output"][0]["content"][0]["type"] == "text"
+    )
