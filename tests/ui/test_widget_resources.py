@@ -52,8 +52,8 @@ def test_twenty_view_open_close_cycles_leave_no_audio_resources_behind(open_note
     for cycle in range(CYCLES):
         nb.run_cell(1)
         view = nb.wait_widget(0)
-        if cycle == 0:
-            view.wait_status("connected")
+        view.wait_status("connected")
+        view.listen_hands_free()  # each new view starts the microphone again
         held = _wait(
             nb.page,
             "(p, w) => w && w.mediaStreamTracks >= 1 && w.audioContexts >= 1 && w.worklets >= 1"

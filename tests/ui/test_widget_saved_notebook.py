@@ -41,7 +41,7 @@ def test_saved_notebook_holds_no_audio_and_no_key(open_notebook, lab_server, lea
     nb = open_notebook(CELLS, wav="question")
     view = nb.wait_widget()
     view.wait_status("connected")
-    view.set_hands_free(True)
+    view.listen_hands_free()
     # A spoken turn and its spoken reply: audio really went both ways before saving.
     view.wait_turn("user", timeout=30 * UNIT)
     view.wait_turn("assistant", text="You said", timeout=30 * UNIT)

@@ -40,7 +40,7 @@ def test_hands_free_speech_gets_a_spoken_reply_that_the_browser_plays_and_report
     nb = open_notebook([WIDGET_CELL], wav="question")
     view = nb.wait_widget()
     view.wait_status("connected")
-    view.set_hands_free(True)
+    view.listen_hands_free()
     nb.screenshot("connected-hands-free")
 
     # The fake mic's speech is captured and sent to the kernel...
@@ -91,7 +91,7 @@ def test_talking_during_playback_stops_it_and_the_kernel_truncates_at_what_was_p
     nb = open_notebook([WIDGET_CELL], wav="talkative")
     view = nb.wait_widget()
     view.wait_status("connected")
-    view.set_hands_free(True)
+    view.listen_hands_free()
 
     view.wait_turn("assistant", text="You said", timeout=40 * UNIT)
     view.wait_data_at_least("played-samples", 1)
@@ -136,16 +136,12 @@ def test_push_to_talk_sends_only_what_was_said_while_the_microphone_was_on(open_
     assert view.data_int("captured-samples") == before
     assert view.turns("user").count() == 0
 
-    mic.click()  # a click toggles capture on
-    nb.page.wait_for_function(
-        "el => el.getAttribute('aria-pressed') === 'true'", arg=mic.element_handle()
-    )
+    mic.click()  # a short click toggles capture on
+    view.wait_pressed(True)
     nb.screenshot("push-to-talk-on")
     captured = view.wait_data_at_least("captured-samples", before + 3 * RATE, timeout=15 * UNIT)
     mic.click()  # and off again: the kernel commits the turn and asks for a response
-    nb.page.wait_for_function(
-        "el => el.getAttribute('aria-pressed') === 'false'", arg=mic.element_handle()
-    )
+    view.wait_pressed(False)
 
     user = view.wait_turn("user", timeout=20 * UNIT)
     reply = view.wait_turn("assistant", text="You said", timeout=30 * UNIT)

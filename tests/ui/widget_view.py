@@ -78,6 +78,23 @@ class WidgetView:
             timeout=_ms(10 * UNIT),
         )
 
+    def wait_pressed(self, pressed: bool, timeout: float = 10 * UNIT) -> None:
+        """Wait until the Microphone button's ``aria-pressed`` (capture on/off) is ``pressed``."""
+        mic = self.control("button", "Microphone")
+        self.root.page.wait_for_function(
+            "([el, want]) => el.getAttribute('aria-pressed') === want",
+            arg=[mic.element_handle(), "true" if pressed else "false"],
+            timeout=_ms(timeout),
+        )
+
+    def listen_hands_free(self) -> None:
+        """Switch Hands-free on, then the microphone (in hands-free, Microphone toggles capture)."""
+        self.set_hands_free(True)
+        mic = self.control("button", "Microphone")
+        if mic.get_attribute("aria-pressed") != "true":
+            mic.click()
+        self.wait_pressed(True)
+
     def send_message(self, text: str) -> None:
         """Type ``text`` into Message and press Send."""
         self.control("textbox", "Message").fill(text)
