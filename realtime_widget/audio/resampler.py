@@ -1,13 +1,15 @@
 """Streaming sample-rate conversion with a Kaiser-windowed sinc filter (pure numpy).
 
-Method: for a rational ratio ``dst/src = L/M`` (reduced by their gcd), output sample ``n`` sits
-at input time ``t = n*M/L``. Its value is the dot product of the input around ``floor(t)`` with
-a windowed sinc evaluated at the fractional offset ``(n*M mod L)/L``. There are exactly ``L``
-such offsets (polyphase), so their taps are tabulated once per rate pair and shared by all
-resamplers. Integer arithmetic fixes which inputs and which phase each output uses, so a
-stream cut into any chunks computes every output from the same inputs with the same taps:
-streaming equals one-shot resampling (measured: identical to within float32 rounding, see
-``STREAMING_TOLERANCE``), and chunk boundaries cannot click.
+Method: for a rational ratio ``dst/src = L/M`` (reduced by their gcd), output sample ``n`` sits at
+input time ``t = n*M/L``. Its value is the dot product of the input around ``floor(t)`` with a
+windowed sinc evaluated at the fractional offset ``(n*M mod L)/L``. There are exactly ``L`` such
+offsets (polyphase), so their taps are tabulated once per rate pair and shared by all resamplers
+(for awkward pairs with thousands of phases, e.g. a prime rate, taps are interpolated from a table
+of 512 offsets per sample instead: slower, about 50x real time, same accuracy). Integer arithmetic
+fixes which inputs and which phase each output uses, so a stream cut into any chunks computes every
+output from the same inputs with the same taps: streaming equals one-shot resampling (measured:
+identical to within float32 rounding, see ``STREAMING_TOLERANCE``), and chunk boundaries cannot
+click.
 
 Filter: cutoff at ``ROLLOFF`` of the lower Nyquist frequency, ``ZERO_CROSSINGS`` zero
 crossings of the sinc per side, Kaiser window with ``KAISER_BETA`` (measured for 48 kHz -> 24 kHz:
@@ -38,9 +40,11 @@ MAX_RATE = 768_000
 STREAMING_TOLERANCE = 1e-6
 """Max difference between streamed and one-shot float output (int16 output: 1 LSB)."""
 
-# Above this many taps the polyphase table is not stored; taps are computed per chunk instead
-# (same formula, so results are identical). Only awkward rate pairs (a prime rate) hit it.
-_MAX_TABLE_TAPS = 1 << 21
+# Above this many taps the exact polyphase table is not stored (awkward rate pairs, e.g. a prime
+# rate, have up to 24000 phases); taps are then interpolated linearly between _SUB_PHASES + 1
+# tabulated fractional offsets per input sample, which keeps the kernel error near -106 dB.
+_MAX_TABLE_TAPS = 1 << 20
+_SUB_PHASES = 512
 
 
 def check_rate(rate, name: str = "rate") -> int:
@@ -82,17 +86,18 @@ def _kernel(frac: np.ndarray, half: int, cutoff: float) -> np.ndarray:
     return taps.astype(np.float32)
 
 
-@lru_cache(maxsize=32)
-def _design(src: int, dst: int) -> tuple[int, int, int, float, np.ndarray | None]:
+@lru_cache(maxsize=16)
+def _design(src: int, dst: int) -> tuple[int, int, int, np.ndarray, bool]:
+    """Filter for ``src -> dst``: (up, down, half, taps table, whether the table is exact)."""
     g = math.gcd(src, dst)
     up, down = dst // g, src // g
     cutoff = ROLLOFF * min(1.0, up / down)
     half = math.ceil(ZERO_CROSSINGS / cutoff)
-    table = None
-    if up * 2 * half <= _MAX_TABLE_TAPS:
-        table = _kernel(np.arange(up, dtype=np.float64) / up, half, cutoff)
-        table.flags.writeable = False
-    return up, down, half, cutoff, table
+    exact = up * 2 * half <= _MAX_TABLE_TAPS
+    grid = np.arange(up) / up if exact else np.arange(_SUB_PHASES + 1) / _SUB_PHASES
+    table = _kernel(grid.astype(np.float64), half, cutoff)
+    table.flags.writeable = False
+    return up, down, half, table, exact
 
 
 class StreamingResampler:
@@ -119,9 +124,10 @@ class StreamingResampler:
         self.src_rate = check_rate(src_rate, "src_rate")
         self.dst_rate = check_rate(dst_rate, "dst_rate")
         self._passthrough = self.src_rate == self.dst_rate
-        self._up, self._down, self._half, self._cutoff, self._table = _design(
+        self._up, self._down, self._half, self._table, self._exact = _design(
             self.src_rate, self.dst_rate
         )
+        self._last_int = True  # output dtype of flush(): follows the last chunk's
         self.reset()
 
     def reset(self) -> None:
@@ -186,8 +192,6 @@ class StreamingResampler:
 
     # -- internals -------------------------------------------------------------------------
 
-    _last_int = True
-
     def _as_float(self, chunk) -> tuple[np.ndarray, bool]:
         if isinstance(chunk, (bytes, bytearray, memoryview)):
             arr = as_pcm16(chunk)
@@ -198,7 +202,7 @@ class StreamingResampler:
                     f"expected a mono chunk (1-D array), got shape {arr.shape}; mix channels "
                     "down first, e.g. x.mean(axis=1)"
                 )
-        if arr.dtype.kind in "iu" or arr.dtype == np.int16:
+        if arr.dtype.kind in "iu":
             self._last_int = True
             return as_pcm16(arr).astype(np.float32) * np.float32(1 / 32768), True
         self._last_int = False
@@ -218,10 +222,15 @@ class StreamingResampler:
         phase = pos % self._up
         width = 2 * self._half
         windows = np.lib.stride_tricks.sliding_window_view(self._buf, width)[first]
-        if self._table is not None:
+        if self._exact:
             taps = self._table[phase]
         else:
-            taps = _kernel(phase / self._up, self._half, self._cutoff)
+            # Integer arithmetic picks the two tabulated offsets; the blend weight depends on the
+            # phase alone, so every chunking computes the same taps for the same output.
+            scaled = phase * _SUB_PHASES
+            k = scaled // self._up
+            a = ((scaled % self._up) / self._up).astype(np.float32)[:, None]
+            taps = self._table[k] * (1 - a) + self._table[k + 1] * a
         y = np.einsum("ij,ij->i", windows, taps)
         self._emitted = n_end
         # Drop input no future output needs.
