@@ -18,6 +18,7 @@ import json
 import math
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -74,38 +75,10 @@ class _Converter:
             self._path.discard(id(value))
 
     def _convert_container(self, value: Any, depth: int) -> Any:
-        converted = _convert_foreign(self, value, depth)
-        if converted is not _NOT_HANDLED:
-            return converted
-        if isinstance(value, dict):
-            return {_key(k): self.convert(v, depth) for k, v in value.items()}
-        if isinstance(value, (list, tuple, set, frozenset)):
-            return [self.convert(v, depth) for v in value]
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {
-                f.name: self.convert(getattr(value, f.name), depth)
-                for f in dataclasses.fields(value)
-            }
-        if isinstance(value, enum.Enum):
-            return self.convert(value.value, depth)
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            return _bytes_summary(bytes(value), self.limits)
-        if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-            return value.isoformat()
-        if isinstance(value, _dt.timedelta):
-            return value.total_seconds()
-        if isinstance(value, decimal.Decimal):
-            return str(value)
-        if isinstance(value, (uuid.UUID, PurePath)):
-            return str(value)
-        return {
-            "type": type(value).__name__,
-            "repr": _short(repr(value), self.limits.max_chars // 2),
-            "note": "not JSON-serialisable; this is its repr()",
-        }
+        return _handler_for(value)(self, value, depth)
 
 
-_NOT_HANDLED = object()
+Handler = Callable[[_Converter, Any, int], Any]
 
 
 def _key(key: Any) -> str:
@@ -126,26 +99,52 @@ def _bytes_summary(data: bytes, limits: SerializeLimits) -> dict[str, Any]:
     }
 
 
-def _convert_foreign(conv: _Converter, value: Any, depth: int) -> Any:
-    """pydantic models, numpy and pandas objects, when their modules are already loaded."""
-    pydantic = sys.modules.get("pydantic")
-    if pydantic is not None and isinstance(value, pydantic.BaseModel):
-        return conv.convert(value.model_dump(mode="python"), depth)
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        if isinstance(value, numpy.generic):
-            return conv.convert(value.item(), depth)
-        if isinstance(value, numpy.ndarray):
-            return _ndarray(conv, value, depth)
-    pandas = sys.modules.get("pandas")
-    if pandas is not None:
-        if isinstance(value, pandas.DataFrame):
-            return _dataframe(conv, value, depth)
-        if isinstance(value, pandas.Series):
-            return _series(conv, value, depth)
-        if isinstance(value, pandas.Timestamp):
-            return value.isoformat()
-    return _NOT_HANDLED
+def _mapping(conv: _Converter, value: Any, depth: int) -> Any:
+    return {_key(k): conv.convert(v, depth) for k, v in value.items()}
+
+
+def _sequence(conv: _Converter, value: Any, depth: int) -> Any:
+    return [conv.convert(v, depth) for v in value]
+
+
+def _dataclass(conv: _Converter, value: Any, depth: int) -> Any:
+    return {f.name: conv.convert(getattr(value, f.name), depth) for f in dataclasses.fields(value)}
+
+
+def _enum(conv: _Converter, value: Any, depth: int) -> Any:
+    return conv.convert(value.value, depth)
+
+
+def _bytes(conv: _Converter, value: Any, depth: int) -> Any:
+    return _bytes_summary(bytes(value), conv.limits)
+
+
+def _iso(conv: _Converter, value: Any, depth: int) -> Any:
+    return value.isoformat()
+
+
+def _seconds(conv: _Converter, value: Any, depth: int) -> Any:
+    return value.total_seconds()
+
+
+def _text(conv: _Converter, value: Any, depth: int) -> Any:
+    return str(value)
+
+
+def _repr(conv: _Converter, value: Any, depth: int) -> Any:
+    return {
+        "type": type(value).__name__,
+        "repr": _short(repr(value), conv.limits.max_chars // 2),
+        "note": "not JSON-serialisable; this is its repr()",
+    }
+
+
+def _pydantic(conv: _Converter, value: Any, depth: int) -> Any:
+    return conv.convert(value.model_dump(mode="python"), depth)
+
+
+def _numpy_scalar(conv: _Converter, value: Any, depth: int) -> Any:
+    return conv.convert(value.item(), depth)
 
 
 def _ndarray(conv: _Converter, array: Any, depth: int) -> Any:
@@ -188,6 +187,51 @@ def _series(conv: _Converter, series: Any, depth: int) -> Any:
     if len(series) > len(head):
         summary["note"] = f"first {len(head)} of {len(series)} values"
     return summary
+
+
+# Standard types by class, looked up along the value's MRO (so subclasses are covered).
+_BY_TYPE: dict[type, Handler] = {
+    dict: _mapping,
+    list: _sequence,
+    tuple: _sequence,
+    set: _sequence,
+    frozenset: _sequence,
+    bytes: _bytes,
+    bytearray: _bytes,
+    memoryview: _bytes,
+    enum.Enum: _enum,
+    _dt.datetime: _iso,
+    _dt.date: _iso,
+    _dt.time: _iso,
+    _dt.timedelta: _seconds,
+    decimal.Decimal: _text,
+    uuid.UUID: _text,
+    PurePath: _text,
+}
+
+# Third-party types as (module, class, handler), checked only when that module is already
+# imported: serialising a plain dict never imports numpy, pandas or pydantic.
+_FOREIGN: tuple[tuple[str, str, Handler], ...] = (
+    ("pydantic", "BaseModel", _pydantic),
+    ("numpy", "generic", _numpy_scalar),
+    ("numpy", "ndarray", _ndarray),
+    ("pandas", "DataFrame", _dataframe),
+    ("pandas", "Series", _series),
+)
+
+
+def _handler_for(value: Any) -> Handler:
+    for cls in type(value).__mro__:
+        handler = _BY_TYPE.get(cls)
+        if handler is not None:
+            return handler
+    for module_name, class_name, handler in _FOREIGN:
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(value, getattr(module, class_name)):
+            return handler
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _dataclass
+    return _repr
 
 
 def to_jsonable(value: Any, limits: SerializeLimits | None = None) -> Any:
