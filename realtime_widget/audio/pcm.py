@@ -98,9 +98,14 @@ def float_to_pcm16(samples) -> np.ndarray:
     Returns:
         A new int16 array of the same shape, ``clip(round(x * 32768), -32768, 32767)``.
     """
-    arr = np.asarray(samples, dtype=np.float64)
-    scaled = np.nan_to_num(arr * _SCALE, nan=0.0, posinf=32767.0, neginf=-32768.0)
-    return np.clip(np.rint(scaled), -32768, 32767).astype(np.int16)
+    arr = np.asarray(samples)
+    if arr.dtype != np.float32:  # float32 scales exactly by 2**15; anything else goes via float64
+        arr = arr.astype(np.float64)
+    scaled = np.asarray(arr * _SCALE)  # an array even for a scalar input
+    np.nan_to_num(scaled, copy=False, nan=0.0, posinf=32767.0, neginf=-32768.0)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    return scaled.astype(np.int16)
 
 
 def encode_base64(samples) -> str:

@@ -45,6 +45,8 @@ STREAMING_TOLERANCE = 1e-6
 # tabulated fractional offsets per input sample, which keeps the kernel error near -106 dB.
 _MAX_TABLE_TAPS = 1 << 20
 _SUB_PHASES = 512
+# Outputs computed per vectorised step (bounds temporaries to a few MB).
+_BLOCK = 4096
 
 
 def check_rate(rate, name: str = "rate") -> int:
@@ -216,12 +218,25 @@ class StreamingResampler:
         n0 = self._emitted
         if n_end <= n0:
             return np.zeros(0, dtype=np.float32)
-        n = np.arange(n0, n_end, dtype=np.int64)
-        pos = n * self._down
+        view = np.lib.stride_tricks.sliding_window_view(self._buf, 2 * self._half)
+        # Blocks bound the (outputs x taps) temporaries: one-shot on an hour of audio would
+        # otherwise gather gigabytes. Each output is computed the same way in any block.
+        y = np.concatenate(
+            [self._block(view, b, min(b + _BLOCK, n_end)) for b in range(n0, n_end, _BLOCK)]
+        )
+        self._emitted = n_end
+        # Drop input no future output needs.
+        keep_from = (n_end * self._down) // self._up - (self._half - 1) - self._start
+        if keep_from > 0:
+            self._buf = self._buf[keep_from:]
+            self._start += keep_from
+        return y
+
+    def _block(self, view: np.ndarray, n0: int, n1: int) -> np.ndarray:
+        pos = np.arange(n0, n1, dtype=np.int64) * self._down
         first = pos // self._up - (self._half - 1) - self._start  # buffer index of tap 0
         phase = pos % self._up
-        width = 2 * self._half
-        windows = np.lib.stride_tricks.sliding_window_view(self._buf, width)[first]
+        windows = view[first]
         if self._exact:
             taps = self._table[phase]
         else:
@@ -231,14 +246,7 @@ class StreamingResampler:
             k = scaled // self._up
             a = ((scaled % self._up) / self._up).astype(np.float32)[:, None]
             taps = self._table[k] * (1 - a) + self._table[k + 1] * a
-        y = np.einsum("ij,ij->i", windows, taps)
-        self._emitted = n_end
-        # Drop input no future output needs.
-        keep_from = (n_end * self._down) // self._up - (self._half - 1) - self._start
-        if keep_from > 0:
-            self._buf = self._buf[keep_from:]
-            self._start += keep_from
-        return y
+        return np.einsum("ij,ij->i", windows, taps)
 
 
 def resample(samples, src_rate: int, dst_rate: int = SAMPLE_RATE) -> np.ndarray:

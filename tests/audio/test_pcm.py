@@ -157,3 +157,16 @@ def test_pcm_conversions_of_empty_input_are_empty():
     assert pcm16_to_float(np.zeros(0, np.int16)).size == 0
     assert pcm16_to_float(b"").size == 0
     assert float_to_pcm16(np.zeros(0)).size == 0
+
+
+def test_float_to_pcm16_gives_the_same_result_for_float32_and_float64():
+    x = np.random.default_rng(0).uniform(-1.2, 1.2, 10000)
+    assert np.array_equal(
+        float_to_pcm16(x.astype(np.float32)),
+        float_to_pcm16(x.astype(np.float32).astype(np.float64)),
+    )
+
+
+def test_float_to_pcm16_keeps_shape_including_scalars():
+    assert float_to_pcm16(0.5) == 16384
+    assert float_to_pcm16([[0.5, -0.5]]).shape == (1, 2)
