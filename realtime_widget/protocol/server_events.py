@@ -8,6 +8,11 @@ Rules (DESIGN §6):
 - Assistant content types are renamed wherever items or parts travel: the ``item`` of
   ``conversation.item.*`` and ``response.output_item.*``, ``response.output`` of
   ``response.created/done``, the ``part`` of ``response.content_part.*``.
+- Content parts are normalised to ``output_text``/``output_audio`` whichever dialect sent them, so
+  the reducer sees one vocabulary. (OpenAI's GA schema and SDK still list ``text``/``audio`` for
+  *parts* although GA items say ``output_*``, and live GA servers have been seen sending
+  ``output_*`` parts; a GA server of ours may send either, both pass
+  ``realtime_widget.testing.schema``.)
 - Flat beta ``session`` / ``response`` settings are reshaped to GA nesting, and back.
 - Unknown events and malformed payloads come back untouched (the same object); nothing here
   raises, whatever the input: a peer's odd event must never kill a receive loop.
@@ -37,7 +42,7 @@ _Fix = Callable[[Event, dict[str, str]], Event]
 # GA fields a beta peer's schema does not have, per GA event type (dropped going to beta).
 _GA_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     "response.function_call_arguments.done": ("name",),
-    "conversation.item.input_audio_transcription.completed": ("usage", "languages"),
+    "conversation.item.input_audio_transcription.completed": ("languages",),
 }
 
 # GA events with no beta counterpart: a server speaking beta skips them.

@@ -100,6 +100,13 @@ SPEC_PATCHES: dict[Dialect, list[tuple[str, str, Any, str]]] = {
             for name in ("RealtimeSession", "RealtimeSessionCreateRequest")
         ),
         (
+            _S + "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted/properties",
+            "merge",
+            {"usage": {"type": "object"}},
+            "later beta servers report transcription usage (the openai SDK's beta model "
+            "requires it); this schema snapshot predates it",
+        ),
+        (
             _S + "RealtimeResponse/properties/usage/properties/input_token_details/properties",
             "merge",
             {"cached_tokens_details": {"type": "object"}},

@@ -207,7 +207,7 @@ def test_normalize_undoes_to_beta_on_every_ga_example():
     # Fields beta lacks cannot come back; everything else must.
     lost = {
         "response.function_call_arguments.done": {"name"},
-        "conversation.item.input_audio_transcription.completed": {"usage", "languages"},
+        "conversation.item.input_audio_transcription.completed": {"languages"},
     }
     for etype, example in examples("ga").items():
         if etype not in SERVER_EVENTS["ga"]:
