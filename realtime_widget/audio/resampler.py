@@ -118,8 +118,8 @@ class StreamingResampler:
         ValueError: a rate that is not a positive whole number of Hz.
 
     Example:
-        >>> r = StreamingResampler(48000)
-        >>> out = [r.process(chunk) for chunk in chunks] + [r.flush()]
+        ``r = StreamingResampler(48000)``, then ``r.process(chunk)`` for each 20 ms chunk from
+        the microphone, and ``r.flush()`` when it stops.
     """
 
     def __init__(self, src_rate: int, dst_rate: int = SAMPLE_RATE) -> None:

@@ -25,6 +25,7 @@ not depend on how the stream is chunked.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,7 +50,7 @@ def threshold_to_dbfs(threshold: float) -> float:
     Raises:
         ValueError: threshold outside [0, 1].
     """
-    ok = isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+    ok = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool)
     if not ok or not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must be a number between 0 and 1, got {threshold!r}")
     return -80.0 + 80.0 * float(threshold)
@@ -75,7 +76,7 @@ class VadEvent:
 
 
 def _non_negative_ms(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
         raise ValueError(f"{name} must be a number of milliseconds >= 0, got {value!r}")
     return float(value)
 
@@ -112,7 +113,7 @@ class EnergyVAD:
         self.rate = check_rate(rate)
         self.on_dbfs = threshold_to_dbfs(threshold)
         self.threshold = float(threshold)
-        if not isinstance(hysteresis_db, (int, float)) or not hysteresis_db >= 0:
+        if not isinstance(hysteresis_db, numbers.Real) or not hysteresis_db >= 0:
             raise ValueError(f"hysteresis_db must be >= 0, got {hysteresis_db!r}")
         self.off_dbfs = self.on_dbfs - float(hysteresis_db)
         ms = self.rate / 1000.0

@@ -194,3 +194,8 @@ def test_vad_rejects_stereo_and_odd_length_bytes():
 
 def test_vad_empty_chunk_yields_no_events():
     assert EnergyVAD().process(np.zeros(0, np.int16)) == []
+
+
+def test_vad_accepts_numpy_numbers_for_settings():
+    vad = EnergyVAD(np.int64(16000), threshold=np.float32(0.5), silence_duration_ms=np.int32(200))
+    assert vad.rate == 16000 and vad.on_dbfs == -40.0
