@@ -85,11 +85,25 @@ class ToolCallRecord:
 
 
 class ToolCallHistory(list):
-    """Every tool call of a registry, oldest first: a plain list of :class:`ToolCallRecord`.
+    """The tool calls of a registry, oldest first: a plain list of :class:`ToolCallRecord`.
 
     Appends happen on the runtime thread; reading from the notebook thread is safe (list
     appends are atomic in CPython, and records are only mutated until their status is final).
+
+    Args:
+        maxlen: Keep at most this many records (the oldest are dropped), so a long session
+            that returns DataFrames does not grow without bound; None keeps everything.
     """
+
+    def __init__(self, records: Any = (), maxlen: int | None = None) -> None:
+        super().__init__(records)
+        self.maxlen = maxlen
+
+    def add(self, record: ToolCallRecord) -> None:
+        """Append ``record``, dropping the oldest records beyond :attr:`maxlen`."""
+        self.append(record)
+        if self.maxlen is not None and len(self) > self.maxlen:
+            del self[: len(self) - self.maxlen]
 
     def to_dataframe(self) -> Any:
         """The history as a pandas DataFrame, one row per call.

@@ -68,6 +68,8 @@ class ToolRegistry:
         main_thread_executor: Runs ``thread="main"`` tools on the kernel's main thread (the
             widget sets it; see :func:`realtime_widget.tools.loop_executor`).
         max_output_chars: Cap on the text of one output sent to the model.
+        max_history: How many call records :attr:`history` keeps (oldest dropped first);
+            None keeps all.
 
     Example:
         >>> registry = ToolRegistry()
@@ -86,6 +88,7 @@ class ToolRegistry:
         approval_timeout: float | None = None,
         main_thread_executor: MainThreadExecutor | None = None,
         max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS,
+        max_history: int | None = 1000,
     ) -> None:
         self._lock = threading.RLock()
         self._tools: dict[str, RegisteredTool] = {}
@@ -97,7 +100,7 @@ class ToolRegistry:
         self.approval_timeout = approval_timeout
         self.main_thread_executor = main_thread_executor
         self.limits = SerializeLimits(max_chars=max_output_chars)
-        self.history = ToolCallHistory()
+        self.history = ToolCallHistory(maxlen=max_history)
         """Every call so far, oldest first (a list of :class:`ToolCallRecord`)."""
 
     # ------------------------------------------------------------------ registration
@@ -332,7 +335,7 @@ class ToolRegistry:
         if not isinstance(arguments, str):
             arguments = json.dumps(arguments, default=repr)
         record = ToolCallRecord(call_id=call_id, name=name, arguments=arguments, started_at=_now())
-        self.history.append(record)
+        self.history.add(record)
         self._record_listeners.fire(record)
         started = time.monotonic()
         try:

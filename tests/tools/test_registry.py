@@ -191,3 +191,11 @@ async def test_invoke_accepts_arguments_given_as_a_dict():
     registry.add(get_time)
     record = await asyncio.wait_for(registry.invoke("c", "get_time", {"zone": "CET"}), 5 * UNIT)
     assert (record.arguments, record.parsed_arguments) == ('{"zone": "CET"}', {"zone": "CET"})
+
+
+async def test_history_keeps_only_the_newest_records_beyond_max_history():
+    registry = ToolRegistry(max_history=3)
+    registry.add(get_time)
+    for i in range(5):
+        await registry.invoke(f"c{i}", "get_time", "{}")
+    assert [r.call_id for r in registry.history] == ["c2", "c3", "c4"]
