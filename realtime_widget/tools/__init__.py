@@ -16,6 +16,7 @@ A sync tool that overruns its timeout cannot be stopped (Python threads cannot b
 is answered with a timeout error at once, the thread runs on, and its late result is discarded.
 """
 
+from realtime_widget.tools._kernel import kernel_main_thread_executor
 from realtime_widget.tools.decorator import DEFAULT_TIMEOUT, ToolOptions, tool
 from realtime_widget.tools.history import ToolCallHistory, ToolCallRecord
 from realtime_widget.tools.invoke import RegisteredTool, error_output, loop_executor
@@ -33,6 +34,7 @@ __all__ = [
     "ToolRegistry",
     "error_output",
     "function_schema",
+    "kernel_main_thread_executor",
     "loop_executor",
     "serialize_result",
     "to_jsonable",
