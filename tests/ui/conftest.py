@@ -29,9 +29,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 
 # The fake microphone's recordings. Chromium loops each file, so the trailing silence decides when
 # the "user" talks again: long enough to hear a reply out, or short to talk over it (barge-in).
+# No punctuation: espeak-ng pauses at sentence ends for longer than server VAD's 200 ms default
+# silence, which would split one utterance into two turns.
 SPEECH = {
-    "question": ("Hello there. What is the weather like in Paris today?", 9.0),
-    "talkative": ("Hello there. Please tell me a long story about the sea.", 1.5),
+    "question": ("Hello there what is the weather like in Paris today", 9.0),
+    "talkative": ("Hello there please tell me a long story about the sea and the ships", 1.2),
 }
 
 
