@@ -118,6 +118,8 @@ class EnergyVAD:
         self.off_dbfs = self.on_dbfs - float(hysteresis_db)
         ms = self.rate / 1000.0
         frame = _non_negative_ms(frame_ms, "frame_ms")
+        if not 1.0 <= frame <= 100.0:
+            raise ValueError(f"frame_ms must be between 1 and 100 ms, got {frame_ms!r}")
         self.frame_len = max(1, round(frame * ms))
         self.prefix_padding = round(_non_negative_ms(prefix_padding_ms, "prefix_padding_ms") * ms)
         silence = _non_negative_ms(silence_duration_ms, "silence_duration_ms") * ms
@@ -174,7 +176,8 @@ class EnergyVAD:
         frames = x[: n * self.frame_len].reshape(n, self.frame_len)
         power = np.einsum("ij,ij->i", frames, frames) / self.frame_len
         with np.errstate(divide="ignore"):
-            levels = np.maximum(10.0 * np.log10(power), DBFS_FLOOR)
+            # fmax: a NaN frame (a broken float source) counts as silence, not as speech.
+            levels = np.fmax(10.0 * np.log10(power), DBFS_FLOOR)
         events: list[VadEvent] = []
         for level in levels.tolist():
             self._step(level, events)

@@ -175,6 +175,8 @@ def test_vad_rejects_threshold_outside_0_to_1(threshold):
         ({"silence_duration_ms": -5}, "silence_duration_ms"),
         ({"min_speech_ms": float("nan")}, "min_speech_ms"),
         ({"frame_ms": "10"}, "frame_ms"),
+        ({"frame_ms": 0}, "frame_ms"),
+        ({"frame_ms": 500}, "frame_ms"),
         ({"hysteresis_db": -1}, "hysteresis_db"),
         ({"rate": 0}, "rate"),
         ({"rate": 22050.5}, "rate"),
@@ -199,3 +201,9 @@ def test_vad_empty_chunk_yields_no_events():
 def test_vad_accepts_numpy_numbers_for_settings():
     vad = EnergyVAD(np.int64(16000), threshold=np.float32(0.5), silence_duration_ms=np.int32(200))
     assert vad.rate == 16000 and vad.on_dbfs == -40.0
+
+
+def test_vad_treats_nan_frames_as_silence():
+    x = np.full(RATE, np.nan, dtype=np.float32)
+    vad = EnergyVAD()
+    assert vad.process(x) == [] and not vad.speaking
