@@ -62,11 +62,11 @@ def read_wav(source) -> tuple[np.ndarray, int]:
     data = _read_source(source)
     fmt = body = None
     for cid, chunk in _chunks(data):
-        if cid == b"fmt ":
+        # Take the first of each, in any order (some writers put 'fmt ' after 'data').
+        if cid == b"fmt " and fmt is None:
             fmt = chunk
-        elif cid == b"data":
+        elif cid == b"data" and body is None:
             body = chunk
-            break
     if fmt is None or len(fmt) < 16 or body is None:
         raise ValueError("malformed WAV file: missing its 'fmt ' or 'data' chunk")
     tag, channels, rate, _, block, bits = struct.unpack_from("<HHIIHH", fmt)

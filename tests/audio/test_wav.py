@@ -160,3 +160,9 @@ def test_write_wav_rejects_bad_rate_and_odd_bytes(tmp_path):
         write_wav(tmp_path / "x.wav", RAMP, 0)
     with pytest.raises(ValueError, match="even number of bytes"):
         wav_bytes(b"\x00\x00\x00", 8000)
+
+
+def test_read_wav_accepts_fmt_chunk_after_data_chunk():
+    base = _wav(1, 1, 8000, 16, RAMP.astype("<i2").tobytes())
+    fmt_chunk, data_chunk = base[12:36], base[36:]
+    assert read_wav(base[:12] + data_chunk + fmt_chunk)[0].tolist() == RAMP.tolist()
