@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import string
 
@@ -155,3 +156,19 @@ def test_generate_id_does_not_repeat():
 def test_generate_id_rejects_a_negative_length():
     with pytest.raises(ValueError, match="length must be >= 0"):
         generate_id("evt_", -1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_generate_id_streams_differ_between_a_process_and_its_forked_child():
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report its next id and leave at once
+        os.write(write_end, generate_id("").encode())
+        os._exit(0)
+    os.close(write_end)
+    parent_id = generate_id("")
+    with os.fdopen(read_end) as pipe:
+        child_id = pipe.read()
+    os.waitpid(pid, 0)
+    assert len(child_id) == 21
+    assert child_id != parent_id
