@@ -84,10 +84,20 @@ def attach_options(fn: Callable[..., Any], **options: Any) -> ToolOptions:
     return merged
 
 
+def _defined_in_class_body(fn: Callable[..., Any]) -> bool:
+    # ``@tool`` on a method sees the plain function, ``self`` included; only the bound method
+    # (``registry.add(obj.method)``) has the real signature, so checking waits until then.
+    qualname = getattr(fn, "__qualname__", "")
+    owner = qualname.rpartition(".")[0]
+    params = getattr(getattr(fn, "__code__", None), "co_varnames", ())[:1]
+    return bool(owner) and not owner.endswith("<locals>") and params in (("self",), ("cls",))
+
+
 def mark(fn: F, **options: Any) -> F:
     """Attach options to ``fn`` and check at once that its signature can be a tool."""
     merged = attach_options(fn, **options)
-    build_signature(fn, name=merged.name, description=merged.description)
+    if not _defined_in_class_body(fn):
+        build_signature(fn, name=merged.name, description=merged.description)
     return fn
 
 

@@ -199,3 +199,43 @@ async def test_history_keeps_only_the_newest_records_beyond_max_history():
     for i in range(5):
         await registry.invoke(f"c{i}", "get_time", "{}")
     assert [r.call_id for r in registry.history] == ["c2", "c3", "c4"]
+
+
+async def test_tool_decorated_methods_register_as_bound_methods():
+    class Thermostat:
+        def __init__(self) -> None:
+            self.target = 20
+
+        @tool(timeout=5)
+        def set_target(self, celsius: int) -> int:
+            """Set the target temperature."""
+            self.target = celsius
+            return self.target
+
+    device = Thermostat()
+    registry = ToolRegistry()
+    registered = registry.add(device.set_target)
+    assert registered.options.timeout == 5
+    assert list(registered.definition["parameters"]["properties"]) == ["celsius"]
+    assert (await registry.invoke("c", "set_target", '{"celsius": 23}')).output == "23"
+    assert device.target == 23
+
+
+async def test_positional_only_partial_and_callable_objects_are_tools():
+    import functools
+
+    def scale(x: float, /, factor: float = 2.0) -> float:
+        return x * factor
+
+    class Doubler:
+        async def __call__(self, n: int) -> int:
+            return 2 * n
+
+    registry = ToolRegistry()
+    registry.add(scale)
+    registry.add(functools.partial(scale, factor=10.0), name="times_ten")
+    registry.add(Doubler(), name="double")
+    assert registry["double"].is_async
+    assert (await registry.invoke("a", "scale", '{"x": 1.5}')).output == "3.0"
+    assert (await registry.invoke("b", "times_ten", '{"x": 2}')).output == "20.0"
+    assert (await registry.invoke("c", "double", '{"n": 4}')).output == "8"
