@@ -1,0 +1,225 @@
+"""The websocket server: handshake, dialects, pacing, cancellation, isolation, session cap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from realtime_widget.audio import encode_base64
+from realtime_widget.server import LocalRealtimeServer
+from realtime_widget.server.speech import formant_speech
+from tests.helpers import UNIT
+from tests.server.checked import CheckedClient, types
+from tests.server.driver import of_type, speech
+
+
+def _user(text: str) -> dict:
+    return {
+        "type": "conversation.item.create",
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": text}],
+        },
+    }
+
+
+def _short_voice(text: str) -> object:
+    return formant_speech(text).copy()
+
+
+async def test_server_url_is_loopback_v1_realtime():
+    async with LocalRealtimeServer() as server:
+        assert server.url.startswith("ws://127.0.0.1:") and server.url.endswith("/v1/realtime")
+        assert server.port > 0
+
+
+async def test_server_refuses_wrong_key_with_http_401_json_before_upgrade():
+    async with LocalRealtimeServer(api_key="sk-right") as server:
+        with pytest.raises(InvalidStatus) as info:
+            await websockets.connect(
+                server.url, additional_headers={"Authorization": "Bearer sk-wrong"}
+            )
+        response = info.value.response
+        assert response.status_code == 401
+        assert response.headers["Content-Type"] == "application/json"
+        body = json.loads(response.body)
+        assert (
+            body["error"]["code"] == "invalid_api_key"
+            and "sk-wrong" not in body["error"]["message"]
+        )
+        with pytest.raises(InvalidStatus) as info:
+            await websockets.connect(server.url)
+        assert info.value.response.status_code == 401
+
+
+async def test_server_answers_wrong_path_with_http_404():
+    async with LocalRealtimeServer() as server:
+        with pytest.raises(InvalidStatus) as info:
+            await websockets.connect(server.url.replace("/v1/realtime", "/v2/other"))
+        assert info.value.response.status_code == 404
+        assert json.loads(info.value.response.body)["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize(
+    ("headers", "subprotocols"),
+    [
+        ({"Authorization": "Bearer sk-right"}, None),
+        ({"api-key": "sk-right"}, None),
+        ({}, ["realtime", "openai-insecure-api-key.sk-right"]),
+    ],
+)
+async def test_server_accepts_key_as_bearer_azure_header_or_browser_subprotocol(
+    headers, subprotocols
+):
+    async with LocalRealtimeServer(api_key="sk-right") as server:
+        async with websockets.connect(
+            server.url + "?model=gpt-realtime",
+            additional_headers=headers,
+            subprotocols=subprotocols,
+        ) as ws:
+            if subprotocols:
+                assert ws.subprotocol == "realtime"
+            event = json.loads(await asyncio.wait_for(ws.recv(), 5 * UNIT))
+            assert event["type"] == "session.created"
+            assert event["session"]["model"] == "gpt-realtime"
+
+
+async def test_beta_subprotocol_selects_beta_dialect():
+    async with LocalRealtimeServer() as server:
+        async with websockets.connect(
+            server.url,
+            subprotocols=["realtime", "openai-insecure-api-key.x", "openai-beta.realtime-v1"],
+        ) as ws:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 5 * UNIT))
+            assert "modalities" in event["session"] and "type" not in event["session"]
+
+
+@pytest.mark.parametrize("dialect", ["ga", "beta"])
+async def test_text_turn_over_websocket_in_each_dialect(dialect):
+    async with LocalRealtimeServer(speed=0, synthesizer=_short_voice) as server:
+        client = await CheckedClient.connect(server.url, dialect)
+        await client.send(_user("hello there"))
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        assert events[-1]["response"]["status"] == "completed"
+        audio_delta = "response.output_audio.delta" if dialect == "ga" else "response.audio.delta"
+        assert audio_delta in types(events)
+        await client.close()
+
+
+async def test_audio_is_paced_at_real_time_by_speed():
+    audio = formant_speech("You said: pacing check")
+    seconds = len(audio) / 24000
+    async with LocalRealtimeServer(speed=2.0, synthesizer=_short_voice) as server:
+        client = await CheckedClient.connect(server.url)
+        await client.send(_user("pacing check"))
+        await client.send({"type": "response.create"})
+        await client.until("response.output_audio.delta")
+        t0 = time.perf_counter()
+        await client.until("response.done")
+        elapsed = time.perf_counter() - t0
+        # the last delta is due (total - one chunk) / speed after the first
+        assert (seconds - 0.1) / 2 - 0.05 <= elapsed <= (seconds / 2) + 1.0 * UNIT
+        await client.close()
+
+
+async def test_cancel_mid_stream_stops_audio_and_orders_events():
+    async with LocalRealtimeServer(speed=1.0, synthesizer=_short_voice) as server:
+        client = await CheckedClient.connect(server.url)
+        await client.send(_user("a long answer please with many words in it to speak"))
+        await client.send({"type": "response.create"})
+        await client.until("response.output_audio.delta")
+        await client.send({"type": "response.cancel"})
+        events = await client.until("response.done")
+        assert events[-1]["response"]["status_details"]["reason"] == "client_cancelled"
+        after_done = types(events).index("response.output_audio.done")
+        assert "response.output_audio.delta" not in types(events)[after_done:]
+        rest = await client.until("rate_limits.updated")
+        assert "response.output_audio.delta" not in types(rest)
+        await client.close()
+
+
+async def test_bad_frames_get_errors_and_other_connections_continue():
+    async with LocalRealtimeServer(speed=0, synthesizer=_short_voice) as server:
+        bad = await CheckedClient.connect(server.url)
+        good = await CheckedClient.connect(server.url)
+        await bad.ws.send(b"\x00\xff")
+        await bad.error("invalid_json")
+        await bad.ws.send("{{{")
+        await bad.error("invalid_json")
+        await bad.send({"type": "response.cancel", "event_id": "evt_c"})
+        assert (await bad.error("response_cancel_not_active"))["event_id"] == "evt_c"
+        await good.send(_user("hi"))
+        await good.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
+        assert (await good.until("response.done"))[-1]["response"]["status"] == "completed"
+        await bad.send(_user("still open"))
+        await bad.until("conversation.item.done")
+        await bad.close()
+        await good.close()
+
+
+async def test_server_vad_turn_over_websocket_gets_automatic_response():
+    async with LocalRealtimeServer(speed=0, synthesizer=_short_voice) as server:
+        client = await CheckedClient.connect(server.url)
+        samples = speech("what time is it")
+        for start in range(0, len(samples), 2400):
+            await client.send(
+                {
+                    "type": "input_audio_buffer.append",
+                    "audio": encode_base64(samples[start : start + 2400]),
+                }
+            )
+        events = await client.until("response.done")
+        assert types(events)[:2] == [
+            "input_audio_buffer.speech_started",
+            "input_audio_buffer.speech_stopped",
+        ]
+        assert of_type(events, "response.done")[0]["response"]["status"] == "completed"
+        await client.close()
+
+
+async def test_session_hits_maximum_duration_and_closes_1001_with_reason():
+    async with LocalRealtimeServer(max_session_seconds=0.3 * UNIT) as server:
+        client = await CheckedClient.connect(server.url)
+        error = await client.error("session_expired")
+        assert "maximum duration" in error["message"]
+        with pytest.raises(ConnectionClosed) as info:
+            await client.recv()
+        assert info.value.rcvd.code == 1001
+        assert info.value.rcvd.reason.startswith("Your session hit the maximum duration of")
+
+
+def test_sync_with_block_runs_server_on_runtime_thread():
+    from websockets.sync.client import connect
+
+    with LocalRealtimeServer() as server:
+        with connect(server.url) as ws:
+            assert json.loads(ws.recv(timeout=5 * UNIT))["type"] == "session.created"
+    with pytest.raises(RuntimeError):
+        server.url  # noqa: B018 - stopped servers have no URL
+
+
+def test_cli_prints_listening_url_and_serves():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "realtime_widget.server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on ws://127.0.0.1:")
+        from websockets.sync.client import connect
+
+        with connect(line.split()[-1]) as ws:
+            assert json.loads(ws.recv(timeout=10 * UNIT))["type"] == "session.created"
+    finally:
+        proc.terminate()
+        proc.wait(10 * UNIT)

@@ -1,0 +1,133 @@
+"""Interop: the official ``openai`` SDK's GA realtime client against the embedded server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from realtime_widget.audio import encode_base64
+from realtime_widget.server import LocalRealtimeServer
+from realtime_widget.server.speech import formant_speech
+from realtime_widget.testing.schema import validate_event
+from tests.helpers import UNIT
+from tests.server.driver import speech
+
+openai = pytest.importorskip("openai")
+pytestmark = pytest.mark.peer
+
+
+async def _until(conn, kind: str, seen: list) -> object:
+    async with asyncio.timeout(10 * UNIT):
+        async for event in conn:
+            raw = event.to_dict()
+            validate_event(raw, "ga", strict=True)
+            seen.append(event)
+            if event.type == kind:
+                return event
+    raise AssertionError(f"connection ended before {kind}")
+
+
+@pytest.fixture
+async def server():
+    async with LocalRealtimeServer(
+        speed=0, synthesizer=lambda text: formant_speech(text).copy()
+    ) as srv:
+        yield srv
+
+
+def _client(server):
+    return openai.AsyncOpenAI(api_key="sk-test", websocket_base_url=server.base_url)
+
+
+async def test_openai_sdk_completes_text_turn(server):
+    seen: list = []
+    async with _client(server).realtime.connect(model="gpt-realtime") as conn:
+        created = await _until(conn, "session.created", seen)
+        assert created.session.type == "realtime"
+        await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        await _until(conn, "session.updated", seen)
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "hello sdk"}],
+            }
+        )
+        await conn.response.create()
+        done = await _until(conn, "response.done", seen)
+    assert done.response.status == "completed"
+    assert done.response.output[0].content[0].text == "You said: hello sdk"
+    assert "response.output_text.delta" in [e.type for e in seen]
+
+
+async def test_openai_sdk_completes_audio_turn_with_server_vad(server):
+    seen: list = []
+    async with _client(server).realtime.connect(model="gpt-realtime") as conn:
+        await _until(conn, "session.created", seen)
+        await conn.session.update(
+            session={
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
+            }
+        )
+        await _until(conn, "session.updated", seen)
+        samples = speech("what is on the menu today")
+        for start in range(0, len(samples), 1200):
+            await conn.input_audio_buffer.append(audio=encode_base64(samples[start : start + 1200]))
+        done = await _until(conn, "response.done", seen)
+    kinds = [e.type for e in seen]
+    for kind in (
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+        "conversation.item.input_audio_transcription.completed",
+        "response.output_audio.delta",
+        "response.output_audio_transcript.done",
+    ):
+        assert kind in kinds, kind
+    assert done.response.status == "completed"
+    assert done.response.output[0].content[0].transcript.startswith("You said: [speech")
+
+
+async def test_openai_sdk_completes_tool_call_round_trip(server):
+    tool = {
+        "type": "function",
+        "name": "add",
+        "description": "Add two numbers.",
+        "parameters": {
+            "type": "object",
+            "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+            "required": ["a", "b"],
+        },
+    }
+    seen: list = []
+    async with _client(server).realtime.connect(model="gpt-realtime") as conn:
+        await _until(conn, "session.created", seen)
+        await conn.session.update(
+            session={"type": "realtime", "tools": [tool], "output_modalities": ["text"]}
+        )
+        await _until(conn, "session.updated", seen)
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": 'call add with {"a": 2, "b": 3}'}],
+            }
+        )
+        await conn.response.create()
+        call = await _until(conn, "response.function_call_arguments.done", seen)
+        await _until(conn, "response.done", seen)
+        args = json.loads(call.arguments)
+        await conn.conversation.item.create(
+            item={
+                "type": "function_call_output",
+                "call_id": call.call_id,
+                "output": str(args["a"] + args["b"]),
+            }
+        )
+        await conn.response.create()
+        done = await _until(conn, "response.done", seen)
+    assert args == {"a": 2, "b": 3}
+    assert done.response.output[0].content[0].text == "add returned 5."
