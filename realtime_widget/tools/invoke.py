@@ -19,6 +19,8 @@ import inspect
 import json
 import logging
 import threading
+import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +28,9 @@ from typing import Any
 import pydantic
 
 from realtime_widget.tools.decorator import ToolOptions
+from realtime_widget.tools.history import ToolCallRecord
 from realtime_widget.tools.schema import ToolSignature
+from realtime_widget.tools.serialize import SerializeLimits, serialize_result
 
 __all__ = [
     "CallError",
@@ -36,6 +40,7 @@ __all__ = [
     "execute",
     "loop_executor",
     "parse_arguments",
+    "run_tool",
 ]
 
 logger = logging.getLogger("realtime_widget.tools")
@@ -308,3 +313,47 @@ async def execute(
         inner = asyncio.ensure_future(result)
         result = await _await_with_timeout(tool, inner, call_id, inner.cancel)
     return result
+
+
+async def run_tool(
+    tool: RegisteredTool,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    record: ToolCallRecord,
+    *,
+    main_executor: MainThreadExecutor | None,
+    limits: SerializeLimits,
+) -> tuple[Any, str]:
+    """Run a validated (and approved) call and serialise its result; fills ``record``.
+
+    Returns:
+        ``(result, output text)``.
+
+    Raises:
+        CallError: a timeout, the tool's exception (type = its class name, message = its text;
+            the traceback goes to the log and ``record.traceback``), or an unserialisable
+            result.
+    """
+    record.status = "running"
+    started = time.monotonic()
+    try:
+        result = await execute(
+            tool, args, kwargs, call_id=record.call_id, main_executor=main_executor
+        )
+    except (Exception, SystemExit) as exc:  # SystemExit: sys.exit() in a tool ends only the call
+        if isinstance(exc, CallError):
+            raise
+        record.traceback = "".join(traceback.format_exception(exc))
+        logger.error("= tool %s (call %s) raised\n%s", tool.name, record.call_id, record.traceback)
+        raise CallError(type(exc).__name__, str(exc) or repr(exc)) from exc
+    finally:
+        record.run_duration = time.monotonic() - started
+    try:
+        return result, serialize_result(result, limits)
+    except Exception as exc:
+        logger.exception("= result of tool %s could not be serialised", tool.name)
+        raise CallError(
+            "unserializable_result",
+            f"Tool {tool.name} returned a {type(result).__name__} that could not be turned into "
+            f"text ({exc!r}).",
+        ) from exc

@@ -19,7 +19,6 @@ import json
 import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,15 +38,11 @@ from realtime_widget.tools.invoke import (
     RegisteredTool,
     bind_arguments,
     error_output,
-    execute,
     parse_arguments,
+    run_tool,
 )
 from realtime_widget.tools.schema import ToolDefinitionError
-from realtime_widget.tools.serialize import (
-    DEFAULT_MAX_OUTPUT_CHARS,
-    SerializeLimits,
-    serialize_result,
-)
+from realtime_widget.tools.serialize import DEFAULT_MAX_OUTPUT_CHARS, SerializeLimits
 
 __all__ = ["ToolRegistry"]
 
@@ -374,32 +369,6 @@ class ToolRegistry:
         if tool.options.requires_approval:
             await self._approve_or_raise(tool, record)
             self._record_listeners.fire(record)
-        record.status = "running"
-        started = time.monotonic()
-        try:
-            result = await execute(
-                tool,
-                args,
-                kwargs,
-                call_id=record.call_id,
-                main_executor=self.main_thread_executor,
-            )
-        except (Exception, SystemExit) as exc:
-            if isinstance(exc, CallError):
-                raise
-            record.traceback = "".join(traceback.format_exception(exc))
-            logger.error(
-                "= tool %s (call %s) raised\n%s", tool.name, record.call_id, record.traceback
-            )
-            raise CallError(type(exc).__name__, str(exc) or repr(exc)) from exc
-        finally:
-            record.run_duration = time.monotonic() - started
-        try:
-            return result, serialize_result(result, self.limits)
-        except Exception as exc:
-            logger.exception("= result of tool %s could not be serialised", tool.name)
-            raise CallError(
-                "unserializable_result",
-                f"Tool {tool.name} returned a {type(result).__name__} that could not be turned "
-                f"into text ({exc!r}).",
-            ) from exc
+        return await run_tool(
+            tool, args, kwargs, record, main_executor=self.main_thread_executor, limits=self.limits
+        )
