@@ -82,6 +82,9 @@ SESSION = Shape(
             ("reasoning",),
             ("audio", "output", "speed"),
             ("audio", "input", "turn_detection", "idle_timeout_ms"),
+            ("audio", "input", "transcription", "languages"),
+            ("audio", "input", "transcription", "keywords"),
+            ("audio", "input", "transcription", "delay"),
         }
     ),
 )
@@ -109,6 +112,11 @@ RESPONSE = Shape(
     ga_only=frozenset(),
 )
 """The ``response`` object of ``response.created`` / ``response.done``."""
+
+
+def value_to_ga(path: Path, value: Any) -> Any:
+    """The GA form of a beta value stored at GA ``path`` (formats, modalities); lenient."""
+    return _TRANSFORMS.get(path, (_same, _same))[0](value)
 
 
 def needs_reshape(obj: dict[str, Any], shape: Shape, to_ga: bool) -> bool:

@@ -185,7 +185,8 @@ def _to_ga(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         _check_audio(config["audio"])
     for key, path in _shape.SESSION.renames.items():
         found, nested = _shape.get_path(dict(config), path)
-        if key in config and found and nested != config[key]:
+        to_ga = _shape.value_to_ga
+        if key in config and found and to_ga(path, nested) != to_ga(path, config[key]):
             raise ValueError(
                 f"both {key!r} and {'.'.join(path)!r} are set, to different values; keep one "
                 f"({'.'.join(path)!r} is the GA name)"

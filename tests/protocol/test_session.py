@@ -278,3 +278,22 @@ def test_session_to_flat_and_session_to_ga_are_inverse_views():
     assert session_to_flat(served) == {**SEED_CONFIG, "id": "sess_1", "object": "realtime.session"}
     assert session_to_flat(None) is None
     assert session_to_ga("x") == "x"
+
+
+def test_build_session_accepts_a_flat_and_a_ga_key_that_agree_after_conversion():
+    session = build_session(
+        {
+            "input_audio_format": "pcm16",
+            "modalities": ["text", "audio"],
+            "output_modalities": ["audio"],
+            "audio": {"input": {"format": {"type": "audio/pcm"}}},
+        }
+    )
+    assert session["audio"]["input"]["format"] == {"type": "audio/pcm", "rate": 24000}
+
+
+def test_build_session_drops_ga_only_transcription_settings_on_beta():
+    config = {"input_audio_transcription": {"model": "whisper-1", "keywords": ["widget"]}}
+    with pytest.warns(UserWarning, match="'audio.input.transcription.keywords' exists only"):
+        session = build_session(config, "beta")
+    assert session == {"input_audio_transcription": {"model": "whisper-1"}}
