@@ -75,8 +75,11 @@ class Outbox:
             self._ended.add(key)
             self._audio_done.append(key)
 
-    def clear_playback(self) -> list[str]:
+    def clear_playback(self, notify: bool = True) -> list[str]:
         """Stop playback now: drop queued audio and cut every part still streaming.
+
+        Args:
+            notify: set the frame's `clear` flag (False when the browser cleared already).
 
         Returns:
             The ids of the items cut (their later audio is dropped).
@@ -86,7 +89,7 @@ class Outbox:
         self._audio.clear()
         self._audio_offset.clear()
         self._audio_done = [k for k in self._audio_done if k[0] not in self._cut]
-        self._clear = True
+        self._clear = self._clear or notify
         return cut
 
     def log(self, entry: dict[str, Any]) -> None:
@@ -96,6 +99,10 @@ class Outbox:
     def set_trait(self, name: str, value: Any) -> None:
         """Queue a trait value (the latest value per trait wins)."""
         self._traits[name] = value
+
+    def forwarded(self, item_id: str, content_index: int) -> int:
+        """Samples of this part queued for the browser so far."""
+        return self._forwarded.get((item_id, content_index), 0)
 
     # ------------------------------------------------------------------ releasing
     def has_frame(self) -> bool:
@@ -157,6 +164,14 @@ class Outbox:
         self._last_frame = now
         self.frames_sent += 1
         return frame, buffers
+
+    def trait_slot(self, now: float) -> float:
+        """The earliest time a trait update may be sent."""
+        return max(now, self._last_traits + self.trait_interval)
+
+    def pending_traits(self) -> set[str]:
+        """Names of the traits queued for the next update."""
+        return set(self._traits)
 
     def take_traits(self, now: float) -> dict[str, Any] | None:
         """Trait values to apply now, or None when nothing is pending or it is too soon."""

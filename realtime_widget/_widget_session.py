@@ -1,0 +1,95 @@
+"""Which model the widget talks to: a given client, OpenAI with a key, or the offline demo.
+
+`RealtimeWidget()` with no arguments must work the first time (issue 6): with `OPENAI_API_KEY`
+set it talks to OpenAI (GA); without one it starts the embedded server in-process and says so.
+The key itself stays inside the client's `RealtimeAPI`; nothing here keeps or prints it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["OFFLINE_NOTICE", "Connection", "open_connection"]
+
+OFFLINE_NOTICE = (
+    "This is the offline demo: an embedded local server with a simple scripted model answers "
+    "(no network, no API key). To talk to a real model, set OPENAI_API_KEY before creating the "
+    "widget, or pass RealtimeWidget(api_key=...)."
+)
+
+
+@dataclass
+class Connection:
+    """The client the widget is bound to and what to tell the user about it.
+
+    Attributes:
+        client: the `RealtimeClient`.
+        server: the embedded `LocalRealtimeServer` the widget started (None otherwise); the
+            widget stops it when closed.
+        notice: text shown above the conversation ("" for none).
+        label: short description of the other end, without secrets.
+    """
+
+    client: Any
+    server: Any
+    notice: str
+    label: str
+
+
+def open_connection(
+    client: Any = None,
+    *,
+    api_key: str | None = None,
+    model: str | None = None,
+    url: str | None = None,
+    session_config: dict[str, Any] | None = None,
+    client_options: dict[str, Any] | None = None,
+) -> Connection:
+    """Build (or adopt) the widget's client.
+
+    Args:
+        client: an existing `RealtimeClient`; everything else but `session_config` is ignored.
+        api_key: OpenAI key; defaults to `OPENAI_API_KEY`.
+        model: model name (the client's default when None).
+        url: a custom Realtime endpoint (Azure, a proxy, your own server).
+        session_config: session settings (seed flat keys or GA keys).
+        client_options: more `RealtimeClient` keyword arguments (e.g. `dialect`, `tools`).
+
+    Returns:
+        The connection; with no key and no URL, one to a freshly started embedded server.
+    """
+    from realtime_widget.client import RealtimeClient
+
+    options = dict(client_options or {})
+    # The widget truncates at the browser's final played count itself (DESIGN §4).
+    options.setdefault("auto_truncate", False)
+    if client is not None:
+        if session_config:
+            client.update_session(**session_config)
+        client.auto_truncate = False
+        return Connection(client, None, "", _label_of(client))
+    if model is not None:
+        options["model"] = model
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    if url is not None or key:
+        if url is not None:
+            options["url"] = url
+        made = RealtimeClient(session_config, api_key=key, **options)
+        return Connection(made, None, "", _label_of(made))
+    from realtime_widget.server import LocalRealtimeServer
+
+    server = LocalRealtimeServer().start()
+    made = RealtimeClient(session_config, url=server.url, **options)
+    return Connection(made, server, OFFLINE_NOTICE, "embedded server (offline demo)")
+
+
+def _label_of(client: Any) -> str:
+    api = getattr(client, "realtime", None)
+    url = str(getattr(api, "url", "") or "")
+    model = getattr(api, "model", None)
+    host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    if "openai.com" in host and "azure" not in host:
+        return f"OpenAI {model}" if model else "OpenAI"
+    return f"{model} at {host}" if model else host

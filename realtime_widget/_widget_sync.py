@@ -1,0 +1,375 @@
+"""Kernel -> browser half of the widget: client events in, coalesced frames and traits out.
+
+Everything here runs on the runtime loop (DESIGN §3): the client calls its listeners there, and
+browser messages are handed there before they touch this state. What the browser needs leaves
+through the `Outbox` at a bounded rate (docs/widget-protocol.md): per-item patches and audio in
+`frame` custom messages, small state in traits. Audio is never put in a trait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from realtime_widget._widget_items import EventLog, item_view
+from realtime_widget._widget_outbox import Outbox
+
+__all__ = ["WidgetSync"]
+
+logger = logging.getLogger("realtime_widget.widget")
+
+SNAPSHOT_INTERVAL = 120.0
+"""Seconds between refreshes of the saved-state traits (`items_snapshot`, `event_log`): live
+changes travel as frame patches, so a long session's traffic does not grow with its length."""
+
+_SNAPSHOT_TRAITS = frozenset({"items_snapshot", "event_log"})
+
+_TOOL_STATES = {
+    "running": "running",
+    "awaiting_approval": "awaiting_approval",
+    "ok": "done",
+    "error": "error",
+    "timeout": "error",
+    "denied": "denied",
+    "cancelled": "error",
+}
+
+
+def _audio_index(item: dict[str, Any]) -> int:
+    for i, part in enumerate(item.get("content") or []):
+        if (part or {}).get("type") in {"output_audio", "audio", "input_audio"}:
+            return i
+    return 0
+
+
+class WidgetSync:
+    """The widget's kernel-side view state and its outbound traffic.
+
+    Args:
+        client: the bound `RealtimeClient`.
+        send: `send(content, buffers)`, the widget's custom-message sender.
+        apply_traits: `apply_traits({name: value})`, sets synced traits in one update.
+        loop: the runtime loop everything here runs on.
+        outbox: the coalescer (tests may pass one with other intervals).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        send: Callable[[dict[str, Any], list[bytes]], None],
+        apply_traits: Callable[[dict[str, Any]], None],
+        loop: asyncio.AbstractEventLoop,
+        outbox: Outbox | None = None,
+    ) -> None:
+        self.client = client
+        self.outbox = outbox or Outbox()
+        self.log = EventLog()
+        self.loop = loop
+        self._send = send
+        self._apply = apply_traits
+        self._lock = threading.Lock()  # guards `views` against readers on other threads
+        self.views: dict[str, dict[str, Any]] = {}
+        self.audio_samples: dict[str, int] = {}
+        self.truncated_ms: dict[str, int] = {}
+        self.tool_records: dict[str, Any] = {}
+        self.call_items: dict[str, str] = {}
+        self.played: dict[str, int] = {}
+        self.last_truncate: dict[str, Any] | None = None
+        self.errors: deque[dict[str, Any]] = deque(maxlen=50)
+        self.messages_sent = 0
+        self.status = "disconnected"
+        self._dirty: set[str] = set()
+        self._last_snapshot = -SNAPSHOT_INTERVAL
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._closed = False
+        self._subscriptions: list[tuple[str, Callable]] = []
+        for name, handler in self._client_handlers().items():
+            client.on(name, handler)
+            self._subscriptions.append((name, handler))
+        self._unsubscribe_records = client.tools.on_record(self._on_tool_record)
+
+    def _client_handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
+        # Dispatch table: client event -> handler (the client's event names, kept).
+        return {
+            "conversation.updated": self._on_conversation_updated,
+            "conversation.item.appended": self._on_conversation_item_appended,
+            "conversation.item.completed": self._on_conversation_item_completed,
+            "conversation.interrupted": self._on_conversation_interrupted,
+            "realtime.event": self._on_realtime_event,
+            "usage.updated": self._on_usage_updated,
+            "error": self._on_error,
+            "close": self._on_close,
+            "reconnecting": self._on_reconnecting,
+            "reconnected": self._on_reconnected,
+        }
+
+    def close(self) -> None:
+        """Stop listening to the client and sending."""
+        self._closed = True
+        for name, handler in self._subscriptions:
+            self.client.off(name, handler)
+        self._subscriptions.clear()
+        self._unsubscribe_records()
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+
+    # ------------------------------------------------------------------ reads from any thread
+    def item_views(self) -> list[dict[str, Any]]:
+        """Copies of the item views, in conversation order."""
+        with self._lock:
+            return [dict(v) for v in self.views.values()]
+
+    # ------------------------------------------------------------------ state changes
+    def mark(self, *traits: str) -> None:
+        """Traits whose value changed (computed when the trait slot opens)."""
+        self._dirty.update(traits)
+        self.schedule()
+
+    def add_error(self, source: str, code: str, message: str) -> None:
+        """Record an error for the `errors` trait (message must be secret-free)."""
+        self.errors.append(
+            {"time": time.time(), "source": source, "code": code or "", "message": message}
+        )
+        self.mark("errors")
+
+    def refresh_item(self, item: dict[str, Any]) -> None:
+        """Recompute one item's view and queue it as a patch (cost: the size of that item)."""
+        item_id = item.get("id")
+        if not item_id:
+            return
+        call_id = item.get("call_id") if item.get("type") == "function_call" else None
+        record = self.tool_records.get(call_id) if call_id else None
+        if call_id:
+            self.call_items[call_id] = item_id
+        view = item_view(
+            item,
+            audio_samples=self.audio_samples.get(item_id, 0),
+            truncated_ms=self.truncated_ms.get(item_id),
+            tool_state=_TOOL_STATES.get(record.status) if record is not None else None,
+            duration_ms=(record.duration * 1000 if record and record.duration else None),
+        )
+        with self._lock:
+            self.views[item_id] = view
+        self._dirty.add("items_snapshot")
+        self.outbox.patch_item(view)
+        self.schedule()
+
+    def refresh_by_id(self, item_id: str) -> None:
+        item = self.client.conversation.get_item(item_id)
+        if item is not None:
+            self.refresh_item(item)
+
+    def remove_item(self, item_id: str) -> None:
+        with self._lock:
+            self.views.pop(item_id, None)
+        self._dirty.add("items_snapshot")
+        self.outbox.remove_item(item_id)
+        self.schedule()
+
+    def forward_audio(self, item: dict[str, Any], samples: Any) -> None:
+        """Queue assistant audio for the browser (Int16 LE bytes, merged per frame)."""
+        pcm = np.asarray(samples, dtype="<i2").tobytes()
+        if self.outbox.add_audio(item["id"], _audio_index(item), pcm):
+            self.audio_samples[item["id"]] = self.audio_samples.get(item["id"], 0) + len(pcm) // 2
+
+    def clear_playback(self, notify_browser: bool = True) -> list[str]:
+        """Drop audio in flight; with `notify_browser`, the next frame tells the player to stop."""
+        cut = self.outbox.clear_playback(notify=notify_browser)
+        self.schedule()
+        return cut
+
+    # ------------------------------------------------------------------ client events
+    def _on_conversation_updated(self, event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        delta = event.get("delta") or {}
+        audio = delta.get("audio") if isinstance(delta, dict) else None
+        if audio is not None and item.get("role") == "assistant" and len(audio):
+            self.forward_audio(item, audio)
+        self.refresh_item(item)
+
+    def _on_conversation_item_appended(self, event: dict[str, Any]) -> None:
+        self.refresh_item(event.get("item") or {})
+
+    def _on_conversation_item_completed(self, event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        item_id = item.get("id")
+        if item_id and item.get("type") == "message":
+            audio = (item.get("formatted") or {}).get("audio")
+            if audio is not None and len(audio):
+                # Once per item: the exact count (user turns' audio arrives in one piece).
+                self.audio_samples[item_id] = max(self.audio_samples.get(item_id, 0), len(audio))
+            if item.get("role") == "assistant":
+                self.outbox.end_audio(item_id, _audio_index(item))
+        self.refresh_item(item)
+
+    def _on_conversation_interrupted(self, event: dict[str, Any]) -> None:
+        # Server VAD heard the user: stop the player now; the browser answers `interrupted`
+        # with what it really played and the truncate is sent from that (inbound side).
+        if event.get("source") != "client":
+            self.clear_playback()
+
+    def _on_realtime_event(self, event: dict[str, Any]) -> None:
+        wire = event.get("event") or {}
+        direction = "<" if event.get("source") == "server" else ">"
+        self.outbox.log(self.log.add(direction, wire, time.time()))
+        self._dirty.add("event_log")
+        handler = _WIRE_HANDLERS.get((direction, wire.get("type")))
+        if handler is not None:
+            handler(self, wire)
+        self.schedule()
+
+    def _on_truncate_sent(self, wire: dict[str, Any]) -> None:
+        item_id = wire.get("item_id") or ""
+        self.last_truncate = {
+            "item_id": item_id,
+            "content_index": wire.get("content_index", 0),
+            "audio_end_ms": wire.get("audio_end_ms", 0),
+        }
+        self.truncated_ms[item_id] = wire.get("audio_end_ms", 0)
+        self.refresh_by_id(item_id)
+
+    def _on_output_audio_done(self, wire: dict[str, Any]) -> None:
+        self.outbox.end_audio(wire.get("item_id") or "", wire.get("content_index", 0))
+
+    def _on_response_boundary(self, wire: dict[str, Any]) -> None:
+        self.mark("response_active")
+
+    def _on_item_deleted(self, wire: dict[str, Any]) -> None:
+        self.remove_item(wire.get("item_id") or "")
+
+    def _on_usage_updated(self, event: dict[str, Any]) -> None:
+        self.mark("usage")
+
+    def _on_error(self, event: dict[str, Any]) -> None:
+        error = event.get("error") or {}
+        source = "kernel" if event.get("source") == "local" else "server"
+        self.add_error(
+            source, error.get("code") or error.get("type") or "", error.get("message", "")
+        )
+
+    def _on_close(self, event: dict[str, Any]) -> None:
+        if event.get("error"):
+            reason = event.get("reason") or "the connection dropped"
+            self.add_error(
+                "connection", str(event.get("code") or "closed"), f"Connection closed: {reason}"
+            )
+        self.set_status("error" if event.get("error") else "disconnected")
+        self.clear_playback()
+        self.mark("items_snapshot", "event_log", "response_active")
+
+    def _on_reconnecting(self, event: dict[str, Any]) -> None:
+        self.set_status("reconnecting")
+
+    def _on_reconnected(self, event: dict[str, Any]) -> None:
+        self.set_status("connected")
+
+    def _on_tool_record(self, record: Any) -> None:
+        # Registry listeners may fire on a worker thread: hop to the loop.
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._apply_tool_record(record)
+        else:
+            self.loop.call_soon_threadsafe(self._apply_tool_record, record)
+
+    def _apply_tool_record(self, record: Any) -> None:
+        self.tool_records[record.call_id] = record
+        item_id = self.call_items.get(record.call_id)
+        if item_id:
+            self.refresh_by_id(item_id)
+
+    # ------------------------------------------------------------------ outbound
+    def set_status(self, status: str) -> None:
+        self.status = status
+        self.mark("status")
+
+    def trait_value(self, name: str) -> Any:
+        """The current value of a synced trait this layer maintains."""
+        if name == "status":
+            return self.status
+        if name == "items_snapshot":
+            return self.item_views()
+        if name == "event_log":
+            return self.log.snapshot()
+        if name == "errors":
+            return list(self.errors)
+        if name == "usage":
+            return self.client.usage
+        if name == "response_active":
+            return bool(self.client.response_active)
+        raise KeyError(name)
+
+    def schedule(self) -> None:
+        """Arrange a flush when the outbox next allows one (sooner if something new is due)."""
+        if self._closed:
+            return
+        now = self.loop.time()
+        times = [t for t in (self.outbox.due(now),) if t is not None]
+        if self._dirty - _SNAPSHOT_TRAITS:
+            times.append(self.outbox.trait_slot(now))
+        elif self._dirty:
+            # Only saved-state traits are stale: they wait for their own slow slot.
+            times.append(max(self.outbox.trait_slot(now), self._last_snapshot + SNAPSHOT_INTERVAL))
+        if not times:
+            return
+        due = min(times)
+        if self._flush_handle is not None:
+            if self._flush_handle.when() <= due:
+                return
+            self._flush_handle.cancel()
+        self._flush_handle = self.loop.call_at(due, self.flush)
+
+    def flush(self) -> None:
+        """Send what is due: at most one frame and one trait update."""
+        self._flush_handle = None
+        if self._closed:
+            return
+        now = self.loop.time()
+        if self._dirty and now >= self.outbox.trait_slot(now):
+            snapshot_due = now - self._last_snapshot >= SNAPSHOT_INTERVAL
+            for name in sorted(self._dirty):
+                if name in _SNAPSHOT_TRAITS and not snapshot_due:
+                    continue  # live changes already went out as frame patches
+                self.outbox.set_trait(name, self.trait_value(name))
+                self._dirty.discard(name)
+            if snapshot_due and _SNAPSHOT_TRAITS & self.outbox.pending_traits():
+                self._last_snapshot = now
+        taken = self.outbox.take_frame(now)
+        if taken is not None:
+            content, buffers = taken
+            self._safe(self._send, content, buffers)
+        traits = self.outbox.take_traits(now)
+        if traits:
+            self._safe(self._apply, traits)
+        self.schedule()
+
+    def refresh_snapshot(self) -> None:
+        """Send the saved-state traits at the next trait slot (a view appeared, or closing)."""
+        self._last_snapshot = -SNAPSHOT_INTERVAL
+        self.mark("items_snapshot", "event_log", "status", "errors", "usage", "response_active")
+
+    def _safe(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+            self.messages_sent += 1
+        except Exception:  # a dead comm must not kill the runtime loop
+            logger.exception("= sending to the browser failed")
+
+
+# (direction, wire type) -> handler, for the few events that change what the widget shows.
+_WIRE_HANDLERS: dict[tuple[str, str], Callable[[WidgetSync, dict[str, Any]], None]] = {
+    (">", "conversation.item.truncate"): WidgetSync._on_truncate_sent,
+    ("<", "response.output_audio.done"): WidgetSync._on_output_audio_done,
+    ("<", "response.created"): WidgetSync._on_response_boundary,
+    ("<", "response.done"): WidgetSync._on_response_boundary,
+    ("<", "conversation.item.deleted"): WidgetSync._on_item_deleted,
+}

@@ -1,0 +1,358 @@
+"""`RealtimeWidget`: a realtime voice conversation inside a notebook (anywidget; issue 6).
+
+The browser part (js/, bundled into `static/`) captures the microphone, plays streamed audio and
+shows the conversation; everything else lives here, in the kernel: the `RealtimeClient` and its
+websocket, the conversation, the API key and the tools (DESIGN §1). The protocol between the two
+halves is docs/widget-protocol.md; the modules doing the work are `_widget_sync` (kernel ->
+browser) and `_widget_inbound` (browser -> kernel).
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from realtime_widget._widget_inbound import handle_browser_message
+from realtime_widget._widget_items import transcript_markdown
+from realtime_widget._widget_session import open_connection
+from realtime_widget._widget_sync import WidgetSync
+from realtime_widget.audio import SAMPLE_RATE, wav_bytes, write_wav
+from realtime_widget.runtime import get_runtime
+
+__all__ = ["RealtimeWidget"]
+
+logger = logging.getLogger("realtime_widget.widget")
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+_NOT_BUILT = (
+    "export default { render({ el }) { el.textContent = 'realtime_widget: the front end is not "
+    "built; run `npm run build` (or `make build`) in the repository.'; } };"
+)
+_DEFAULT_VAD: dict[str, Any] = {
+    "type": "server_vad",
+    "threshold": 0.5,
+    "prefix_padding_ms": 300,
+    "silence_duration_ms": 500,
+}
+
+
+class RealtimeWidget(anywidget.AnyWidget):
+    """A voice conversation with a realtime speech model, displayed in a notebook.
+
+    With no arguments it talks to OpenAI (GA protocol) when ``OPENAI_API_KEY`` is set, and
+    otherwise starts the embedded local server in-process and says in the UI that this is the
+    offline demo and how to use a real model.
+
+    Args:
+        client: an existing `RealtimeClient` to bind to (the connection options are then unused).
+        api_key: OpenAI API key (default: ``OPENAI_API_KEY``). Kept inside the client only: never
+            in a trait, the event log, a repr or the saved notebook.
+        model: model name (the client's default when None).
+        url: a custom Realtime endpoint (Azure, a proxy, ``LocalRealtimeServer().url``).
+        instructions: system instructions for the session.
+        voice: output voice (e.g. "alloy", "marin").
+        turn_detection: ``...`` (default) for server VAD with default settings (hands-free), a
+            dict of server VAD settings, or None for push-to-talk.
+        tools: functions (or tool definitions) to register, as with the ``tool`` decorator.
+        autoconnect: connect in the background right away (the widget is live when shown).
+        **client_options: more `RealtimeClient` options (``dialect``, ``auto_reconnect``, ...).
+    """
+
+    _esm = _STATIC / "widget.js" if (_STATIC / "widget.js").exists() else _NOT_BUILT
+    _css = _STATIC / "widget.css" if (_STATIC / "widget.css").exists() else ""
+
+    status = traitlets.Unicode("disconnected").tag(sync=True)
+    """Connection status: "disconnected", "connecting", "connected", "reconnecting" or "error"."""
+
+    items_snapshot = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Saved copy of the conversation without audio (list of item views): refreshed when a view
+    opens, on disconnect and at most every 2 minutes; live changes travel as frame patches, so
+    traffic does not grow with the conversation. Read `items` for the current state."""
+
+    settings = traitlets.Dict().tag(sync=True)
+    """Session settings editable in the browser before connecting: ``voice``, ``instructions``,
+    ``turn_detection`` (server VAD ``threshold``, ``prefix_padding_ms``,
+    ``silence_duration_ms``). Applied on connect, and at once when changed while connected."""
+
+    hands_free = traitlets.Bool(True).tag(sync=True)
+    """True: server voice detection decides turns; False: push-to-talk (no turn detection)."""
+
+    response_active = traitlets.Bool(False).tag(sync=True)
+    """Whether the model is generating a response (what the Stop button would cut)."""
+
+    usage = traitlets.Dict().tag(sync=True)
+    """Token usage summed over the session's responses (``input_tokens``, ``output_tokens``,
+    ``total_tokens``, ``responses``, ...)."""
+
+    event_log = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Saved copy of the last 200 protocol events (direction, time, type, repeat count, redacted
+    JSON); refreshed like `items_snapshot`, live entries travel in frames."""
+
+    errors = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """The last 50 errors: ``{"time", "source", "code", "message"}``; ``source`` is "server",
+    "connection", "browser", "tool" or "kernel"."""
+
+    notice = traitlets.Unicode("").tag(sync=True)
+    """Shown above the conversation (the offline-demo notice, or "")."""
+
+    server_label = traitlets.Unicode("").tag(sync=True)
+    """Who answers, without secrets (e.g. "OpenAI gpt-realtime")."""
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        api_key: str | None = None,
+        model: str | None = None,
+        url: str | None = None,
+        instructions: str | None = None,
+        voice: str | None = None,
+        turn_detection: Any = ...,
+        tools: Iterable[Any] = (),
+        autoconnect: bool = True,
+        **client_options: Any,
+    ) -> None:
+        vad = dict(_DEFAULT_VAD) if turn_detection is ... or turn_detection is None else None
+        if isinstance(turn_detection, dict):
+            vad = {**_DEFAULT_VAD, **turn_detection}
+        settings: dict[str, Any] = {"turn_detection": vad}
+        if voice is not None:
+            settings["voice"] = voice
+        if instructions is not None:
+            settings["instructions"] = instructions
+        connection = open_connection(
+            client,
+            api_key=api_key,
+            model=model,
+            url=url,
+            client_options=client_options,
+        )
+        self._client = connection.client
+        self._server = connection.server
+        self._state_lock = threading.RLock()
+        self._turn_samples = 0
+        self._closed = False
+        super().__init__(
+            settings=settings,
+            hands_free=turn_detection is not None,
+            notice=connection.notice,
+            server_label=connection.label,
+        )
+        runtime = get_runtime()
+        self._runtime = runtime
+        self._sync = WidgetSync(self._client, self.send, self._apply_traits, runtime.loop)
+        for fn in tools:
+            self._client.add_tool(fn)
+        self.on_msg(self._on_browser_msg)
+        if autoconnect:
+            self._start_connect()
+
+    def __repr__(self) -> str:
+        # Cheap and secret-free (no key, no audio, no item text).
+        return (
+            f"RealtimeWidget(status={self.status!r}, items={len(self._sync.views)}, "
+            f"server={self.server_label!r})"
+        )
+
+    # ------------------------------------------------------------------ state
+    @property
+    def client(self) -> Any:
+        """The bound `RealtimeClient` (events, tools, usage, lower-level control)."""
+        return self._client
+
+    @property
+    def server(self) -> Any:
+        """The embedded `LocalRealtimeServer` this widget started (offline demo), or None."""
+        return self._server
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The conversation now, without audio: a list of item views (docs/widget-protocol.md)."""
+        return self._sync.item_views()
+
+    @property
+    def transcript(self) -> str:
+        """The conversation as Markdown (``IPython.display.Markdown(w.transcript)``)."""
+        return transcript_markdown(self.items)
+
+    @property
+    def played_samples(self) -> dict[str, int]:
+        """Samples the browser reported played, keyed ``"item_id:content_index"`` (24 kHz)."""
+        return dict(self._sync.played)
+
+    @property
+    def last_truncate(self) -> dict[str, Any] | None:
+        """``item_id``, ``content_index``, ``audio_end_ms`` of the last truncate sent, or None."""
+        last = self._sync.last_truncate
+        return dict(last) if last else None
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        # Browser updates arrive on the kernel's thread while the runtime thread may be setting
+        # traits: serialise the two (ipywidgets' own bookkeeping is not thread-safe).
+        with self._state_lock:
+            super().set_state(sync_data)
+
+    def _apply_traits(self, values: dict[str, Any]) -> None:
+        with self._state_lock, self.hold_sync():
+            for name, value in values.items():
+                setattr(self, name, value)
+
+    @traitlets.observe("hands_free", "settings")
+    def _on_settings_change(self, change: dict[str, Any]) -> None:
+        if getattr(self, "_sync", None) is not None and self._client.is_connected:
+            self._runtime.call_soon(self._apply_session_settings)
+
+    def _session_settings(self) -> dict[str, Any]:
+        s = self.settings or {}
+        config: dict[str, Any] = {}
+        if s.get("voice"):
+            config["voice"] = s["voice"]
+        if s.get("instructions"):
+            config["instructions"] = s["instructions"]
+        vad = {k: v for k, v in (s.get("turn_detection") or _DEFAULT_VAD).items() if v is not None}
+        config["turn_detection"] = vad if self.hands_free else None
+        return config
+
+    def _apply_session_settings(self) -> None:
+        try:
+            self._client.update_session(**self._session_settings())
+        except ValueError as exc:
+            self._sync.add_error("kernel", "bad_settings", str(exc))
+
+    # ------------------------------------------------------------------ connection
+    async def _connect(self) -> None:
+        if self._client.is_connected:
+            self._sync.set_status("connected")
+            return
+        self._sync.set_status("connecting")
+        try:
+            self._client.update_session(**self._session_settings())
+            await self._client.connect_async()
+        except Exception as exc:  # shown in the widget; the message says what to fix
+            self._sync.add_error("connection", type(exc).__name__, str(exc))
+            self._sync.set_status("error")
+            return
+        self._sync.set_status("connected")
+
+    async def _disconnect(self) -> None:
+        await self._client.disconnect_async()
+        self._sync.set_status("disconnected")
+        self._sync.refresh_snapshot()
+
+    def _start_connect(self) -> None:
+        self._runtime.submit(self._connect())
+
+    def _start_disconnect(self) -> None:
+        self._runtime.submit(self._disconnect())
+
+    def connect(self, timeout: float | None = 30.0) -> None:
+        """Connect (blocking); errors also appear in the widget. See `connect_async`."""
+        self._runtime.run(self._connect(), timeout)
+
+    async def connect_async(self) -> None:
+        """``await``-able twin of `connect` (for notebook cells)."""
+        await self._runtime.run_async(self._connect())
+
+    def disconnect(self, timeout: float | None = 10.0) -> None:
+        """Disconnect (blocking); the conversation is kept. See `disconnect_async`."""
+        self._runtime.run(self._disconnect(), timeout)
+
+    async def disconnect_async(self) -> None:
+        """``await``-able twin of `disconnect`."""
+        await self._runtime.run_async(self._disconnect())
+
+    def close(self) -> None:
+        """Disconnect, stop the embedded server if this widget started it, close the views."""
+        if self._closed:
+            super().close()
+            return
+        self._closed = True
+        try:
+            if self._client.is_connected and not self._runtime.in_runtime_thread():
+                self._runtime.run(self._client.disconnect_async(), 10.0)
+        finally:
+            self._runtime.call_soon(self._sync.close)
+            if self._server is not None and not self._runtime.in_runtime_thread():
+                self._server.stop()
+            super().close()
+
+    # ------------------------------------------------------------------ conversation
+    def send_text(self, text: str) -> None:
+        """Send a user text message and ask for a response.
+
+        Raises:
+            RuntimeError: not connected (call `connect()` first or press Connect).
+        """
+        if not self._client.is_connected:
+            raise RuntimeError("not connected: call connect() (or press Connect) first")
+        self._client.send_user_message_content([{"type": "input_text", "text": str(text)}])
+
+    def on(self, event: str, callback: Callable[[dict[str, Any]], Any]) -> Any:
+        """Listen to a client event (``conversation.updated``, ``realtime.event``, ...).
+
+        Callbacks run on the realtime runtime thread: keep them short, and do not touch
+        notebook widgets from them without care.
+        """
+        return self._client.on(event, callback)
+
+    def tool(self, fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+        """Register a Python function as a tool: ``@w.tool`` or ``@w.tool(requires_approval=True)``.
+
+        Re-running the defining cell replaces the tool and updates a live session.
+        """
+        return self._client.tools.tool(fn, **options)
+
+    def _item_audio(self, item_id: str | None) -> np.ndarray | None:
+        item = self._client.conversation.get_item(item_id) if item_id else None
+        if item is None:
+            return None
+        audio = (item.get("formatted") or {}).get("audio")
+        return None if audio is None else np.asarray(audio, dtype=np.int16)
+
+    def _audio_or_raise(self, item_id: str | None) -> np.ndarray:
+        if item_id is None:
+            parts = [self._item_audio(v["id"]) for v in self.items if v["type"] == "message"]
+            audio = np.concatenate([p for p in parts if p is not None and len(p)] or [[]])
+        else:
+            audio = self._item_audio(item_id)
+        if audio is None or not len(audio):
+            what = f"item {item_id!r}" if item_id else "the conversation"
+            raise ValueError(
+                f"{what} has no audio; pick an item id from w.items with audio_samples"
+            )
+        return audio.astype(np.int16)
+
+    def play(self, item_id: str | None = None) -> Any:
+        """An ``IPython.display.Audio`` of one item (default: the last assistant item with audio).
+
+        Raises:
+            ValueError: the item has no audio.
+        """
+        from IPython.display import Audio
+
+        if item_id is None:
+            spoken = [v for v in self.items if v["role"] == "assistant" and v["audio_samples"]]
+            item_id = spoken[-1]["id"] if spoken else ""
+        return Audio(data=wav_bytes(self._audio_or_raise(item_id), SAMPLE_RATE))
+
+    def save_audio(self, path: str | pathlib.Path, item_id: str | None = None) -> pathlib.Path:
+        """Write one item's audio, or the whole conversation's (in order), as a 24 kHz WAV file.
+
+        Raises:
+            ValueError: there is no audio to save.
+        """
+        write_wav(str(path), self._audio_or_raise(item_id), SAMPLE_RATE)
+        return pathlib.Path(path)
+
+    # ------------------------------------------------------------------ browser messages
+    def _on_browser_msg(self, widget: Any, content: dict[str, Any], buffers: list) -> None:
+        # Whatever thread ipykernel delivers on: copy the buffers and hand over (DESIGN §3).
+        copied = [bytes(b) for b in buffers or []]
+        self._runtime.call_soon(handle_browser_message, self, content, copied)
