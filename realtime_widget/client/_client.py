@@ -11,6 +11,7 @@ from realtime_widget.api import RealtimeAPI
 from realtime_widget.audio import as_pcm16, encode_base64
 from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._events import ServerEventsMixin
+from realtime_widget.client._interruption import InterruptionMixin
 from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
 from realtime_widget.client._tool_calls import ToolCalls
@@ -26,7 +27,7 @@ _MIN_COMMIT_MS = 100  # the server refuses shorter commits (input_audio_buffer_c
 _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under the 15 MiB cap
 
 
-class RealtimeClient(ServerEventsMixin, RealtimeEventHandler):
+class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler):
     """A realtime conversation: session settings, responses, tools, interruption, reconnect.
 
     The seed TypeScript client's ``RealtimeClient`` in Python naming, speaking GA by default.
@@ -425,80 +426,6 @@ class RealtimeClient(ServerEventsMixin, RealtimeEventHandler):
         item = {"type": "function_call_output", "call_id": call_id, "output": output}
         self.realtime.send("conversation.item.create", {"item": item})
         return True
-
-    # ------------------------------------------------------------------ interruption
-    def report_played(self, item_id: str, content_index: int, samples: int) -> None:
-        """Record playback progress: ``samples`` (cumulative, output rate) of that part heard."""
-        self._soon(self._playback.report_played, item_id, int(content_index), int(samples))
-
-    def cancel_response(self, id: str | None = None, sample_count: int = 0) -> dict | None:
-        """Cancel the active response and truncate assistant item ``id`` at what was heard.
-
-        Cuts at ``min(sample_count, samples received)``; skips the truncate when that is 0,
-        when the item is unknown or has no audio, or when it was already cut there. Sends
-        ``response.cancel`` only if a response is active. Without ``id`` it only cancels.
-
-        Returns:
-            The item, or ``None`` (no ``id``, or an unknown one).
-
-        Raises:
-            ValueError: ``id`` names an item that is not an assistant message.
-        """
-        self._require("cancel responses")
-        item = self.conversation.get_item(id) if id else None
-        if item is not None and (item.get("type") != "message" or item.get("role") != "assistant"):
-            raise ValueError(f"item {id!r} is not an assistant message; only those can be cut")
-        self._soon(self._cancel_response, id, int(sample_count))
-        return item
-
-    def _cancel_response(self, item_id: str | None, played: int | None) -> None:
-        if self._responses.active_id is not None:
-            self.realtime.send("response.cancel")
-        if item_id is not None:
-            self._truncate(item_id, played)
-
-    def interrupt(self) -> None:
-        """Barge-in: cancel the active response and cut the playing item at what was heard.
-
-        Uses the counts given to :meth:`report_played`; dispatches ``conversation.interrupted``.
-        """
-        self._require("interrupt")
-        self._soon(self._interrupt)
-
-    def _interrupt(self) -> None:
-        key = self._playback.playing()
-        self._cancel_response(key[0] if key else None, None)
-        self.dispatch(
-            "conversation.interrupted", {"type": "conversation.interrupted", "source": "client"}
-        )
-
-    def _truncate(self, item_id: str, played: int | None) -> None:
-        item = self.conversation.get_item(item_id)
-        if item is None:
-            logger.info("= truncate of unknown item %s skipped", item_id)
-            return
-        index = next(
-            (
-                i
-                for i, part in enumerate(item.get("content") or [])
-                if part.get("type") in ("output_audio", "audio")
-            ),
-            None,
-        )
-        if index is None:
-            return
-        keep = self._playback.truncation_point(item_id, index, played)
-        if keep <= 0:
-            return
-        self._playback.mark_truncated(item_id, index, keep)
-        self.realtime.send(
-            "conversation.item.truncate",
-            {
-                "item_id": item_id,
-                "content_index": index,
-                "audio_end_ms": self._playback.audio_end_ms(keep),
-            },
-        )
 
     def close(self) -> None:
         """Disconnect and detach from the tool registry (the client is not used again)."""

@@ -27,16 +27,19 @@ class Connection:
     headers: dict[str, str]
     received: list[dict] = field(default_factory=list)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    cursor: int = 0  # events already returned by next_event
 
     async def send(self, event: dict | str | bytes) -> None:
         await self.ws.send(event if isinstance(event, (str, bytes)) else json.dumps(event))
 
     async def next_event(self, timeout: float) -> dict:
+        """The first event not returned yet, waiting for it if needed."""
+
         async def poll() -> dict:
-            seen = len(self.received)
-            while len(self.received) == seen:
+            while len(self.received) <= self.cursor:
                 await asyncio.sleep(0.005)
-            return self.received[seen]
+            self.cursor += 1
+            return self.received[self.cursor - 1]
 
         return await asyncio.wait_for(poll(), timeout)
 

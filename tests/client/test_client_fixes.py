@@ -13,6 +13,8 @@ from realtime_widget.client import RealtimeClient
 from realtime_widget.server import Call, LocalRealtimeServer, ScriptedBrain, synthesize
 from tests.helpers import UNIT
 
+LONG_ANSWER = "Once upon a time there was a long story that went on and on, until someone spoke up."
+
 
 def assert_one_response_at_a_time(wire: list[tuple[str, dict]]) -> int:
     """No response.create leaves while the previous one has not reached response.done."""
@@ -338,3 +340,83 @@ def test_client_blocking_methods_work_from_a_thread_and_refuse_on_the_runtime_th
         assert "wait_for_next_item_async" in errors[0]
         client.disconnect(timeout=5 * UNIT)
         assert not client.is_connected
+
+
+async def test_client_defers_a_refused_response_create_without_raising_an_error():
+    from tests.api._scripted_server import ScriptedServer
+
+    async with ScriptedServer() as server:
+        client = RealtimeClient(url=server.url, api_key="k", auto_reconnect=False)
+        errors: list[dict] = []
+        client.on("error", errors.append)
+        await client.connect_async()
+        conn = await server.connection(5 * UNIT)
+        await conn.next_event(5 * UNIT)  # session.update
+        client.create_response()
+        create = await conn.next_event(5 * UNIT)
+        assert create["type"] == "response.create"
+        # A VAD response we had not seen yet was already running: the server refuses ours.
+        await conn.send(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "conversation_already_has_active_response",
+                    "message": "Conversation already has an active response",
+                    "event_id": create["event_id"],
+                },
+            }
+        )
+        await asyncio.sleep(0.2 * UNIT)
+        assert [e["type"] for e in conn.received] == ["session.update", "response.create"]
+        await conn.send(
+            {"type": "response.done", "response": {"id": "resp_vad", "status": "completed"}}
+        )
+        again = await conn.next_event(5 * UNIT)
+        assert again["type"] == "response.create" and again["event_id"] != create["event_id"]
+        assert errors == []
+        await client.disconnect_async()
+
+
+async def test_client_truncates_the_playing_item_when_server_vad_hears_the_user(make_client):
+    brain = ScriptedBrain([LONG_ANSWER])
+    async with LocalRealtimeServer(speed=1.0, brain=brain) as srv:
+        client, probe = make_client(
+            srv.url, session_config={"turn_detection": {"type": "server_vad"}}
+        )
+        await client.connect_async()
+        await client.wait_for_session_created_async(5 * UNIT)
+        client.send_user_message_content("tell me a story")
+        deltas = await probe.received_type("response.output_audio.delta", 3)
+        item_id = deltas[0]["item_id"]
+        client.report_played(item_id, 0, 4800)
+        speech = synthesize("stop please")
+        client.append_input_audio(np.concatenate([speech, np.zeros(12000, dtype=np.int16)]))
+        await probe.received_type("conversation.item.truncated", timeout=10 * UNIT)
+        [cut] = probe.sent("conversation.item.truncate")
+        assert (cut["item_id"], cut["audio_end_ms"]) == (item_id, 200)
+        interrupted = probe.of("conversation.interrupted")
+        assert interrupted[0]["type"] == "input_audio_buffer.speech_started"
+        await probe.received_type("response.done")
+        assert probe.received("response.done")[0]["response"]["status"] == "cancelled"
+        assert probe.sent("response.cancel") == []  # the server cancelled it itself
+        assert not probe.of("error")
+
+
+async def test_client_adding_a_tool_while_connected_updates_the_session(server, make_client):
+    client, probe = await connected(make_client, server.url)
+
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    client.add_tool(ping)
+    updates = await probe.until(
+        lambda: len(probe.sent("session.update")) >= 2 and probe.sent("session.update")
+    )
+    assert [t["name"] for t in updates[-1]["session"]["tools"]] == ["ping"]
+    client.remove_tool("ping")
+    updates = await probe.until(
+        lambda: len(probe.sent("session.update")) >= 3 and probe.sent("session.update")
+    )
+    assert updates[-1]["session"]["tools"] == []
