@@ -44,7 +44,7 @@ export class Controller {
 
   constructor(model: AnyModel<WidgetTraits>) {
     this.model = model;
-    this.state.resetItems(model.get("items") || []);
+    this.state.resetItems(model.get("items_snapshot") || []);
     this.state.resetLog(model.get("event_log") || []);
     const on = (event: string, cb: (...args: any[]) => void) => {
       model.on(event, cb);
@@ -52,7 +52,7 @@ export class Controller {
     };
     on("msg:custom", (msg: KernelMessage, buffers: DataView[]) => this.onMessage(msg, buffers));
     on("change:items", () => {
-      this.state.resetItems(model.get("items") || []);
+      this.state.resetItems(model.get("items_snapshot") || []);
       this.notify("items");
     });
     on("change:event_log", () => {
@@ -170,7 +170,7 @@ export class Controller {
   onStatus(): void {
     const status = this.model.get("status");
     if (status === "connected" && this.model.get("hands_free") && this.micWanted) void this.startMic();
-    if (status === "disconnected" || status === "error") this.stopMic(true);
+    if (status === "disconnected" || status === "error") this.stopMic();
   }
 
   // ---------------------------------------------------------------- audio
@@ -224,6 +224,7 @@ export class Controller {
 
   async startMic(): Promise<boolean> {
     this.micWanted = true;
+    this.notify("capture");
     const engine = this.getEngine();
     if (engine.capturing) return true;
     try {
@@ -240,21 +241,23 @@ export class Controller {
     }
   }
 
-  stopMic(keepWanted = false): void {
-    if (!keepWanted) this.micWanted = false;
+  stopMic(): void {
+    this.micWanted = false;
     this.pttActive = false;
     this.engine?.stopCapture();
     this.notify("capture");
   }
 
+  /** Whether the microphone is on or starting (what the Microphone button's aria-pressed shows). */
   capturing(): boolean {
-    return !!this.engine?.capturing;
+    return this.model.get("hands_free") ? this.micWanted : this.pttActive;
   }
 
   /** Push-to-talk pressed: cut playback at once, then capture. */
   async pttStart(): Promise<void> {
     if (this.pttActive) return;
     this.pttActive = true;
+    this.notify("capture");
     await this.clearPlayback("ptt_start");
     const ok = await this.startMic();
     if (!ok) this.pttActive = false;
@@ -288,8 +291,8 @@ export class Controller {
   setHandsFree(on: boolean): void {
     this.model.set("hands_free", on);
     this.model.save_changes();
-    if (on && this.model.get("status") === "connected") void this.startMic();
-    if (!on) this.stopMic();
+    // Switching modes stops the microphone; the Microphone button starts it again.
+    this.stopMic();
   }
 
   sendText(text: string): void {

@@ -25,7 +25,7 @@ export interface ItemView {
   truncated_ms: number | null;
   tool: ToolInfo | null;
   output: string | null;
-  tool_state: "running" | "awaiting_approval" | "done" | "error" | null;
+  tool_state: "running" | "awaiting_approval" | "done" | "error" | "denied" | null;
   duration_ms: number | null;
 }
 
@@ -69,7 +69,8 @@ export interface Usage {
 /** Synced traits (keep in step with RealtimeWidget's traits). */
 export interface WidgetTraits {
   status: Status;
-  items: ItemView[];
+  /** Saved copy of the conversation (refreshed rarely); live changes arrive as frame patches. */
+  items_snapshot: ItemView[];
   settings: Settings;
   hands_free: boolean;
   response_active: boolean;

@@ -74,7 +74,7 @@ export class Controls {
     const c = this.c;
     c.gesture();
     if (c.model.get("hands_free")) {
-      if (c.capturing()) c.stopMic();
+      if (c.micWanted) c.stopMic();
       else void c.startMic();
       return;
     }
