@@ -76,7 +76,8 @@ _CONVERT: dict[str, Callable[[Event, bool], Event]] = {
 def _convert(event: Any, to_ga: bool) -> Any:
     if not isinstance(event, dict):
         return event
-    convert = _CONVERT.get(event.get("type"))  # type: ignore[arg-type]
+    etype = event.get("type")
+    convert = _CONVERT.get(etype) if isinstance(etype, str) else None
     return convert(event, to_ga) if convert else event
 
 

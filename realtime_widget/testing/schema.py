@@ -282,7 +282,7 @@ def schema_errors(event: Any, dialect: Dialect = "ga", *, strict: bool = False) 
         other = "beta" if dialect == "ga" else "ga"
         hint = (
             f" (it is a {other} event type: convert it first)"
-            if etype in event_schema_names(other)
+            if isinstance(etype, str) and etype in event_schema_names(other)
             else ""
         )
         return [f"{etype!r} ({dialect}): unknown event type{hint}"]

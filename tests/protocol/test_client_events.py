@@ -204,7 +204,7 @@ GARBAGE = st.one_of(
     JSON,
     st.builds(
         lambda t, rest: {**rest, "type": t},
-        st.sampled_from(sorted(CLIENT_EVENTS["ga"])),
+        st.sampled_from(sorted(CLIENT_EVENTS["ga"])) | JSON,
         st.dictionaries(KEYS, JSON | st.dictionaries(KEYS, JSON, max_size=4), max_size=4),
     ),
 )

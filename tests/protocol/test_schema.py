@@ -135,6 +135,12 @@ def test_validate_event_raises_a_value_error_subclass_listing_every_problem():
         assert field in str(info.value)
 
 
+@pytest.mark.parametrize("event", [{"type": ["x"]}, {"type": None}, {}])
+def test_validator_reports_a_missing_or_non_string_type(event):
+    (message,) = schema_errors(event, "beta")
+    assert "unknown event type" in message
+
+
 @pytest.mark.parametrize("event", [None, "text", 3, ["type"]])
 def test_validator_reports_a_non_object_event(event):
     (message,) = schema_errors(event, "ga")

@@ -275,7 +275,7 @@ GARBAGE = st.one_of(
     JSON,
     st.builds(
         lambda t, rest: {**rest, "type": t},
-        EVENT_TYPES,
+        EVENT_TYPES | JSON,
         st.dictionaries(KEYS, JSON | st.dictionaries(KEYS, JSON, max_size=5), max_size=5),
     ),
 )
