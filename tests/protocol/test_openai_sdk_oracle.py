@@ -17,12 +17,14 @@ def _adapters():
     from openai.types.beta.realtime import RealtimeClientEvent as BetaClient
     from openai.types.beta.realtime import RealtimeServerEvent as BetaServer
     from openai.types.realtime import RealtimeClientEvent as GAClient
+    from openai.types.realtime import RealtimeServerEvent as GAServer
     from pydantic import TypeAdapter
 
     return {
         "ga": TypeAdapter(GAClient),
         "beta": TypeAdapter(BetaClient),
         "beta-server": TypeAdapter(BetaServer),
+        "ga-server": TypeAdapter(GAServer),
     }
 
 
@@ -46,3 +48,24 @@ def test_ga_examples_converted_to_beta_parse_with_the_sdks_beta_models():
         assert adapter.validate_python(beta).type == beta["type"], etype
         checked += 1
     assert checked >= 30
+
+
+def test_beta_examples_normalized_to_ga_parse_with_the_sdks_ga_models():
+    adapter = _adapters()["ga-server"]
+    skip = {
+        # The SDK (like the GA schema) still names content *parts* text/audio; normalise
+        # renames them to output_* on purpose (see server_events.py).
+        "response.content_part.added",
+        "response.content_part.done",
+        # GA requires fields a beta server never sent; a conversion cannot invent them.
+        "response.function_call_arguments.done",
+        "conversation.item.input_audio_transcription.completed",
+    }
+    checked = 0
+    for etype, event in examples("beta").items():
+        if etype not in SERVER_EVENTS["beta"] or etype in skip or etype.startswith("transcr"):
+            continue
+        ga = normalize_server_event(event)
+        assert adapter.validate_python(ga).type == ga["type"], etype
+        checked += 1
+    assert checked >= 25

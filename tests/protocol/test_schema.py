@@ -6,6 +6,8 @@ import json
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from realtime_widget.protocol import CLIENT_EVENTS, SERVER_EVENTS
 from realtime_widget.testing.schema import (
@@ -169,3 +171,25 @@ def test_every_spec_patch_points_at_an_existing_node_and_says_why(dialect):
             node = node[part]
         assert op in ("extend", "merge", "set")
         assert len(why) > 20
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(sorted(event_schema_names("ga"))) | JSON,
+    st.dictionaries(st.sampled_from(["item", "session", "response", "part", "delta"]), JSON),
+    st.sampled_from(["ga", "beta"]),
+    st.booleans(),
+)
+def test_validator_reports_rather_than_raises_on_garbage(etype, rest, dialect, strict):
+    errors = schema_errors({**rest, "type": etype}, dialect, strict=strict)
+    assert isinstance(errors, list)
+    assert all(isinstance(e, str) for e in errors)
