@@ -16,30 +16,15 @@ Pure: numpy only.
 
 from __future__ import annotations
 
-import binascii
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FormattedItem", "InputAudioRing", "decode_pcm16"]
+__all__ = ["FormattedItem", "InputAudioRing"]
 
 _EMPTY = np.zeros(0, dtype=np.int16)
 _EMPTY.flags.writeable = False
 _GROWTH = 1.5  # geometric growth on read-while-streaming; 1.5 keeps the slack (memory) modest
-
-
-def decode_pcm16(data: str) -> np.ndarray:
-    """Decode a base64 PCM16 little-endian payload into a read-only int16 array, with one copy.
-
-    ``binascii.a2b_base64`` is the decode; ``np.frombuffer`` wraps its bytes without copying.
-
-    Raises:
-        ValueError: on invalid base64 or an odd number of bytes (remote protocol violation).
-    """
-    raw = binascii.a2b_base64(data)
-    if len(raw) & 1:
-        raise ValueError(f"audio delta has an odd byte count ({len(raw)}); PCM16 needs pairs")
-    return np.frombuffer(raw, dtype="<i2")
 
 
 class FormattedItem(dict):

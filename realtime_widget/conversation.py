@@ -40,13 +40,14 @@ Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differen
 
 from __future__ import annotations
 
+import binascii
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from realtime_widget._conversation_audio import FormattedItem, InputAudioRing, decode_pcm16
+from realtime_widget._conversation_audio import FormattedItem, InputAudioRing
 
 __all__ = ["FormattedItem", "InputAudioRing", "RealtimeConversation"]
 
@@ -60,6 +61,12 @@ _TEXT_TYPES = frozenset({"input_text", "output_text", "text"})
 _FINAL_STATUSES = frozenset({"completed", "incomplete"})
 
 Result = dict[str, Any]
+
+_a2b_base64 = binascii.a2b_base64
+_frombuffer = np.frombuffer
+_INT16_LE = np.dtype("<i2")
+_dict_get = dict.__getitem__
+_dict_set = dict.__setitem__
 
 
 def _clone(value: Any) -> Any:
@@ -158,18 +165,15 @@ class RealtimeConversation:
             that change nothing or that name an unknown item (never raises).
         """
         try:
-            handler = _HANDLERS.get(event["type"])
-        except (KeyError, TypeError):
-            logger.debug("< event without a type ignored: %.200r", event)
-            return {}
-        if handler is None:
-            logger.debug("< %s: not a conversation event, ignored", event["type"])
-            return {}
-        try:
-            return handler(self, event, input_audio)
+            return _HANDLERS[event["type"]](self, event, input_audio)
+        except KeyError:
+            if not isinstance(event, dict) or event.get("type") not in _HANDLERS:
+                logger.debug("< not a conversation event, ignored: %.120r", event)
+                return {}
+            logger.warning("< %s: malformed event ignored", event["type"], exc_info=True)
         except Exception:  # a malformed event from the server must not kill the receive loop
-            logger.warning("< %s: malformed event ignored", event.get("type"), exc_info=True)
-            return {}
+            logger.warning("< malformed event ignored: %.120r", event, exc_info=True)
+        return {}
 
     def _item_or_none(self, event: dict[str, Any]) -> dict[str, Any] | None:
         item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
@@ -308,10 +312,13 @@ class RealtimeConversation:
                 self._queued_transcripts, key, self._queued_transcripts.get(key, "") + delta
             )
             return {}
-        part = _content_part(item, event.get("content_index"))
-        if part is not None:
+        try:
+            part = item["content"][event["content_index"]]
             part["transcript"] = (part.get("transcript") or "") + delta
-        item["formatted"]["transcript"] += delta
+        except (LookupError, TypeError):
+            pass
+        formatted = item["formatted"]
+        _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
         return {"item": item, "delta": {"transcript": delta}}
 
     def _on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
@@ -389,13 +396,14 @@ class RealtimeConversation:
         item.setdefault("content", []).append(_clone(event["part"]))
         return {"item": item}
 
-    # -- deltas (the hot path: keep these short) ---------------------------------------------
+    # -- deltas (the hot path: keep these short; dict methods skip FormattedItem's overrides) --
 
     def _on_response_output_audio_delta(self, event: dict[str, Any], _input: Any = None):
         item = self._item_lookup.get(event["item_id"])
         if item is None:
             return {}
-        audio = decode_pcm16(event["delta"])
+        # Decoded once; an odd byte count raises ValueError here (caught by process_event).
+        audio = _frombuffer(_a2b_base64(event["delta"]), _INT16_LE)
         item["formatted"].append_audio(audio)
         return {"item": item, "delta": {"audio": audio}}
 
@@ -404,11 +412,13 @@ class RealtimeConversation:
         if item is None:
             return {}
         delta = event["delta"]
-        part = _content_part(item, event.get("content_index"))
-        if part is not None:
+        try:
+            part = item["content"][event["content_index"]]
             part["transcript"] = (part.get("transcript") or "") + delta
+        except (LookupError, TypeError):
+            pass  # no such content part: the formatted transcript still gets the delta
         formatted = item["formatted"]
-        formatted["transcript"] += delta
+        _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
         return {"item": item, "delta": {"transcript": delta}}
 
     def _on_response_output_text_delta(self, event: dict[str, Any], _input: Any = None):
@@ -416,10 +426,13 @@ class RealtimeConversation:
         if item is None:
             return {}
         delta = event["delta"]
-        part = _content_part(item, event.get("content_index"))
-        if part is not None:
+        try:
+            part = item["content"][event["content_index"]]
             part["text"] = (part.get("text") or "") + delta
-        item["formatted"]["text"] += delta
+        except (LookupError, TypeError):
+            pass
+        formatted = item["formatted"]
+        _dict_set(formatted, "text", _dict_get(formatted, "text") + delta)
         return {"item": item, "delta": {"text": delta}}
 
     def _on_response_function_call_arguments_delta(self, event: dict[str, Any], _input=None):

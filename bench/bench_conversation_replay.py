@@ -1,0 +1,378 @@
+"""bench/conversation_replay: a 60-minute conversation through our reducer and the seed's.
+
+The trace is generated (seeded): alternating user turns (server VAD, input transcription deltas)
+and assistant turns (audio in 100-200 ms deltas with transcript deltas, now and then a function
+call), 30 minutes of assistant audio in about 35k events. Ours replays the GA form, the seed
+(npm ``openai-realtime-api`` 1.0.8 under Node, ``bench/js/seed_replay.mjs``) the beta form of
+the same trace, in the same run; Node times only its ``processEvent`` loop.
+
+Input audio appends are not replayed: the seed client's session-long input buffer re-copies
+itself on every append (O(n²) over the session) and would dominate; with no buffer both reducers
+leave VAD turns without audio.
+
+Rows (issue 4): ours >= 60x faster than the seed; ours <= 1.3x the cost of only base64-decoding
+the trace's audio; the last ten minutes <= 1.25x the first ten per event; memory held after the
+replay (tracemalloc) <= 1.3x the raw PCM the items hold, with audio still in chunks and after
+every item's ``formatted["audio"]`` was read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gc
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from _rows import Row  # noqa: E402
+
+from realtime_widget.conversation import RealtimeConversation  # noqa: E402
+from realtime_widget.protocol import to_beta_server_event  # noqa: E402
+
+RATE = 24000
+WORDS = "so the forecast for paris shows light rain tomorrow and sun after that".split()
+
+Timed = tuple[float, dict[str, Any]]  # (session seconds when the event arrives, GA event)
+
+
+class _Trace:
+    """Seeded generator of a long, realistic GA event trace."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.t = 0.0
+        self.n = 0
+        self.events: list[Timed] = []
+        # A pool of distinct payloads per delta length: decoding cost is what matters, and a
+        # pool keeps the trace's own memory modest.
+        self.payloads = {
+            ms: [self._pcm(ms * RATE // 1000) for _ in range(8)] for ms in range(100, 201, 10)
+        }
+        self.assistant_seconds = 0.0
+
+    def _pcm(self, samples: int) -> str:
+        data = (self.rng.standard_normal(samples) * 3000).astype("<i2")
+        return base64.b64encode(data.tobytes()).decode()
+
+    def _id(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}{self.n:06d}"
+
+    def emit(self, etype: str, **fields: Any) -> None:
+        self.events.append((self.t, {"type": etype, "event_id": self._id("evt_"), **fields}))
+
+    def _word(self) -> str:
+        return str(self.rng.choice(WORDS)) + " "
+
+    def user_turn(self, seconds: float) -> None:
+        item_id = self._id("item_")
+        start_ms = int(self.t * 1000)
+        self.emit("input_audio_buffer.speech_started", audio_start_ms=start_ms, item_id=item_id)
+        self.t += seconds
+        end_ms = int(self.t * 1000)
+        self.emit("input_audio_buffer.speech_stopped", audio_end_ms=end_ms, item_id=item_id)
+        self.emit("input_audio_buffer.committed", previous_item_id=None, item_id=item_id)
+        item = {
+            "id": item_id,
+            "type": "message",
+            "role": "user",
+            "status": "completed",
+            "content": [{"type": "input_audio", "transcript": None}],
+        }
+        self.emit("conversation.item.added", previous_item_id=None, item=item)
+        self.emit("conversation.item.done", previous_item_id=None, item=item)
+        words = [self._word() for _ in range(int(seconds * 2.5))]
+        for word in words:
+            self.emit(
+                "conversation.item.input_audio_transcription.delta",
+                item_id=item_id,
+                content_index=0,
+                delta=word,
+            )
+        self.emit(
+            "conversation.item.input_audio_transcription.completed",
+            item_id=item_id,
+            content_index=0,
+            transcript="".join(words),
+        )
+
+    def assistant_turn(self, seconds: float, *, call: bool) -> None:
+        rid = self._id("resp_")
+        self.emit("response.created", response={"id": rid, "status": "in_progress", "output": []})
+        index = 0
+        if call:
+            self._function_call(rid, index)
+            index += 1
+        item_id = self._id("item_")
+        item = {"id": item_id, "type": "message", "role": "assistant", "status": "in_progress"}
+        item["content"] = []
+        common = {"response_id": rid, "item_id": item_id, "output_index": index}
+        self.emit("response.output_item.added", response_id=rid, output_index=index, item=item)
+        self.emit("conversation.item.added", previous_item_id=None, item=item)
+        part = {"type": "output_audio", "transcript": ""}
+        self.emit("response.content_part.added", **common, content_index=0, part=part)
+        self.emit("output_audio_buffer.started", response_id=rid)
+        left, words = seconds, []
+        while left > 0:
+            ms = int(self.rng.integers(10, 21)) * 10
+            payloads = self.payloads[ms]
+            delta = payloads[int(self.rng.integers(len(payloads)))]
+            self.emit("response.output_audio.delta", **common, content_index=0, delta=delta)
+            for _ in range(int(self.rng.integers(1, 3))):
+                words.append(self._word())
+                self.emit(
+                    "response.output_audio_transcript.delta",
+                    **common,
+                    content_index=0,
+                    delta=words[-1],
+                )
+            self.t += ms / 1000
+            left -= ms / 1000
+            self.assistant_seconds += ms / 1000
+        transcript = "".join(words)
+        self.emit("response.output_audio.done", **common, content_index=0)
+        self.emit(
+            "response.output_audio_transcript.done",
+            **common,
+            content_index=0,
+            transcript=transcript,
+        )
+        done_part = {"type": "output_audio", "transcript": transcript}
+        self.emit("response.content_part.done", **common, content_index=0, part=done_part)
+        final = {**item, "status": "completed", "content": [done_part]}
+        self.emit("response.output_item.done", response_id=rid, output_index=index, item=final)
+        self.emit("conversation.item.done", previous_item_id=None, item=final)
+        usage = {"total_tokens": 900, "input_tokens": 600, "output_tokens": 300}
+        self.emit(
+            "response.done",
+            response={"id": rid, "status": "completed", "output": [final], "usage": usage},
+        )
+        self.emit("rate_limits.updated", rate_limits=[])
+
+    def _function_call(self, rid: str, index: int) -> None:
+        item_id, call_id = self._id("item_"), self._id("call_")
+        item = {"id": item_id, "type": "function_call", "status": "in_progress", "name": "weather"}
+        item.update(call_id=call_id, arguments="")
+        self.emit("response.output_item.added", response_id=rid, output_index=index, item=item)
+        self.emit("conversation.item.added", previous_item_id=None, item=item)
+        args = ['{"city": ', '"Paris", ', '"days": ', "3}"]
+        for piece in args:
+            self.emit(
+                "response.function_call_arguments.delta",
+                response_id=rid,
+                item_id=item_id,
+                output_index=index,
+                call_id=call_id,
+                delta=piece,
+            )
+        final = {**item, "status": "completed", "arguments": "".join(args)}
+        self.emit("response.output_item.done", response_id=rid, output_index=index, item=final)
+        self.emit("conversation.item.done", previous_item_id=None, item=final)
+        output = {"id": self._id("item_"), "type": "function_call_output", "call_id": call_id}
+        output["output"] = '{"forecast": "rain"}'
+        self.emit("conversation.item.added", previous_item_id=item_id, item=output)
+
+
+def generate(minutes: float = 60.0, seed: int = 0) -> list[Timed]:
+    """A conversation of ``minutes``, half of it assistant audio, as timed GA events."""
+    trace = _Trace(seed)
+    end = minutes * 60
+    while trace.t < end:
+        trace.user_turn(float(trace.rng.uniform(4, 26)))
+        trace.assistant_turn(float(trace.rng.uniform(4, 26)), call=trace.rng.random() < 0.1)
+    return trace.events
+
+
+# -- measurements ------------------------------------------------------------------------------
+
+
+def _replay(events: list[dict[str, Any]]) -> RealtimeConversation:
+    conversation = RealtimeConversation()
+    process = conversation.process_event
+    for event in events:
+        process(event)
+    return conversation
+
+
+def _decode_only(deltas: list[str]) -> None:
+    decode = binascii.a2b_base64
+    for delta in deltas:
+        decode(delta)
+
+
+def _segment_times(timed: list[Timed], first: float, last_from: float) -> tuple[float, float]:
+    """Seconds per event spent on events of [0, first) and of [last_from, end), in one replay."""
+    conversation = RealtimeConversation()
+    process = conversation.process_event
+    head = [e for t, e in timed if t < first]
+    middle = [e for t, e in timed if first <= t < last_from]
+    tail = [e for t, e in timed if t >= last_from]
+    t0 = time.perf_counter()
+    for event in head:
+        process(event)
+    t1 = time.perf_counter()
+    for event in middle:
+        process(event)
+    t2 = time.perf_counter()
+    for event in tail:
+        process(event)
+    t3 = time.perf_counter()
+    return (t1 - t0) / len(head), (t3 - t2) / len(tail)
+
+
+def _held_pcm_bytes(conversation: RealtimeConversation) -> int:
+    return 2 * sum(item["formatted"].audio_length for item in conversation.get_items())
+
+
+def _memory_ratios(events: list[dict[str, Any]]) -> tuple[float, float, int]:
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    conversation = _replay(events)
+    gc.collect()
+    chunked = tracemalloc.get_traced_memory()[0] - before
+    held = _held_pcm_bytes(conversation)
+    for item in conversation.get_items():
+        item["formatted"]["audio"]  # materialise: chunks become one array per item
+    gc.collect()
+    read = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return chunked / held, read / held, held
+
+
+def _run_seed(timed: list[Timed], repeat: int, timeout: float) -> dict[str, Any] | None:
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "openai-realtime-api").exists():
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        for _, event in timed:
+            beta = to_beta_server_event(event)
+            if beta is not None:
+                handle.write(json.dumps(beta) + "\n")
+        path = handle.name
+    try:
+        done = subprocess.run(
+            [
+                node,
+                "--max-old-space-size=4096",
+                str(HERE / "js" / "seed_replay.mjs"),
+                path,
+                str(repeat),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=timeout,
+            check=True,
+        )
+    finally:
+        Path(path).unlink(missing_ok=True)
+    return json.loads(done.stdout)
+
+
+def run(quick: bool = False) -> list[Row]:
+    """Measure the rows of issue 4's conversation_replay bench.
+
+    Args:
+        quick: a 6-minute trace (one seed run) instead of 60 minutes (a smoke run in seconds).
+    """
+    minutes = 6.0 if quick else 60.0
+    repeat = 3 if quick else 5
+    timed = generate(minutes)
+    events = [event for _, event in timed]
+    deltas = [e["delta"] for e in events if e["type"] == "response.output_audio.delta"]
+    audio_minutes = sum(len(d) * 3 // 4 for d in deltas) / 2 / RATE / 60
+    size = f"{len(events)} events, {minutes:.0f} min, {audio_minutes:.1f} min assistant audio"
+
+    # Paired rounds (decode, then ours) and the median of their ratios: the machine is shared
+    # and noisy, and a ratio taken seconds apart cancels most of the drift.
+    ours_runs, decode_runs = [], []
+    for _ in range(repeat):
+        decode_runs.append(_timed(lambda: _decode_only(deltas)))
+        ours_runs.append(_timed(lambda: _replay(events)))
+    ours = statistics.median(ours_runs)
+    decode = statistics.median(decode_runs)
+    over_decode = statistics.median(o / d for o, d in zip(ours_runs, decode_runs, strict=True))
+    segment = max(1.0, minutes / 6)  # ten minutes of sixty
+    firsts, lasts = zip(
+        *(_segment_times(timed, segment * 60, (minutes - segment) * 60) for _ in range(repeat)),
+        strict=True,
+    )
+    growth = statistics.median(lasts) / statistics.median(firsts)
+    chunked, read, held = _memory_ratios(events)
+
+    seed = _run_seed(timed, repeat=1 if quick else 3, timeout=3600)
+    if seed is None:
+        speedup, seed_note = float("nan"), "node or npm openai-realtime-api missing"
+    else:
+        seed_s = statistics.median(seed["runs_ms"]) / 1000
+        speedup = seed_s / ours
+        seed_note = (
+            f"seed {seed_s:.2f}s (median of {len(seed['runs_ms'])}, timed inside Node) "
+            f"vs ours {ours * 1000:.0f}ms; {size}"
+        )
+    first_us, last_us = statistics.median(firsts) * 1e6, statistics.median(lasts) * 1e6
+    name = "conversation_replay: "
+    return [
+        Row(name + "speedup vs seed", speedup, "x", ">= 60x", speedup >= 60, seed_note),
+        Row(
+            name + "ours / base64 decode",
+            over_decode,
+            "x",
+            "<= 1.3x",
+            over_decode <= 1.3,
+            f"ours {ours * 1000:.0f}ms vs a2b_base64 of {len(deltas)} deltas "
+            f"{decode * 1000:.0f}ms (medians; value: median of {repeat} paired ratios)",
+        ),
+        Row(
+            name + f"last/first {segment:.0f} min per event",
+            growth,
+            "x",
+            "<= 1.25x",
+            growth <= 1.25,
+            f"{first_us:.2f} vs {last_us:.2f} us/event",
+        ),
+        Row(
+            name + "memory / PCM held (chunks)",
+            chunked,
+            "x",
+            "<= 1.3x",
+            chunked <= 1.3,
+            f"tracemalloc after the replay; PCM held {held / 1e6:.1f} MB",
+        ),
+        Row(
+            name + "memory / PCM held (audio read)",
+            read,
+            "x",
+            "<= 1.3x",
+            read <= 1.3,
+            "after reading every item's formatted['audio']",
+        ),
+    ]
+
+
+def _timed(fn: Any) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    print(Row.table(run(quick=quick)))
