@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 __all__ = ["FINAL_STATUSES", "ToolCallHistory", "ToolCallRecord", "ToolCallStatus"]
@@ -141,6 +141,4 @@ class ToolCallHistory(list):
 
 
 def _now() -> datetime:
-    from datetime import timezone
-
     return datetime.now(timezone.utc)

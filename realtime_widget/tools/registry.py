@@ -57,8 +57,9 @@ class ToolRegistry:
 
     Args:
         approval_callback: Decides ``requires_approval`` calls: ``callback(record)`` returns
-            True (run), False (decline) or None (ask the user through ``approve``/``deny``);
-            may be async.
+            True (run), False (decline) or None (ask the user through ``approve``/``deny``).
+            It is called on the loop running the call, so it must not block: make it async (or
+            return an awaitable) to decide later.
         approval_timeout: Seconds to wait for a decision before declining; None waits forever.
         main_thread_executor: Runs ``thread="main"`` tools on the kernel's main thread (the
             widget sets it; see :func:`realtime_widget.tools.loop_executor`).

@@ -127,7 +127,7 @@ def _hints(fn: Callable[..., Any], name: str) -> dict[str, Any]:
     except NameError as exc:
         raise ToolDefinitionError(
             f"tool {name!r}: a type hint refers to a name that is not defined ({exc}). Define "
-            f"or import that type before the function (or quote nothing and import it)."
+            f"or import that type before registering the tool."
         ) from exc
     except TypeError:
         return dict(getattr(target, "__annotations__", {}) or {})
@@ -156,7 +156,7 @@ def _docstring_descriptions(fn: Callable[..., Any]) -> tuple[str, dict[str, str]
     return parsed.description, parsed.params
 
 
-def _field_info(param: inspect.Parameter, annotation: Any) -> pydantic.fields.FieldInfo:
+def _field_info(param: inspect.Parameter) -> pydantic.fields.FieldInfo:
     if param.default is inspect.Parameter.empty:
         return Field(alias=param.name)
     return Field(default=param.default, alias=param.name)
@@ -230,7 +230,7 @@ def build_signature(
             )
         annotation = _annotation(param, hints, tool)
         field = f"p{i}"
-        fields[field] = (annotation, _field_info(param, annotation))
+        fields[field] = (annotation, _field_info(param))
         params.append(_Param(field, param.name, param.kind is inspect.Parameter.POSITIONAL_ONLY))
 
     try:

@@ -183,7 +183,9 @@ def test_record_repr_is_short_and_names_the_error():
 def test_tools_package_exports_its_contract_names():
     for name in ("ToolRegistry", "tool", "function_schema", "ToolCallRecord"):
         assert name in tools_pkg.__all__
-        assert getattr(realtime_widget, name, None) is not None or name == "ToolCallRecord"
+        assert getattr(tools_pkg, name) is not None
+    for name in ("ToolRegistry", "tool", "function_schema"):
+        assert getattr(realtime_widget, name) is getattr(tools_pkg, name)
 
 
 async def test_invoke_accepts_arguments_given_as_a_dict():

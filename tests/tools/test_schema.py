@@ -432,3 +432,10 @@ def test_tool_decorator_rejects_generators_with_a_fix():
         @tool
         def f():
             yield 1
+
+
+def test_undefined_type_in_a_hint_is_named_at_registration():
+    def f(x: NotDefinedAnywhere): ...  # noqa: F821 - the point of the test
+
+    with pytest.raises(ToolDefinitionError, match=r"NotDefinedAnywhere.*before registering"):
+        function_schema(f)
