@@ -183,9 +183,9 @@ def _to_ga(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
             raise _suggest(str(key), VALID_KEYS, "")
     if "audio" in config:
         _check_audio(config["audio"])
+    plain, to_ga = dict(config), _shape.value_to_ga
     for key, path in _shape.SESSION.renames.items():
-        found, nested = _shape.get_path(dict(config), path)
-        to_ga = _shape.value_to_ga
+        found, nested = _shape.get_path(plain, path)
         if key in config and found and to_ga(path, nested) != to_ga(path, config[key]):
             raise ValueError(
                 f"both {key!r} and {'.'.join(path)!r} are set, to different values; keep one "
