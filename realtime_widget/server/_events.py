@@ -93,7 +93,7 @@ def check_new_item(
         ClientError: the first problem, ``param`` prefixed with ``item.``.
     """
     kind = raw.get("type", "message")
-    if kind not in ITEM_SPECS or kind == "item_reference":
+    if not isinstance(kind, str) or kind not in ITEM_SPECS or kind == "item_reference":
         raise ClientError(
             "invalid_value",
             f"Invalid value: {kind!r}. Supported values are: 'message', 'function_call' and "

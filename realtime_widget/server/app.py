@@ -19,6 +19,7 @@ import asyncio
 import http
 import inspect
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from realtime_widget.protocol import generate_id
 from realtime_widget.server.brains import Brain, as_brain
 from realtime_widget.server.speech import Synthesizer, Transcriber, synthesize
 from realtime_widget.server.state import SessionState
@@ -40,6 +42,7 @@ __all__ = ["LocalRealtimeServer"]
 PATHS = ("/v1/realtime", "/openai/realtime")  # OpenAI's, and Azure OpenAI's deployment path
 MAX_FRAME = 32 * 1024 * 1024  # above the 15 MiB append limit, so that limit answers with an event
 _CLOSE = object()
+log = logging.getLogger(__name__)
 
 
 def _json_response(status: http.HTTPStatus, error: dict) -> Response:
@@ -250,7 +253,12 @@ class LocalRealtimeServer:
             queue.put_nowait(event)
         try:
             async for frame in ws:
-                for event in state.receive(frame):
+                try:
+                    events = state.receive(frame)
+                except Exception as exc:  # a server bug must not end the session: report it
+                    log.exception("= embedded server failed on a client event")
+                    events = [_server_error(exc)]
+                for event in events:
                     queue.put_nowait(event)
                 if state.response_active:
                     wake.set()
@@ -317,6 +325,21 @@ class LocalRealtimeServer:
                 for event in step.events:
                     queue.put_nowait(event)
                 sent_ms += step.audio_ms
+
+
+def _server_error(exc: Exception) -> dict:
+    return {
+        "event_id": generate_id("event_"),
+        "type": "error",
+        "error": {
+            "type": "server_error",
+            "code": None,
+            "message": f"The local server failed on this event ({type(exc).__name__}); please "
+            "report it with the event that caused it.",
+            "param": None,
+            "event_id": None,
+        },
+    }
 
 
 def _takes_voice(fn: Callable) -> bool:

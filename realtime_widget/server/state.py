@@ -42,6 +42,13 @@ MAX_APPEND_BYTES = 15 * 1024 * 1024
 """Largest ``input_audio_buffer.append`` payload the real service accepts (15 MiB)."""
 
 
+def _to_ga(event: Any) -> Any:
+    try:
+        return normalize_client_event(event)
+    except Exception:  # the converter must never raise; if it does, check the event as sent
+        return event
+
+
 class SessionState:
     """The state of one Realtime session.
 
@@ -136,7 +143,7 @@ class SessionState:
         event_id = event_id if isinstance(event_id, str) else None
         try:
             if self.dialect == "beta":
-                event = normalize_client_event(event)
+                event = _to_ga(event)
             kind = _events.check_event(event)
             return self._out(self._handlers[kind](event))
         except ClientError as exc:
