@@ -187,6 +187,10 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
     def connect(self, timeout: float | None = 30.0) -> None:
         """Connect and send the session settings (blocking; see :meth:`connect_async`).
 
+        A conversation kept from an earlier connection (:meth:`disconnect` keeps it) is replayed
+        into the new session as text and tool call items, so the model remembers it; call
+        :meth:`reset` first to start afresh.
+
         Raises:
             RealtimeConnectionError: the handshake was refused (the message says what to fix).
         """
@@ -203,6 +207,8 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         self._user_closed = False
         await self.realtime._connect()
         self._start_session()
+        if self.conversation.get_items():
+            self._replay_history()  # history kept by disconnect() continues in the new session
 
     def _start_session(self) -> None:
         """A new server session: reset per-session state and send the settings first."""

@@ -420,3 +420,25 @@ async def test_client_adding_a_tool_while_connected_updates_the_session(server, 
         lambda: len(probe.sent("session.update")) >= 3 and probe.sent("session.update")
     )
     assert updates[-1]["session"]["tools"] == []
+
+
+async def test_client_connect_after_disconnect_continues_the_kept_conversation(make_client):
+    brain = ScriptedBrain(["Noted."])
+    async with LocalRealtimeServer(speed=0, brain=brain) as srv:
+        client, probe = await connected(make_client, srv.url)
+        client.send_user_message_content("my name is Ada")
+        await probe.received_type("response.done")
+        await client.disconnect_async()
+        await client.connect_async()
+        await client.wait_for_session_created_async(5 * UNIT)
+        client.send_user_message_content("who am I?")
+        await probe.received_type("response.done", 2)
+        words = [
+            "".join(p.get("text") or p.get("transcript") or "" for p in i["content"])
+            for i in brain.contexts[-1].items
+        ]
+        assert words == ["my name is Ada", "Noted.", "who am I?"]
+        assert len(client.conversation.get_items()) == 4
+        await client.reset_async()
+        await client.connect_async()
+        assert probe.sent()[-1]["type"] == "session.update"  # nothing replayed after reset
