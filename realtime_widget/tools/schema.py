@@ -278,6 +278,7 @@ def function_schema(
         ToolDefinitionError: The signature cannot be a tool; the message says how to fix it.
 
     Example:
+        >>> from typing import Literal
         >>> def get_weather(city: str, unit: Literal["C", "F"] = "C") -> dict:
         ...     '''Current weather for a city.'''
         >>> function_schema(get_weather)["parameters"]["required"]
