@@ -117,7 +117,7 @@ class ToolCallHistory(list):
         """
         try:
             import pandas as pd
-        except ImportError as exc:  # pragma: no cover - pandas is installed in the test env
+        except ImportError as exc:
             raise ImportError(
                 "ToolCallHistory.to_dataframe() needs pandas: run `pip install pandas` "
                 "(or `pip install realtime_widget[pandas]`); the history itself is a plain list "

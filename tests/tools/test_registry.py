@@ -241,3 +241,12 @@ async def test_positional_only_partial_and_callable_objects_are_tools():
     assert (await registry.invoke("a", "scale", '{"x": 1.5}')).output == "3.0"
     assert (await registry.invoke("b", "times_ten", '{"x": 2}')).output == "20.0"
     assert (await registry.invoke("c", "double", '{"n": 4}')).output == "8"
+
+
+def test_history_dataframe_without_pandas_says_how_to_install_it(monkeypatch):
+    import sys
+
+    registry = ToolRegistry()
+    monkeypatch.setitem(sys.modules, "pandas", None)  # what `import pandas` sees when absent
+    with pytest.raises(ImportError, match=r"pip install pandas"):
+        registry.history.to_dataframe()
