@@ -288,9 +288,15 @@ class WidgetSync:
             self.refresh_by_id(item_id)
 
     # ------------------------------------------------------------------ outbound
-    def set_status(self, status: str) -> None:
+    def set_status(self, status: str, immediate: bool = False) -> None:
+        """Set the `status` trait; `immediate` skips the trait slot (connect/disconnect results,
+        so a blocking `connect()` returns with the status already set)."""
         self.status = status
-        self.mark("status")
+        if immediate:
+            self._dirty.discard("status")
+            self._safe(self._apply, {"status": status})
+        else:
+            self.mark("status")
 
     def trait_value(self, name: str) -> Any:
         """The current value of a synced trait this layer maintains."""

@@ -237,13 +237,13 @@ class RealtimeWidget(anywidget.AnyWidget):
             await self._client.connect_async()
         except Exception as exc:  # shown in the widget; the message says what to fix
             self._sync.add_error("connection", type(exc).__name__, str(exc))
-            self._sync.set_status("error")
+            self._sync.set_status("error", immediate=True)
             return
-        self._sync.set_status("connected")
+        self._sync.set_status("connected", immediate=True)
 
     async def _disconnect(self) -> None:
         await self._client.disconnect_async()
-        self._sync.set_status("disconnected")
+        self._sync.set_status("disconnected", immediate=True)
         self._sync.refresh_snapshot()
 
     def _start_connect(self) -> None:
