@@ -44,7 +44,6 @@ DEFAULT_MODEL = "gpt-realtime"
 # OpenAI accepts client events up to 15 MiB; server audio deltas are far smaller, but a long
 # session.created/updated with many tools or a big response.done must not trip the limit.
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024
-_AUDIO_FIELDS = frozenset({"audio", "delta"})
 _AUDIO_EVENTS = frozenset(
     {
         "input_audio_buffer.append",
@@ -405,14 +404,24 @@ class RealtimeAPI(RealtimeEventHandler):
 
 
 def _trim(event: dict) -> str:
-    """The event as JSON with audio payloads replaced by their size."""
-    if event.get("type") in _AUDIO_EVENTS:
-        event = {
-            k: (f"<{len(v)} base64 chars>" if k in _AUDIO_FIELDS and isinstance(v, str) else v)
-            for k, v in event.items()
-        }
-    text = json.dumps(event, default=str)
+    """The event as JSON with audio payloads (at any depth) replaced by their size."""
+    text = json.dumps(_without_audio(event, event.get("type") in _AUDIO_EVENTS), default=str)
     return text if len(text) < 2000 else text[:2000] + "..."
+
+
+def _without_audio(value: Any, audio_event: bool) -> Any:
+    if isinstance(value, list):
+        return [_without_audio(v, False) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        k: (
+            f"<{len(v)} base64 chars>"
+            if isinstance(v, str) and (k == "audio" or (audio_event and k == "delta"))
+            else _without_audio(v, False)
+        )
+        for k, v in value.items()
+    }
 
 
 def _build_url(

@@ -291,6 +291,10 @@ async def test_api_never_logs_the_key_and_redacts_audio(caplog):
         conn = await server.connection(5 * UNIT)
         seen = Recorder(api, "server.*")
         api.send("input_audio_buffer.append", {"audio": "QUJD" * 1000})
+        part = {"type": "input_audio", "audio": "QUJD" * 10}
+        item = {"type": "message", "role": "user", "content": [part]}
+        api.send("conversation.item.create", {"item": item})
+        await conn.next_event(5 * UNIT)
         await conn.next_event(5 * UNIT)
         await conn.send({"type": "response.output_audio.delta", "item_id": "i", "delta": "AAAA"})
         await seen.wait("server.*")
