@@ -442,3 +442,26 @@ async def test_client_connect_after_disconnect_continues_the_kept_conversation(m
         await client.reset_async()
         await client.connect_async()
         assert probe.sent()[-1]["type"] == "session.update"  # nothing replayed after reset
+
+
+def test_client_keeps_the_connection_alive_while_the_calling_thread_blocks():
+    import time
+
+    with LocalRealtimeServer(speed=0) as srv:
+        client = RealtimeClient(
+            url=srv.url,
+            api_key="sk-never-shown-0000",
+            ping_interval=0.1 * UNIT,
+            ping_timeout=0.3 * UNIT,
+        )
+        seen: list[dict] = []
+        client.on("realtime.event", seen.append)
+        client.connect(timeout=5 * UNIT)
+        time.sleep(1.0 * UNIT)  # a synchronous cell: keepalive runs on the runtime thread
+        assert client.is_connected
+        client.send_user_message_content("still there?")
+        item = client.wait_for_next_completed_item(timeout=5 * UNIT)
+        assert item is not None and item["formatted"]["text"] == "still there?"
+        client.disconnect(timeout=5 * UNIT)
+        assert "sk-never-shown-0000" not in repr(client)
+        assert "sk-never-shown-0000" not in json.dumps(seen, default=str)
