@@ -338,6 +338,23 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         self._require("add tools", connected=False)
         return self.tools.add(definition, handler, **options)
 
+    def tool(self, fn: Any = None, /, **options: Any) -> Any:
+        """Decorator registering a function as a tool, bare (``@client.tool``) or with options
+        (``@client.tool(timeout=5, requires_approval=True)``); see `ToolRegistry.tool`.
+
+        Redefining a function of the same name (re-running its cell) replaces the tool and
+        updates the live session.
+        """
+        return self.tools.tool(fn, **options)
+
+    def approve(self, call_id: str) -> bool:
+        """Approve a pending tool call that asked for approval; False if none is waiting."""
+        return self.tools.approve(call_id)
+
+    def deny(self, call_id: str, reason: str | None = None) -> bool:
+        """Decline a pending tool call; the model is told the user declined."""
+        return self.tools.deny(call_id, reason)
+
     def remove_tool(self, name: str) -> None:
         """Unregister a tool; the session is updated at once when connected.
 

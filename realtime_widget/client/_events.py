@@ -77,8 +77,20 @@ class ServerEventsMixin:
             {"type": "realtime.event", "time": _now(), "source": "server", "event": event},
         )
         kind = event["type"]
+        try:
+            self._route_server_event(kind, event)
+        except Exception as exc:  # their fault (a malformed event): report it, keep the session
+            logger.warning("< %s: malformed server event ignored (%r)", kind, exc)
+            self._local_error(
+                "malformed_event", f"server sent a malformed {kind!r} event, ignored: {exc!r}"
+            )
+
+    def _route_server_event(self, kind: str, event: dict) -> None:
         result: dict = {}
-        if not (kind in _ITEM_EVENTS and (event.get("item") or {}).get("id") in self._replayed):
+        item = event.get("item")
+        if not (
+            kind in _ITEM_EVENTS and isinstance(item, dict) and item.get("id") in self._replayed
+        ):
             result = self.conversation.process_event(event)
             if result.get("item") is not None and kind not in _QUIET:
                 self.dispatch("conversation.updated", {"type": "conversation.updated", **result})
@@ -176,6 +188,9 @@ class ServerEventsMixin:
 
     def _on_error(self, event: dict, result: dict) -> None:
         error = event.get("error") or {}
+        if not isinstance(error, dict):  # a malformed error still reaches listeners, as a dict
+            error = {"type": "server_error", "code": None, "message": str(error)}
+            event = {**event, "error": error}
         if (
             self._responses.on_error(event)
             and error.get("code") == "conversation_already_has_active_response"

@@ -17,10 +17,11 @@ Runs on the runtime loop: tools run as tasks, so a slow tool does not block even
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from realtime_widget.tools.invoke import error_output
 
 __all__ = ["ToolCalls"]
 
@@ -111,12 +112,16 @@ class ToolCalls:
             )
             output = record.output
         except asyncio.TimeoutError:
-            output = _error(f"tool {name!r} timed out after {self.timeout} s")
+            output = error_output(
+                "timeout",
+                f"tool {name!r} did not finish within the client's tool_timeout of "
+                f"{self.timeout} s; raise tool_timeout or the tool's own timeout",
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the registry should not raise; the model must hear anyway
             logger.exception("= tool %s failed outside the registry", name)
-            output = _error(f"tool {name!r} failed: {exc}")
+            output = error_output(type(exc).__name__, f"tool {name!r} failed: {exc}")
         if call_id not in self.answered:
             self.answered.add(call_id)
             if not self._send_output(call_id, output if isinstance(output, str) else str(output)):
@@ -132,7 +137,3 @@ class ToolCalls:
         self._open.pop(response_id, None)
         if had_calls and completed:
             self._request_response()
-
-
-def _error(message: str) -> str:
-    return json.dumps({"error": message})
