@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,38 @@ class Record:
     transcript: str | None = None
     audio_ms: float = 0.0
     extras: dict = field(default_factory=dict)
+
+    def truncate(self, content_index: int, audio_end_ms: int) -> None:
+        """Cut assistant audio at ``audio_end_ms`` and drop its transcript, as the service does.
+
+        Raises:
+            ClientError: not an assistant audio part, or ``audio_end_ms`` past the audio sent
+                ("already shorter than", the real service's wording).
+        """
+        content = self.item.get("content") or []
+        if (
+            self.item.get("role") != "assistant"
+            or not 0 <= content_index < len(content)
+            or content[content_index].get("type") != "output_audio"
+        ):
+            raise ClientError(
+                "invalid_value",
+                "Only assistant messages with audio can be truncated: content_index must point "
+                "at an output_audio part.",
+                "content_index",
+            )
+        if audio_end_ms < 0:
+            raise ClientError("invalid_value", "audio_end_ms must be >= 0.", "audio_end_ms")
+        generated = math.floor(self.audio_ms)
+        if audio_end_ms > generated:
+            raise ClientError(
+                "invalid_value",
+                f"Audio content of {generated}ms is already shorter than {audio_end_ms}ms",
+                "audio_end_ms",
+            )
+        self.audio_ms = float(audio_end_ms)
+        # The transcript no longer matches what the user heard, so the service removes it.
+        content[content_index]["transcript"] = ""
 
 
 class Conversation:

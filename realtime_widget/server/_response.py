@@ -148,6 +148,13 @@ class ResponseRun:
         self.finished = True
         return events + self._finish("cancelled", reason)
 
+    def fail(self) -> list[dict]:
+        """End the response now as ``failed`` (an internal error in the I/O layer)."""
+        self._steps.clear()
+        self._plan.clear()
+        self.finished = True
+        return self._finish("failed", None)
+
     # -- expansion ------------------------------------------------------------------------
     def _base(self, kind: str, output_index: int, **fields) -> dict:
         return {"type": kind, "response_id": self.id, "output_index": output_index, **fields}

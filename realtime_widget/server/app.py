@@ -34,7 +34,7 @@ from websockets.http11 import Request, Response
 
 from realtime_widget.protocol import generate_id
 from realtime_widget.server.brains import Brain, as_brain
-from realtime_widget.server.speech import Synthesizer, Transcriber, synthesize
+from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
 from realtime_widget.server.state import SessionState
 
 __all__ = ["LocalRealtimeServer"]
@@ -290,38 +290,45 @@ class LocalRealtimeServer:
         queue.put_nowait((_CLOSE, 1001, events[0]["error"]["message"]))
 
     async def _pump(self, state: SessionState, queue: asyncio.Queue, wake: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        paced = self.speed and math.isfinite(self.speed) and self.speed > 0
-        synth = self.synthesizer or synthesize
         while True:
             await wake.wait()
             wake.clear()
-            run_id, started, sent_ms = None, 0.0, 0.0
-            while True:
-                request = state.audio_request
-                if request is not None:
-                    text, voice = request
-                    samples = await loop.run_in_executor(None, _call_synth, synth, text, voice)
-                    if state.audio_request == request:  # the response may have ended meanwhile
-                        state.provide_audio(samples)
+            try:
+                await self._stream(state, queue)
+            except Exception as exc:  # a bug must fail one response, not hang the session
+                log.exception("= embedded server failed while streaming a response")
+                queue.put_nowait(_server_error(exc))
+                for event in state.fail_response():
+                    queue.put_nowait(event)
+
+    async def _stream(self, state: SessionState, queue: asyncio.Queue) -> None:
+        """Send active responses step by step until none is left."""
+        loop = asyncio.get_running_loop()
+        paced = self.speed and math.isfinite(self.speed) and self.speed > 0
+        synth = self.synthesizer or synthesize
+        run_id, started, sent_ms = None, 0.0, 0.0
+        while True:
+            request = state.audio_request
+            if request is not None:
+                text, voice = request
+                samples = await loop.run_in_executor(None, _call_synth, synth, text, voice)
+                if state.audio_request == request:  # the response may have ended meanwhile
+                    state.provide_audio(samples)
+                continue
+            current = state.active_response_id
+            if current is None:
+                return
+            if current != run_id:
+                run_id, started, sent_ms = current, loop.time(), 0.0
+            elif paced:
+                # Sleep *before* pulling the next step: a cancel during the sleep then ends
+                # the response cleanly instead of racing an already-built audio step.
+                delay = started + sent_ms / 1000.0 / self.speed - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
                     continue
-                current = state.active_response_id
-                if current is None:
-                    break
-                if current != run_id:
-                    run_id, started, sent_ms = current, loop.time(), 0.0
-                elif paced:
-                    # Sleep *before* pulling the next step: a cancel during the sleep then ends
-                    # the response cleanly instead of racing an already-built audio step.
-                    delay = started + sent_ms / 1000.0 / self.speed - loop.time()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                        continue
-                step = state.next_output()
-                if step is None:
-                    if state.audio_request is None and state.active_response_id == current:
-                        break
-                    continue
+            step = state.next_output()
+            if step is not None:
                 for event in step.events:
                     queue.put_nowait(event)
                 sent_ms += step.audio_ms
@@ -353,5 +360,9 @@ def _takes_voice(fn: Callable) -> bool:
 
 def _call_synth(synth: Synthesizer, text: str, voice: str) -> np.ndarray:
     # A synthesizer may take (text) or (text, voice); the built-in ones take both.
-    out = synth(text, voice) if _takes_voice(synth) else synth(text)  # type: ignore[call-arg]
-    return np.asarray(out, dtype=np.int16)
+    try:
+        out = synth(text, voice) if _takes_voice(synth) else synth(text)  # type: ignore[call-arg]
+        return np.asarray(out, dtype=np.int16)
+    except Exception:  # a broken synthesizer must not silence the session: use the built-in one
+        log.exception("= synthesizer failed; falling back to the built-in voice")
+        return formant_speech(text, voice).copy()

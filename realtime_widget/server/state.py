@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -183,6 +182,14 @@ class SessionState:
             step.events += self._end_response(run)
         step.events = self._out(step.events)
         return step
+
+    def fail_response(self) -> list[dict]:
+        """End the active response as ``failed`` (the I/O layer hit an internal error)."""
+        run = self._run
+        if run is None:
+            return []
+        events = run.fail() + self._end_response(run)
+        return self._out(events)
 
     def expire(self, minutes: float) -> list[dict]:
         """The error sent before closing a session that reached its maximum duration."""
@@ -388,37 +395,13 @@ class SessionState:
 
     def _on_conversation_item_truncate(self, event: dict) -> list[dict]:
         record = self.conversation.get(event["item_id"])
-        index, end_ms = event["content_index"], event["audio_end_ms"]
-        content = record.item.get("content") or []
-        if (
-            record.item.get("role") != "assistant"
-            or not 0 <= index < len(content)
-            or (content[index].get("type") != "output_audio")
-        ):
-            raise ClientError(
-                "invalid_value",
-                "Only assistant messages with audio can be truncated: content_index must point "
-                "at an output_audio part.",
-                "content_index",
-            )
-        if end_ms < 0:
-            raise ClientError("invalid_value", "audio_end_ms must be >= 0.", "audio_end_ms")
-        if end_ms > math.floor(record.audio_ms):
-            raise ClientError(
-                "invalid_value",
-                f"Audio content of {math.floor(record.audio_ms)}ms is already shorter than "
-                f"{end_ms}ms",
-                "audio_end_ms",
-            )
-        record.audio_ms = float(end_ms)
-        # The real service drops the transcript of a truncated item: the text no longer matches.
-        content[index]["transcript"] = ""
+        record.truncate(event["content_index"], event["audio_end_ms"])
         return [
             {
                 "type": "conversation.item.truncated",
                 "item_id": record.item["id"],
-                "content_index": index,
-                "audio_end_ms": end_ms,
+                "content_index": event["content_index"],
+                "audio_end_ms": event["audio_end_ms"],
             }
         ]
 

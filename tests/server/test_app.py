@@ -223,3 +223,17 @@ def test_cli_prints_listening_url_and_serves():
     finally:
         proc.terminate()
         proc.wait(10 * UNIT)
+
+
+async def test_failing_synthesizer_falls_back_to_builtin_voice():
+    def broken(text: str):
+        raise OSError("no audio device")
+
+    async with LocalRealtimeServer(speed=0, synthesizer=broken) as server:
+        client = await CheckedClient.connect(server.url)
+        await client.send(_user("hello"))
+        await client.send({"type": "response.create"})
+        events = await client.until("response.done")
+        assert events[-1]["response"]["status"] == "completed"
+        assert "response.output_audio.delta" in types(events)
+        await client.close()

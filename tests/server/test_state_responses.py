@@ -419,3 +419,31 @@ def test_failing_brain_fails_response_not_session():
     assert of_type(out, "response.done")[0]["response"]["status"] == "failed"
     assert not d.state.response_active
     assert types(d.say("still fine")) == ["conversation.item.added", "conversation.item.done"]
+
+
+def test_server_vad_works_on_g711_ulaw_input():
+    import base64
+
+    from realtime_widget.audio import resample, ulaw_encode
+
+    d = StateDriver()
+    d.send(
+        {
+            "type": "session.update",
+            "session": {"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcmu"}}}},
+        }
+    )
+    codes = np.asarray(
+        ulaw_encode(np.asarray(resample(speech(), 24000, 8000))), dtype=np.uint8
+    ).tobytes()
+    out = []
+    for start in range(0, len(codes), 400):  # 50 ms at 8 kHz
+        out += d.send(
+            {
+                "type": "input_audio_buffer.append",
+                "audio": base64.b64encode(codes[start : start + 400]).decode(),
+            }
+        )
+    started = of_type(out, "input_audio_buffer.speech_started")
+    assert len(started) == 1 and 150 <= started[0]["audio_start_ms"] <= 250
+    assert "response.created" in types(out)
