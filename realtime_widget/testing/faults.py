@@ -181,6 +181,9 @@ class FaultProxy:
                 max_size=None,
                 compression=None,
                 subprotocols=None,
+                # Never pause reading upstream: when the client side is gone mid-response, unread
+                # frames would otherwise hide the server's close frame and stall close() 10 s.
+                max_queue=None,
             )
         except (OSError, InvalidStatus) as exc:
             logger.info("= proxy could not reach upstream: %s", exc)
