@@ -90,7 +90,8 @@ class ResponseRun:
     ) -> None:
         self.response = response
         self.id: str = response["id"]
-        self._plan = deque(plan)
+        self.cut_short = False
+        self._plan = deque(self._within_limit(plan, response.get("max_output_tokens")))
         self._conversation = conversation
         self._new_id = new_id
         self._steps: deque[Step] = deque()
@@ -124,6 +125,8 @@ class ResponseRun:
                 self._expand(self._plan.popleft())
             else:
                 self.finished = True
+                if self.cut_short:
+                    return Step(self._finish("incomplete", "max_output_tokens"))
                 return Step(self._finish("completed", None))
         step = self._steps.popleft()
         if step.closing:
@@ -147,6 +150,23 @@ class ResponseRun:
         self._plan.clear()
         self.finished = True
         return events + self._finish("cancelled", reason)
+
+    def _within_limit(self, plan: list[PlanItem], limit: object) -> list[PlanItem]:
+        """Cut the plan at ``max_output_tokens`` (about 4 characters per token)."""
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            return plan
+        budget, out = limit, []
+        for entry in plan:
+            text = entry.text if isinstance(entry, Say) else entry.arguments_json
+            if _tokens(text) <= budget:
+                out.append(entry)
+                budget -= _tokens(text)
+                continue
+            self.cut_short = True
+            if isinstance(entry, Say) and budget > 0:
+                out.append(Say(text[: budget * 4]))
+            break
+        return out
 
     def fail(self) -> list[dict]:
         """End the response now as ``failed`` (an internal error in the I/O layer)."""

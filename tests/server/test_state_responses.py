@@ -447,3 +447,20 @@ def test_server_vad_works_on_g711_ulaw_input():
     started = of_type(out, "input_audio_buffer.speech_started")
     assert len(started) == 1 and 150 <= started[0]["audio_start_ms"] <= 250
     assert "response.created" in types(out)
+
+
+def test_max_output_tokens_cuts_reply_and_marks_response_incomplete():
+    d = StateDriver()
+    d.say("a fairly long message that will not fit in three tokens")
+    d.send(
+        {
+            "type": "response.create",
+            "response": {"output_modalities": ["text"], "max_output_tokens": 3},
+        }
+    )
+    events = d.drain()
+    text = "".join(e["delta"] for e in of_type(events, "response.output_text.delta"))
+    assert text == "You said: a "  # 3 tokens = 12 characters
+    response = of_type(events, "response.done")[0]["response"]
+    assert response["status"] == "incomplete"
+    assert response["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
