@@ -147,3 +147,12 @@ def test_replay_client_stops_on_disconnect_midway(recorded):
 def test_speed_must_be_positive_or_none(recorded):
     with pytest.raises(ValueError, match="speed must be > 0"):
         replay_conversation(recorded[0], speed=0)
+
+
+def test_exports_read_a_recording_path_directly(recorded):
+    from realtime_widget.export import to_markdown, to_records
+
+    path, live = recorded
+    assert [r["id"] for r in to_records(path)] == [i["id"] for i in live]
+    md = to_markdown(path)
+    assert "**User:** hello there" in md and '`add({"a": 2, "b": 3})` → `5`' in md
