@@ -352,6 +352,30 @@ class RealtimeConversation:
         item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
         return {"item": item} if item is not None else {}
 
+    def _on_response_output_audio_transcript_done(self, event: dict[str, Any], _input=None):
+        return self._settle(event, "transcript")
+
+    def _on_response_output_text_done(self, event: dict[str, Any], _input: Any = None) -> Result:
+        return self._settle(event, "text")
+
+    def _settle(self, event: dict[str, Any], key: str) -> Result:
+        """A ``.done`` carries the part's whole text: it repairs deltas lost on the way (a
+        corrupt frame the API had to drop), so the item shows what the model really said."""
+        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
+        if item is None:
+            return {}
+        final, part = event.get(key), _content_part(item, event.get("content_index"))
+        if not isinstance(final, str) or part is None or part.get(key) == final:
+            return {"item": item}
+        formatted, built = item["formatted"], part.get(key) or ""
+        shown = formatted[key]
+        if shown.endswith(built):
+            formatted[key] = shown[: len(shown) - len(built)] + final
+        elif len(item.get("content") or ()) <= 1:
+            formatted[key] = final
+        part[key] = final
+        return {"item": item}
+
     # -- responses ---------------------------------------------------------------------------
 
     def _on_response_created(self, event: dict[str, Any], _input: Any = None) -> Result:
@@ -492,9 +516,9 @@ _HANDLERS: dict[str, Callable[[RealtimeConversation, dict[str, Any], Any], Resul
     "response.output_audio.delta": _C._on_response_output_audio_delta,
     "response.output_audio.done": _C._on_item_only,
     "response.output_audio_transcript.delta": _C._on_response_output_audio_transcript_delta,
-    "response.output_audio_transcript.done": _C._on_item_only,
+    "response.output_audio_transcript.done": _C._on_response_output_audio_transcript_done,
     "response.output_text.delta": _C._on_response_output_text_delta,
-    "response.output_text.done": _C._on_item_only,
+    "response.output_text.done": _C._on_response_output_text_done,
     "response.function_call_arguments.delta": _C._on_response_function_call_arguments_delta,
     "response.function_call_arguments.done": _C._on_item_only,
 }
