@@ -21,6 +21,7 @@ __all__ = [
     "rate_limits",
     "resolve_input",
     "transcription",
+    "transcription_failed",
 ]
 
 _ID = {"type": typed(str), "event_id": typed(str)}
@@ -214,6 +215,21 @@ def transcription(item_id: str, transcript: str, seconds: float) -> list[dict]:
             "usage": {"type": "duration", "seconds": round(seconds, 3)},
         },
     ]
+
+
+def transcription_failed(item_id: str, message: str) -> dict:
+    """The event for a transcriber that raised (the turn itself still counts)."""
+    return {
+        "type": "conversation.item.input_audio_transcription.failed",
+        "item_id": item_id,
+        "content_index": 0,
+        "error": {
+            "type": "transcription_error",
+            "code": "transcription_failed",
+            "message": f"The transcriber failed: {message}",
+            "param": None,
+        },
+    }
 
 
 _TOKEN_LIMIT = 40000

@@ -350,7 +350,7 @@ class SessionState:
             "content": [{"type": "input_audio", "transcript": None}],
         }
         record = Record(item, audio=audio, rate=self.input.rate)
-        record.transcript = self.transcriber(audio, self.input.rate)
+        self._transcribe(record)
         previous = self.conversation.add(record)
         out = [
             {
@@ -362,9 +362,21 @@ class SessionState:
         out += _events.item_added(item, previous)
         return out + self._transcription(record)
 
+    def _transcribe(self, record: Record) -> None:
+        try:
+            record.transcript = self.transcriber(record.audio, record.rate)
+        except Exception as exc:  # a failing transcriber fails the transcription, not the turn
+            record.extras["transcription_error"] = f"{type(exc).__name__}: {exc}"
+
     def _transcription(self, record: Record) -> list[dict]:
-        if not self.session["audio"]["input"]["transcription"] or record.transcript is None:
+        if not self.session["audio"]["input"]["transcription"]:
             return []
+        if record.transcript is None:
+            return [
+                _events.transcription_failed(
+                    record.item["id"], record.extras.get("transcription_error", "no transcript")
+                )
+            ]
         record.item["content"][0]["transcript"] = record.transcript
         seconds = 0.0 if record.audio is None else len(record.audio) / record.rate
         return _events.transcription(record.item["id"], record.transcript, seconds)
@@ -375,9 +387,9 @@ class SessionState:
         record = Record(item)
         if audio is not None:
             record.audio, record.rate = audio, self.input.rate
-            record.transcript = item["content"][0].get("transcript") or self.transcriber(
-                audio, self.input.rate
-            )
+            record.transcript = item["content"][0].get("transcript")
+            if not record.transcript:
+                self._transcribe(record)
         previous = self.conversation.add(record, event.get("previous_item_id"))
         out = _events.item_added(item, previous)
         return out + (self._transcription(record) if audio is not None else [])

@@ -464,3 +464,23 @@ def test_max_output_tokens_cuts_reply_and_marks_response_incomplete():
     response = of_type(events, "response.done")[0]["response"]
     assert response["status"] == "incomplete"
     assert response["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
+
+
+def test_failing_transcriber_gives_transcription_failed_and_turn_continues():
+    def broken(audio, rate):
+        raise RuntimeError("model missing")
+
+    d = StateDriver(transcriber=broken)
+    d.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
+            },
+        }
+    )
+    out = d.append(speech())
+    failed = of_type(out, "conversation.item.input_audio_transcription.failed")
+    assert len(failed) == 1 and "model missing" in failed[0]["error"]["message"]
+    assert "response.created" in types(out)
