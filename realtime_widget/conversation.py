@@ -47,7 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget._conversation_audio import FormattedItem, InputAudioRing
+from realtime_widget._conversation_audio import FormattedItem
+from realtime_widget._conversation_input import InputAudioRing
 
 __all__ = ["FormattedItem", "InputAudioRing", "RealtimeConversation"]
 
@@ -428,7 +429,7 @@ class RealtimeConversation:
             return {}
         # Decoded once; an odd byte count raises ValueError here (caught by process_event).
         audio = _frombuffer(_a2b_base64(event["delta"]), _INT16_LE)
-        item["formatted"].append_audio(audio)
+        item["formatted"].pending_audio.append(audio)  # FormattedItem.append_audio, inlined
         return {"item": item, "delta": {"audio": audio}}
 
     def _on_response_output_audio_transcript_delta(self, event: dict[str, Any], _input=None):
