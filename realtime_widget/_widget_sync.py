@@ -80,6 +80,7 @@ class WidgetSync:
         self.truncated_ms: dict[str, int] = {}
         self.tool_records: dict[str, Any] = {}
         self.call_items: dict[str, str] = {}
+        self.call_outputs: dict[str, str] = {}
         self.played: dict[str, int] = {}
         self.last_truncate: dict[str, Any] | None = None
         self.errors: deque[dict[str, Any]] = deque(maxlen=50)
@@ -144,7 +145,14 @@ class WidgetSync:
         item_id = item.get("id")
         if not item_id:
             return
-        call_id = item.get("call_id") if item.get("type") == "function_call" else None
+        kind = item.get("type")
+        if kind == "function_call_output" and item.get("call_id"):
+            # One card per call: the output is shown on its function_call item.
+            self.call_outputs[item["call_id"]] = str(item.get("output") or "")
+            call_item = self.call_items.get(item["call_id"])
+            if call_item and call_item != item_id:
+                self.refresh_by_id(call_item)
+        call_id = item.get("call_id") if kind == "function_call" else None
         record = self.tool_records.get(call_id) if call_id else None
         if call_id:
             self.call_items[call_id] = item_id
@@ -155,6 +163,11 @@ class WidgetSync:
             tool_state=_TOOL_STATES.get(record.status) if record is not None else None,
             duration_ms=(record.duration * 1000 if record and record.duration else None),
         )
+        if call_id:
+            output = self.call_outputs.get(call_id)
+            if output is None and record is not None and record.done:
+                output = record.output
+            view["output"] = output
         with self._lock:
             self.views[item_id] = view
         self._dirty.add("items_snapshot")
@@ -251,7 +264,7 @@ class WidgetSync:
         error = event.get("error") or {}
         source = "kernel" if event.get("source") == "local" else "server"
         self.add_error(
-            source, error.get("code") or error.get("type") or "", error.get("message", "")
+            source, error.get("code") or error.get("type") or "", str(error.get("message") or "")
         )
 
     def _on_close(self, event: dict[str, Any]) -> None:

@@ -1,0 +1,217 @@
+"""The fault matrix: each fault applied to a live conversation, and what the notebook saw.
+
+Not a test module: ``test_fault_matrix`` asserts on :func:`run_fault`'s outcome for every fault,
+and ``bench/bench_reliability.py`` reports the same matrix (faults tried, sessions recovered,
+items lost). Every scenario has the same shape: one exchange, the fault, a follow-up exchange,
+then the history is compared on both sides (the client's items, the server's new session).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from realtime_widget.testing.faults import Fault
+from tests.helpers import UNIT
+from tests.reliability._harness import EscapeGuard, Rig, item_words, wait_until
+
+__all__ = ["FAULTS", "Outcome", "run_fault"]
+
+STORY = "Once upon a time a very long story was told, slowly, word after word, to the end."
+MALFORMED_FRAMES = [
+    "{not json",
+    "[1, 2, 3]",
+    '"just a string"',
+    '{"type": 5}',
+    '{"no_type": true}',
+    '{"type": "conversation.item.added"}',
+    '{"type": "conversation.item.added", "item": "not an item"}',
+    '{"type": "response.output_audio.delta", "item_id": "item_ghost", "delta": "!!!"}',
+    '{"type": "response.output_audio_transcript.delta", "item_id": 7, "delta": null}',
+    '{"type": "response.done", "response": [1]}',
+    '{"type": "response.done", "response": {"usage": "lots", "output": 3}}',
+    '{"type": "conversation.item.truncated", "item_id": null, "audio_end_ms": "x"}',
+    '{"type": "session.created", "session": 12}',
+    '{"type": "input_audio_buffer.speech_started"}',
+]
+INJECTED_ERRORS = [
+    {
+        "type": "error",
+        "event_id": "event_inj1",
+        "error": {"type": "server_error", "code": "injected", "message": "injected failure"},
+    },
+    {"type": "error", "event_id": "event_inj2", "error": "a bare string"},
+    {"type": "error", "event_id": "event_inj3"},
+    {"type": "error", "error": {"code": None, "message": None, "event_id": 12}},
+]
+
+
+@dataclass
+class Outcome:
+    """What one fault did, from the notebook's side.
+
+    Attributes:
+        fault: the fault's name.
+        recovered: a follow-up exchange worked after the fault.
+        items_lost: items (or words) present before the fault and missing after it, counted on
+            the client and in the server's session (history replay).
+        escaped: exceptions that reached a hook, the loop's handler or an ERROR log.
+        surfaced: client events seen during the fault (``error``, ``reconnecting``, ...).
+        statuses: widget ``status`` values seen (widget runs only).
+        widget_errors: widget ``errors`` entries (widget runs only).
+        detail: lost items, for the failure message.
+    """
+
+    fault: str
+    recovered: bool = False
+    items_lost: int = 0
+    escaped: list[str] = field(default_factory=list)
+    surfaced: dict[str, int] = field(default_factory=dict)
+    statuses: list[str] = field(default_factory=list)
+    widget_errors: list[dict] = field(default_factory=list)
+    detail: list[Any] = field(default_factory=list)
+
+
+def _drop_mid_response(rig: Rig) -> None:
+    rig.proxy.add(Fault("drop", match="response.output_audio_transcript.delta", skip=3))
+    rig.client.send_user_message_content("tell me a story")
+    wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+
+
+def _drop_between_turns(rig: Rig) -> None:
+    rig.on_loop(rig.proxy.drop)
+    wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+
+
+def _stall(rig: Rig) -> None:
+    rig.on_loop(lambda: rig.proxy.stall(0.5 * UNIT))
+    rig.say("are you stalled?")
+
+
+def _split(rig: Rig) -> None:
+    rig.proxy.add(Fault("split", match=None, times=1000))
+    rig.say("split every frame")
+
+
+def _corrupt(rig: Rig) -> None:
+    rig.proxy.add(Fault("corrupt", match="response.output_audio_transcript.delta", skip=2))
+    rig.proxy.add(Fault("corrupt", match="response.output_audio.delta", skip=1))
+    rig.say("corrupt a frame")
+    wait_until(lambda: len(rig.of("error")) >= 2, 5 * UNIT, "two malformed_frame errors")
+
+
+def _inject_unknown(rig: Rig) -> None:
+    novel = {"type": "output_audio_buffer.from_the_future", "event_id": "event_new", "x": [1]}
+    rig.on_loop(lambda: rig.proxy.inject(novel))
+    rig.on_loop(lambda: rig.proxy.inject({"type": "brand.new.event"}))
+    rig.say("anything new?")
+
+
+def _inject_malformed(rig: Rig) -> None:
+    for frame in MALFORMED_FRAMES:
+        rig.on_loop(lambda frame=frame: rig.proxy.inject(frame))
+    rig.say("still parsing?")
+
+
+def _inject_errors(rig: Rig) -> None:
+    for event in INJECTED_ERRORS:
+        rig.on_loop(lambda event=event: rig.proxy.inject(json.dumps(event)))
+    wait_until(lambda: len(rig.of("error")) >= len(INJECTED_ERRORS), 5 * UNIT, "every error")
+
+
+def _close_1001(rig: Rig) -> None:
+    rig.on_loop(
+        lambda: rig.proxy.close(1001, "Your session hit the maximum duration of 60 minutes.")
+    )
+    wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+
+
+def _session_cap(rig: Rig) -> None:
+    wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected after the session cap")
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One row of the matrix: how to apply the fault and what the notebook must see."""
+
+    apply: Callable[[Rig], None]
+    expect: tuple[str, ...] = ()
+    rig_options: dict = field(default_factory=dict)
+
+
+FAULTS: dict[str, FaultSpec] = {
+    "drop mid-response": FaultSpec(
+        _drop_mid_response, ("reconnecting", "reconnected"), {"script": ["Hello.", STORY]}
+    ),
+    "drop between turns": FaultSpec(_drop_between_turns, ("reconnecting", "reconnected")),
+    "stall": FaultSpec(_stall),
+    "split frames": FaultSpec(_split),
+    "corrupt frames": FaultSpec(_corrupt, ("error",)),
+    "unknown events": FaultSpec(_inject_unknown),
+    "malformed events": FaultSpec(_inject_malformed, ("error",)),
+    "error events": FaultSpec(_inject_errors, ("error",)),
+    "close 1001": FaultSpec(_close_1001, ("reconnecting", "reconnected")),
+    "session cap": FaultSpec(
+        _session_cap,
+        ("error", "reconnecting", "reconnected"),
+        {"max_session_seconds": 1.5 * UNIT},
+    ),
+}
+"""Every fault of issue 8 point 1, by name."""
+
+
+def _words(items: list[tuple[str, str, str]]) -> dict[str, str]:
+    return {item_id: words for item_id, _, words in items}
+
+
+def run_fault(name: str, *, widget: bool = False) -> Outcome:
+    """Apply fault ``name`` to a live conversation and report what happened.
+
+    Must be called from a plain thread (the notebook), never the runtime thread.
+    """
+    spec = FAULTS[name]
+    outcome = Outcome(name)
+    statuses: list[str] = []
+    options = dict(spec.rig_options)
+    if widget:  # slow enough for the coalesced status trait (<= 4 updates/s) to show it
+        options["reconnect_delay"] = 0.6 * UNIT
+    with EscapeGuard() as guard, Rig(widget=widget, **options) as rig:
+        if rig.widget is not None:
+            rig.widget.observe(lambda change: statuses.append(change["new"]), names="status")
+        rig.connect()
+        first = rig.say("remember the word banana")
+        assert first, "the first exchange produced no words"
+        before = rig.items()
+        seen = {k: len(rig.of(k)) for k in rig.events}
+        spec.apply(rig)
+        outcome.surfaced = {k: len(rig.of(k)) - seen[k] for k in rig.events if k in spec.expect}
+        outcome.surfaced.update(
+            {k: len(rig.of(k)) - seen[k] for k in ("error", "reconnecting", "reconnected")}
+        )
+        wait_until(lambda: rig.client.is_connected, 10 * UNIT, "connected again")
+        reply = rig.say("what was the word?")
+        outcome.recovered = reply == "You said: what was the word?"
+        after = _words(rig.items())
+        lost = [(i, w) for i, _, w in before if after.get(i) != w]
+        # The model's side: every word said before the fault is in the session it talks to now.
+        server_words = [item_words(i) for i in rig.server_items()]
+        lost += [("server", w) for _, _, w in before if w and w not in server_words]
+        # No words lost inside an item either: what the client shows is what the model said.
+        said = {i.get("id"): item_words(i) for i in rig.server_items()}
+        lost += [
+            (i, w, said[i])
+            for i, role, w in rig.items()
+            if role == "assistant" and i in said and said[i] != w
+        ]
+        outcome.items_lost = len(lost)
+        outcome.detail = lost
+        if rig.widget is not None:
+            wait_until(lambda: rig.widget.status == "connected", 5 * UNIT, "widget connected")
+            if outcome.surfaced.get("error"):
+                wait_until(lambda: rig.widget.errors, 2 * UNIT, "the widget's errors trait")
+            outcome.statuses = statuses
+            outcome.widget_errors = list(rig.widget.errors)
+    outcome.escaped = list(guard.escaped)
+    return outcome

@@ -1,0 +1,84 @@
+"""Issue 8.1: every network and protocol fault, through the fault proxy, with auto-reconnect.
+
+The test's thread is the notebook: it only calls public sync methods. For each fault: nothing
+escapes (hooks, loop handler, ERROR logs), what happened surfaces as client events, the
+conversation continues with its history (the server's new session holds every earlier item) and
+no item or word is lost. A few faults run again through the widget's kernel side.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from realtime_widget.conversation import RealtimeConversation
+from tests.reliability._faults import FAULTS, run_fault
+
+QUIET_FAULTS = {"stall", "split frames", "unknown events"}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_client_survives_fault_without_escapes_and_keeps_every_item(name):
+    outcome = run_fault(name)
+    assert outcome.escaped == []
+    assert outcome.recovered, f"{name}: the follow-up exchange failed"
+    assert outcome.items_lost == 0, outcome.detail
+    for event in FAULTS[name].expect:
+        assert outcome.surfaced.get(event), f"{name}: no {event!r} event ({outcome.surfaced})"
+    if name in QUIET_FAULTS:  # nothing went wrong from the notebook's point of view
+        assert not any(outcome.surfaced.values()), outcome.surfaced
+
+
+@pytest.mark.parametrize(
+    "name", ["drop mid-response", "close 1001", "malformed events", "error events"]
+)
+def test_widget_status_and_errors_show_the_fault(name):
+    outcome = run_fault(name, widget=True)
+    assert outcome.escaped == []
+    assert outcome.recovered and outcome.items_lost == 0, outcome.detail
+    if "reconnected" in FAULTS[name].expect:
+        assert "reconnecting" in outcome.statuses, outcome.statuses
+        assert outcome.statuses[-1] == "connected"
+    if "error" in FAULTS[name].expect:
+        assert outcome.widget_errors, "the widget's errors trait stayed empty"
+        assert all(e["message"] is not None for e in outcome.widget_errors)
+
+
+def _transcript_events(final: str, deltas: list[str]) -> list[dict]:
+    item = {"id": "item_a", "type": "message", "role": "assistant", "content": []}
+    part = {"type": "output_audio", "transcript": ""}
+    events = [
+        {"type": "conversation.item.added", "item": item},
+        {
+            "type": "response.content_part.added",
+            "item_id": "item_a",
+            "content_index": 0,
+            "part": part,
+        },
+    ]
+    events += [
+        {
+            "type": "response.output_audio_transcript.delta",
+            "item_id": "item_a",
+            "content_index": 0,
+            "delta": d,
+        }
+        for d in deltas
+    ]
+    events.append(
+        {
+            "type": "response.output_audio_transcript.done",
+            "item_id": "item_a",
+            "content_index": 0,
+            "transcript": final,
+        }
+    )
+    return events
+
+
+def test_transcript_done_repairs_a_delta_lost_to_a_corrupt_frame():
+    conversation = RealtimeConversation()
+    for event in _transcript_events("You said: corrupt a frame", ["You said: ", "a frame"]):
+        conversation.process_event(event)
+    [item] = conversation.get_items()
+    assert item["formatted"]["transcript"] == "You said: corrupt a frame"
+    assert item["content"][0]["transcript"] == "You said: corrupt a frame"
