@@ -233,6 +233,7 @@ def test_widget_tool_decorator_registers_a_tool_the_model_can_call(widget):
         what="a finished tool call",
     )[0]
     assert call["tool"]["name"] == "add" and call["duration_ms"] is not None
+    assert call["output"] == "5"  # the card shows the call's result
     outputs = [i for i in widget.items if i["type"] == "function_call_output"]
     assert outputs and outputs[0]["output"] == "5"
 
