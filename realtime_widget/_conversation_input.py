@@ -1,8 +1,11 @@
-"""``InputAudioRing``: the last few minutes of the session's input audio, by session sample.
+"""Input audio for the conversation reducer: ``InputAudioRing`` and the input event handlers.
+
+``InputAudioRing`` holds the last few minutes of the session's input audio, by session sample.
 
 The seed client keeps every input sample of the session in one array (and re-copies it on every
 append) so that ``input_audio_buffer.speech_started/stopped`` times can index into it. This ring
-keeps a bounded window addressed the same way. Pure: numpy only.
+keeps a bounded window addressed the same way. ``InputEventsMixin`` holds the reducer's handlers
+of ``input_audio_buffer.speech_*`` and input transcription events. Pure: numpy only.
 """
 
 from __future__ import annotations
@@ -11,7 +14,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["InputAudioRing"]
+from realtime_widget._conversation_deltas import _dict_get, _dict_set, content_part
+
+__all__ = ["InputAudioRing", "InputEventsMixin"]
+
+Result = dict[str, Any]
+
+MAX_PENDING = 256
+"""Queued speech slices / transcripts kept for items not announced yet; the oldest is dropped."""
+
+
+def put_bounded(table: dict[str, Any], key: str, value: Any) -> None:
+    """``table[key] = value``, dropping the oldest entry beyond ``MAX_PENDING``."""
+    table[key] = value
+    if len(table) > MAX_PENDING:
+        del table[next(iter(table))]
 
 
 class InputAudioRing:
@@ -95,3 +112,83 @@ class InputAudioRing:
         if a < b:
             return self._buf[a:b].copy()
         return np.concatenate([self._buf[a:], self._buf[:b]])
+
+
+class InputEventsMixin:
+    """Handlers of ``input_audio_buffer.speech_*`` and input transcription events."""
+
+    # State shared with RealtimeConversation, which initialises it.
+    frequency: int
+    input_audio: InputAudioRing
+    _item_lookup: dict[str, dict[str, Any]]
+    _queued_speech: dict[str, dict[str, Any]]
+    _queued_transcripts: dict[str, str]
+
+    def _on_input_audio_buffer_speech_started(self, event: dict[str, Any], _input: Any) -> Result:
+        item_id = event.get("item_id")
+        put_bounded(self._queued_speech, item_id, {"audio_start_ms": event["audio_start_ms"]})
+        item = self._item_lookup.get(item_id)  # type: ignore[arg-type]
+        return {"item": item} if item is not None else {}
+
+    def _on_input_audio_buffer_speech_stopped(self, event: dict[str, Any], input_audio: Any):
+        item_id, end_ms = event.get("item_id"), event["audio_end_ms"]
+        speech = self._queued_speech.get(item_id)  # type: ignore[arg-type]
+        if speech is None:
+            speech = {"audio_start_ms": end_ms}
+            put_bounded(self._queued_speech, item_id, speech)
+        speech["audio_end_ms"] = end_ms
+        start = int(speech["audio_start_ms"] * self.frequency // 1000)
+        stop = int(end_ms * self.frequency // 1000)
+        if input_audio is not None:
+            if isinstance(input_audio, InputAudioRing):
+                speech["audio"] = input_audio.slice(start, stop)
+            else:
+                speech["audio"] = np.array(input_audio[start:stop], dtype=np.int16)
+        elif len(self.input_audio):
+            speech["audio"] = self.input_audio.slice(start, stop)
+        item = self._item_lookup.get(item_id)  # type: ignore[arg-type]
+        return {"item": item} if item is not None else {}
+
+    def _on_conversation_item_input_audio_transcription_delta(self, event, _input=None) -> Result:
+        delta = event.get("delta") or ""
+        item = self._item_lookup.get(event.get("item_id"))
+        if item is None:
+            key = event.get("item_id")
+            put_bounded(
+                self._queued_transcripts, key, self._queued_transcripts.get(key, "") + delta
+            )
+            return {}
+        try:
+            part = item["content"][event["content_index"]]
+            part["transcript"] = (part.get("transcript") or "") + delta
+        except (LookupError, TypeError):
+            pass
+        formatted = item["formatted"]
+        _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
+        return {"item": item, "delta": {"transcript": delta}}
+
+    def _on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
+        transcript = event.get("transcript")
+        shown = transcript or " "  # the seed's marker for "transcribed, but empty"
+        item = self._item_lookup.get(event.get("item_id"))
+        if item is None:
+            put_bounded(self._queued_transcripts, event.get("item_id"), shown)
+            return {}
+        part = content_part(item, event.get("content_index"))
+        if part is not None:
+            part["transcript"] = transcript
+        item["formatted"]["transcript"] = shown
+        return {"item": item, "delta": {"transcript": transcript}}
+
+    def _on_conversation_item_input_audio_transcription_failed(self, event, _input=None):
+        # Partial deltas of a failed transcription are not a transcript: drop them, which also
+        # leaves the item as the seed (which ignores deltas and failures) shows it.
+        item = self._item_lookup.get(event.get("item_id"))
+        if item is None:
+            self._queued_transcripts.pop(event.get("item_id"), None)
+            return {}
+        part = content_part(item, event.get("content_index"))
+        if part is not None:
+            part["transcript"] = None
+        item["formatted"]["transcript"] = ""
+        return {"item": item}

@@ -40,7 +40,6 @@ Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differen
 
 from __future__ import annotations
 
-import binascii
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -48,7 +47,8 @@ from typing import Any
 import numpy as np
 
 from realtime_widget._conversation_audio import FormattedItem
-from realtime_widget._conversation_input import InputAudioRing
+from realtime_widget._conversation_deltas import DeltaEventsMixin
+from realtime_widget._conversation_input import InputAudioRing, InputEventsMixin
 
 __all__ = ["FormattedItem", "InputAudioRing", "RealtimeConversation"]
 
@@ -57,17 +57,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_INPUT_AUDIO_SECONDS = 300.0
 """Input audio kept for VAD turns: five minutes (14.4 MB at 24 kHz), far above any one turn."""
 
-_MAX_PENDING = 256  # queued speech/transcripts for items not yet announced (rule 8)
 _TEXT_TYPES = frozenset({"input_text", "output_text", "text"})
 _FINAL_STATUSES = frozenset({"completed", "incomplete"})
 
 Result = dict[str, Any]
-
-_a2b_base64 = binascii.a2b_base64
-_frombuffer = np.frombuffer
-_INT16_LE = np.dtype("<i2")
-_dict_get = dict.__getitem__
-_dict_set = dict.__setitem__
 
 
 def _clone(value: Any) -> Any:
@@ -79,13 +72,7 @@ def _clone(value: Any) -> Any:
     return value
 
 
-def _put_bounded(table: dict[str, Any], key: str, value: Any) -> None:
-    table[key] = value
-    if len(table) > _MAX_PENDING:
-        del table[next(iter(table))]
-
-
-class RealtimeConversation:
+class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
     """Conversation state built from server events (pure: no I/O, no clock, no threads).
 
     Args:
@@ -277,105 +264,10 @@ class RealtimeConversation:
                 break
         return {"item": item}
 
-    # -- input audio and its transcription ---------------------------------------------------
-
-    def _on_input_audio_buffer_speech_started(self, event: dict[str, Any], _input: Any) -> Result:
-        item_id = event.get("item_id")
-        _put_bounded(self._queued_speech, item_id, {"audio_start_ms": event["audio_start_ms"]})
-        item = self._item_lookup.get(item_id)  # type: ignore[arg-type]
-        return {"item": item} if item is not None else {}
-
-    def _on_input_audio_buffer_speech_stopped(self, event: dict[str, Any], input_audio: Any):
-        item_id, end_ms = event.get("item_id"), event["audio_end_ms"]
-        speech = self._queued_speech.get(item_id)  # type: ignore[arg-type]
-        if speech is None:
-            speech = {"audio_start_ms": end_ms}
-            _put_bounded(self._queued_speech, item_id, speech)
-        speech["audio_end_ms"] = end_ms
-        start = int(speech["audio_start_ms"] * self.frequency // 1000)
-        stop = int(end_ms * self.frequency // 1000)
-        if input_audio is not None:
-            if isinstance(input_audio, InputAudioRing):
-                speech["audio"] = input_audio.slice(start, stop)
-            else:
-                speech["audio"] = np.array(input_audio[start:stop], dtype=np.int16)
-        elif len(self.input_audio):
-            speech["audio"] = self.input_audio.slice(start, stop)
-        item = self._item_lookup.get(item_id)  # type: ignore[arg-type]
-        return {"item": item} if item is not None else {}
-
-    def _on_conversation_item_input_audio_transcription_delta(self, event, _input=None) -> Result:
-        delta = event.get("delta") or ""
-        item = self._item_lookup.get(event.get("item_id"))
-        if item is None:
-            key = event.get("item_id")
-            _put_bounded(
-                self._queued_transcripts, key, self._queued_transcripts.get(key, "") + delta
-            )
-            return {}
-        try:
-            part = item["content"][event["content_index"]]
-            part["transcript"] = (part.get("transcript") or "") + delta
-        except (LookupError, TypeError):
-            pass
-        formatted = item["formatted"]
-        _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
-        return {"item": item, "delta": {"transcript": delta}}
-
-    def _on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
-        transcript = event.get("transcript")
-        shown = transcript or " "  # the seed's marker for "transcribed, but empty"
-        item = self._item_lookup.get(event.get("item_id"))
-        if item is None:
-            _put_bounded(self._queued_transcripts, event.get("item_id"), shown)
-            return {}
-        part = _content_part(item, event.get("content_index"))
-        if part is not None:
-            part["transcript"] = transcript
-        item["formatted"]["transcript"] = shown
-        return {"item": item, "delta": {"transcript": transcript}}
-
-    def _on_conversation_item_input_audio_transcription_failed(self, event, _input=None):
-        # Partial deltas of a failed transcription are not a transcript: drop them, which also
-        # leaves the item as the seed (which ignores deltas and failures) shows it.
-        item = self._item_lookup.get(event.get("item_id"))
-        if item is None:
-            self._queued_transcripts.pop(event.get("item_id"), None)
-            return {}
-        part = _content_part(item, event.get("content_index"))
-        if part is not None:
-            part["transcript"] = None
-        item["formatted"]["transcript"] = ""
-        return {"item": item}
-
     def _on_item_only(self, event: dict[str, Any], _input: Any = None) -> Result:
         """Events that change nothing here but name an item (``.segment``, ``*.done``, ...)."""
         item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
         return {"item": item} if item is not None else {}
-
-    def _on_response_output_audio_transcript_done(self, event: dict[str, Any], _input=None):
-        return self._settle(event, "transcript")
-
-    def _on_response_output_text_done(self, event: dict[str, Any], _input: Any = None) -> Result:
-        return self._settle(event, "text")
-
-    def _settle(self, event: dict[str, Any], key: str) -> Result:
-        """A ``.done`` carries the part's whole text: it repairs deltas lost on the way (a
-        corrupt frame the API had to drop), so the item shows what the model really said."""
-        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
-        if item is None:
-            return {}
-        final, part = event.get(key), _content_part(item, event.get("content_index"))
-        if not isinstance(final, str) or part is None or part.get(key) == final:
-            return {"item": item}
-        formatted, built = item["formatted"], part.get(key) or ""
-        shown = formatted[key]
-        if shown.endswith(built):
-            formatted[key] = shown[: len(shown) - len(built)] + final
-        elif len(item.get("content") or ()) <= 1:
-            formatted[key] = final
-        part[key] = final
-        return {"item": item}
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -420,64 +312,6 @@ class RealtimeConversation:
             return {}
         item.setdefault("content", []).append(_clone(event["part"]))
         return {"item": item}
-
-    # -- deltas (the hot path: keep these short; dict methods skip FormattedItem's overrides) --
-
-    def _on_response_output_audio_delta(self, event: dict[str, Any], _input: Any = None):
-        item = self._item_lookup.get(event["item_id"])
-        if item is None:
-            return {}
-        # Decoded once; an odd byte count raises ValueError here (caught by process_event).
-        audio = _frombuffer(_a2b_base64(event["delta"]), _INT16_LE)
-        item["formatted"].pending_audio.append(audio)  # FormattedItem.append_audio, inlined
-        return {"item": item, "delta": {"audio": audio}}
-
-    def _on_response_output_audio_transcript_delta(self, event: dict[str, Any], _input=None):
-        item = self._item_lookup.get(event["item_id"])
-        if item is None:
-            return {}
-        delta = event["delta"]
-        try:
-            part = item["content"][event["content_index"]]
-            part["transcript"] = (part.get("transcript") or "") + delta
-        except (LookupError, TypeError):
-            pass  # no such content part: the formatted transcript still gets the delta
-        formatted = item["formatted"]
-        _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
-        return {"item": item, "delta": {"transcript": delta}}
-
-    def _on_response_output_text_delta(self, event: dict[str, Any], _input: Any = None):
-        item = self._item_lookup.get(event["item_id"])
-        if item is None:
-            return {}
-        delta = event["delta"]
-        try:
-            part = item["content"][event["content_index"]]
-            part["text"] = (part.get("text") or "") + delta
-        except (LookupError, TypeError):
-            pass
-        formatted = item["formatted"]
-        _dict_set(formatted, "text", _dict_get(formatted, "text") + delta)
-        return {"item": item, "delta": {"text": delta}}
-
-    def _on_response_function_call_arguments_delta(self, event: dict[str, Any], _input=None):
-        item = self._item_lookup.get(event["item_id"])
-        if item is None:
-            return {}
-        delta = event["delta"]
-        item["arguments"] = (item.get("arguments") or "") + delta
-        tool = item["formatted"].get("tool")
-        if tool is not None:
-            tool["arguments"] += delta
-        return {"item": item, "delta": {"arguments": delta}}
-
-
-def _content_part(item: dict[str, Any], index: Any) -> dict[str, Any] | None:
-    content = item.get("content")
-    if not content or not isinstance(index, int) or not 0 <= index < len(content):
-        return None
-    part = content[index]
-    return part if isinstance(part, dict) else None
 
 
 def _ignored(self: RealtimeConversation, event: dict[str, Any], _input: Any = None) -> Result:

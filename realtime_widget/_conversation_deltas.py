@@ -1,0 +1,109 @@
+"""Delta events of the conversation reducer (the hot path), as a mixin of ``RealtimeConversation``.
+
+``response.output_audio.delta``, ``response.output_audio_transcript.delta``,
+``response.output_text.delta`` and ``response.function_call_arguments.delta`` make up nearly all
+of a session's events, so these handlers stay short: one dict lookup for the item, one decode
+for audio, and ``dict`` methods that skip ``FormattedItem``'s Python-level overrides for text.
+The ``.done`` events that carry a part's whole text settle it (repairing lost deltas).
+"""
+
+from __future__ import annotations
+
+import binascii
+from typing import Any
+
+import numpy as np
+
+Result = dict[str, Any]
+
+_a2b_base64 = binascii.a2b_base64
+_frombuffer = np.frombuffer
+_INT16_LE = np.dtype("<i2")
+_dict_get = dict.__getitem__
+_dict_set = dict.__setitem__
+
+
+def content_part(item: dict[str, Any], index: Any) -> dict[str, Any] | None:
+    content = item.get("content")
+    if not content or not isinstance(index, int) or not 0 <= index < len(content):
+        return None
+    part = content[index]
+    return part if isinstance(part, dict) else None
+
+
+class DeltaEventsMixin:
+    """Handlers of delta events; needs ``_item_lookup`` (item id -> item)."""
+
+    _item_lookup: dict[str, dict[str, Any]]
+
+    def _on_response_output_audio_delta(self, event: dict[str, Any], _input: Any = None):
+        item = self._item_lookup.get(event["item_id"])
+        if item is None:
+            return {}
+        # Decoded once; an odd byte count raises ValueError here (caught by process_event).
+        audio = _frombuffer(_a2b_base64(event["delta"]), _INT16_LE)
+        item["formatted"].pending_audio.append(audio)  # FormattedItem.append_audio, inlined
+        return {"item": item, "delta": {"audio": audio}}
+
+    def _on_response_output_audio_transcript_delta(self, event: dict[str, Any], _input=None):
+        item = self._item_lookup.get(event["item_id"])
+        if item is None:
+            return {}
+        delta = event["delta"]
+        try:
+            part = item["content"][event["content_index"]]
+            part["transcript"] = (part.get("transcript") or "") + delta
+        except (LookupError, TypeError):
+            pass  # no such content part: the formatted transcript still gets the delta
+        formatted = item["formatted"]
+        _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
+        return {"item": item, "delta": {"transcript": delta}}
+
+    def _on_response_output_text_delta(self, event: dict[str, Any], _input: Any = None):
+        item = self._item_lookup.get(event["item_id"])
+        if item is None:
+            return {}
+        delta = event["delta"]
+        try:
+            part = item["content"][event["content_index"]]
+            part["text"] = (part.get("text") or "") + delta
+        except (LookupError, TypeError):
+            pass
+        formatted = item["formatted"]
+        _dict_set(formatted, "text", _dict_get(formatted, "text") + delta)
+        return {"item": item, "delta": {"text": delta}}
+
+    def _on_response_function_call_arguments_delta(self, event: dict[str, Any], _input=None):
+        item = self._item_lookup.get(event["item_id"])
+        if item is None:
+            return {}
+        delta = event["delta"]
+        item["arguments"] = (item.get("arguments") or "") + delta
+        tool = item["formatted"].get("tool")
+        if tool is not None:
+            tool["arguments"] += delta
+        return {"item": item, "delta": {"arguments": delta}}
+
+    def _on_response_output_audio_transcript_done(self, event: dict[str, Any], _input=None):
+        return self._settle(event, "transcript")
+
+    def _on_response_output_text_done(self, event: dict[str, Any], _input: Any = None) -> Result:
+        return self._settle(event, "text")
+
+    def _settle(self, event: dict[str, Any], key: str) -> Result:
+        """A ``.done`` carries the part's whole text: it repairs deltas lost on the way (a
+        corrupt frame the API had to drop), so the item shows what the model really said."""
+        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
+        if item is None:
+            return {}
+        final, part = event.get(key), content_part(item, event.get("content_index"))
+        if not isinstance(final, str) or part is None or part.get(key) == final:
+            return {"item": item}
+        formatted, built = item["formatted"], part.get(key) or ""
+        shown = formatted[key]
+        if shown.endswith(built):
+            formatted[key] = shown[: len(shown) - len(built)] + final
+        elif len(item.get("content") or ()) <= 1:
+            formatted[key] = final
+        part[key] = final
+        return {"item": item}
