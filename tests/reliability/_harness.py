@@ -63,7 +63,7 @@ class _ErrorLogs(logging.Handler):
         self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.sink.append(f"log {record.name}: {record.getMessage()}")
+        self.sink.append(f"log {record.name}: {record.getMessage().splitlines()[0]}")
 
 
 class EscapeGuard:
