@@ -29,11 +29,22 @@ DEFAULT_INSTRUCTIONS = (
     "language model."
 )
 
-_FORMAT = one_of(
-    {"type": typed(str, enum=("audio/pcm",)), "rate": typed(int, enum=(24000,))},
-    {"type": typed(str, enum=("audio/pcmu",))},
-    {"type": typed(str, enum=("audio/pcma",))},
-)
+
+_FORMAT_FIELDS = {
+    "type": typed(str, enum=("audio/pcm", "audio/pcmu", "audio/pcma")),
+    "rate": typed(int, enum=(24000,)),
+}
+
+
+def _FORMAT(value: Any, param: str) -> None:  # noqa: N802 - used like the spec constants
+    check_fields(value, _FORMAT_FIELDS, param, ("type",))
+    if "rate" in value and value["type"] != "audio/pcm":
+        raise ClientError(
+            "unknown_parameter",
+            f"Unknown parameter: '{param}.rate': {value['type']} is always 8 kHz.",
+            f"{param}.rate",
+        )
+
 
 _SERVER_VAD = {
     "type": typed(str, enum=("server_vad", "semantic_vad")),

@@ -28,17 +28,15 @@ from realtime_widget.protocol import generate_id, normalize_client_event, to_bet
 from realtime_widget.server import _events
 from realtime_widget.server._checks import ClientError, check_fields
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
+from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers
 from realtime_widget.server._items import Conversation, Record
 from realtime_widget.server._response import ResponseRun, Step
 from realtime_widget.server._start import start_response
 from realtime_widget.server.brains import Brain, as_brain
 from realtime_widget.server.speech import Transcriber, describe_audio
-from realtime_widget.server.vad import InputAudio, TurnEvent
+from realtime_widget.server.vad import InputAudio
 
 __all__ = ["MAX_APPEND_BYTES", "SessionState", "Step"]
-
-MAX_APPEND_BYTES = 15 * 1024 * 1024
-"""Largest ``input_audio_buffer.append`` payload the real service accepts (15 MiB)."""
 
 
 def _to_ga(event: Any) -> Any:
@@ -48,7 +46,7 @@ def _to_ga(event: Any) -> Any:
         return event
 
 
-class SessionState:
+class SessionState(InputAudioHandlers):
     """The state of one Realtime session.
 
     Args:
@@ -253,133 +251,6 @@ class SessionState:
             "supported by the local server.",
             "type",
         )
-
-    # -- input audio ----------------------------------------------------------------------
-    def _on_input_audio_buffer_append(self, event: dict) -> list[dict]:
-        audio = event["audio"]
-        if len(audio) * 3 // 4 > MAX_APPEND_BYTES:
-            raise ClientError(
-                "invalid_value",
-                f"Audio content of {len(audio) * 3 // 4} bytes exceeds the 15 MiB limit of one "
-                "input_audio_buffer.append: send smaller chunks (e.g. 20-100 ms each).",
-                "audio",
-            )
-        samples = self.input.decode(audio)
-        out: list[dict] = []
-        for turn in self.input.append(samples, idle_allowed=self._run is None):
-            out += self._turn_handlers[turn.kind](self, turn)
-        return out
-
-    def _on_speech_started(self, turn: TurnEvent) -> list[dict]:
-        self._turn_item_id = self._new_id("item_")
-        out = [
-            {
-                "type": "input_audio_buffer.speech_started",
-                "audio_start_ms": turn.start_ms,
-                "item_id": self._turn_item_id,
-            }
-        ]
-        detection = self.session["audio"]["input"]["turn_detection"] or {}
-        if self._run is not None and detection.get("interrupt_response", True):
-            out += self._run.cancel("turn_detected")
-            out += self._end_response(self._run)
-        return out
-
-    def _on_speech_stopped(self, turn: TurnEvent) -> list[dict]:
-        item_id = self._turn_item_id or self._new_id("item_")
-        self._turn_item_id = None
-        out = [
-            {
-                "type": "input_audio_buffer.speech_stopped",
-                "audio_end_ms": turn.end_ms,
-                "item_id": item_id,
-            }
-        ]
-        out += self._commit(item_id, turn.start_ms, turn.end_ms)
-        return out + self._auto_response()
-
-    def _on_timeout_triggered(self, turn: TurnEvent) -> list[dict]:
-        item_id = self._new_id("item_")
-        out = [
-            {
-                "type": "input_audio_buffer.timeout_triggered",
-                "audio_start_ms": turn.start_ms,
-                "audio_end_ms": turn.end_ms,
-                "item_id": item_id,
-            }
-        ]
-        return out + self._commit(item_id, turn.start_ms, turn.end_ms) + self._auto_response()
-
-    _turn_handlers = {
-        "speech_started": _on_speech_started,
-        "speech_stopped": _on_speech_stopped,
-        "timeout_triggered": _on_timeout_triggered,
-    }
-
-    def _auto_response(self) -> list[dict]:
-        detection = self.session["audio"]["input"]["turn_detection"] or {}
-        if self._run is None and detection.get("create_response", True):
-            return self._create_response({})
-        return []
-
-    def _on_input_audio_buffer_commit(self, event: dict) -> list[dict]:
-        buffered = self.input.buffered_ms
-        if buffered < 100:
-            raise ClientError(
-                "input_audio_buffer_commit_empty",
-                "Error committing input audio buffer: buffer too small. Expected at least 100ms "
-                f"of audio, but buffer only has {buffered:.2f}ms of audio.",
-            )
-        self._turn_item_id = None
-        return self._commit(self._new_id("item_"))
-
-    def _on_input_audio_buffer_clear(self, event: dict) -> list[dict]:
-        self.input.clear()
-        return [{"type": "input_audio_buffer.cleared"}]
-
-    def _commit(
-        self, item_id: str, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[dict]:
-        audio = self.input.take(start_ms, end_ms)
-        item = {
-            "id": item_id,
-            "object": "realtime.item",
-            "type": "message",
-            "status": "completed",
-            "role": "user",
-            "content": [{"type": "input_audio", "transcript": None}],
-        }
-        record = Record(item, audio=audio, rate=self.input.rate)
-        self._transcribe(record)
-        previous = self.conversation.add(record)
-        out = [
-            {
-                "type": "input_audio_buffer.committed",
-                "previous_item_id": previous,
-                "item_id": item_id,
-            }
-        ]
-        out += _events.item_added(item, previous)
-        return out + self._transcription(record)
-
-    def _transcribe(self, record: Record) -> None:
-        try:
-            record.transcript = self.transcriber(record.audio, record.rate)
-        except Exception as exc:  # a failing transcriber fails the transcription, not the turn
-            record.extras["transcription_error"] = f"{type(exc).__name__}: {exc}"
-
-    def _transcription(self, record: Record) -> list[dict]:
-        if not self.session["audio"]["input"]["transcription"]:
-            return []
-        if record.transcript is None:
-            return [
-                _events.transcription_failed(
-                    record.item["id"], record.extras.get("transcription_error", "no transcript")
-                )
-            ]
-        record.item["content"][0]["transcript"] = record.transcript
-        seconds = 0.0 if record.audio is None else len(record.audio) / record.rate
-        return _events.transcription(record.item["id"], record.transcript, seconds)
 
     # -- conversation ---------------------------------------------------------------------
     def _on_conversation_item_create(self, event: dict) -> list[dict]:
