@@ -36,7 +36,7 @@ _FORMAT_FIELDS = {
 }
 
 
-def _FORMAT(value: Any, param: str) -> None:  # noqa: N802 - used like the spec constants
+def _FORMAT(value: Any, param: str) -> None:
     check_fields(value, _FORMAT_FIELDS, param, ("type",))
     if "rate" in value and value["type"] != "audio/pcm":
         raise ClientError(
