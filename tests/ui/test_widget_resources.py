@@ -9,6 +9,7 @@ widget's own ``globalThis.__rtwResources`` and by an init script that wraps the 
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -43,10 +44,10 @@ def _wait(page, predicate_js: str, what: str, timeout: float) -> dict:
         time.sleep(0.1)
 
 
-def test_twenty_view_open_close_cycles_leave_no_audio_resources_behind(open_notebook):
+def test_twenty_view_open_close_cycles_leave_no_audio_resources_behind(open_notebook, artifacts):
     nb = open_notebook(CELLS, wav="silence", init_scripts=(RESOURCE_PROBE_JS,))
     nb.clear_output(1)
-    nb.wait_widget(0).root.wait_for(state="detached", timeout=10 * UNIT * 1000)
+    nb.widget(0).root.wait_for(state="detached", timeout=10 * UNIT * 1000)
     assert nb.kernel.value("w.hands_free") is True
 
     for cycle in range(CYCLES):
@@ -76,6 +77,7 @@ def test_twenty_view_open_close_cycles_leave_no_audio_resources_behind(open_note
         timeout=5 * UNIT,
     )
     nb.screenshot("all-views-closed")
+    (artifacts / "resources.json").write_text(json.dumps({"open": first, "closed": released}))
     assert set(RESOURCE_KINDS) <= set(released["widget"]), released["widget"]
     created = released["probe"]["created"]
     # Every cycle really acquired (so the zeros above mean "released", not "never taken").
