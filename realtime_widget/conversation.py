@@ -36,6 +36,12 @@ Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differen
    bounded (oldest dropped), so nothing grows for the whole session.
 9. ``response.created`` / ``response.done`` keep response objects (``done`` updates status and
    usage); ``response.output_item.added`` appends to the response's ``output``.
+10. ``response.output_audio_transcript.done`` / ``response.output_text.done`` carry the part's
+    whole text: when deltas were lost (a corrupt frame the API dropped) they repair the part and
+    ``formatted``; otherwise they change nothing. The seed ignores them.
+11. Input audio for VAD slicing is kept for ``input_audio_seconds`` (default 300 s, 14.4 MB at
+    24 kHz) by ``append_input_audio``; older audio is forgotten (the seed client keeps the whole
+    session and re-copies it on every append).
 """
 
 from __future__ import annotations

@@ -645,3 +645,30 @@ def test_clear_forgets_items_responses_and_queued_audio(conversation, dialect):
 def test_frequency_must_be_positive():
     with pytest.raises(ValueError, match="positive sample rate"):
         RealtimeConversation(frequency=0)
+
+
+def test_transcript_done_repairs_a_lost_delta_and_otherwise_changes_nothing(conversation):
+    item = assistant(conversation, "ga")
+    for piece in ("Hello ", "world"):  # "there " was lost on the way
+        delta(conversation, "ga", "transcript", piece)
+    done = {"type": "response.output_audio_transcript.done", "item_id": "item_a",
+            "content_index": 0, "transcript": "Hello there world"}  # fmt: skip
+    assert conversation.process_event(done) == {"item": item}
+    assert item["formatted"]["transcript"] == "Hello there world"
+    assert item["content"][0]["transcript"] == "Hello there world"
+    assert conversation.process_event(done) == {"item": item}  # idempotent
+    assert item["formatted"]["transcript"] == "Hello there world"
+
+
+def test_conversation_item_retrieved_updates_a_known_item(conversation):
+    item = conversation.process_event(
+        {"type": "conversation.item.added", "item": _user_audio_item()}
+    )["item"]
+    retrieved = {**_user_audio_item(), "content": [{"type": "input_audio", "transcript": "hi"}]}
+    assert (
+        conversation.process_event({"type": "conversation.item.retrieved", "item": retrieved})[
+            "item"
+        ]
+        is item
+    )
+    assert item["content"][0]["transcript"] == "hi"
