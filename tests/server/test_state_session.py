@@ -280,3 +280,50 @@ def test_beta_connection_speaks_beta_names_and_flat_session():
     assert (
         of_type(events, "response.done")[0]["response"]["output"][0]["content"][0]["type"] == "text"
     )
+
+
+def test_user_audio_item_is_transcribed_and_retrievable_with_its_audio():
+    import numpy as np
+
+    from realtime_widget.audio import decode_base64, encode_base64
+
+    d = StateDriver(transcriber=lambda audio, rate: f"{len(audio)} samples")
+    d.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
+            },
+        }
+    )
+    audio = (np.arange(4800) % 100 * 100).astype(np.int16)
+    out = d.send(
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_audio", "audio": encode_base64(audio)}],
+            },
+        }
+    )
+    assert "audio" not in out[0]["item"]["content"][0]  # announcements do not echo the bytes
+    done = of_type(out, "conversation.item.input_audio_transcription.completed")[0]
+    assert done["transcript"] == "4800 samples"
+    item = d.send({"type": "conversation.item.retrieve", "item_id": done["item_id"]})[0]["item"]
+    assert np.array_equal(decode_base64(item["content"][0]["audio"]), audio)
+    assert item["content"][0]["transcript"] == "4800 samples"
+
+
+def test_duplicate_item_id_is_refused():
+    d = StateDriver()
+    item = {
+        "id": "item_same",
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": "x"}],
+    }
+    d.send({"type": "conversation.item.create", "item": item})
+    out = d.send({"type": "conversation.item.create", "item": item})
+    assert out[0]["error"]["code"] == "item_already_exists"
