@@ -6,14 +6,19 @@ call), 30 minutes of assistant audio in about 35k events. Ours replays the GA fo
 (npm ``openai-realtime-api`` 1.0.8 under Node, ``bench/js/seed_replay.mjs``) the beta form of
 the same trace, in the same run; Node times only its ``processEvent`` loop.
 
+How it is timed: CPU time of the process on both sides (``time.process_time``,
+``process.cpuUsage``), because the machine is shared and wall time mostly measures the
+neighbours. Ours and the decode-only baseline consume a fresh copy of the trace event by event
+(see ``_fresh``), as a receive loop drops each message after processing it.
+
 Input audio appends are not replayed: the seed client's session-long input buffer re-copies
 itself on every append (O(n²) over the session) and would dominate; with no buffer both reducers
 leave VAD turns without audio.
 
 Rows (issue 4): ours >= 60x faster than the seed; ours <= 1.3x the cost of only base64-decoding
-the trace's audio; the last ten minutes <= 1.25x the first ten per event; memory held after the
-replay (tracemalloc) <= 1.3x the raw PCM the items hold, with audio still in chunks and after
-every item's ``formatted["audio"]`` was read.
+the trace's audio (``binascii.a2b_base64`` of every audio delta); the last ten minutes <= 1.25x
+the first ten per event; memory held after the replay (tracemalloc) <= 1.3x the raw PCM the
+items hold, with audio still in chunks and after every item's ``formatted["audio"]`` was read.
 """
 
 from __future__ import annotations
@@ -351,7 +356,7 @@ def run(quick: bool = False) -> list[Row]:
         seed_s = statistics.median(seed["runs_ms"]) / 1000
         speedup = seed_s / ours
         seed_note = (
-            f"seed {seed_s:.2f}s (median of {len(seed['runs_ms'])}, timed inside Node) "
+            f"CPU time: seed {seed_s:.2f}s (median of {len(seed['runs_ms'])}, timed inside Node) "
             f"vs ours {ours * 1000:.0f}ms; {size}"
         )
     first_us, last_us = statistics.median(firsts) * 1e6, statistics.median(lasts) * 1e6
