@@ -9,7 +9,7 @@ from collections.abc import Callable
 from realtime_widget.server import _events
 from realtime_widget.server._items import Conversation
 from realtime_widget.server._response import ResponseRun
-from realtime_widget.server.brains import Brain, BrainContext, item_text
+from realtime_widget.server.brains import Brain, BrainContext, Call, item_text
 
 __all__ = ["start_response"]
 
@@ -20,6 +20,7 @@ def start_response(
     conversation: Conversation,
     brain: Brain,
     new_id: Callable[[str], str],
+    parallel: bool = True,
 ) -> tuple[list[dict], ResponseRun | None]:
     """Create a response from the session and a ``response.create``'s overrides.
 
@@ -29,6 +30,7 @@ def start_response(
         conversation: the conversation (read, and written unless ``conversation: "none"``).
         brain: who decides the output items.
         new_id: id factory.
+        parallel: the session's ``parallel_tool_calls`` (``False`` keeps only the first call).
 
     Returns:
         ``(events, run)``: ``response.created`` (plus ``response.done`` when the brain failed,
@@ -70,6 +72,8 @@ def start_response(
         tools=tools,
         instructions=params.get("instructions", session["instructions"]),
         output_modalities=response["output_modalities"],
+        tool_choice=choice,
+        metadata=dict(params.get("metadata") or {}),
     )
     input_tokens = sum(math.ceil(len(item_text(i)) / 4) for i in items)
     try:
@@ -83,5 +87,8 @@ def start_response(
             },
         )
         return [*created, {"type": "response.done", "response": response}], None
+    if not params.get("parallel_tool_calls", parallel):
+        calls = [p for p in plan if isinstance(p, Call)]
+        plan = [p for p in plan if not isinstance(p, Call) or p is calls[0]]
     run = ResponseRun(response, plan, None if out_of_band else conversation, new_id, input_tokens)
     return created, run

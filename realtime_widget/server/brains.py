@@ -75,12 +75,16 @@ class BrainContext:
         tools: function tools in effect (``{"type": "function", "name", "parameters", ...}``).
         instructions: the instructions in effect.
         output_modalities: ``["audio"]`` or ``["text"]``.
+        tool_choice: ``"auto"``, ``"required"`` (a call is expected) or a named function (the
+            only tool left in ``tools``); ``"none"`` arrives as no tools.
+        metadata: the response's metadata.
     """
 
     items: Sequence[dict] = ()
     tools: Sequence[dict] = ()
     instructions: str = ""
     output_modalities: Sequence[str] = ("audio",)
+    tool_choice: str | dict = "auto"
     metadata: dict = field(default_factory=dict)
 
 
@@ -162,6 +166,14 @@ class EchoBrain:
         text = _last_user_text(context.items)
         tools = [t for t in context.tools if isinstance(t, dict) and t.get("type") == "function"]
         calls = _requested_calls(text, tools) if tools else []
+        if not calls and tools and context.tool_choice != "auto":
+            # "required" or a named function: the model must call something, so call the first.
+            first = tools[0]
+            calls = [
+                Call(
+                    str(first["name"]), json.dumps(_infer_arguments(text, first.get("parameters")))
+                )
+            ]
         if calls:
             return calls
         if not text:

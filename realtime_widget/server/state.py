@@ -313,7 +313,8 @@ class SessionState(InputAudioHandlers):
         return run.cancel("client_cancelled") + self._end_response(run)
 
     def _create_response(self, params: dict) -> list[dict]:
+        parallel = bool(self.extras.get("parallel_tool_calls", True))
         events, self._run = start_response(
-            self.session, params, self.conversation, self.brain, self._new_id
+            self.session, params, self.conversation, self.brain, self._new_id, parallel
         )
         return events

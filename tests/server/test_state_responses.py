@@ -484,3 +484,37 @@ def test_failing_transcriber_gives_transcription_failed_and_turn_continues():
     failed = of_type(out, "conversation.item.input_audio_transcription.failed")
     assert len(failed) == 1 and "model missing" in failed[0]["error"]["message"]
     assert "response.created" in types(out)
+
+
+def test_tool_choice_required_forces_a_call_and_parallel_false_keeps_one():
+    tools = [
+        {"type": "function", "name": "ping", "parameters": {"type": "object", "properties": {}}},
+        {"type": "function", "name": "pong", "parameters": {"type": "object", "properties": {}}},
+    ]
+    d = StateDriver()
+    d.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "tools": tools,
+                "output_modalities": ["text"],
+                "tool_choice": "required",
+            },
+        }
+    )
+    d.say("nothing in particular")
+    d.send({"type": "response.create"})
+    assert [e["name"] for e in of_type(d.drain(), "response.function_call_arguments.done")] == [
+        "ping"
+    ]
+    d.say("ping and pong")
+    d.send(
+        {
+            "type": "response.create",
+            "response": {"parallel_tool_calls": False, "tool_choice": "auto"},
+        }
+    )
+    assert [e["name"] for e in of_type(d.drain(), "response.function_call_arguments.done")] == [
+        "ping"
+    ]
