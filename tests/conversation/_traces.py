@@ -69,7 +69,11 @@ class TraceBuilder:
         return [self.rng.choice(WORDS) + " " for _ in range(n)]
 
     def announce(self, item: dict[str, Any], previous: str | None = None) -> None:
-        self.event("conversation.item.added", previous_item_id=previous, item=item)
+        # GA servers announce with `.added`, but `.created` may still appear (DESIGN §6).
+        etype = (
+            "conversation.item.created" if self.rng.random() < 0.2 else "conversation.item.added"
+        )
+        self.event(etype, previous_item_id=previous, item=item)
         self.items.append(item["id"])
 
     def flush_deferred(self) -> None:

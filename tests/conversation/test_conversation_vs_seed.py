@@ -88,6 +88,7 @@ def test_generated_traces_exercise_every_feature_the_comparison_relies_on(traces
     ):
         assert kinds[needed] >= 5, f"traces cover {needed} only {kinds[needed]} times"
     for needed in (
+        "conversation.item.created",
         "conversation.item.truncated",
         "conversation.item.deleted",
         "conversation.item.done",
