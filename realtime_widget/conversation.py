@@ -179,7 +179,10 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
 
     def _on_conversation_item_added(self, event: dict[str, Any], _input: Any = None) -> Result:
         wire = event["item"]
-        existing = self._item_lookup.get(wire.get("id"))
+        if not isinstance(wire.get("id"), str):
+            logger.warning("< %s: item without an id ignored (server bug)", event["type"])
+            return {}
+        existing = self._item_lookup.get(wire["id"])
         if existing is not None:
             return {"item": existing}
         item = _clone(wire)
@@ -227,8 +230,8 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
         wire = event["item"]
         item = self._item_lookup.get(wire.get("id"))
         if item is None:
-            result = self._on_conversation_item_added(event)
-            item = result["item"]
+            # Announced only now (its .added was lost, or never sent): take it as announced.
+            return self._on_conversation_item_added(event)
         for key, value in wire.items():
             if key != "formatted":
                 item[key] = _clone(value)

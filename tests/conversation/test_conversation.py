@@ -613,6 +613,8 @@ def test_events_naming_an_unknown_item_return_empty_and_never_raise(conversation
         {"type": "response.output_audio.delta"},  # no item_id
         {"type": "conversation.item.added"},  # no item
         {"type": "conversation.item.added", "item": "not a dict"},
+        {"type": "conversation.item.added", "item": {"type": "message", "role": "user"}},
+        {"type": "conversation.item.done", "item": {"id": None, "type": "message"}},
         {"type": "response.created", "response": None},
         None,
         "not an event",
@@ -622,6 +624,7 @@ def test_events_naming_an_unknown_item_return_empty_and_never_raise(conversation
 )
 def test_unknown_and_malformed_events_return_empty_and_never_raise(conversation, event):
     assert conversation.process_event(event) == {}
+    assert conversation.get_items() == []
 
 
 def test_every_server_event_type_of_both_dialects_has_a_table_entry():
