@@ -67,12 +67,20 @@ class Record:
 
 
 class Conversation:
-    """Items in order, addressable by id."""
+    """Items in order, addressable by id.
 
-    def __init__(self, conversation_id: str) -> None:
+    Args:
+        conversation_id: the ``conv_...`` id.
+        max_audio_seconds: user audio kept for ``conversation.item.retrieve``; beyond it the
+            oldest items' audio is dropped (their transcripts stay), so an hour-long session does
+            not grow without bound (DESIGN §8).
+    """
+
+    def __init__(self, conversation_id: str, max_audio_seconds: float = 600.0) -> None:
         self.id = conversation_id
         self._order: list[str] = []
         self._records: dict[str, Record] = {}
+        self.max_audio_seconds = max_audio_seconds
 
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._records
@@ -116,7 +124,18 @@ class Conversation:
             )
         self._order.insert(index, item_id)
         self._records[item_id] = record
+        if record.audio is not None:
+            self._bound_audio()
         return self._order[index - 1] if index > 0 else None
+
+    def _bound_audio(self) -> None:
+        with_audio = [r for r in self.records() if r.audio is not None]
+        total = sum(len(r.audio) / r.rate for r in with_audio)  # type: ignore[arg-type]
+        for record in with_audio[:-1]:  # never the newest: it was just committed
+            if total <= self.max_audio_seconds:
+                break
+            total -= len(record.audio) / record.rate  # type: ignore[arg-type]
+            record.audio = None
 
     def get(self, item_id: str, param: str = "item_id") -> Record:
         """The record of an item.

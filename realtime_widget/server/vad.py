@@ -18,6 +18,8 @@ from realtime_widget.server._config import silence_ms_for
 
 __all__ = ["InputAudio", "TurnEvent"]
 
+_IDLE_KEEP_S = 10  # seconds of audio kept while VAD hears no speech
+
 _DECODERS = {
     "audio/pcm": (24000, decode_base64),
     "audio/pcmu": (8000, lambda data: np.asarray(ulaw_decode(_b64_bytes(data)))),
@@ -143,6 +145,9 @@ class InputAudio:
                 )
                 self.speech_start = None
                 self.last_activity = sample
+        if self.speech_start is None and self._size > 2 * _IDLE_KEEP_S * self.rate:
+            # Between turns only the prefix padding matters; keep a margin, not the whole hour.
+            self.take(end_ms=self.ms(self.total - _IDLE_KEEP_S * self.rate))
         if (
             self.idle_timeout_ms
             and idle_allowed

@@ -518,3 +518,11 @@ def test_tool_choice_required_forces_a_call_and_parallel_false_keeps_one():
     assert [e["name"] for e in of_type(d.drain(), "response.function_call_arguments.done")] == [
         "ping"
     ]
+
+
+def test_input_buffer_stays_bounded_during_long_silence_with_vad():
+    d = StateDriver()
+    d.append(np.zeros(24000 * 25, np.int16), chunk_ms=100)
+    assert d.state.input.buffered_ms <= 20_000
+    out = d.append(speech())
+    assert "input_audio_buffer.committed" in types(out)

@@ -327,3 +327,22 @@ def test_duplicate_item_id_is_refused():
     d.send({"type": "conversation.item.create", "item": item})
     out = d.send({"type": "conversation.item.create", "item": item})
     assert out[0]["error"]["code"] == "item_already_exists"
+
+
+def test_conversation_keeps_bounded_user_audio_but_all_transcripts():
+    import numpy as np
+
+    d = StateDriver()
+    d.state.conversation.max_audio_seconds = 1.0
+    d.send(
+        {
+            "type": "session.update",
+            "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+        }
+    )
+    for _ in range(3):
+        d.append(np.full(14400, 500, np.int16))  # 0.6 s
+        d.send({"type": "input_audio_buffer.commit"})
+    records = d.state.conversation.records()
+    assert [r.audio is not None for r in records] == [False, False, True]
+    assert all(r.transcript == "[speech 0.6 s]" for r in records)
