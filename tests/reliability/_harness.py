@@ -181,7 +181,7 @@ class Rig:
         for item in self.client.conversation.get_items():
             formatted = item.get("formatted") or {}
             words = formatted.get("text") or formatted.get("transcript") or item_words(item)
-            out.append((item["id"], item.get("role") or item["type"], words))
+            out.append((item.get("id"), item.get("role") or item.get("type"), words))
         return out
 
     def completed_replies(self) -> int:
