@@ -288,6 +288,15 @@ def _memory_ratios(events: list[dict[str, Any]]) -> tuple[float, float, int]:
     return chunked / held, read / held, held
 
 
+def _input_ring(minutes: float) -> tuple[float, float]:
+    """MB the conversation holds for VAD slicing after ``minutes`` of user audio appends."""
+    conversation = RealtimeConversation()
+    chunk = np.zeros(RATE // 10, dtype=np.int16)
+    for _ in range(int(minutes * 600)):
+        conversation.append_input_audio(chunk)
+    return conversation.input_audio._buf.nbytes / 1e6, minutes
+
+
 def _run_seed(timed: list[Timed], repeat: int, timeout: float) -> dict[str, Any] | None:
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "openai-realtime-api").exists():
@@ -348,6 +357,7 @@ def run(quick: bool = False) -> list[Row]:
     )
     growth = statistics.median(lasts) / statistics.median(firsts)
     chunked, read, held = _memory_ratios(events)
+    ring_mb, ring_minutes = _input_ring(minutes / 2)
 
     seed = _run_seed(timed, repeat=1 if quick else 3, timeout=3600)
     if seed is None:
@@ -395,6 +405,15 @@ def run(quick: bool = False) -> list[Row]:
             "<= 1.3x",
             read <= 1.3,
             "after reading every item's formatted['audio']",
+        ),
+        Row(
+            name + "input audio held (VAD ring)",
+            ring_mb,
+            "MB",
+            "<= 14.4 MB (5 min bound)",
+            ring_mb <= 14.4,
+            f"after {ring_minutes:.0f} min of input in 100 ms appends; the seed client would hold "
+            f"{ring_minutes * 60 * RATE * 2 / 1e6:.1f} MB",
         ),
     ]
 
