@@ -94,3 +94,13 @@ def speech(text: str = "hello there my friend", lead: float = 0.5, tail: float =
 def of_type(events: list[dict], kind: str) -> list[dict]:
     """The events of one type."""
     return [e for e in events if e["type"] == kind]
+
+
+def assert_alive(driver: StateDriver) -> None:
+    """The session still answers: an item is added and a text response completes."""
+    added = driver.say("are you still there?")
+    assert added and added[0]["type"] in ("conversation.item.added", "conversation.item.created")
+    created = driver.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
+    assert [e["type"] for e in created] == ["response.created"]
+    done = of_type(driver.drain(), "response.done")
+    assert done and done[0]["response"]["status"] == "completed"

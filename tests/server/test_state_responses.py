@@ -9,7 +9,7 @@ import numpy as np
 from realtime_widget.audio import decode_base64
 from realtime_widget.server import Call, ScriptedBrain
 from tests.server.checked import types
-from tests.server.driver import StateDriver, of_type, speech
+from tests.server.driver import StateDriver, assert_alive, of_type, speech
 
 TEXT_ORDER = [
     "response.created",
@@ -92,6 +92,8 @@ def test_cancel_without_active_response_is_refused():
     d.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
     out = d.send({"type": "response.cancel", "response_id": "resp_other"})
     assert out[0]["error"]["code"] == "response_cancel_not_active"
+    d.drain()
+    assert_alive(d)
 
 
 def test_cancel_mid_audio_ends_item_incomplete_with_client_cancelled():
@@ -160,6 +162,7 @@ def test_truncate_of_user_item_or_unknown_item_is_refused():
         }
     )
     assert out[0]["error"]["code"] == "item_not_found"
+    assert_alive(d)
 
 
 def test_server_vad_commits_turn_and_starts_response():
@@ -390,6 +393,7 @@ def test_response_input_replaces_conversation_context():
         }
     )
     assert out[0]["error"]["code"] == "item_not_found"
+    assert_alive(d)
 
 
 def test_g711_output_format_sends_8khz_ulaw_chunks():

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from tests.server.checked import types
-from tests.server.driver import StateDriver, of_type
+from tests.server.driver import StateDriver, assert_alive, of_type
 
 
 def test_server_greets_with_full_default_session_then_conversation():
@@ -96,7 +96,7 @@ def test_session_update_with_invalid_value_is_refused_naming_the_field(session, 
     error = out[0]["error"]
     assert (error["code"], error["param"], error["event_id"]) == (code, param, "evt_bad")
     assert d.state.session == before
-    assert types(d.say("still here")) == ["conversation.item.added", "conversation.item.done"]
+    assert_alive(d)
 
 
 @pytest.mark.parametrize(
@@ -118,13 +118,14 @@ def test_server_answers_bad_frames_with_error_and_keeps_working(frame, code):
     d = StateDriver()
     out = d.send(frame)
     assert types(out) == ["error"] and out[0]["error"]["code"] == code
-    assert types(d.say("hello")) == ["conversation.item.added", "conversation.item.done"]
+    assert_alive(d)
 
 
 def test_error_echoes_client_event_id():
     d = StateDriver()
     out = d.send({"type": "conversation.item.delete", "item_id": "nope", "event_id": "evt_42"})
     assert out[0]["error"]["event_id"] == "evt_42" and out[0]["error"]["code"] == "item_not_found"
+    assert_alive(d)
 
 
 def test_append_over_15_mib_is_refused():
@@ -133,6 +134,7 @@ def test_append_over_15_mib_is_refused():
     out = d.send({"type": "input_audio_buffer.append", "audio": audio})
     assert out[0]["error"]["code"] == "invalid_value" and out[0]["error"]["param"] == "audio"
     assert d.state.input.buffered_ms == 0
+    assert_alive(d)
 
 
 def test_commit_of_less_than_100ms_is_refused_then_succeeds_with_enough_audio():
@@ -255,6 +257,7 @@ def test_delete_and_retrieve_answer_and_refuse_unknown_ids():
         out = d.send({"type": kind, "item_id": item_id})
         assert out[0]["error"]["code"] == "item_not_found"
     assert len(d.state.conversation) == 0
+    assert_alive(d)
 
 
 def test_beta_connection_speaks_beta_names_and_flat_session():
@@ -327,6 +330,7 @@ def test_duplicate_item_id_is_refused():
     d.send({"type": "conversation.item.create", "item": item})
     out = d.send({"type": "conversation.item.create", "item": item})
     assert out[0]["error"]["code"] == "item_already_exists"
+    assert_alive(d)
 
 
 def test_conversation_keeps_bounded_user_audio_but_all_transcripts():
