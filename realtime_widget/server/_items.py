@@ -24,6 +24,7 @@ class Record:
         transcript: what the server understood of user audio (brains read it even when
             transcription events are off).
         audio_ms: for assistant audio, milliseconds generated so far (truncate checks it).
+        extras: anything else the server notes about the item (e.g. a transcription error).
     """
 
     item: dict

@@ -237,3 +237,10 @@ async def test_failing_synthesizer_falls_back_to_builtin_voice():
         assert events[-1]["response"]["status"] == "completed"
         assert "response.output_audio.delta" in types(events)
         await client.close()
+
+
+async def test_repr_is_cheap_and_never_shows_the_key():
+    server = LocalRealtimeServer(api_key="sk-secret-value")
+    assert "stopped" in repr(server)
+    async with server:
+        assert server.url in repr(server) and "sk-secret" not in repr(server)
