@@ -3,7 +3,8 @@
 ``schema`` validates events against OpenAI's Realtime schemas (copied into ``spec/`` with their
 provenance); ``faults`` is a fault-injecting proxy; ``fixtures`` is a pytest plugin (enable it with
 ``pytest_plugins = ["realtime_widget.testing.fixtures"]``) giving ``realtime_server``,
-``realtime_client`` and ``scripted_brain``; ``brains`` holds the brains tests script answers with.
+``realtime_client`` and ``scripted_brain``; ``brains`` holds the brains tests script answers with;
+``helpers.converse`` sends a message and waits for the model's final answer.
 
 The names below are imported lazily, so importing one submodule does not pull in pytest or the
 client.
@@ -25,7 +26,7 @@ _EXPORTS: dict[str, str] = {
     "ScriptedBrain": "realtime_widget.testing.brains",
     "SwappableBrain": "realtime_widget.testing.brains",
     "LocalRealtimeServer": "realtime_widget.server",
-    "converse": "realtime_widget.testing.fixtures",
+    "converse": "realtime_widget.testing.helpers",
 }
 
 __all__ = sorted(_EXPORTS)
