@@ -70,11 +70,12 @@ class CheckedClient:
     async def until(self, kind: str, timeout: float = 10 * UNIT) -> list[dict]:
         """Events up to and including the first of type ``kind``."""
         seen: list[dict] = []
-        async with asyncio.timeout(timeout):
-            while True:
-                seen.append(await self.recv(timeout))
-                if seen[-1]["type"] == kind:
-                    return seen
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            seen.append(await self.recv(max(left, 0.001)))
+            if seen[-1]["type"] == kind:
+                return seen
 
     async def error(self, code: str, timeout: float = 5 * UNIT) -> dict:
         """Wait for an ``error`` event and check its code; return its ``error`` object."""

@@ -19,14 +19,15 @@ pytestmark = pytest.mark.peer
 
 
 async def _until(conn, kind: str, seen: list) -> object:
-    async with asyncio.timeout(10 * UNIT):
+    async def read() -> object:
         async for event in conn:
-            raw = event.to_dict()
-            validate_event(raw, "ga", strict=True)
+            validate_event(event.to_dict(), "ga", strict=True)
             seen.append(event)
             if event.type == kind:
                 return event
-    raise AssertionError(f"connection ended before {kind}")
+        raise AssertionError(f"connection ended before {kind}")
+
+    return await asyncio.wait_for(read(), 10 * UNIT)
 
 
 @pytest.fixture
