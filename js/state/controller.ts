@@ -64,10 +64,10 @@ export class Controller {
       on(`change:${t}`, () => this.notify("traits"));
     }
     on("change:status", () => this.onStatus());
-    on("comm_live_update", () => {
-      // ipywidgets flags a closed comm: the kernel restarted or shut down.
-      if ((model as unknown as { comm_live?: boolean }).comm_live === false) this.onKernelGone();
-    });
+    // ipywidgets signals a closed comm (kernel restarted or shut down, or the widget closed);
+    // anywidget's model proxy forwards these events but not the `comm_live` flag itself.
+    on("comm:close", () => this.onKernelGone());
+    on("comm_live_update", () => this.onKernelGone());
   }
 
   // ---------------------------------------------------------------- views
@@ -116,7 +116,8 @@ export class Controller {
     this.stopMic();
     this.addLocalError(
       "kernel_gone",
-      "The kernel is gone (restarted or shut down). Re-run the cell to get a new widget.",
+      "The kernel is gone (restarted or shut down) or the widget was closed. Re-run the cell " +
+        "to get a new widget.",
       false,
     );
   }
