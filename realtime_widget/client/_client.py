@@ -70,6 +70,9 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         tool_timeout: seconds before a tool call is answered with a timeout error.
         auto_truncate: on server VAD ``speech_started``, truncate the assistant audio being
             played at the last reported position (when ``interrupt_response`` is on).
+        max_audio_seconds: audio kept in items, in seconds (``None``: all). Beyond it the
+            oldest items lose their audio, never their text or transcripts, so memory stays
+            flat over a long session.
         **api_params: :class:`~realtime_widget.api.RealtimeAPI` options (``url``, ``model``,
             ``api_key``, ``dialect``, ``headers``, ``azure_endpoint``, ``debug``, ...).
     """
@@ -85,6 +88,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         reconnect_delay: float = 0.5,
         tool_timeout: float | None = None,
         auto_truncate: bool = True,
+        max_audio_seconds: float | None = None,
         **api_params: Any,
     ) -> None:
         super().__init__()
@@ -98,6 +102,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         self.max_reconnect_attempts = max_reconnect_attempts
         self.reconnect_delay = reconnect_delay
         self.auto_truncate = auto_truncate
+        self.max_audio_seconds = max_audio_seconds
         self._responses = ResponseSequencer(self._send_response_create)
         self._tool_calls = ToolCalls(
             self.tools, self._send_tool_output, self._responses.request, tool_timeout

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from realtime_widget.api import RealtimeConnectionError
+from realtime_widget.client._audio_cap import cap_audio
 from realtime_widget.client._reconnect import backoff_delay, history_items
 from realtime_widget.client._usage import add_usage
 
@@ -49,6 +50,7 @@ class ServerEventsMixin:
     # Provided by RealtimeClient; declared for readers and type checkers.
     realtime: Any
     conversation: Any
+    max_audio_seconds: float | None
     dispatch: Callable[[str, Any], None]
 
     def _init_event_state(self) -> None:
@@ -145,6 +147,8 @@ class ServerEventsMixin:
             self.dispatch(
                 "conversation.item.completed", {"type": "conversation.item.completed", **result}
             )
+            if self.max_audio_seconds is not None:  # after listeners saw the item's audio
+                cap_audio(self.conversation.get_items(), int(self.max_audio_seconds * 24000))
 
     def _on_conversation_item_truncated(self, event: dict, result: dict) -> None:
         samples = int(event.get("audio_end_ms", 0)) * self._playback.rate // 1000
