@@ -104,8 +104,10 @@ export class Controls {
     const live = status === "connected" || status === "connecting" || status === "reconnecting";
     text(this.connect, live ? "Disconnect" : "Connect");
     attr(this.connect, "aria-label", live ? "Disconnect" : "Connect");
-    text(this.status, status);
-    attr(this.status, "data-status", status);
+    // A dead kernel cannot update the trait: say so here.
+    const shown = c.kernelGone ? "error (kernel gone)" : status;
+    text(this.status, shown);
+    attr(this.status, "data-status", c.kernelGone ? "error" : status);
     const handsFree = !!c.model.get("hands_free");
     attr(this.handsFree, "aria-checked", handsFree ? "true" : "false");
     const capturing = c.capturing();
