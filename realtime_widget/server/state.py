@@ -246,7 +246,7 @@ class SessionState(InputAudioHandlers):
 
     def _on_transcription_session_update(self, event: dict) -> list[dict]:
         raise ClientError(
-            "invalid_request_error",
+            "invalid_value",
             "This is a realtime session: send session.update; transcription sessions are not "
             "supported by the local server.",
             "type",

@@ -16,7 +16,7 @@ from realtime_widget.audio import encode_base64
 from realtime_widget.server import LocalRealtimeServer
 from realtime_widget.server.speech import formant_speech
 from tests.helpers import UNIT
-from tests.server.checked import CheckedClient, types
+from tests.server.checked import CheckedClient, checked, types
 from tests.server.driver import of_type, speech
 
 
@@ -87,7 +87,7 @@ async def test_server_accepts_key_as_bearer_azure_header_or_browser_subprotocol(
         ) as ws:
             if subprotocols:
                 assert ws.subprotocol == "realtime"
-            event = json.loads(await asyncio.wait_for(ws.recv(), 5 * UNIT))
+            event = checked([json.loads(await asyncio.wait_for(ws.recv(), 5 * UNIT))])[0]
             assert event["type"] == "session.created"
             assert event["session"]["model"] == "gpt-realtime"
 
@@ -98,7 +98,7 @@ async def test_beta_subprotocol_selects_beta_dialect():
             server.url,
             subprotocols=["realtime", "openai-insecure-api-key.x", "openai-beta.realtime-v1"],
         ) as ws:
-            event = json.loads(await asyncio.wait_for(ws.recv(), 5 * UNIT))
+            event = checked([json.loads(await asyncio.wait_for(ws.recv(), 5 * UNIT))], "beta")[0]
             assert "modalities" in event["session"] and "type" not in event["session"]
 
 
@@ -202,7 +202,7 @@ def test_sync_with_block_runs_server_on_runtime_thread():
 
     with LocalRealtimeServer() as server:
         with connect(server.url) as ws:
-            assert json.loads(ws.recv(timeout=5 * UNIT))["type"] == "session.created"
+            assert checked([json.loads(ws.recv(timeout=5 * UNIT))])[0]["type"] == "session.created"
     with pytest.raises(RuntimeError):
         server.url  # noqa: B018 - stopped servers have no URL
 
@@ -219,7 +219,7 @@ def test_cli_prints_listening_url_and_serves():
         from websockets.sync.client import connect
 
         with connect(line.split()[-1]) as ws:
-            assert json.loads(ws.recv(timeout=10 * UNIT))["type"] == "session.created"
+            assert checked([json.loads(ws.recv(timeout=10 * UNIT))])[0]["type"] == "session.created"
     finally:
         proc.terminate()
         proc.wait(10 * UNIT)
@@ -244,3 +244,19 @@ async def test_repr_is_cheap_and_never_shows_the_key():
     assert "stopped" in repr(server)
     async with server:
         assert server.url in repr(server) and "sk-secret" not in repr(server)
+
+
+async def test_append_over_15_mib_over_websocket_gets_error_not_a_closed_socket():
+    import base64
+
+    async with LocalRealtimeServer(speed=0) as server:
+        client = await CheckedClient.connect(server.url)
+        audio = base64.b64encode(bytes(16 * 1024 * 1024)).decode()
+        await client.send(
+            {"type": "input_audio_buffer.append", "audio": audio, "event_id": "evt_big"}
+        )
+        error = await client.error("invalid_value")
+        assert error["param"] == "audio" and error["event_id"] == "evt_big"
+        await client.send(_user("still open"))
+        await client.until("conversation.item.done")
+        await client.close()
