@@ -315,13 +315,15 @@ def _infer_arguments(text: str, schema: Any) -> dict:
     props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     required = set(schema.get("required") or [])
     pairs = {k: _parse_value(v) for k, v in _PAIR.findall(text)}
+    # Numbers in the text go to numeric fields in order ("add 2 and 3" -> a=2, b=3).
+    numbers = [m.group() for m in _NUMBER.finditer(_PAIR.sub("", text))]
     args: dict = {}
     for key, prop in props.items():
         prop = prop if isinstance(prop, dict) else {}
         if key in pairs:
             args[key] = _coerce(pairs[key], prop)
             continue
-        found = _from_text(text, prop)
+        found = _from_text(text, prop, numbers)
         if found is not None:
             args[key] = found
         elif "default" in prop:
@@ -331,7 +333,7 @@ def _infer_arguments(text: str, schema: Any) -> dict:
     return args
 
 
-def _from_text(text: str, prop: dict) -> Any:
+def _from_text(text: str, prop: dict, numbers: list[str]) -> Any:
     kind = prop.get("type")
     enum = prop.get("enum")
     if isinstance(enum, list):
@@ -340,11 +342,10 @@ def _from_text(text: str, prop: dict) -> Any:
                 return value
         return None
     if kind in ("number", "integer"):
-        match = _NUMBER.search(text)
-        if match:
-            value = float(match.group())
-            return int(value) if kind == "integer" else value
-        return None
+        if not numbers:
+            return None
+        value = float(numbers.pop(0))
+        return int(value) if kind == "integer" or value.is_integer() else value
     if kind == "string":
         quoted = _QUOTED.search(text)
         if quoted:

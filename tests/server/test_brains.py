@@ -108,3 +108,8 @@ def test_any_text_callable_is_a_brain():
     assert isinstance(as_brain(None), EchoBrain)
     with pytest.raises(TypeError):
         as_brain(42)
+
+
+def test_echo_brain_assigns_numbers_to_numeric_fields_in_order():
+    [call] = _ask("please add 2 and 3.5", tools=(ADD,))
+    assert json.loads(call.arguments_json) == {"a": 2, "b": 3.5}
