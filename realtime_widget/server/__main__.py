@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import sys
 
 from realtime_widget.server.app import LocalRealtimeServer
@@ -25,7 +26,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-session-seconds", type=float, default=3600, help="session length (default 3600)"
     )
+    parser.add_argument(
+        "--brain",
+        default=None,
+        help="who answers: 'module:attribute', a Brain or a callable text -> str "
+        "(default: the deterministic echo brain)",
+    )
     return parser
+
+
+def _load_brain(spec: str | None) -> object:
+    if spec is None:
+        return None
+    module_name, _, attribute = spec.partition(":")
+    if not attribute:
+        raise SystemExit(f"--brain must look like 'package.module:attribute', got {spec!r}")
+    target = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target() if isinstance(target, type) else target
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -35,6 +54,7 @@ async def _serve(args: argparse.Namespace) -> None:
         api_key=args.api_key,
         speed=args.speed,
         max_session_seconds=args.max_session_seconds,
+        brain=_load_brain(args.brain),
     )
     async with server:
         print(f"listening on {server.url}", flush=True)

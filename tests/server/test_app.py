@@ -209,7 +209,17 @@ def test_sync_with_block_runs_server_on_runtime_thread():
 
 def test_cli_prints_listening_url_and_serves():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "realtime_widget.server", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "realtime_widget.server",
+            "--port",
+            "0",
+            "--speed",
+            "0",
+            "--brain",
+            "realtime_widget.server.brains:EchoBrain",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
