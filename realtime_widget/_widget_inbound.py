@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from realtime_widget.widget import RealtimeWidget
 
-__all__ = ["handle_browser_message"]
+__all__ = ["handle_browser_message", "truncate_at_last_reports"]
 
 logger = logging.getLogger("realtime_widget.widget")
 
@@ -89,7 +89,22 @@ def _truncate(w: RealtimeWidget, cut: list[tuple[str, int, int]], cancel: bool) 
 def _on_interrupted(w: RealtimeWidget, content: dict, buffers: list) -> None:
     # The answer to a `clear` frame: server VAD interrupted; the server cancelled the response
     # itself (interrupt_response), the truncate is ours to send, at what was really heard.
+    w._sync.interrupt_answered()
     _truncate(w, _apply_played(w, content.get("played")), cancel=False)
+
+
+def truncate_at_last_reports(w: RealtimeWidget) -> None:
+    """No view answered a `clear` frame: truncate at the last played counts reported."""
+    reports = []
+    for key, samples in w._sync.played.items():
+        item_id, _, index = key.rpartition(":")
+        reports.append({"item_id": item_id, "content_index": int(index), "samples": samples})
+    cut = [
+        (r["item_id"], r["content_index"], r["samples"])
+        for r in reports
+        if 0 < r["samples"] < w._sync.outbox.forwarded(r["item_id"], r["content_index"])
+    ]
+    _truncate(w, cut, cancel=False)
 
 
 def _on_stop(w: RealtimeWidget, content: dict, buffers: list) -> None:

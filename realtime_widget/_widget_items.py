@@ -37,7 +37,8 @@ def _has_input_audio(item: dict[str, Any]) -> bool:
     return any((p or {}).get("type") == "input_audio" for p in item.get("content") or [])
 
 
-def _audio_content_index(item: dict[str, Any]) -> int:
+def audio_content_index(item: dict[str, Any]) -> int:
+    """Index of the item's audio content part (0 when it has none)."""
     for i, part in enumerate(item.get("content") or []):
         if (part or {}).get("type") in {"output_audio", "audio", "input_audio"}:
             return i
@@ -96,7 +97,7 @@ def item_view(
         "transcript": transcript,
         "transcribing": bool(transcribing),
         "audio_samples": int(audio_samples),
-        "audio_content_index": _audio_content_index(item),
+        "audio_content_index": audio_content_index(item),
         "truncated_ms": truncated_ms,
         "tool": tool,
         "output": output if output is None else str(output),

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget._widget_items import EventLog, item_view
+from realtime_widget._widget_events import ClientEventHandlers
+from realtime_widget._widget_items import EventLog, audio_content_index, item_view
 from realtime_widget._widget_outbox import Outbox
 
 __all__ = ["WidgetSync"]
@@ -42,14 +43,7 @@ _TOOL_STATES = {
 }
 
 
-def _audio_index(item: dict[str, Any]) -> int:
-    for i, part in enumerate(item.get("content") or []):
-        if (part or {}).get("type") in {"output_audio", "audio", "input_audio"}:
-            return i
-    return 0
-
-
-class WidgetSync:
+class WidgetSync(ClientEventHandlers):
     """The widget's kernel-side view state and its outbound traffic.
 
     Args:
@@ -89,27 +83,14 @@ class WidgetSync:
         self._dirty: set[str] = set()
         self._last_snapshot = -SNAPSHOT_INTERVAL
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._interrupt_timer: asyncio.TimerHandle | None = None
+        self.on_interrupt_timeout: Callable[[], None] | None = None
         self._closed = False
         self._subscriptions: list[tuple[str, Callable]] = []
         for name, handler in self._client_handlers().items():
             client.on(name, handler)
             self._subscriptions.append((name, handler))
         self._unsubscribe_records = client.tools.on_record(self._on_tool_record)
-
-    def _client_handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
-        # Dispatch table: client event -> handler (the client's event names, kept).
-        return {
-            "conversation.updated": self._on_conversation_updated,
-            "conversation.item.appended": self._on_conversation_item_appended,
-            "conversation.item.completed": self._on_conversation_item_completed,
-            "conversation.interrupted": self._on_conversation_interrupted,
-            "realtime.event": self._on_realtime_event,
-            "usage.updated": self._on_usage_updated,
-            "error": self._on_error,
-            "close": self._on_close,
-            "reconnecting": self._on_reconnecting,
-            "reconnected": self._on_reconnected,
-        }
 
     def close(self) -> None:
         """Stop listening to the client and sending."""
@@ -189,7 +170,7 @@ class WidgetSync:
     def forward_audio(self, item: dict[str, Any], samples: Any) -> None:
         """Queue assistant audio for the browser (Int16 LE bytes, merged per frame)."""
         pcm = np.asarray(samples, dtype="<i2").tobytes()
-        if self.outbox.add_audio(item["id"], _audio_index(item), pcm):
+        if self.outbox.add_audio(item["id"], audio_content_index(item), pcm):
             self.audio_samples[item["id"]] = self.audio_samples.get(item["id"], 0) + len(pcm) // 2
 
     def clear_playback(self, notify_browser: bool = True) -> list[str]:
@@ -197,108 +178,6 @@ class WidgetSync:
         cut = self.outbox.clear_playback(notify=notify_browser)
         self.schedule()
         return cut
-
-    # ------------------------------------------------------------------ client events
-    def _on_conversation_updated(self, event: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        delta = event.get("delta") or {}
-        audio = delta.get("audio") if isinstance(delta, dict) else None
-        if audio is not None and item.get("role") == "assistant" and len(audio):
-            self.forward_audio(item, audio)
-        self.refresh_item(item)
-
-    def _on_conversation_item_appended(self, event: dict[str, Any]) -> None:
-        self.refresh_item(event.get("item") or {})
-
-    def _on_conversation_item_completed(self, event: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        item_id = item.get("id")
-        if item_id and item.get("type") == "message":
-            audio = (item.get("formatted") or {}).get("audio")
-            if audio is not None and len(audio):
-                # Once per item: the exact count (user turns' audio arrives in one piece).
-                self.audio_samples[item_id] = max(self.audio_samples.get(item_id, 0), len(audio))
-            if item.get("role") == "assistant":
-                self.outbox.end_audio(item_id, _audio_index(item))
-        self.refresh_item(item)
-
-    def _on_conversation_interrupted(self, event: dict[str, Any]) -> None:
-        # Server VAD heard the user: stop the player now; the browser answers `interrupted`
-        # with what it really played and the truncate is sent from that (inbound side).
-        if event.get("source") != "client":
-            self.clear_playback()
-
-    def _on_realtime_event(self, event: dict[str, Any]) -> None:
-        wire = event.get("event") or {}
-        direction = "<" if event.get("source") == "server" else ">"
-        self.outbox.log(self.log.add(direction, wire, time.time()))
-        self._dirty.add("event_log")
-        handler = _WIRE_HANDLERS.get((direction, wire.get("type")))
-        if handler is not None:
-            handler(self, wire)
-        self.schedule()
-
-    def _on_truncate_sent(self, wire: dict[str, Any]) -> None:
-        item_id = wire.get("item_id") or ""
-        self.last_truncate = {
-            "item_id": item_id,
-            "content_index": wire.get("content_index", 0),
-            "audio_end_ms": wire.get("audio_end_ms", 0),
-        }
-        self.truncated_ms[item_id] = wire.get("audio_end_ms", 0)
-        self.refresh_by_id(item_id)
-
-    def _on_output_audio_done(self, wire: dict[str, Any]) -> None:
-        self.outbox.end_audio(wire.get("item_id") or "", wire.get("content_index", 0))
-
-    def _on_response_boundary(self, wire: dict[str, Any]) -> None:
-        self.mark("response_active")
-
-    def _on_item_deleted(self, wire: dict[str, Any]) -> None:
-        self.remove_item(wire.get("item_id") or "")
-
-    def _on_usage_updated(self, event: dict[str, Any]) -> None:
-        self.mark("usage")
-
-    def _on_error(self, event: dict[str, Any]) -> None:
-        error = event.get("error") or {}
-        source = "kernel" if event.get("source") == "local" else "server"
-        self.add_error(
-            source, error.get("code") or error.get("type") or "", str(error.get("message") or "")
-        )
-
-    def _on_close(self, event: dict[str, Any]) -> None:
-        if event.get("error"):
-            reason = event.get("reason") or "the connection dropped"
-            self.add_error(
-                "connection", str(event.get("code") or "closed"), f"Connection closed: {reason}"
-            )
-        self.set_status("error" if event.get("error") else "disconnected")
-        self.clear_playback()
-        self.mark("items_snapshot", "event_log", "response_active")
-
-    def _on_reconnecting(self, event: dict[str, Any]) -> None:
-        self.set_status("reconnecting")
-
-    def _on_reconnected(self, event: dict[str, Any]) -> None:
-        self.set_status("connected")
-
-    def _on_tool_record(self, record: Any) -> None:
-        # Registry listeners may fire on a worker thread: hop to the loop.
-        try:
-            on_loop = asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            self._apply_tool_record(record)
-        else:
-            self.loop.call_soon_threadsafe(self._apply_tool_record, record)
-
-    def _apply_tool_record(self, record: Any) -> None:
-        self.tool_records[record.call_id] = record
-        item_id = self.call_items.get(record.call_id)
-        if item_id:
-            self.refresh_by_id(item_id)
 
     # ------------------------------------------------------------------ outbound
     def set_status(self, status: str, immediate: bool = False) -> None:
@@ -382,13 +261,3 @@ class WidgetSync:
             self.messages_sent += 1
         except Exception:  # a dead comm must not kill the runtime loop
             logger.exception("= sending to the browser failed")
-
-
-# (direction, wire type) -> handler, for the few events that change what the widget shows.
-_WIRE_HANDLERS: dict[tuple[str, str], Callable[[WidgetSync, dict[str, Any]], None]] = {
-    (">", "conversation.item.truncate"): WidgetSync._on_truncate_sent,
-    ("<", "response.output_audio.done"): WidgetSync._on_output_audio_done,
-    ("<", "response.created"): WidgetSync._on_response_boundary,
-    ("<", "response.done"): WidgetSync._on_response_boundary,
-    ("<", "conversation.item.deleted"): WidgetSync._on_item_deleted,
-}

@@ -19,7 +19,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from realtime_widget._widget_inbound import handle_browser_message
+from realtime_widget._widget_inbound import handle_browser_message, truncate_at_last_reports
 from realtime_widget._widget_items import transcript_markdown
 from realtime_widget._widget_session import open_connection
 from realtime_widget._widget_sync import WidgetSync
@@ -148,6 +148,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         runtime = get_runtime()
         self._runtime = runtime
         self._sync = WidgetSync(self._client, self.send, self._apply_traits, runtime.loop)
+        self._sync.on_interrupt_timeout = lambda: truncate_at_last_reports(self)
         for fn in tools:
             self._client.add_tool(fn)
         self.on_msg(self._on_browser_msg)

@@ -244,3 +244,27 @@ def test_widget_hands_free_switch_changes_turn_detection_live(widget):
     wait_until(lambda: widget.client.get_turn_detection_type() is None, what="manual turns")
     widget.hands_free = True
     wait_until(lambda: widget.client.get_turn_detection_type() == "server_vad", what="server VAD")
+
+
+def test_widget_barge_in_without_a_view_truncates_at_the_last_played_report():
+    with LocalRealtimeServer(speed=1.0) as s:
+        w = RealtimeWidget(url=s.url)  # hands-free: server VAD interrupts
+        try:
+            wait_until(lambda: w.status == "connected", what="connected")
+            w.send_text("please say a rather long sentence so that there is time to talk over it")
+            streaming = wait_until(
+                lambda: [
+                    i for i in w.items if i["role"] == "assistant" and i["audio_samples"] > 12000
+                ],
+                what="assistant audio streaming",
+            )[0]
+            report = {"item_id": streaming["id"], "content_index": 0, "samples": 7200}
+            browser(w, {"type": "played", "played": [report]})
+            # The user talks over the answer; no view is attached to answer the clear frame.
+            speech = synthesize("Wait, stop talking please.")
+            for seq, start in enumerate(range(0, len(speech), 960)):
+                browser(w, {"type": "audio", "seq": seq}, [speech[start : start + 960].tobytes()])
+            cut = wait_until(lambda: w.last_truncate, timeout=15 * UNIT, what="a truncate")
+            assert cut == {"item_id": streaming["id"], "content_index": 0, "audio_end_ms": 300}
+        finally:
+            w.close()

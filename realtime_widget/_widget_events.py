@@ -1,0 +1,179 @@
+"""Client events -> widget state: the handlers `WidgetSync` registers on its `RealtimeClient`.
+
+Split out of `_widget_sync` to keep modules small; runs on the runtime loop like the rest of it.
+Handlers keep the client's event names (`conversation.updated` -> `_on_conversation_updated`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from realtime_widget._widget_items import audio_content_index
+
+__all__ = ["INTERRUPT_REPLY_TIMEOUT", "ClientEventHandlers"]
+
+INTERRUPT_REPLY_TIMEOUT = 0.5
+"""Seconds to wait for a view's final played counts after a `clear` frame."""
+
+
+class ClientEventHandlers:
+    """Mixin of `WidgetSync`: one handler per client event, and the few wire events that change
+    what the widget shows. Relies on `WidgetSync`'s state and methods."""
+
+    # Provided by WidgetSync (declared for readers and type checkers).
+    client: Any
+    loop: asyncio.AbstractEventLoop
+    outbox: Any
+    log: Any
+    audio_samples: dict[str, int]
+    truncated_ms: dict[str, int]
+    tool_records: dict[str, Any]
+    call_items: dict[str, str]
+    last_truncate: dict[str, Any] | None
+    on_interrupt_timeout: Callable[[], None] | None
+    _interrupt_timer: asyncio.TimerHandle | None
+    _dirty: set[str]
+
+    def _client_handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
+        # Dispatch table: client event -> handler.
+        return {
+            "conversation.updated": self._on_conversation_updated,
+            "conversation.item.appended": self._on_conversation_item_appended,
+            "conversation.item.completed": self._on_conversation_item_completed,
+            "conversation.interrupted": self._on_conversation_interrupted,
+            "realtime.event": self._on_realtime_event,
+            "usage.updated": self._on_usage_updated,
+            "error": self._on_error,
+            "close": self._on_close,
+            "reconnecting": self._on_reconnecting,
+            "reconnected": self._on_reconnected,
+        }
+
+    def _on_conversation_updated(self, event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        delta = event.get("delta") or {}
+        audio = delta.get("audio") if isinstance(delta, dict) else None
+        if audio is not None and item.get("role") == "assistant" and len(audio):
+            self.forward_audio(item, audio)
+        self.refresh_item(item)
+
+    def _on_conversation_item_appended(self, event: dict[str, Any]) -> None:
+        self.refresh_item(event.get("item") or {})
+
+    def _on_conversation_item_completed(self, event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        item_id = item.get("id")
+        if item_id and item.get("type") == "message":
+            audio = (item.get("formatted") or {}).get("audio")
+            if audio is not None and len(audio):
+                # Once per item: the exact count (user turns' audio arrives in one piece).
+                self.audio_samples[item_id] = max(self.audio_samples.get(item_id, 0), len(audio))
+            if item.get("role") == "assistant":
+                self.outbox.end_audio(item_id, audio_content_index(item))
+        self.refresh_item(item)
+
+    def _on_conversation_interrupted(self, event: dict[str, Any]) -> None:
+        # Server VAD heard the user: stop the player now; the browser answers `interrupted`
+        # with what it really played and the truncate is sent from that (inbound side).
+        if event.get("source") != "client":
+            self.clear_playback()
+            if self._interrupt_timer is not None:
+                self._interrupt_timer.cancel()
+            # No view may be attached to answer: then truncate at the last reports.
+            self._interrupt_timer = self.loop.call_later(INTERRUPT_REPLY_TIMEOUT, self._no_reply)
+
+    def interrupt_answered(self) -> None:
+        """A view answered the clear frame with its final played counts."""
+        if self._interrupt_timer is not None:
+            self._interrupt_timer.cancel()
+            self._interrupt_timer = None
+
+    def _no_reply(self) -> None:
+        self._interrupt_timer = None
+        if self.on_interrupt_timeout is not None:
+            self.on_interrupt_timeout()
+
+    def _on_realtime_event(self, event: dict[str, Any]) -> None:
+        wire = event.get("event") or {}
+        direction = "<" if event.get("source") == "server" else ">"
+        self.outbox.log(self.log.add(direction, wire, time.time()))
+        self._dirty.add("event_log")
+        handler = _WIRE_HANDLERS.get((direction, wire.get("type")))
+        if handler is not None:
+            handler(self, wire)
+        self.schedule()
+
+    def _on_truncate_sent(self, wire: dict[str, Any]) -> None:
+        item_id = wire.get("item_id") or ""
+        self.last_truncate = {
+            "item_id": item_id,
+            "content_index": wire.get("content_index", 0),
+            "audio_end_ms": wire.get("audio_end_ms", 0),
+        }
+        self.truncated_ms[item_id] = wire.get("audio_end_ms", 0)
+        self.refresh_by_id(item_id)
+
+    def _on_output_audio_done(self, wire: dict[str, Any]) -> None:
+        self.outbox.end_audio(wire.get("item_id") or "", wire.get("content_index", 0))
+
+    def _on_response_boundary(self, wire: dict[str, Any]) -> None:
+        self.mark("response_active")
+
+    def _on_item_deleted(self, wire: dict[str, Any]) -> None:
+        self.remove_item(wire.get("item_id") or "")
+
+    def _on_usage_updated(self, event: dict[str, Any]) -> None:
+        self.mark("usage")
+
+    def _on_error(self, event: dict[str, Any]) -> None:
+        error = event.get("error") or {}
+        source = "kernel" if event.get("source") == "local" else "server"
+        self.add_error(
+            source, error.get("code") or error.get("type") or "", str(error.get("message") or "")
+        )
+
+    def _on_close(self, event: dict[str, Any]) -> None:
+        if event.get("error"):
+            reason = event.get("reason") or "the connection dropped"
+            self.add_error(
+                "connection", str(event.get("code") or "closed"), f"Connection closed: {reason}"
+            )
+        self.set_status("error" if event.get("error") else "disconnected")
+        self.clear_playback()
+        self.mark("items_snapshot", "event_log", "response_active")
+
+    def _on_reconnecting(self, event: dict[str, Any]) -> None:
+        self.set_status("reconnecting")
+
+    def _on_reconnected(self, event: dict[str, Any]) -> None:
+        self.set_status("connected")
+
+    def _on_tool_record(self, record: Any) -> None:
+        # Registry listeners may fire on a worker thread: hop to the loop.
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._apply_tool_record(record)
+        else:
+            self.loop.call_soon_threadsafe(self._apply_tool_record, record)
+
+    def _apply_tool_record(self, record: Any) -> None:
+        self.tool_records[record.call_id] = record
+        item_id = self.call_items.get(record.call_id)
+        if item_id:
+            self.refresh_by_id(item_id)
+
+
+# (direction, wire type) -> handler, for the few events that change what the widget shows.
+_WIRE_HANDLERS: dict[tuple[str, str], Callable[[Any, dict[str, Any]], None]] = {
+    (">", "conversation.item.truncate"): ClientEventHandlers._on_truncate_sent,
+    ("<", "response.output_audio.done"): ClientEventHandlers._on_output_audio_done,
+    ("<", "response.created"): ClientEventHandlers._on_response_boundary,
+    ("<", "response.done"): ClientEventHandlers._on_response_boundary,
+    ("<", "conversation.item.deleted"): ClientEventHandlers._on_item_deleted,
+}
