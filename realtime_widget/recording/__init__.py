@@ -15,11 +15,11 @@ from realtime_widget.recording._format import (
     FORMAT,
     VERSION,
     Entry,
-    InputAudioTracker,
     Recording,
     RecordingError,
     read_recording,
 )
+from realtime_widget.recording._mirror import ClientMirror
 from realtime_widget.recording._recorder import Recorder
 from realtime_widget.recording._replay import (
     ReplayAPI,
@@ -33,8 +33,8 @@ __all__ = [
     "FORMAT",
     "REPLAY_NOTICE",
     "VERSION",
+    "ClientMirror",
     "Entry",
-    "InputAudioTracker",
     "Recorder",
     "Recording",
     "RecordingError",

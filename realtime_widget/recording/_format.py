@@ -1,4 +1,4 @@
-"""The recording file format (JSON Lines) and the client-side audio bookkeeping of a replay.
+"""The recording file format (JSON Lines): header, entries, reading back.
 
 A recording is one header line, then one line per event, in the order the client saw them::
 
@@ -10,8 +10,8 @@ A recording is one header line, then one line per event, in the order the client
 
 ``t`` is seconds on a monotonic clock since the recorder started; ``dir`` is ``"server"`` (received,
 GA names), ``"client"`` (sent, GA shape as built, audio included) or ``"local"`` (the connection
-closed: a session boundary). The API key is never written. A file cut short by a crash is read up
-to its last complete line.
+closed, or dropped and is being reopened: a session boundary). The API key is never written. A
+file cut short by a crash is read up to its last complete line.
 
 Pure: no sockets, threads or clocks (reading a file is the only I/O).
 """
@@ -21,19 +21,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from realtime_widget.audio import decode_base64
-from realtime_widget.protocol import normalize_server_event
-
 __all__ = [
     "FORMAT",
+    "SESSION_BOUNDARIES",
     "VERSION",
     "Entry",
-    "InputAudioTracker",
     "Recording",
     "RecordingError",
     "make_header",
@@ -46,6 +42,8 @@ logger = logging.getLogger("realtime_widget.recording")
 FORMAT = "realtime_widget.recording"
 VERSION = 1
 DIRECTIONS = frozenset({"server", "client", "local"})
+SESSION_BOUNDARIES = frozenset({"close", "reconnecting"})
+"""``local`` entries after which a new session (and its audio clock) starts."""
 _SECRET_QUERY_KEYS = frozenset({"api-key", "api_key", "key", "token", "access_token", "sig"})
 
 
@@ -170,70 +168,3 @@ def _parse_entry(line: str, number: int, path: Any) -> Entry:
     if entry.direction not in DIRECTIONS or not isinstance(entry.event, dict):
         raise RecordingError(f"{path}, line {number}: unknown direction {entry.direction!r}")
     return entry
-
-
-class InputAudioTracker:
-    """Rebuilds, from recorded client events, the input audio the live client gave its reducer.
-
-    The live ``RealtimeClient`` feeds the audio it sends into ``conversation.append_input_audio``
-    (VAD turns are sliced from it) and, on a manual commit, queues the committed slice for the
-    next user item. A replay has no live client, so this does the same from the recorded
-    ``input_audio_buffer.append`` / ``.commit`` / ``.clear`` events. Session time restarts at each
-    connection, i.e. at the start of the file and after each recorded ``close``.
-
-    Args:
-        conversation: the ``RealtimeConversation`` being rebuilt.
-    """
-
-    def __init__(self, conversation: Any) -> None:
-        self.conversation = conversation
-        self.committed = 0
-
-    def new_session(self) -> None:
-        """A connection (re)opened: session sample 0 starts again."""
-        self.conversation.input_audio.clear()
-        self.committed = 0
-
-    def on_client_event(self, event: dict[str, Any]) -> None:
-        """Apply one recorded client event (other types are ignored)."""
-        handler = _CLIENT_HANDLERS.get(event.get("type", ""))
-        if handler is not None:
-            handler(self, event)
-
-    def _on_input_audio_buffer_append(self, event: dict[str, Any]) -> None:
-        audio = event.get("audio")
-        if isinstance(audio, str) and audio:
-            self.conversation.append_input_audio(decode_base64(audio))
-
-    def _on_input_audio_buffer_commit(self, event: dict[str, Any]) -> None:
-        ring = self.conversation.input_audio
-        self.conversation.queue_input_audio(ring.slice(self.committed, ring.end))
-        self.committed = ring.end
-
-    def _on_input_audio_buffer_clear(self, event: dict[str, Any]) -> None:
-        self.committed = self.conversation.input_audio.end
-
-
-_CLIENT_HANDLERS: dict[str, Callable[[InputAudioTracker, dict[str, Any]], None]] = {
-    "input_audio_buffer.append": InputAudioTracker._on_input_audio_buffer_append,
-    "input_audio_buffer.commit": InputAudioTracker._on_input_audio_buffer_commit,
-    "input_audio_buffer.clear": InputAudioTracker._on_input_audio_buffer_clear,
-}
-
-
-def apply_entries(conversation: Any, entries: Iterable[Entry]) -> None:
-    """Feed entries into a ``RealtimeConversation`` at once (no pacing): the pure replay core."""
-    tracker = InputAudioTracker(conversation)
-    for entry in entries:
-        apply_entry(conversation, tracker, entry)
-
-
-def apply_entry(conversation: Any, tracker: InputAudioTracker, entry: Entry) -> dict[str, Any]:
-    """Feed one entry; returns what the reducer touched (``{}`` for client and local entries)."""
-    if entry.direction == "server":
-        return conversation.process_event(normalize_server_event(entry.event))
-    if entry.direction == "client":
-        tracker.on_client_event(entry.event)
-    elif entry.event.get("type") == "close":
-        tracker.new_session()
-    return {}

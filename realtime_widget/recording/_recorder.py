@@ -23,8 +23,10 @@ __all__ = ["Recorder"]
 
 logger = logging.getLogger("realtime_widget.recording")
 
-# Client events worth keeping besides the wire: a closed connection restarts session time.
-_LIFECYCLE = ("close",)
+# Client events worth keeping besides the wire: the connection ended (``close``) or dropped and
+# is being reopened (``reconnecting``); either way the next session's audio time restarts at 0.
+_LIFECYCLE = ("close", "reconnecting")
+_MIN_SECRET = 8  # real keys are far longer
 
 
 class Recorder:
@@ -34,7 +36,7 @@ class Recorder:
     events as sent, audio included) becomes one line ``{"t", "dir", "event"}``; the first line is
     a header (format version, model, dialect, URL without credentials, creation time). The API
     key is never written: it is not in any event, and a line that would contain it has it
-    replaced by ``[redacted]``.
+    replaced by ``[redacted]`` (keys shorter than 8 characters, test stand-ins, are left alone).
 
     Thread-safe: events arrive on the runtime thread; :meth:`close` may be called from any
     thread, including in a ``with`` block.
@@ -59,7 +61,9 @@ class Recorder:
         self.path = os.fspath(path)
         self.flush_interval = flush_interval
         api = getattr(client, "realtime", None)
-        self._secret = str(getattr(api, "_api_key", "") or "")
+        secret = str(getattr(api, "_api_key", "") or "")
+        # Replacing a very short "key" (tests use "k") would corrupt every base64 payload.
+        self._secret = secret if len(secret) >= _MIN_SECRET else ""
         self._start = time.monotonic()
         self._lock = threading.Lock()  # guards the buffer (held briefly on the runtime thread)
         self._io_lock = threading.Lock()  # one writer at a time, so batches keep their order
@@ -108,7 +112,7 @@ class Recorder:
     def _lifecycle(self, name: str) -> Any:
         def on_lifecycle(event: dict[str, Any]) -> None:
             fields = event if isinstance(event, dict) else {}
-            kept = {k: v for k, v in fields.items() if k in ("code", "reason", "error")}
+            kept = {k: v for k, v in fields.items() if k in ("code", "reason", "error", "attempt")}
             self._add("local", {"type": name, **kept})
 
         return on_lifecycle

@@ -26,13 +26,8 @@ from realtime_widget.api import RealtimeAPI
 from realtime_widget.client import RealtimeClient
 from realtime_widget.conversation import RealtimeConversation
 from realtime_widget.protocol import normalize_server_event
-from realtime_widget.recording._format import (
-    Entry,
-    InputAudioTracker,
-    Recording,
-    apply_entry,
-    read_recording,
-)
+from realtime_widget.recording._format import SESSION_BOUNDARIES, Entry, Recording, read_recording
+from realtime_widget.recording._mirror import ClientMirror, apply_entry
 
 __all__ = ["ReplayAPI", "ReplayClient", "replay_conversation", "replay_conversation_async"]
 
@@ -69,14 +64,14 @@ def replay_conversation(
     """
     recording, speed = _load(source), _check_speed(speed)
     conversation = conversation if conversation is not None else RealtimeConversation()
-    tracker = InputAudioTracker(conversation)
+    mirror = ClientMirror(conversation)
     start = time.monotonic()
     for entry in recording.entries:
         if speed is not None:
             delay = start + entry.t / speed - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        apply_entry(conversation, tracker, entry)
+        apply_entry(conversation, mirror, entry)
     return conversation
 
 
@@ -89,12 +84,12 @@ async def replay_conversation_async(
     """``await``-able twin of :func:`replay_conversation` (sleeps without blocking the loop)."""
     recording, speed = _load(source), _check_speed(speed)
     conversation = conversation if conversation is not None else RealtimeConversation()
-    tracker = InputAudioTracker(conversation)
+    mirror = ClientMirror(conversation)
     loop = asyncio.get_running_loop()
     start = loop.time()
     for n, entry in enumerate(recording.entries):
         await _pace(loop, start, entry, speed, n)
-        apply_entry(conversation, tracker, entry)
+        apply_entry(conversation, mirror, entry)
     return conversation
 
 
@@ -115,7 +110,7 @@ class ReplayAPI(RealtimeAPI):
 
     ``_connect`` starts playing; server events are dispatched exactly as ``RealtimeAPI`` does
     for received frames (``<type>``, ``server.<type>``, ``server.*``), client events as sent
-    ones (``client.*``), and recorded connection closes as ``replay.local``. When the file ends
+    ones (``client.*``), and recorded connection ends/drops as ``replay.local``. When the file ends
     (or on disconnect) it dispatches ``close`` (code 1000, no error). :meth:`send` accepts and
     drops events: there is nobody to send them to.
 
@@ -224,7 +219,7 @@ class ReplayClient(RealtimeClient):
         self.realtime = ReplayAPI(recording, speed=speed, name=name)
         self._runtime = self.realtime._runtime
         self._install_api_handlers()
-        self._tracker = InputAudioTracker(self.conversation)
+        self._mirror = ClientMirror(self.conversation)
         self.realtime.on("replay.local", self._on_replay_local)
         self.recording = recording
 
@@ -269,20 +264,24 @@ class ReplayClient(RealtimeClient):
             # Playing again: start from an empty conversation, as the recording did.
             self.conversation.clear()
             self._init_event_state()
+            self._mirror = ClientMirror(self.conversation)
             self._usage = {"responses": 0}
         await super()._connect()
 
     def _start_session(self) -> None:
         super()._start_session()
-        self._tracker.committed = 0
+        self._mirror.committed = 0
 
     def _on_client_event(self, event: dict) -> None:
-        self._tracker.on_client_event(event)
+        self._mirror.on_client_event(event)
+        # History re-sent after a recorded reconnect: the live client ignored the echoes too.
+        self._replayed.update(self._mirror.replayed)
         super()._on_client_event(event)
 
     def _on_replay_local(self, event: dict) -> None:
-        if event.get("type") == "close":
-            self._tracker.new_session()
+        if event.get("type") in SESSION_BOUNDARIES:
+            self._mark_unfinished_items()  # what the live client did when it lost the socket
+            self._mirror.new_session()
 
     def _require(self, action: str, *, connected: bool = True) -> None:
         raise RuntimeError(

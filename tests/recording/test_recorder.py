@@ -131,3 +131,12 @@ def test_reader_names_the_line_of_a_corrupt_event(tmp_path):
     path.write_text('{"format": "realtime_widget.recording", "version": 1}\n{"t": 1}\n')
     with pytest.raises(RecordingError, match="line 2"):
         read_recording(path)
+
+
+def test_a_one_letter_test_key_does_not_corrupt_the_audio(tmp_path):
+    path = tmp_path / "k.jsonl"
+    client = RealtimeClient(url="ws://127.0.0.1:9/v1/realtime", api_key="A")
+    with Recorder(client, path):
+        event = {"type": "input_audio_buffer.append", "audio": "AAAAAA=="}
+        client.dispatch("realtime.event", {"source": "client", "event": event})
+    assert read_recording(path).entries[0].event["audio"] == "AAAAAA=="
