@@ -85,7 +85,7 @@ SESSION_SPEC: dict[str, Any] = {
                 {"model": typed(str), "language": typed(str), "prompt": typed(str)}
             ),
             "noise_reduction": optional({"type": typed(str, enum=("near_field", "far_field"))}),
-            "turn_detection": optional(_SERVER_VAD),
+            "turn_detection": optional(lambda v, p: check_fields(v, _SERVER_VAD, p, ("type",))),
         },
         "output": {
             "format": _FORMAT,

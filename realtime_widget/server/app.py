@@ -72,6 +72,28 @@ def _request_key(request: Request) -> str | None:
     return None
 
 
+class _RedactingLogger(logging.LoggerAdapter):
+    """websockets logs handshake headers at DEBUG: keep keys out of them (DESIGN §5)."""
+
+    def __init__(self, server: LocalRealtimeServer) -> None:
+        super().__init__(logging.getLogger("websockets.server"), {})
+        self._server = server
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        text = str(msg) % args if args else str(msg)
+        if text[2:].lower().startswith(_SECRET_HEADERS):
+            text = text.split(":", 1)[0] + ": [redacted]"
+        if self._server.api_key:
+            text = text.replace(self._server.api_key, "[redacted]")
+        kwargs.pop("extra", None)
+        self.logger.log(level, "%s", text, **kwargs)
+
+
+_SECRET_HEADERS = ("authorization:", "api-key:", "sec-websocket-protocol:")
+
+
 def _masked(key: str) -> str:
     return key[:3] + "*" * max(0, min(len(key) - 7, 20)) + key[-4:] if len(key) > 8 else "***"
 
@@ -151,6 +173,7 @@ class LocalRealtimeServer:
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             max_size=MAX_FRAME,
+            logger=_RedactingLogger(self),  # headers carry the client's key, right or wrong
             compression=None,  # audio in base64 barely compresses; deflate would cost the CPU
         )
         self.port = self._server.sockets[0].getsockname()[1]

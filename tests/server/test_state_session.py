@@ -73,6 +73,11 @@ def test_ga_session_update_without_type_is_refused_and_session_continues():
             "decimal_above_max_value",
             "session.audio.output.speed",
         ),
+        (
+            {"audio": {"input": {"turn_detection": {"threshold": 0.4}}}},
+            "missing_required_parameter",
+            "session.audio.input.turn_detection.type",
+        ),
         ({"temperature": 0.8}, "unknown_parameter", "session.temperature"),
         (
             {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}},
