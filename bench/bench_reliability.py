@@ -1,0 +1,132 @@
+"""Reliability figures (issue 8): the fault matrix and the soak's memory curve.
+
+Fault matrix: every fault of ``tests/reliability/_faults.py`` (drop mid-response, drop between
+turns, stall, split and corrupt frames, unknown / malformed / error events, close 1001, the
+server's session cap) applied to a live conversation behind the fault proxy, auto-reconnect on;
+rows count faults tried, sessions recovered (a follow-up exchange worked), items lost (before vs
+after, on the client and in the server's new session) and exceptions that escaped.
+
+Soak: an accelerated conversation (``tests/reliability/_soak.py``: 60 s of microphone audio per
+simulated minute, two turns, 10 s replies, server unpaced in its own process), with the client's
+Python-traced memory sampled every simulated minute, without and with ``max_audio_seconds=120``.
+Quick mode: the matrix once and 6-minute soaks (checkpoints 1, 3, 6).
+
+Usage: ``python bench/bench_reliability.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests/reliability harness (fault rig, soak driver)
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _rows import Row  # noqa: E402
+
+from tests.reliability._faults import FAULTS, run_fault  # noqa: E402
+from tests.reliability._soak import soak  # noqa: E402
+
+CAP_SECONDS = 120
+
+
+def fault_rows() -> list[Row]:
+    """One run of every fault; summary rows plus one row per fault."""
+    outcomes = []
+    for name in FAULTS:
+        started = time.perf_counter()
+        outcome = run_fault(name)
+        outcomes.append((outcome, time.perf_counter() - started))
+    tried = len(outcomes)
+    recovered = sum(o.recovered for o, _ in outcomes)
+    lost = sum(o.items_lost for o, _ in outcomes)
+    escaped = sum(len(o.escaped) for o, _ in outcomes)
+    rows = [
+        Row("faults tried", tried, "", f"== {len(FAULTS)}", tried == len(FAULTS), "issue 8.1"),
+        Row(
+            "sessions recovered after a fault",
+            recovered,
+            "",
+            f"== {tried}",
+            recovered == tried,
+            "follow-up exchange answered after each fault (auto-reconnect on)",
+        ),
+        Row("items lost to faults", lost, "", "== 0", lost == 0, "client items + server history"),
+        Row("exceptions escaped", escaped, "", "== 0", escaped == 0, "hooks, loop, ERROR logs"),
+    ]
+    for outcome, seconds in outcomes:
+        surfaced = ", ".join(f"{k}={v}" for k, v in outcome.surfaced.items() if v) or "none"
+        ok = outcome.recovered and outcome.items_lost == 0 and not outcome.escaped
+        rows.append(
+            Row(
+                f"fault '{outcome.fault}': items lost",
+                outcome.items_lost,
+                "",
+                "== 0, recovered",
+                ok,
+                f"recovered={outcome.recovered}; events: {surfaced}; {seconds:.2f} s",
+            )
+        )
+    return rows
+
+
+def soak_rows(minutes: int, checkpoints: tuple[int, ...]) -> list[Row]:
+    """Memory at the checkpoints and the last/second-checkpoint ratio, uncapped and capped."""
+    rows: list[Row] = []
+    base, last = checkpoints[1], checkpoints[-1]
+    for cap in (None, CAP_SECONDS):
+        started = time.perf_counter()
+        samples = {s.minute: s for s in soak(minutes, max_audio_seconds=cap)}
+        wall = time.perf_counter() - started
+        label = "no audio cap" if cap is None else f"max_audio_seconds={cap}"
+        for minute in checkpoints:
+            s = samples[minute]
+            rows.append(
+                Row(
+                    f"soak memory at minute {minute} ({label})",
+                    s.traced_mb,
+                    "MB",
+                    "report",
+                    True,
+                    f"tracemalloc; RSS {s.rss_mb:.0f} MB; audio in items {s.audio_mb:.1f} MB; "
+                    f"{s.items} items",
+                )
+            )
+        ratio = samples[last].traced_mb / samples[base].traced_mb
+        beside = (samples[last].traced_mb - samples[last].audio_mb) - (
+            samples[base].traced_mb - samples[base].audio_mb
+        )
+        rows.append(
+            Row(
+                f"soak memory minute {last}/{base} ({label})",
+                ratio,
+                "x",
+                "<= 1.2" if cap else "report",
+                ratio <= 1.2 if cap else True,
+                f"{minutes} simulated minutes in {wall:.0f} s",
+            )
+        )
+        rows.append(
+            Row(
+                f"soak growth besides item audio, minute {base}->{last} ({label})",
+                beside,
+                "MB",
+                "< 5 MB",
+                beside < 5,
+                "traced memory minus audio kept in items: transcripts, dicts, leaks",
+            )
+        )
+    return rows
+
+
+def run(quick: bool = False) -> list[Row]:
+    """The fault matrix and the soak's memory curve."""
+    if quick:
+        return fault_rows() + soak_rows(6, (1, 3, 6))
+    return fault_rows() + soak_rows(60, (1, 10, 30, 60))
+
+
+if __name__ == "__main__":
+    print(Row.table(run(quick="--quick" in sys.argv)))
