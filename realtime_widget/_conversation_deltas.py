@@ -31,6 +31,14 @@ def content_part(item: dict[str, Any], index: Any) -> dict[str, Any] | None:
     return part if isinstance(part, dict) else None
 
 
+def append_to_part(item: dict[str, Any], index: Any, key: str, delta: str) -> None:
+    """The slow path of a delta: the part's value is ``None`` or missing, or there is no part
+    (then only ``formatted`` gets the delta, which the caller does)."""
+    part = content_part(item, index)
+    if part is not None:
+        part[key] = (part.get(key) or "") + delta
+
+
 class DeltaEventsMixin:
     """Handlers of delta events; needs ``_item_lookup`` (item id -> item)."""
 
@@ -51,10 +59,9 @@ class DeltaEventsMixin:
             return {}
         delta = event["delta"]
         try:
-            part = item["content"][event["content_index"]]
-            part["transcript"] = (part.get("transcript") or "") + delta
+            item["content"][event["content_index"]]["transcript"] += delta
         except (LookupError, TypeError):
-            pass  # no such content part: the formatted transcript still gets the delta
+            append_to_part(item, event.get("content_index"), "transcript", delta)
         formatted = item["formatted"]
         _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
         return {"item": item, "delta": {"transcript": delta}}
@@ -65,10 +72,9 @@ class DeltaEventsMixin:
             return {}
         delta = event["delta"]
         try:
-            part = item["content"][event["content_index"]]
-            part["text"] = (part.get("text") or "") + delta
+            item["content"][event["content_index"]]["text"] += delta
         except (LookupError, TypeError):
-            pass
+            append_to_part(item, event.get("content_index"), "text", delta)
         formatted = item["formatted"]
         _dict_set(formatted, "text", _dict_get(formatted, "text") + delta)
         return {"item": item, "delta": {"text": delta}}

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget._conversation_deltas import _dict_get, _dict_set, content_part
+from realtime_widget._conversation_deltas import _dict_get, _dict_set, append_to_part, content_part
 
 __all__ = ["InputAudioRing", "InputEventsMixin"]
 
@@ -159,10 +159,9 @@ class InputEventsMixin:
             )
             return {}
         try:
-            part = item["content"][event["content_index"]]
-            part["transcript"] = (part.get("transcript") or "") + delta
+            item["content"][event["content_index"]]["transcript"] += delta
         except (LookupError, TypeError):
-            pass
+            append_to_part(item, event.get("content_index"), "transcript", delta)
         formatted = item["formatted"]
         _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
         return {"item": item, "delta": {"transcript": delta}}
