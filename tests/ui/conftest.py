@@ -58,7 +58,7 @@ def speech_wavs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def leak_key() -> str:
-    """A recognisable fake API key, in the kernels' env as ``RTW_LEAKCHECK_KEY``, never in cells."""
+    """A recognisable fake API key, in the kernels' env as ``RTW_FAKE_API_KEY``, never in cells."""
     return "sk-test-LEAKCHECK-" + secrets.token_hex(12)
 
 
@@ -68,7 +68,7 @@ def lab_server(
 ) -> Iterator[JupyterLabServer]:
     """One JupyterLab for the whole session (no OPENAI_API_KEY in its or its kernels' env)."""
     _require_browser_parts()
-    server = JupyterLabServer(tmp_path_factory.mktemp("lab"), env={"RTW_LEAKCHECK_KEY": leak_key})
+    server = JupyterLabServer(tmp_path_factory.mktemp("lab"), env={"RTW_FAKE_API_KEY": leak_key})
     server.start()
     yield server
     server.stop()

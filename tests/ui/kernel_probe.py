@@ -9,6 +9,7 @@ the page, and without depending on how the page renders outputs.
 from __future__ import annotations
 
 import json
+import queue
 import time
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,23 @@ class KernelProbe:
         self._client = BlockingKernelClient(connection_file=str(connection_file))
         self._client.load_connection_file()
         self._client.start_channels()
-        self._client.wait_for_ready(timeout=30 * UNIT)
+        self._wait_ready(30 * UNIT)
+
+    def _wait_ready(self, timeout: float) -> None:
+        # Not BlockingKernelClient.wait_for_ready: it drains IOPub until 0.2 s of quiet, and a live
+        # widget keeps IOPub busy (frames, comm status), so it can take tens of seconds. Ready here
+        # means: the shell answers kernel_info, and IOPub delivers something (we are subscribed,
+        # so our own execution's output cannot be lost to ZMQ's late-subscriber gap).
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._client.kernel_info()
+            try:
+                self._client.get_shell_msg(timeout=1)
+                self._client.get_iopub_msg(timeout=1)
+                return
+            except queue.Empty:
+                continue
+        raise TimeoutError(f"kernel did not answer kernel_info within {timeout}s")
 
     def close(self) -> None:
         """Stop this client's channels (the kernel keeps running)."""
