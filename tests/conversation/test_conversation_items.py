@@ -1,87 +1,26 @@
-"""RealtimeConversation, event by event, in both dialects (beta through normalize_server_event).
-
-The rules under test are numbered in ``realtime_widget/conversation.py``'s docstring.
+"""RealtimeConversation items, deltas, responses and robustness, event by event, in both dialects
+(beta goes through normalize_server_event). The rules are numbered in ``conversation.py``.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-from typing import Any
 
 import numpy as np
 import pytest
 
 from realtime_widget.conversation import _HANDLERS, RealtimeConversation
 from realtime_widget.protocol import SERVER_EVENTS, normalize_server_event
-
-# Names of the events whose spelling differs between dialects (test data, not an alias table).
-NAMES = {
-    "ga": {
-        "announce": "conversation.item.added",
-        "audio": "response.output_audio.delta",
-        "transcript": "response.output_audio_transcript.delta",
-        "text": "response.output_text.delta",
-        "audio_part": "output_audio",
-        "text_part": "output_text",
-    },
-    "beta": {
-        "announce": "conversation.item.created",
-        "audio": "response.audio.delta",
-        "transcript": "response.audio_transcript.delta",
-        "text": "response.text.delta",
-        "audio_part": "audio",
-        "text_part": "text",
-    },
-}
-
-
-@pytest.fixture(params=["ga", "beta"])
-def dialect(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def conversation() -> RealtimeConversation:
-    return RealtimeConversation()
-
-
-def feed(conversation, event: dict[str, Any], input_audio=None) -> dict[str, Any]:
-    """As RealtimeAPI delivers it: normalised to GA (a no-op for GA events)."""
-    return conversation.process_event(normalize_server_event(event), input_audio)
-
-
-def pcm(*samples: int) -> str:
-    return base64.b64encode(np.array(samples, dtype="<i2").tobytes()).decode()
-
-
-def announce(conversation, dialect, item: dict[str, Any]) -> dict[str, Any]:
-    event = {"type": NAMES[dialect]["announce"], "event_id": "evt", "item": item}
-    return feed(conversation, event)
-
-
-def assistant(conversation, dialect, item_id="item_a", part="audio_part") -> dict[str, Any]:
-    item = {"id": item_id, "type": "message", "role": "assistant", "status": "in_progress"}
-    announce(conversation, dialect, {**item, "content": []})
-    part_body = {"type": NAMES[dialect][part], "transcript" if part == "audio_part" else "text": ""}
-    feed(
-        conversation,
-        {
-            "type": "response.content_part.added",
-            "item_id": item_id,
-            "content_index": 0,
-            "output_index": 0,
-            "response_id": "resp_1",
-            "part": part_body,
-        },
-    )
-    return conversation.get_item(item_id)
-
-
-def delta(conversation, dialect, kind: str, value: str, item_id="item_a") -> dict[str, Any]:
-    event = {"type": NAMES[dialect][kind], "item_id": item_id, "content_index": 0, "delta": value}
-    return feed(conversation, event)
-
+from tests.conversation._dialects import (
+    NAMES,
+    announce,
+    assistant,
+    delta,
+    feed,
+    pcm,
+    user_audio_item,
+)
 
 # -- announcements -------------------------------------------------------------------------------
 
@@ -306,214 +245,6 @@ def test_deletion_removes_the_item(conversation, dialect):
     assert [i["id"] for i in conversation.get_items()] == ["item_2"]
 
 
-# -- input audio and transcription ---------------------------------------------------------------
-
-
-def _user_audio_item(item_id="item_u") -> dict[str, Any]:
-    return {"id": item_id, "type": "message", "role": "user", "status": "completed",
-            "content": [{"type": "input_audio", "transcript": None}]}  # fmt: skip
-
-
-def test_vad_turn_takes_its_audio_from_the_input_audio_argument(conversation, dialect):
-    session = np.arange(24 * 100, dtype=np.int16)  # 100 ms of session audio
-    feed(
-        conversation,
-        {"type": "input_audio_buffer.speech_started", "item_id": "item_u", "audio_start_ms": 10},
-    )
-    feed(
-        conversation,
-        {"type": "input_audio_buffer.speech_stopped", "item_id": "item_u", "audio_end_ms": 40},
-        session,
-    )
-    item = announce(conversation, dialect, _user_audio_item())["item"]
-    assert item["formatted"]["audio"].tolist() == list(range(240, 960))
-
-
-def test_vad_turn_takes_its_audio_from_the_ring_when_no_buffer_is_given(conversation, dialect):
-    for start in range(0, 2400, 480):  # 20 ms chunks
-        conversation.append_input_audio(np.arange(start, start + 480, dtype=np.int16))
-    feed(
-        conversation,
-        {"type": "input_audio_buffer.speech_started", "item_id": "item_u", "audio_start_ms": 10},
-    )
-    feed(
-        conversation,
-        {"type": "input_audio_buffer.speech_stopped", "item_id": "item_u", "audio_end_ms": 40},
-    )
-    assert announce(conversation, dialect, _user_audio_item())["item"]["formatted"][
-        "audio"
-    ].tolist() == list(range(240, 960))
-
-
-def test_ring_keeps_only_its_bound_of_input_audio():
-    conversation = RealtimeConversation(frequency=1000, input_audio_seconds=1.0)  # 1000 samples
-    for start in range(0, 5000, 100):
-        conversation.append_input_audio(np.arange(start, start + 100, dtype=np.int16) % 30000)
-    assert len(conversation.input_audio) == 1000 and conversation.input_audio.end == 5000
-    conversation.process_event(
-        {"type": "input_audio_buffer.speech_started", "item_id": "u", "audio_start_ms": 3500}
-    )
-    conversation.process_event(
-        {"type": "input_audio_buffer.speech_stopped", "item_id": "u", "audio_end_ms": 4500}
-    )
-    item = conversation.process_event(
-        {"type": "conversation.item.added", "item": _user_audio_item("u")}
-    )["item"]
-    # 3500..4000 is older than the bound: only the held part comes back
-    assert item["formatted"]["audio"].tolist() == list(range(4000, 4500))
-
-
-def test_speech_stopped_without_speech_started_gives_empty_audio(conversation, dialect):
-    session = np.arange(2400, dtype=np.int16)
-    feed(
-        conversation,
-        {"type": "input_audio_buffer.speech_stopped", "item_id": "item_u", "audio_end_ms": 50},
-        session,
-    )
-    assert (
-        len(announce(conversation, dialect, _user_audio_item())["item"]["formatted"]["audio"]) == 0
-    )
-
-
-def test_queued_input_audio_becomes_the_next_user_items_audio(conversation, dialect):
-    conversation.queue_input_audio(np.array([5, 6, 7], dtype=np.int16))
-    first = announce(conversation, dialect, _user_audio_item("u1"))["item"]
-    second = announce(conversation, dialect, _user_audio_item("u2"))["item"]
-    assert first["formatted"]["audio"].tolist() == [5, 6, 7]
-    assert len(second["formatted"]["audio"]) == 0
-
-
-def test_speech_queued_for_items_that_never_appear_is_bounded(conversation):
-    for n in range(1000):
-        conversation.process_event(
-            {
-                "type": "input_audio_buffer.speech_started",
-                "item_id": f"ghost_{n}",
-                "audio_start_ms": 0,
-            }
-        )
-        conversation.process_event(
-            {
-                "type": "input_audio_buffer.speech_stopped",
-                "item_id": f"ghost_{n}",
-                "audio_end_ms": 1,
-            },
-            np.ones(48, np.int16),
-        )
-    early = conversation.process_event(
-        {"type": "conversation.item.added", "item": _user_audio_item("ghost_0")}
-    )
-    late = conversation.process_event(
-        {"type": "conversation.item.added", "item": _user_audio_item("ghost_999")}
-    )
-    assert len(early["item"]["formatted"]["audio"]) == 0  # the oldest pending entry was dropped
-    assert late["item"]["formatted"]["audio"].tolist() == [1] * 24
-
-
-def test_input_transcription_completed_sets_the_transcript(conversation, dialect):
-    item = announce(conversation, dialect, _user_audio_item())["item"]
-    event = {
-        "type": "conversation.item.input_audio_transcription.completed",
-        "item_id": "item_u",
-        "content_index": 0,
-        "transcript": "hello",
-    }
-    assert feed(conversation, event) == {"item": item, "delta": {"transcript": "hello"}}
-    assert item["formatted"]["transcript"] == "hello"
-    assert item["content"][0]["transcript"] == "hello"
-
-
-def test_empty_input_transcription_shows_a_single_space_as_the_seed_does(conversation, dialect):
-    item = announce(conversation, dialect, _user_audio_item())["item"]
-    feed(
-        conversation,
-        {
-            "type": "conversation.item.input_audio_transcription.completed",
-            "item_id": "item_u",
-            "content_index": 0,
-            "transcript": "",
-        },
-    )
-    assert item["formatted"]["transcript"] == " "
-
-
-def test_input_transcription_before_its_item_is_applied_when_the_item_appears(
-    conversation, dialect
-):
-    event = {
-        "type": "conversation.item.input_audio_transcription.completed",
-        "item_id": "item_u",
-        "content_index": 0,
-        "transcript": "early",
-    }
-    assert feed(conversation, event) == {}
-    assert (
-        announce(conversation, dialect, _user_audio_item())["item"]["formatted"]["transcript"]
-        == "early"
-    )
-
-
-def test_input_transcription_deltas_accumulate_then_completed_replaces(conversation):
-    item = conversation.process_event(
-        {"type": "conversation.item.added", "item": _user_audio_item()}
-    )["item"]
-    for piece in ("hel", "lo wor"):
-        result = conversation.process_event(
-            {
-                "type": "conversation.item.input_audio_transcription.delta",
-                "item_id": "item_u",
-                "content_index": 0,
-                "delta": piece,
-            }
-        )
-    assert result["delta"] == {"transcript": "lo wor"}
-    assert item["formatted"]["transcript"] == "hello wor"
-    conversation.process_event(
-        {
-            "type": "conversation.item.input_audio_transcription.completed",
-            "item_id": "item_u",
-            "content_index": 0,
-            "transcript": "hello world",
-        }
-    )
-    assert item["formatted"]["transcript"] == "hello world"
-
-
-def test_failed_input_transcription_drops_the_partial_transcript(conversation):
-    item = conversation.process_event(
-        {"type": "conversation.item.added", "item": _user_audio_item()}
-    )["item"]
-    conversation.process_event(
-        {
-            "type": "conversation.item.input_audio_transcription.delta",
-            "item_id": "item_u",
-            "content_index": 0,
-            "delta": "hal",
-        }
-    )
-    result = conversation.process_event(
-        {
-            "type": "conversation.item.input_audio_transcription.failed",
-            "item_id": "item_u",
-            "content_index": 0,
-            "error": {"message": "x"},
-        }
-    )
-    assert result["item"] is item
-    assert item["formatted"]["transcript"] == "" and item["content"][0]["transcript"] is None
-
-
-def test_transcription_segment_names_the_item_and_changes_nothing(conversation):
-    item = conversation.process_event(
-        {"type": "conversation.item.added", "item": _user_audio_item()}
-    )["item"]
-    segment = {"type": "conversation.item.input_audio_transcription.segment", "item_id": "item_u",
-               "content_index": 0, "text": "hi", "id": "seg_1", "speaker": "A", "start": 0.0,
-               "end": 0.4}  # fmt: skip
-    assert conversation.process_event(segment) == {"item": item}
-    assert item["formatted"]["transcript"] == ""
-
-
 # -- responses -----------------------------------------------------------------------------------
 
 
@@ -641,7 +372,7 @@ def test_clear_forgets_items_responses_and_queued_audio(conversation, dialect):
     assert conversation.get_items() == [] and conversation.get_responses() == []
     assert len(conversation.input_audio) == 0
     assert (
-        len(announce(conversation, dialect, _user_audio_item())["item"]["formatted"]["audio"]) == 0
+        len(announce(conversation, dialect, user_audio_item())["item"]["formatted"]["audio"]) == 0
     )
 
 
@@ -665,9 +396,9 @@ def test_transcript_done_repairs_a_lost_delta_and_otherwise_changes_nothing(conv
 
 def test_conversation_item_retrieved_updates_a_known_item(conversation):
     item = conversation.process_event(
-        {"type": "conversation.item.added", "item": _user_audio_item()}
+        {"type": "conversation.item.added", "item": user_audio_item()}
     )["item"]
-    retrieved = {**_user_audio_item(), "content": [{"type": "input_audio", "transcript": "hi"}]}
+    retrieved = {**user_audio_item(), "content": [{"type": "input_audio", "transcript": "hi"}]}
     assert (
         conversation.process_event({"type": "conversation.item.retrieved", "item": retrieved})[
             "item"
