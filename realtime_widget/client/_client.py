@@ -135,6 +135,13 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         return self.realtime.is_connected
 
     @property
+    def is_reconnecting(self) -> bool:
+        """Whether a dropped session is being reopened; messages, audio and response requests
+        made meanwhile are held and sent once it is back (dropped if it gives up)."""
+        task = self._reconnect_task
+        return task is not None and not task.done()
+
+    @property
     def is_relay(self) -> bool:
         """Whether the client is in relay mode (sends nothing on the user's behalf)."""
         return self._relay
@@ -175,17 +182,29 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         else:
             self._runtime.call_soon(self._guarded, fn, *args)
 
+    # Work that waits for a reconnect instead of failing (everything else needs the socket).
+    _HOLD_WHILE_RECONNECTING = frozenset(
+        {"_send_user_message", "_append_input_audio", "_create_response"}
+    )
+
     def _guarded(self, fn: Any, *args: Any) -> None:
+        if (
+            getattr(fn, "__name__", "") in self._HOLD_WHILE_RECONNECTING
+            and self.is_reconnecting
+            and not self.is_connected
+        ):
+            self._held.append((fn, args))  # said during a reconnect: sent once it is back
+            return
         try:
             fn(*args)
         except Exception as exc:  # raised on the loop, after the caller returned: report it
             logger.exception("= %s failed", getattr(fn, "__name__", fn))
             self._local_error("client_failed", f"{getattr(fn, '__name__', fn)}: {exc}")
 
-    def _require(self, action: str, *, connected: bool = True) -> None:
+    def _require(self, action: str, *, connected: bool = True, hold: bool = False) -> None:
         if self._relay:
             raise RuntimeError(f"cannot {action} in relay mode (relay=True sends nothing itself)")
-        if connected and not self.is_connected:
+        if connected and not self.is_connected and not (hold and self.is_reconnecting):
             raise RuntimeError(f"cannot {action}: not connected; call connect() first")
 
     # ------------------------------------------------------------------ connection
@@ -214,6 +233,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         self._start_session()
         if self.conversation.get_items():
             self._replay_history()  # history kept by disconnect() continues in the new session
+        self._send_held()  # connect() called while reconnecting: what was held goes now
 
     def _start_session(self) -> None:
         """A new server session: reset per-session state and send the settings first."""
@@ -238,6 +258,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
     async def _disconnect(self) -> None:
         self._user_closed = True
         self._session_created = False
+        self._held.clear()
         reconnecting = self._cancel_reconnect()
         if self.realtime.is_connected:
             await self.realtime._disconnect()
@@ -383,7 +404,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
                 ``{"type": "input_audio", "audio": int16 array | bytes | base64 str}``), or a
                 string for a single text part. Empty content only asks for a response.
         """
-        self._require("send messages")
+        self._require("send messages", hold=True)
         if isinstance(content, str):
             content = [{"type": "input_text", "text": content}]
         parts = []
@@ -406,7 +427,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         Raises:
             ValueError: float samples (convert with ``float_to_pcm16``), odd bytes, not mono.
         """
-        self._require("append input audio")
+        self._require("append input audio", hold=True)
         samples = as_pcm16(audio).copy()  # the caller may reuse its buffer
         if len(samples):
             self._soon(self._append_input_audio, samples)
@@ -427,7 +448,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
             response: per-response settings (GA ``response`` object), e.g. ``{"instructions":
                 ...}``; ``None`` uses the session's.
         """
-        self._require("create responses")
+        self._require("create responses", hold=True)
         self._soon(self._create_response, response)
 
     def _create_response(self, response: dict[str, Any] | None) -> None:

@@ -52,6 +52,7 @@ class ServerEventsMixin:
     conversation: Any
     max_audio_seconds: float | None
     dispatch: Callable[[str, Any], None]
+    _guarded: Callable[..., None]
 
     def _init_event_state(self) -> None:
         self._appended: set[str] = set()
@@ -59,6 +60,7 @@ class ServerEventsMixin:
         self._replayed: set[str] = set()  # ids replayed into a new session: already in history
         self._user_closed = False
         self._reconnect_task: asyncio.Task[None] | None = None
+        self._held: list[tuple[Callable[..., None], tuple]] = []  # made while reconnecting
 
     def _install_api_handlers(self) -> None:
         self.realtime.on("client.*", self._on_client_event)
@@ -266,14 +268,23 @@ class ServerEventsMixin:
                 "reconnected",
                 {"type": "reconnected", "attempt": attempt, "replayed_items": replayed},
             )
+            self._send_held()
             return
         self._reconnect_task = None
+        if self._held:
+            last_error += f"; {len(self._held)} message/audio sends made meanwhile were dropped"
+            self._held.clear()
         self._local_error(
             "reconnect_failed",
             f"could not reconnect after {self.max_reconnect_attempts} attempts ({last_error}); "
             "call connect() to try again (the conversation is kept)",
         )
         self.dispatch("close", closed)
+
+    def _send_held(self) -> None:
+        held, self._held = self._held, []
+        for fn, args in held:  # what the user said while reconnecting, after the history
+            self._guarded(fn, *args)
 
     def _replay_history(self) -> int:
         if self._relay:

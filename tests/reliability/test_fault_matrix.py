@@ -11,7 +11,9 @@ from __future__ import annotations
 import pytest
 
 from realtime_widget.conversation import RealtimeConversation
+from tests.helpers import UNIT
 from tests.reliability._faults import FAULTS, run_fault
+from tests.reliability._harness import EscapeGuard, Rig, item_words, wait_until
 
 QUIET_FAULTS = {"stall", "split frames", "unknown events"}
 
@@ -82,3 +84,23 @@ def test_transcript_done_repairs_a_delta_lost_to_a_corrupt_frame():
     [item] = conversation.get_items()
     assert item["formatted"]["transcript"] == "You said: corrupt a frame"
     assert item["content"][0]["transcript"] == "You said: corrupt a frame"
+
+
+def test_words_said_while_reconnecting_are_held_and_sent_after_the_history():
+    with EscapeGuard() as guard, Rig(reconnect_delay=0.4 * UNIT) as rig:
+        rig.connect()
+        rig.say("first words")
+        rig.on_loop(rig.proxy.drop)
+        wait_until(lambda: rig.client.is_reconnecting, 5 * UNIT, "reconnecting")
+        rig.client.send_user_message_content("said while reconnecting")  # must not raise
+        assert not rig.of("reconnected")  # it really was said during the gap
+        wait_until(lambda: rig.completed_replies() >= 2, 10 * UNIT, "the held message's reply")
+        words = [item_words(i) for i in rig.server_items()]
+        assert words == [
+            "first words",
+            "You said: first words",
+            "said while reconnecting",
+            "You said: said while reconnecting",
+        ]
+        assert not rig.of("error")
+    assert guard.escaped == []
