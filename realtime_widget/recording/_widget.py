@@ -49,7 +49,9 @@ def replay_widget(
         source: a file written by ``widget.record(path)`` / :class:`Recorder`, or a
             :class:`Recording`.
         speed: 1.0 = the original pace, 2.0 = twice as fast, ``None`` = all at once.
-        autoplay: start playing now (else press Connect, or call ``widget.connect()``).
+        autoplay: start playing now (else press Connect, or call ``widget.connect()``). Audio
+            sent before the widget is displayed is not heard in the browser (the transcript is),
+            so for a live audience create it with ``autoplay=False`` and press Connect.
         **widget_options: more ``RealtimeWidget`` options (e.g. ``instructions`` for display).
 
     Returns:
