@@ -13,8 +13,9 @@ Rules (why they are what they are):
   listeners still run: one broken cell must not silence the others.
 - A callback may be ``async`` (or return any awaitable). The awaitable is scheduled as a task on
   the running event loop of the dispatching thread; with no running loop there it goes to
-  ``loop`` (given to the constructor) thread-safely; with neither it is closed unrun and a warning
-  is logged, because there is no loop to run it on and blocking in ``dispatch`` would stall audio.
+  ``listener_loop`` (``loop=`` of the constructor) thread-safely; with neither it is closed unrun
+  and a warning is logged: there is no loop to run it on, and blocking in ``dispatch`` would stall
+  audio.
 - Unlike the seed, ``off`` with a callback that is not registered returns ``False`` instead of
   throwing (a ``once`` listener that already fired is not an error), and ``wait_for_next`` with a
   timeout returns ``None`` instead of rejecting, and removes its listener.
@@ -54,23 +55,27 @@ class RealtimeEventHandler:
 
     Args:
         loop: event loop that runs async callbacks dispatched from a thread with no running loop
-            (for example the kernel's main thread while the runtime loop runs elsewhere). Optional.
+            (for example the kernel's main thread while the runtime loop runs elsewhere). Optional;
+            kept as ``listener_loop``, which a subclass may also set later.
+
+    Subclasses (``RealtimeAPI``, ``RealtimeClient``) share the instance: this class's private state
+    is prefixed ``_handler_`` so that it cannot collide with theirs.
 
     Example:
         >>> handler = RealtimeEventHandler()
         >>> seen = []
-        >>> handler.on("ping", seen.append)
+        >>> _ = handler.on("ping", seen.append)
         >>> handler.dispatch("ping", {"n": 1})
         >>> seen
         [{'n': 1}]
     """
 
     def __init__(self, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        self.loop = loop
-        self._listeners: dict[str, list[_Listener]] = {}
-        self._lock = threading.Lock()
+        self.listener_loop = loop
+        self._handler_listeners: dict[str, list[_Listener]] = {}
+        self._handler_lock = threading.Lock()
         # Strong references to scheduled async callbacks: the loop keeps only weak ones.
-        self._tasks: set[Any] = set()
+        self._handler_tasks: set[Any] = set()
 
     # -- registry --------------------------------------------------------------------------
 
@@ -110,10 +115,10 @@ class RealtimeEventHandler:
         Returns:
             ``True`` if something was removed, ``False`` if nothing matched.
         """
-        with self._lock:
+        with self._handler_lock:
             if callback is None:
-                return bool(self._listeners.pop(name, None))
-            listeners = self._listeners.get(name)
+                return bool(self._handler_listeners.pop(name, None))
+            listeners = self._handler_listeners.get(name)
             if not listeners:
                 return False
             for index, listener in enumerate(listeners):
@@ -126,27 +131,30 @@ class RealtimeEventHandler:
 
     def clear_event_handlers(self) -> None:
         """Remove every listener of every event."""
-        with self._lock:
-            self._listeners = {}
+        with self._handler_lock:
+            self._handler_listeners = {}
 
     def _add(self, name: str, callback: Callback, *, once: bool) -> None:
         if not callable(callback):
             raise TypeError(
                 f"listener for {name!r} must be callable, got {type(callback).__name__}"
             )
-        with self._lock:
-            self._listeners[name] = [*self._listeners.get(name, ()), _Listener(callback, once)]
+        with self._handler_lock:
+            self._handler_listeners[name] = [
+                *self._handler_listeners.get(name, ()),
+                _Listener(callback, once),
+            ]
 
     def _store(self, name: str, listeners: list[_Listener]) -> None:
         if listeners:
-            self._listeners[name] = listeners
+            self._handler_listeners[name] = listeners
         else:
-            del self._listeners[name]
+            del self._handler_listeners[name]
 
     def _claim_once(self, name: str, listener: _Listener) -> bool:
         """Take a ``once`` listener out of the registry; ``False`` if someone else already did."""
-        with self._lock:
-            listeners = self._listeners.get(name)
+        with self._handler_lock:
+            listeners = self._handler_listeners.get(name)
             if not listeners or listener not in listeners:
                 return False
             self._store(name, [other for other in listeners if other is not listener])
@@ -163,8 +171,8 @@ class RealtimeEventHandler:
         """
         # Lists are replaced, never mutated, so reading the reference is the snapshot; the lock
         # only makes the dict lookup safe against a concurrent ``clear_event_handlers``.
-        with self._lock:
-            snapshot = self._listeners.get(name)
+        with self._handler_lock:
+            snapshot = self._handler_listeners.get(name)
         if not snapshot:
             return
         for listener in snapshot:
@@ -185,9 +193,9 @@ class RealtimeEventHandler:
             running = None
         if running is not None:
             task: Any = asyncio.ensure_future(awaitable, loop=running)
-        elif self.loop is not None and not self.loop.is_closed():
+        elif self.listener_loop is not None and not self.listener_loop.is_closed():
             # A concurrent future: its done-callback may run on either thread, which is fine.
-            task = asyncio.run_coroutine_threadsafe(_awaited(awaitable), self.loop)
+            task = asyncio.run_coroutine_threadsafe(_awaited(awaitable), self.listener_loop)
         else:
             if inspect.iscoroutine(awaitable):
                 awaitable.close()  # avoids "coroutine was never awaited" noise; it cannot run
@@ -197,11 +205,11 @@ class RealtimeEventHandler:
                 name,
             )
             return
-        self._tasks.add(task)
+        self._handler_tasks.add(task)
         task.add_done_callback(lambda done: self._task_done(name, done))
 
     def _task_done(self, name: str, task: Any) -> None:
-        self._tasks.discard(task)
+        self._handler_tasks.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
@@ -238,8 +246,8 @@ class RealtimeEventHandler:
             self.off(name, deliver)
 
     def __repr__(self) -> str:
-        with self._lock:
-            counts = {name: len(listeners) for name, listeners in self._listeners.items()}
+        with self._handler_lock:
+            counts = {name: len(listeners) for name, listeners in self._handler_listeners.items()}
         return f"<{type(self).__name__} listeners={counts}>"
 
 

@@ -291,3 +291,26 @@ def test_once_listener_fires_exactly_once_under_concurrent_dispatch():
     for t in threads:
         t.join(10 * UNIT)
     assert len(hits) == 200
+
+
+async def test_subclass_state_named_like_common_attributes_does_not_break_async_listeners():
+    # RealtimeAPI keeps its own `_tasks` list and RealtimeClient its own `_lock`: the handler's
+    # private state must not collide with a subclass's.
+    class Subclass(RealtimeEventHandler):
+        def __init__(self):
+            super().__init__()
+            self._tasks = ["receiver", "writer"]
+            self._lock = None
+            self._listeners = "theirs"
+            self.loop = "theirs"
+
+    handler = Subclass()
+    seen = asyncio.Event()
+
+    async def listener(event):
+        seen.set()
+
+    handler.on("x", listener)
+    handler.dispatch("x", None)
+    await asyncio.wait_for(seen.wait(), 2 * UNIT)
+    assert handler._tasks == ["receiver", "writer"]
