@@ -18,6 +18,7 @@ from realtime_widget.export import (
     to_markdown,
     to_records,
 )
+from tests.helpers import require
 
 USER_AUDIO = np.arange(-1200, 1200, dtype=np.int16)  # 0.1 s
 ANSWER_AUDIO = (np.sin(np.arange(4800) / 7) * 5000).astype(np.int16)  # 0.2 s
@@ -162,7 +163,11 @@ def test_records_are_plain_json_with_audio_as_duration(conversation):
 
 
 def test_dataframe_has_one_row_per_item_in_order(conversation):
-    pd = pytest.importorskip("pandas")
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
+    require(pd is not None, "pandas not installed (pip install pandas)")
     df = to_dataframe(conversation)
     assert isinstance(df, pd.DataFrame)
     assert list(df.columns) == list(RECORD_COLUMNS)

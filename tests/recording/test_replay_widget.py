@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from realtime_widget.recording import (
     REPLAY_NOTICE,
     ReplayClient,
@@ -16,8 +14,6 @@ from realtime_widget.recording import (
 from realtime_widget.server import LocalRealtimeServer
 from tests.helpers import UNIT
 from tests.recording._live_session import record_live_session, summarize
-
-pytest.importorskip("anywidget")
 
 
 def test_replayed_widget_shows_the_recorded_conversation_offline(tmp_path, monkeypatch):
