@@ -15,8 +15,10 @@ from realtime_widget._widget_items import audio_content_index
 
 __all__ = ["INTERRUPT_REPLY_TIMEOUT", "ClientEventHandlers"]
 
-INTERRUPT_REPLY_TIMEOUT = 0.5
-"""Seconds to wait for a view's final played counts after a `clear` frame."""
+INTERRUPT_REPLY_TIMEOUT = 3.0
+"""Seconds to wait for a view's final played counts after a `clear` frame. Generous: ipykernel
+handles browser messages only between cells (ipykernel issue 646), and truncating at a stale
+count would cut what the user heard. With no view attached the wait is skipped."""
 
 
 class ClientEventHandlers:
@@ -35,6 +37,7 @@ class ClientEventHandlers:
     last_truncate: dict[str, Any] | None
     on_interrupt_timeout: Callable[[], None] | None
     _interrupt_timer: asyncio.TimerHandle | None
+    views_attached: set[str]
     _dirty: set[str]
 
     def _client_handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
@@ -82,8 +85,10 @@ class ClientEventHandlers:
             self.clear_playback()
             if self._interrupt_timer is not None:
                 self._interrupt_timer.cancel()
-            # No view may be attached to answer: then truncate at the last reports.
-            self._interrupt_timer = self.loop.call_later(INTERRUPT_REPLY_TIMEOUT, self._no_reply)
+            # A view answers with what it really played; without one (or if it never answers),
+            # truncate at the last reports.
+            wait = INTERRUPT_REPLY_TIMEOUT if self.views_attached else 0.0
+            self._interrupt_timer = self.loop.call_later(wait, self._no_reply)
 
     def interrupt_answered(self) -> None:
         """A view answered the clear frame with its final played counts."""

@@ -37,7 +37,12 @@ def handle_browser_message(widget: RealtimeWidget, content: dict[str, Any], buff
 
 
 def _on_hello(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    w._sync.views_attached.add(str(content.get("view")))
     w._sync.refresh_snapshot()
+
+
+def _on_bye(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    w._sync.views_attached.discard(str(content.get("view")))
 
 
 def _on_connect(w: RealtimeWidget, content: dict, buffers: list) -> None:
@@ -178,6 +183,7 @@ def _on_browser_error(w: RealtimeWidget, content: dict, buffers: list) -> None:
 
 _HANDLERS: dict[str | None, Callable[[Any, dict, list], None]] = {
     "hello": _on_hello,
+    "bye": _on_bye,
     "connect": _on_connect,
     "disconnect": _on_disconnect,
     "audio": _on_audio,

@@ -85,6 +85,7 @@ class WidgetSync(ClientEventHandlers):
         self._flush_handle: asyncio.TimerHandle | None = None
         self._interrupt_timer: asyncio.TimerHandle | None = None
         self.on_interrupt_timeout: Callable[[], None] | None = None
+        self.views_attached: set[str] = set()  # ids of browser views that said hello
         self._closed = False
         self._subscriptions: list[tuple[str, Callable]] = []
         for name, handler in self._client_handlers().items():

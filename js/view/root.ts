@@ -96,11 +96,13 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const timer = setInterval(renderCounters, 200);
   onChange(new Set(["items", "log", "errors", "traits", "meters"]));
   host.append(root);
-  c.send({ type: "hello", view: Math.random().toString(36).slice(2) });
+  const viewId = Math.random().toString(36).slice(2);
+  c.send({ type: "hello", view: viewId });
 
   return () => {
     clearInterval(timer);
     for (const d of disposers.splice(0)) d();
+    c.send({ type: "bye", view: viewId });
     unsubscribe();
     root.remove();
   };

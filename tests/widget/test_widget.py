@@ -268,3 +268,37 @@ def test_widget_barge_in_without_a_view_truncates_at_the_last_played_report():
             assert cut == {"item_id": streaming["id"], "content_index": 0, "audio_end_ms": 300}
         finally:
             w.close()
+
+
+def test_widget_barge_in_with_a_view_truncates_at_the_views_final_played_count():
+    import threading
+
+    with LocalRealtimeServer(speed=1.0) as s:
+        w = RealtimeWidget(url=s.url)
+        try:
+            wait_until(lambda: w.status == "connected", what="connected")
+            browser(w, {"type": "hello", "view": "v1"})
+            interrupted = threading.Event()
+            w.on("conversation.interrupted", lambda event: interrupted.set())
+            w.send_text("please say a rather long sentence so that there is time to talk over it")
+            streaming = wait_until(
+                lambda: [
+                    i for i in w.items if i["role"] == "assistant" and i["audio_samples"] > 12000
+                ],
+                what="assistant audio streaming",
+            )[0]
+            stale = {"item_id": streaming["id"], "content_index": 0, "samples": 7200}
+            browser(w, {"type": "played", "played": [stale]})
+            speech = synthesize("Wait, stop talking please.")
+            for seq, start in enumerate(range(0, len(speech), 960)):
+                browser(w, {"type": "audio", "seq": seq}, [speech[start : start + 960].tobytes()])
+            assert interrupted.wait(15 * UNIT), "server VAD did not hear the speech"
+            time.sleep(0.6 * UNIT)  # longer than a round trip: the kernel waits for the view
+            assert w.last_truncate is None
+            final = {"item_id": streaming["id"], "content_index": 0, "samples": 9600}
+            browser(w, {"type": "interrupted", "played": [final]})
+            cut = wait_until(lambda: w.last_truncate, what="a truncate")
+            assert cut == {"item_id": streaming["id"], "content_index": 0, "audio_end_ms": 400}
+            assert w.played_samples[f"{streaming['id']}:0"] == 9600
+        finally:
+            w.close()
