@@ -36,6 +36,9 @@ def test_widget_bench_quick_run_yields_finite_rows_beside_their_targets():
         "widget relay ws->browser raw p50",
         "widget relay ws->browser end-to-end p50",
         "widget relay ws->browser end-to-end p99",
+        "widget relay browser->ws p99, runtime CPU",
+        "widget relay ws->browser raw p99, runtime CPU",
+        "machine noise: bare thread hand-over p99",
     ]
     growth = [name for name in rows if name.startswith("widget comm ")]
     rate = "widget kernel->browser messages/s, max over 1 s"
