@@ -115,6 +115,9 @@ class RealtimeAPI(RealtimeEventHandler):
         ping_interval: seconds between keepalive pings (``None`` disables them).
         ping_timeout: seconds to wait for a pong before treating the connection as dropped.
         open_timeout: seconds allowed for the handshake.
+        close_timeout: seconds to wait for the server's close frame before dropping the TCP
+            connection; on a dead network (keepalive timed out) this is dead air before the
+            reconnect, so it is short (websockets' default is 10 s).
         max_size: largest inbound frame in bytes.
         debug: log every event at INFO (audio payloads redacted) instead of DEBUG.
         runtime: the runtime hosting the socket (tests); defaults to the shared one.
@@ -133,6 +136,7 @@ class RealtimeAPI(RealtimeEventHandler):
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 20.0,
         open_timeout: float | None = 10.0,
+        close_timeout: float | None = 2.0,
         max_size: int | None = DEFAULT_MAX_SIZE,
         debug: bool = False,
         runtime: Runtime | None = None,
@@ -150,6 +154,7 @@ class RealtimeAPI(RealtimeEventHandler):
             "ping_interval": ping_interval,
             "ping_timeout": ping_timeout,
             "open_timeout": open_timeout,
+            "close_timeout": close_timeout,
             "max_size": max_size,
         }
         self.debug = debug

@@ -128,6 +128,21 @@ def _close_1001(rig: Rig) -> None:
     wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
 
 
+def _half_open(rig: Rig) -> None:
+    # The network dies silently: nothing arrives, not even pongs. Only keepalive can tell.
+    frozen = list(rig.proxy._clients)
+
+    def freeze() -> None:
+        rig.proxy.stall(1.5 * UNIT)
+        for ws in frozen:
+            ws.transport.pause_reading()
+
+    rig.on_loop(freeze)
+    wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected after keepalive")
+    for ws in frozen:  # let the proxy see that the dead connection is gone
+        rig.runtime.call_soon(ws.transport.resume_reading)
+
+
 def _session_cap(rig: Rig) -> None:
     wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected after the session cap")
 
@@ -152,6 +167,11 @@ FAULTS: dict[str, FaultSpec] = {
     "unknown events": FaultSpec(_inject_unknown),
     "malformed events": FaultSpec(_inject_malformed, ("error",)),
     "error events": FaultSpec(_inject_errors, ("error",)),
+    "half-open connection": FaultSpec(
+        _half_open,
+        ("reconnecting", "reconnected"),
+        {"ping_interval": 0.2 * UNIT, "ping_timeout": 0.3 * UNIT},
+    ),
     "close 1001": FaultSpec(_close_1001, ("reconnecting", "reconnected")),
     "session cap": FaultSpec(
         _session_cap,
