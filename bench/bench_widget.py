@@ -296,7 +296,7 @@ def _ms(values: list[float]) -> tuple[float, float, int]:
 
 def _limit(name: str, value: float, unit: str, limit: float, note: str) -> Row:
     """A row whose target is ``value <= limit`` (NaN, nothing measured, fails)."""
-    return Row(name, value, unit, f"<= {limit:g} {unit}".rstrip(), value <= limit, note)
+    return Row(name, value, unit, f"<= {limit:g} {unit}".rstrip(), bool(value <= limit), note)
 
 
 def _info(name: str, value: float, unit: str, note: str) -> Row:
