@@ -23,7 +23,7 @@ function prettyJson(s: string): string {
 
 export class ConversationView {
   el: HTMLElement;
-  turns: Map<string, { el: HTMLElement; key: string }> = new Map();
+  turns: Map<string, { el: HTMLElement; item: ItemView; output: string | null | undefined }> = new Map();
 
   constructor(private c: Controller, private disposers: (() => void)[]) {
     this.el = h("div", { role: "log", "aria-label": "Conversation", class: "rtw-conversation", "aria-live": "polite" });
@@ -47,13 +47,13 @@ export class ConversationView {
     for (const item of items) {
       seen.add(item.id);
       const output = item.type === "function_call" && item.tool ? this.c.state.outputFor(item.tool.call_id) : undefined;
-      // Re-render a turn only when what it shows changed.
-      const key = JSON.stringify([item, output?.output]);
+      // Re-render a turn only when its item changed: patches replace the item object, so an
+      // identity check keeps a frame's cost proportional to what it changed.
       let turn = this.turns.get(item.id);
-      if (!turn || turn.key !== key) {
+      if (!turn || turn.item !== item || turn.output !== output?.output) {
         const el = this.render(item, output);
         if (turn) turn.el.replaceWith(el);
-        turn = { el, key };
+        turn = { el, item, output: output?.output };
         this.turns.set(item.id, turn);
       }
       const expected: Element | null = previous ? previous.nextElementSibling : this.el.firstElementChild;
