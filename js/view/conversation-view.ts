@@ -46,7 +46,11 @@ export class ConversationView {
     const stick = this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 40;
     for (const item of items) {
       seen.add(item.id);
-      const output = item.type === "function_call" && item.tool ? this.c.state.outputFor(item.tool.call_id) : undefined;
+      // The kernel merges a call's output into its item; look it up only when it has not.
+      const output =
+        item.type === "function_call" && item.tool && item.output === null
+          ? this.c.state.outputFor(item.tool.call_id)
+          : undefined;
       // Re-render a turn only when its item changed: patches replace the item object, so an
       // identity check keeps a frame's cost proportional to what it changed.
       let turn = this.turns.get(item.id);
