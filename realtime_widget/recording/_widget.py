@@ -41,6 +41,7 @@ def replay_widget(
     speed: float | None = 1.0,
     *,
     autoplay: bool = True,
+    widget_class: type | None = None,
     **widget_options: Any,
 ) -> Any:
     """A ``RealtimeWidget`` playing a recording: transcript, audio and tool calls, offline.
@@ -52,17 +53,19 @@ def replay_widget(
         autoplay: start playing now (else press Connect, or call ``widget.connect()``). Audio
             sent before the widget is displayed is not heard in the browser (the transcript is),
             so for a live audience create it with ``autoplay=False`` and press Connect.
+        widget_class: the class to build (``RealtimeWidget`` or a subclass; for a classmethod).
         **widget_options: more ``RealtimeWidget`` options (e.g. ``instructions`` for display).
 
     Returns:
         The widget; ``widget.client`` is the :class:`ReplayClient`.
     """
-    from realtime_widget.widget import RealtimeWidget
+    if widget_class is None:
+        from realtime_widget.widget import RealtimeWidget as widget_class
 
     client = ReplayClient(source, speed=speed)
     # Push-to-talk: a replay must not switch the microphone on by itself.
     widget_options.setdefault("turn_detection", None)
-    widget = RealtimeWidget(client, autoconnect=autoplay, **widget_options)
+    widget = widget_class(client, autoconnect=autoplay, **widget_options)
     name = pathlib.Path(source).name if isinstance(source, (str, os.PathLike)) else "a recording"
     widget.server_label = f"replay of {name}"
     widget.notice = REPLAY_NOTICE

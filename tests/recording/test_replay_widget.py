@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from realtime_widget.recording import (
     REPLAY_NOTICE,
     ReplayClient,
@@ -16,10 +18,16 @@ from tests.helpers import UNIT
 from tests.recording._live_session import record_live_session, summarize
 
 
-def test_replayed_widget_shows_the_recorded_conversation_offline(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def lesson(tmp_path_factory):
+    """(path, live item summaries) of a recorded live session named lesson.jsonl."""
+    path = tmp_path_factory.mktemp("widget") / "lesson.jsonl"
+    return path, record_live_session(path)
+
+
+def test_replayed_widget_shows_the_recorded_conversation_offline(lesson, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    path = tmp_path / "lesson.jsonl"
-    live = record_live_session(path)
+    path, live = lesson
     widget = replay_widget(path, speed=None)
     try:
         assert isinstance(widget.client, ReplayClient) and widget.server is None
@@ -32,6 +40,24 @@ def test_replayed_widget_shows_the_recorded_conversation_offline(tmp_path, monke
         assert "add returned 5." in widget.transcript
         assert widget.server_label == "replay of lesson.jsonl" and widget.notice == REPLAY_NOTICE
         assert widget.hands_free is False  # a replay never switches the microphone on
+    finally:
+        widget.close()
+
+
+def test_replay_builds_the_widget_class_asked_for_and_can_wait_to_be_started(lesson):
+    from realtime_widget.widget import RealtimeWidget
+
+    class ClassroomWidget(RealtimeWidget):
+        pass
+
+    widget = replay_widget(lesson[0], speed=None, autoplay=False, widget_class=ClassroomWidget)
+    try:
+        assert isinstance(widget, ClassroomWidget)
+        time.sleep(0.1 * UNIT)
+        assert not widget.client.is_connected and widget.client.conversation.get_items() == []
+        widget.connect()
+        assert widget.client.wait_until_finished(10 * UNIT)
+        assert len(widget.client.conversation.get_items()) == len(lesson[1])
     finally:
         widget.close()
 
