@@ -10,8 +10,9 @@ first, lateness = arrival - (arrival of the first delta + audio already received
 keeps up delivers each 100 ms chunk on its real-time schedule; an overloaded one falls behind.
 The client's own loop lag counts too, so the figure is conservative.
 
-``run(quick=True)`` measures 20 sessions for a few seconds; the full run ramps N up to find the
-most sessions sustained with p99 drift <= 50 ms.
+``run(quick=True)`` measures 20 sessions once for 8 s; the full run repeats each step three times
+(median of runs: the machine is shared, one run can catch another job's burst) and ramps N up
+to find the most sessions sustained with p99 drift <= 50 ms.
 """
 
 from __future__ import annotations
@@ -148,19 +149,32 @@ def _start_server() -> tuple[subprocess.Popen, str]:
     return proc, line.split()[-1]
 
 
+def _repeated(url: str, sessions: int, seconds: float, repeats: int) -> dict:
+    """Median figures over ``repeats`` runs (the box is shared: one run may catch a burst)."""
+    runs = [asyncio.run(_measure(url, sessions, seconds)) for _ in range(repeats)]
+    return {
+        "median": statistics.median(r["median"] for r in runs),
+        "p99": statistics.median(r["p99"] for r in runs),
+        "p99s": [round(r["p99"], 1) for r in runs],
+        "deltas": sum(len(r["lateness"]) for r in runs),
+        "responses": sum(r["responses"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+    }
+
+
 def run(quick: bool = False) -> list[Row]:
     """Measure; see the module docstring."""
     proc, url = _start_server()
+    seconds, repeats = (8.0, 1) if quick else (10.0, 3)
     try:
-        seconds = 8.0 if quick else 16.0
         asyncio.run(_warm_up(url))
-        at20 = asyncio.run(_measure(url, 20, seconds))
+        at20 = _repeated(url, 20, seconds, repeats)
         sustained = 20 if at20["p99"] <= DRIFT_TARGET_MS else 0
-        tried = [20]
+        tried = {20: at20["p99s"]}
         if not quick and sustained:
             for n in (30, 40, 50, 60):
-                result = asyncio.run(_measure(url, n, seconds))
-                tried.append(n)
+                result = _repeated(url, n, seconds, repeats)
+                tried[n] = result["p99s"]
                 if result["p99"] > DRIFT_TARGET_MS:
                     break
                 sustained = n
@@ -169,10 +183,10 @@ def run(quick: bool = False) -> list[Row]:
         proc.wait(10)
     load = os.getloadavg()[0]
     note = (
-        f"server in its own process, clients in another; {seconds:.0f} s per step; "
-        f"load average {load:.1f} on {os.cpu_count()} CPUs; "
-        f"{len(at20['lateness'])} deltas, {at20['responses']} responses, {at20['errors']} errors "
-        f"at 20 sessions; tried {tried}"
+        f"server and clients in separate processes; {repeats} x {seconds:.0f} s per step, median "
+        f"of runs; load average {load:.1f} on {os.cpu_count()} CPUs; at 20 sessions "
+        f"{at20['deltas']} deltas, {at20['responses']} responses, {at20['errors']} errors; "
+        f"p99 per run by sessions {tried}"
     )
     return [
         Row(
@@ -189,7 +203,7 @@ def run(quick: bool = False) -> list[Row]:
             "ms",
             "<= 50 ms",
             at20["median"] <= DRIFT_TARGET_MS,
-            "lateness of each audio delta vs real time",
+            "lateness of each audio delta vs its real-time schedule",
         ),
         Row(
             "server audio pacing drift, 20 sessions, p99",
@@ -197,7 +211,7 @@ def run(quick: bool = False) -> list[Row]:
             "ms",
             "<= 50 ms",
             at20["p99"] <= DRIFT_TARGET_MS,
-            "lateness of each audio delta vs real time",
+            "lateness of each audio delta vs its real-time schedule",
         ),
     ]
 
