@@ -140,3 +140,16 @@ def test_a_one_letter_test_key_does_not_corrupt_the_audio(tmp_path):
         event = {"type": "input_audio_buffer.append", "audio": "AAAAAA=="}
         client.dispatch("realtime.event", {"source": "client", "event": event})
     assert read_recording(path).entries[0].event["audio"] == "AAAAAA=="
+
+
+def test_header_url_drops_credentials_but_keeps_the_model():
+    from realtime_widget.recording._format import safe_url
+
+    url = "wss://user:pw@example.org/v1/realtime?model=gpt-realtime&api-key=s3cret&sig=x"
+    assert safe_url(url) == "wss://example.org/v1/realtime?model=gpt-realtime"
+
+
+def test_recorder_refuses_a_non_positive_flush_interval(tmp_path):
+    client = RealtimeClient(url="ws://127.0.0.1:9/v1/realtime", api_key="k")
+    with pytest.raises(ValueError, match="flush_interval must be positive"):
+        Recorder(client, tmp_path / "x.jsonl", flush_interval=0)
