@@ -136,6 +136,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         )
         self._client = connection.client
         self._server = connection.server
+        self._owns_client = client is None  # a client passed in is the caller's to disconnect
         self._state_lock = threading.RLock()
         self._turn_samples = 0
         self._closed = False
@@ -270,13 +271,18 @@ class RealtimeWidget(anywidget.AnyWidget):
         await self._runtime.run_async(self._disconnect())
 
     def close(self) -> None:
-        """Disconnect, stop the embedded server if this widget started it, close the views."""
+        """Close the views; disconnect the client and stop the embedded server if this widget
+        created them (a client passed in stays connected: it is the caller's)."""
         if self._closed:
             super().close()
             return
         self._closed = True
         try:
-            if self._client.is_connected and not self._runtime.in_runtime_thread():
+            if (
+                self._owns_client
+                and self._client.is_connected
+                and not self._runtime.in_runtime_thread()
+            ):
                 self._runtime.run(self._client.disconnect_async(), 10.0)
         finally:
             self._runtime.call_soon(self._sync.close)

@@ -56,12 +56,14 @@ export class Controls {
     listen(this.mic, "keydown", (e: KeyboardEvent) => {
       if (e.key === " " || e.key === "Enter") {
         e.preventDefault();
+        e.stopPropagation();
         if (!e.repeat) this.press();
       }
     }, disposers);
     listen(this.mic, "keyup", (e: KeyboardEvent) => {
       if (e.key === " " || e.key === "Enter") {
         e.preventDefault();
+        e.stopPropagation();
         this.release();
       }
     }, disposers);

@@ -30,7 +30,14 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const composer = h("form", { class: "rtw-composer" }, message, send);
   const root = h(
     "div",
-    { class: "rtw-root", "data-played-samples": "0", "data-captured-samples": "0" },
+    {
+      class: "rtw-root",
+      "data-played-samples": "0",
+      "data-captured-samples": "0",
+      // JupyterLab (Lumino) skips its keyboard shortcuts inside this element: typing a message
+      // or holding space on the Microphone button must not run notebook commands.
+      "data-lm-suppress-shortcuts": "true",
+    },
     h("div", { class: "rtw-header" }, h("strong", {}, "Realtime"), label),
     notice,
     controls.el,

@@ -302,3 +302,20 @@ def test_widget_barge_in_with_a_view_truncates_at_the_views_final_played_count()
             assert w.played_samples[f"{streaming['id']}:0"] == 9600
         finally:
             w.close()
+
+
+def test_widget_bound_to_a_given_client_leaves_it_connected_when_closed(server):
+    from realtime_widget import RealtimeClient
+
+    client = RealtimeClient(url=server.url)
+    client.connect()
+    try:
+        w = RealtimeWidget(client)
+        assert w.client is client and w.server is None and w.notice == ""
+        wait_until(lambda: w.status == "connected", what="connected")
+        w.send_text("shared client")
+        wait_until(lambda: completed_reply(w), what="a completed reply")
+        w.close()
+        assert client.is_connected
+    finally:
+        client.disconnect()
