@@ -81,7 +81,7 @@ class ClientEventHandlers:
     def _on_conversation_interrupted(self, event: dict[str, Any]) -> None:
         # Server VAD heard the user: stop the player now; the browser answers `interrupted`
         # with what it really played and the truncate is sent from that (inbound side).
-        if event.get("source") != "client":
+        if event.get("source") != "client" and self._interrupts_on_speech():
             self.clear_playback()
             if self._interrupt_timer is not None:
                 self._interrupt_timer.cancel()
@@ -89,6 +89,13 @@ class ClientEventHandlers:
             # truncate at the last reports.
             wait = INTERRUPT_REPLY_TIMEOUT if self.views_attached else 0.0
             self._interrupt_timer = self.loop.call_later(wait, self._no_reply)
+
+    def _interrupts_on_speech(self) -> bool:
+        # `interrupt_response: false` (DESIGN §4, barge-in tolerance): the model keeps talking
+        # over the user, so the player must too.
+        audio = self.client.session_config.get("audio") or {}
+        detection = (audio.get("input") or {}).get("turn_detection") or {}
+        return detection.get("interrupt_response", True) is not False
 
     def interrupt_answered(self) -> None:
         """A view answered the clear frame with its final played counts."""

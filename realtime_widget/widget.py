@@ -40,6 +40,7 @@ _DEFAULT_VAD: dict[str, Any] = {
     "threshold": 0.5,
     "prefix_padding_ms": 300,
     "silence_duration_ms": 500,
+    "interrupt_response": True,
 }
 
 
@@ -79,7 +80,8 @@ class RealtimeWidget(anywidget.AnyWidget):
     settings = traitlets.Dict().tag(sync=True)
     """Session settings editable in the browser before connecting: ``voice``, ``instructions``,
     ``turn_detection`` (server VAD ``threshold``, ``prefix_padding_ms``,
-    ``silence_duration_ms``). Applied on connect, and at once when changed while connected."""
+    ``silence_duration_ms``, ``interrupt_response``: whether speech cuts the answer).
+    Applied on connect, and at once when changed while connected."""
 
     hands_free = traitlets.Bool(True).tag(sync=True)
     """True: server voice detection decides turns; False: push-to-talk (no turn detection)."""

@@ -51,6 +51,7 @@ export interface TurnDetection {
   threshold?: number;
   prefix_padding_ms?: number;
   silence_duration_ms?: number;
+  interrupt_response?: boolean;
 }
 
 export interface Settings {

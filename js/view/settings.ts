@@ -15,6 +15,7 @@ export class SettingsView {
   threshold: HTMLInputElement;
   prefix: HTMLInputElement;
   silence: HTMLInputElement;
+  interrupt: HTMLInputElement;
   fieldset: HTMLFieldSetElement;
 
   constructor(private c: Controller, disposers: (() => void)[]) {
@@ -24,6 +25,7 @@ export class SettingsView {
     this.threshold = h("input", { type: "number", min: 0, max: 1, step: 0.05, "aria-label": "VAD threshold" });
     this.prefix = h("input", { type: "number", min: 0, step: 50, "aria-label": "Prefix padding (ms)" });
     this.silence = h("input", { type: "number", min: 0, step: 50, "aria-label": "Silence duration (ms)" });
+    this.interrupt = h("input", { type: "checkbox", "aria-label": "Interrupt on speech" });
     const voices = h("datalist", { id: listId });
     for (const v of VOICES) voices.append(h("option", { value: v }));
     const row = (label: string, input: HTMLElement) => h("label", { class: "rtw-field" }, h("span", {}, label), input);
@@ -36,10 +38,11 @@ export class SettingsView {
       row("VAD threshold", this.threshold),
       row("Prefix padding (ms)", this.prefix),
       row("Silence duration (ms)", this.silence),
+      row("Interrupt on speech", this.interrupt),
       h("p", { class: "rtw-dim" }, "Applied when connecting."),
     );
     this.el = h("details", { class: "rtw-settings" }, h("summary", { "aria-label": "Settings" }, "Settings"), this.fieldset);
-    for (const input of [this.voice, this.instructions, this.threshold, this.prefix, this.silence]) {
+    for (const input of [this.voice, this.instructions, this.threshold, this.prefix, this.silence, this.interrupt]) {
       listen(input, "change", () => this.save(), disposers);
     }
   }
@@ -51,6 +54,7 @@ export class SettingsView {
     td.threshold = num(this.threshold);
     td.prefix_padding_ms = num(this.prefix);
     td.silence_duration_ms = num(this.silence);
+    td.interrupt_response = this.interrupt.checked;
     this.c.setSettings({
       ...current,
       voice: this.voice.value || undefined,
@@ -70,6 +74,7 @@ export class SettingsView {
     set(this.threshold, td.threshold);
     set(this.prefix, td.prefix_padding_ms);
     set(this.silence, td.silence_duration_ms);
+    this.interrupt.checked = td.interrupt_response !== false;
     const status = this.c.model.get("status");
     this.fieldset.disabled = status === "connected" || status === "connecting" || status === "reconnecting";
   }

@@ -319,3 +319,31 @@ def test_widget_bound_to_a_given_client_leaves_it_connected_when_closed(server):
         assert client.is_connected
     finally:
         client.disconnect()
+
+
+def test_widget_with_interrupt_response_off_keeps_playing_over_the_user():
+    import threading
+
+    with LocalRealtimeServer(speed=1.0) as s:
+        w = RealtimeWidget(url=s.url, turn_detection={"interrupt_response": False})
+        try:
+            wait_until(lambda: w.status == "connected", what="connected")
+            interrupted = threading.Event()
+            w.on("conversation.interrupted", lambda event: interrupted.set())
+            w.send_text("please say a rather long sentence so that there is time to talk over it")
+            streaming = wait_until(
+                lambda: [
+                    i for i in w.items if i["role"] == "assistant" and i["audio_samples"] > 12000
+                ],
+                what="assistant audio streaming",
+            )[0]
+            report = {"item_id": streaming["id"], "content_index": 0, "samples": 7200}
+            browser(w, {"type": "played", "played": [report]})
+            speech = synthesize("Wait, stop talking please.")
+            for seq, start in enumerate(range(0, len(speech), 960)):
+                browser(w, {"type": "audio", "seq": seq}, [speech[start : start + 960].tobytes()])
+            assert interrupted.wait(15 * UNIT), "server VAD did not hear the speech"
+            time.sleep(0.5 * UNIT)
+            assert w.last_truncate is None
+        finally:
+            w.close()
