@@ -37,6 +37,8 @@ export interface EngineEvents {
   onChunk(pcm: ArrayBuffer, level: number): void;
   /** Player progress, every ~50 ms while the context runs. */
   onProgress(progress: PlayerProgress): void;
+  /** The context's state changed ("suspended" until a user gesture, under autoplay rules). */
+  onContextState(state: string): void;
 }
 
 const CAPTURE_CHUNK = 960; // 40 ms at 24 kHz (the issue asks for 20-100 ms chunks)
@@ -93,6 +95,8 @@ export class AudioEngine {
     const Ctx = (globalThis as unknown as { AudioContext?: typeof AudioContext }).AudioContext;
     if (!Ctx) throw new CaptureError("audio_failed", "This browser has no Web Audio API.");
     const context = new Ctx(); // native rate on purpose: see the module comment
+    context.onstatechange = () => this.events.onContextState(context.state);
+    this.events.onContextState(context.state);
     this.releases.push(track("audioContexts"), () => void context.close().catch(() => {}));
     this.context = context;
     await this.addModule(context, playerWorkletSource());

@@ -184,6 +184,18 @@ export class Controller {
           this.notify("meters");
         },
         onProgress: (p) => this.onProgress(p),
+        onContextState: (state) => {
+          // Autoplay rules: audio stays silent until the user interacts with the page.
+          if (state === "suspended") {
+            this.addLocalError(
+              "audio_suspended",
+              "The browser holds sound until you interact: click anywhere in the widget.",
+              false,
+            );
+          } else {
+            this.dismissLocalError("audio_suspended");
+          }
+        },
       });
     }
     return this.engine;
