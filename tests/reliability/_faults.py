@@ -74,8 +74,19 @@ class Outcome:
     detail: list[Any] = field(default_factory=list)
 
 
+def _either(*types: str) -> Callable[[dict], bool]:
+    """Match an event by its GA or beta name (the proxy sees the wire dialect)."""
+    return lambda event: event.get("type") in types
+
+
+TRANSCRIPT_DELTA = _either(
+    "response.output_audio_transcript.delta", "response.audio_transcript.delta"
+)
+AUDIO_DELTA = _either("response.output_audio.delta", "response.audio.delta")
+
+
 def _drop_mid_response(rig: Rig) -> None:
-    rig.proxy.add(Fault("drop", match="response.output_audio_transcript.delta", skip=3))
+    rig.proxy.add(Fault("drop", match=TRANSCRIPT_DELTA, skip=3))
     rig.client.send_user_message_content("tell me a story")
     wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
 
@@ -96,8 +107,8 @@ def _split(rig: Rig) -> None:
 
 
 def _corrupt(rig: Rig) -> None:
-    rig.proxy.add(Fault("corrupt", match="response.output_audio_transcript.delta", skip=2))
-    rig.proxy.add(Fault("corrupt", match="response.output_audio.delta", skip=1))
+    rig.proxy.add(Fault("corrupt", match=TRANSCRIPT_DELTA, skip=2))
+    rig.proxy.add(Fault("corrupt", match=AUDIO_DELTA, skip=1))
     rig.say("corrupt a frame")
     wait_until(lambda: len(rig.of("error")) >= 2, 5 * UNIT, "two malformed_frame errors")
 
@@ -186,15 +197,20 @@ def _words(items: list[tuple[str, str, str]]) -> dict[str, str]:
     return {item_id: words for item_id, _, words in items}
 
 
-def run_fault(name: str, *, widget: bool = False) -> Outcome:
+def run_fault(name: str, *, widget: bool = False, dialect: str = "ga") -> Outcome:
     """Apply fault ``name`` to a live conversation and report what happened.
+
+    Args:
+        name: a key of :data:`FAULTS`.
+        widget: drive a ``RealtimeWidget`` (kernel side) rather than a bare client.
+        dialect: the protocol dialect the client speaks (the embedded server follows it).
 
     Must be called from a plain thread (the notebook), never the runtime thread.
     """
     spec = FAULTS[name]
     outcome = Outcome(name)
     statuses: list[str] = []
-    options = dict(spec.rig_options)
+    options = {**spec.rig_options, "dialect": dialect}
     if widget:  # slow enough for the coalesced status trait (<= 4 updates/s) to show it
         options["reconnect_delay"] = 0.6 * UNIT
     with EscapeGuard() as guard, Rig(widget=widget, **options) as rig:

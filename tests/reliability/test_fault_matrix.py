@@ -31,6 +31,17 @@ def test_client_survives_fault_without_escapes_and_keeps_every_item(name):
 
 
 @pytest.mark.parametrize(
+    "name", ["drop mid-response", "corrupt frames", "malformed events", "close 1001"]
+)
+def test_beta_dialect_client_survives_fault_and_keeps_every_item(name):
+    outcome = run_fault(name, dialect="beta")
+    assert outcome.escaped == []
+    assert outcome.recovered and outcome.items_lost == 0, outcome.detail
+    for event in FAULTS[name].expect:
+        assert outcome.surfaced.get(event), f"{name}: no {event!r} event ({outcome.surfaced})"
+
+
+@pytest.mark.parametrize(
     "name", ["drop mid-response", "close 1001", "malformed events", "error events"]
 )
 def test_widget_status_and_errors_show_the_fault(name):
