@@ -55,8 +55,8 @@ class Outcome:
     Attributes:
         fault: the fault's name.
         recovered: a follow-up exchange worked after the fault.
-        items_lost: items (or words) present before the fault and missing after it, counted on
-            the client and in the server's session (history replay).
+        items_lost: items (or words) present before the fault and missing (or doubled) after
+            it, counted on the client and in the server's session (history replay).
         escaped: exceptions that reached a hook, the loop's handler or an ERROR log.
         surfaced: client events seen during the fault (``error``, ``reconnecting``, ...).
         statuses: widget ``status`` values seen (widget runs only).
@@ -139,6 +139,14 @@ def _close_1001(rig: Rig) -> None:
     wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
 
 
+def _flapping(rig: Rig) -> None:
+    # The network drops, then drops again twice in the middle of each history replay.
+    announced = _either("conversation.item.added", "conversation.item.created")
+    rig.proxy.add(Fault("drop", match=announced, skip=1, times=2))
+    rig.on_loop(rig.proxy.drop)
+    wait_until(lambda: len(rig.of("reconnected")) >= 3, 10 * UNIT, "three reconnects")
+
+
 def _half_open(rig: Rig) -> None:
     # The network dies silently: nothing arrives, not even pongs. Only keepalive can tell.
     frozen = list(rig.proxy._clients)
@@ -178,6 +186,7 @@ FAULTS: dict[str, FaultSpec] = {
     "unknown events": FaultSpec(_inject_unknown),
     "malformed events": FaultSpec(_inject_malformed, ("error",)),
     "error events": FaultSpec(_inject_errors, ("error",)),
+    "flapping network": FaultSpec(_flapping, ("reconnecting", "reconnected")),
     "half-open connection": FaultSpec(
         _half_open,
         ("reconnecting", "reconnected"),
@@ -234,6 +243,7 @@ def run_fault(name: str, *, widget: bool = False, dialect: str = "ga") -> Outcom
         # The model's side: every word said before the fault is in the session it talks to now.
         server_words = [item_words(i) for i in rig.server_items()]
         lost += [("server", w) for _, _, w in before if w and w not in server_words]
+        lost += [("twice", w) for _, _, w in before if w and server_words.count(w) > 1]
         # No words lost inside an item either: what the client shows is what the model said.
         said = {i.get("id"): item_words(i) for i in rig.server_items()}
         lost += [
