@@ -153,3 +153,16 @@ def test_client_created_history_items_stay_completed_where_the_seed_leaves_them_
     assert [i["status"] for i in ours] == ["completed"] * 3
     assert [i["text"] for i in ours[:2]] == [i["text"] for i in dump["items"][:2]]
     assert ours[2]["tool"]["arguments"] == '{"x": 1}'
+
+
+def test_unknown_item_id_is_caught_inside_the_seed_and_ignored_by_ours():
+    # The seed's handlers throw on an unknown item id, but processEvent 1.0.8 catches that and
+    # returns {} (only an unknown type or a missing event_id escape): the generated traces rely on
+    # this. Ours returns {} without an exception on the way.
+    require(seed_available(), "node and npm openai-realtime-api are needed")
+    event = {"type": "response.text.delta", "event_id": "evt_1", "item_id": "ghost",
+             "content_index": 0, "delta": "x"}  # fmt: skip
+    [dump] = run_seed([[{"op": "raw", "event": event}]], timeout=30 * UNIT)
+    assert dump == {"items": [], "errors": []}
+    ghost = {**event, "type": "response.output_text.delta"}
+    assert RealtimeConversation().process_event(ghost) == {}
