@@ -20,6 +20,7 @@ from tests.reliability._harness import EscapeGuard, Rig, wait_until
 CALLS = [
     Call("boom", {}, call_id="call_boom"),
     Call("hang", {}, call_id="call_hang"),
+    Call("stuck", {}, call_id="call_stuck"),
     Call("weird", {}, call_id="call_weird"),
     Call("vanish", {}, call_id="call_vanish"),
     Call("add", "{not json", call_id="call_json"),
@@ -42,7 +43,7 @@ def _error_type(output: str) -> str | None:
 
 
 def test_every_faulty_tool_call_is_answered_exactly_once_and_the_session_goes_on():
-    release, started = threading.Event(), threading.Event()
+    release, started, unstick = threading.Event(), threading.Event(), threading.Event()
     with EscapeGuard() as guard, Rig([CALLS, "Done with tools."], tool_timeout=2 * UNIT) as rig:
 
         def boom() -> str:
@@ -53,6 +54,11 @@ def test_every_faulty_tool_call_is_answered_exactly_once_and_the_session_goes_on
             """Never answers in time."""
             await asyncio.sleep(60)
             return "late"
+
+        def stuck() -> str:
+            """A sync tool blocked in its worker thread past its timeout."""
+            unstick.wait(10 * UNIT)
+            return "too late"
 
         def weird() -> object:
             """Returns something JSON cannot hold."""
@@ -71,6 +77,7 @@ def test_every_faulty_tool_call_is_answered_exactly_once_and_the_session_goes_on
         for fn in (boom, weird, vanish, add):
             rig.client.add_tool(fn)
         rig.client.add_tool(hang, timeout=0.3 * UNIT)
+        rig.client.add_tool(stuck, timeout=0.3 * UNIT)
         rig.connect()
         rig.client.send_user_message_content("use every tool")
         assert started.wait(5 * UNIT)
@@ -90,6 +97,7 @@ def test_every_faulty_tool_call_is_answered_exactly_once_and_the_session_goes_on
         }
         assert _error_type(outputs["call_boom"]) == "ValueError"
         assert _error_type(outputs["call_hang"]) == "timeout"
+        assert _error_type(outputs["call_stuck"]) == "timeout"
         assert "not JSON-serialisable" in outputs["call_weird"]
         assert outputs["call_vanish"] == "still answered"
         assert _error_type(outputs["call_json"]) == "invalid_json"
@@ -98,7 +106,9 @@ def test_every_faulty_tool_call_is_answered_exactly_once_and_the_session_goes_on
         assert outputs["call_ok"] == "3"
         # One response.create for the whole batch of outputs, then the conversation goes on.
         assert len(rig.sent("response.create")) == 2
+        unstick.set()  # the late result of the stuck tool must not be sent
         assert rig.say("still there?") == "You said: still there?"
+        assert _outputs(rig.server_items()) == expected
         assert not rig.of("error")
     assert guard.escaped == ["log realtime_widget.tools: = tool boom (call call_boom) raised"]
 
