@@ -22,7 +22,7 @@ export class Controls {
   constructor(private c: Controller, disposers: (() => void)[]) {
     this.connect = h("button", { type: "button", class: "rtw-connect", "aria-label": "Connect" }, "Connect");
     this.status = h("span", { role: "status", "aria-label": "Connection status", "aria-live": "polite", class: "rtw-status" });
-    this.mic = h("button", { type: "button", class: "rtw-mic", "aria-label": "Microphone", "aria-pressed": "false", title: "Hold to talk, or click to toggle (space bar when focused)" }, "🎙 Talk");
+    this.mic = h("button", { type: "button", class: "rtw-mic", "aria-label": "Microphone", "aria-pressed": "false", title: "Hold to talk, or click to toggle (space bar when focused)" }, "● Talk");
     this.handsFree = h("button", { type: "button", role: "switch", class: "rtw-switch", "aria-label": "Hands-free", "aria-checked": "false", title: "Server voice detection decides when you finished speaking" }, "Hands-free");
     this.stop = h("button", { type: "button", class: "rtw-stop", "aria-label": "Stop", title: "Stop the answer" }, "■ Stop");
     this.inputMeter = h("meter", { "aria-label": "Input level", min: 0, max: 1, value: 0 });
@@ -114,7 +114,7 @@ export class Controls {
     attr(this.handsFree, "aria-checked", handsFree ? "true" : "false");
     const capturing = c.capturing();
     attr(this.mic, "aria-pressed", capturing ? "true" : "false");
-    text(this.mic, capturing ? "🎙 Listening…" : handsFree ? "🎙 Mic" : "🎙 Talk");
+    text(this.mic, capturing ? "🎙 Listening…" : handsFree ? "🎙 Mic" : "● Talk");
     this.mic.disabled = status !== "connected" || c.kernelGone;
     this.stop.disabled = c.kernelGone;
     this.updateMeters();
