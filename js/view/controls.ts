@@ -114,7 +114,7 @@ export class Controls {
     attr(this.handsFree, "aria-checked", handsFree ? "true" : "false");
     const capturing = c.capturing();
     attr(this.mic, "aria-pressed", capturing ? "true" : "false");
-    text(this.mic, capturing ? "🎙 Listening…" : handsFree ? "🎙 Mic" : "● Talk");
+    text(this.mic, capturing ? "● Listening…" : handsFree ? "● Mic" : "● Talk");
     this.mic.disabled = status !== "connected" || c.kernelGone;
     this.stop.disabled = c.kernelGone;
     this.updateMeters();
