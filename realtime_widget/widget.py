@@ -60,7 +60,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         instructions: system instructions for the session.
         voice: output voice (e.g. "alloy", "marin").
         turn_detection: ``...`` (default) for server VAD with default settings (hands-free), a
-            dict of server VAD settings, or None for push-to-talk.
+            dict of VAD settings (e.g. ``{"threshold": 0.6}`` or ``{"type": "semantic_vad"}``),
+            or None for push-to-talk.
         tools: functions (or tool definitions) to register, as with the ``tool`` decorator.
         autoconnect: connect in the background right away (the widget is live when shown).
         **client_options: more `RealtimeClient` options (``dialect``, ``auto_reconnect``, ...).
@@ -121,9 +122,14 @@ class RealtimeWidget(anywidget.AnyWidget):
         autoconnect: bool = True,
         **client_options: Any,
     ) -> None:
-        vad = dict(_DEFAULT_VAD) if turn_detection is ... or turn_detection is None else None
+        # Push-to-talk (None) still keeps VAD values, for when Hands-free is switched on.
+        vad: dict[str, Any] = dict(_DEFAULT_VAD)
+        if isinstance(turn_detection, str):
+            turn_detection = {"type": turn_detection}
         if isinstance(turn_detection, dict):
-            vad = {**_DEFAULT_VAD, **turn_detection}
+            kind = turn_detection.get("type", "server_vad")
+            # Other detectors (semantic_vad) take other settings: use theirs as given.
+            vad = {**_DEFAULT_VAD, **turn_detection} if kind == "server_vad" else turn_detection
         settings: dict[str, Any] = {"turn_detection": vad}
         if voice is not None:
             settings["voice"] = voice
