@@ -107,6 +107,21 @@ SESSION_SPEC: dict[str, Any] = {
 }
 """What ``session.update`` may carry (GA shape)."""
 
+
+def _metadata(value: Any, param: str) -> None:
+    typed(dict)(value, param)
+    if len(value) > 16:
+        raise ClientError("invalid_value", f"Invalid '{param}': at most 16 keys.", param)
+    for key, item in value.items():
+        if not isinstance(item, str) or len(key) > 64 or len(item) > 512:
+            raise ClientError(
+                "invalid_value",
+                f"Invalid '{param}.{key}': metadata maps keys (<= 64 characters) to strings "
+                "(<= 512 characters).",
+                f"{param}.{key}",
+            )
+
+
 RESPONSE_SPEC: dict[str, Any] = {
     "output_modalities": SESSION_SPEC["output_modalities"],
     "instructions": typed(str),
@@ -115,7 +130,7 @@ RESPONSE_SPEC: dict[str, Any] = {
     "tool_choice": _TOOL_CHOICE,
     "max_output_tokens": _MAX_TOKENS,
     "conversation": typed(str, enum=("auto", "none")),
-    "metadata": optional(typed(dict)),
+    "metadata": optional(lambda value, param: _metadata(value, param)),
     "prompt": optional(typed(dict)),
     "parallel_tool_calls": typed(bool),
     "input": typed(list, items=typed(dict)),

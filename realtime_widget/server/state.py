@@ -39,6 +39,23 @@ from realtime_widget.server.vad import InputAudio
 __all__ = ["MAX_APPEND_BYTES", "SessionState", "Step"]
 
 
+MAX_DEPTH = 32
+"""Deepest JSON nesting accepted in one client event (real events nest a handful of levels)."""
+
+
+def _check_depth(obj: Any) -> None:
+    """Raise ``ValueError`` for JSON nested deeper than :data:`MAX_DEPTH` (without recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
 def _to_ga(event: Any) -> Any:
     try:
         return normalize_client_event(event)
@@ -125,7 +142,8 @@ class SessionState(InputAudioHandlers):
             )
         try:
             event = json.loads(frame)
-        except ValueError as exc:
+            _check_depth(event)
+        except (ValueError, RecursionError) as exc:
             return self._error(
                 ClientError(
                     "invalid_json", f"We could not parse the JSON body of your event: {exc}."

@@ -355,3 +355,13 @@ def test_conversation_keeps_bounded_user_audio_but_all_transcripts():
     records = d.state.conversation.records()
     assert [r.audio is not None for r in records] == [False, False, True]
     assert all(r.transcript == "[speech 0.6 s]" for r in records)
+
+
+def test_deeply_nested_json_is_refused_not_crashing():
+    d = StateDriver()
+    deep = (
+        '{"type": "response.create", "response": {"metadata": ' + '{"a": ' * 500 + "1" + "}" * 502
+    )
+    assert d.send(deep)[0]["error"]["code"] == "invalid_json"
+    assert d.send("[" * 100000 + "]" * 100000)[0]["error"]["code"] == "invalid_json"
+    assert_alive(d)
