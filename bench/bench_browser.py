@@ -122,18 +122,25 @@ class _Path:
         self.latencies: list[float] = []
 
     def play_turn(self, clock, text: str, measure: bool, timeout: float = 30.0) -> None:
-        self.page.evaluate("() => globalThis.__rtwSniffer.arm()")
+        """Send one turn and wait until its reply has played out.
+
+        With ``measure``, record first-played minus first-delta. A warm-up turn (``measure=False``)
+        only creates the page's AudioContext, so its sniffer exists for the measured turns.
+        """
+        if measure:
+            armed = self.page.evaluate("() => globalThis.__rtwSniffer.arm()")
+            assert armed, f"{self.name}: no audio graph to listen to (run a warm-up turn first)"
         index = clock.count()
         self.send(text)
         timing = clock.wait_response(index, timeout)
-        deadline = time.monotonic() + timeout
-        played = None
-        while played is None and time.monotonic() < deadline:
-            played = self.page.evaluate("() => globalThis.__rtwSniffer.result")
-            time.sleep(0.005)
-        if played is None:
-            raise TimeoutError(f"{self.name}: no sample played within {timeout}s")
         if measure:
+            deadline = time.monotonic() + timeout
+            played = None
+            while played is None and time.monotonic() < deadline:
+                played = self.page.evaluate("() => globalThis.__rtwSniffer.result")
+                time.sleep(0.005)
+            if played is None:
+                raise TimeoutError(f"{self.name}: no sample played within {timeout}s")
             self.latencies.append(played - timing.first_delta * 1000)
         # Let the reply play out so turns never overlap: done + remaining audio + a margin.
         done = clock.wait_response(index, timeout, done=True)
