@@ -56,6 +56,11 @@ def _check_depth(obj: Any) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; echoing them back would break browsers' JSON.parse.
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def _to_ga(event: Any) -> Any:
     try:
         return normalize_client_event(event)
@@ -141,7 +146,7 @@ class SessionState(InputAudioHandlers):
                 None,
             )
         try:
-            event = json.loads(frame)
+            event = json.loads(frame, parse_constant=_no_constant)
             _check_depth(event)
         except (ValueError, RecursionError) as exc:
             return self._error(

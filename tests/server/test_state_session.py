@@ -364,4 +364,9 @@ def test_deeply_nested_json_is_refused_not_crashing():
     )
     assert d.send(deep)[0]["error"]["code"] == "invalid_json"
     assert d.send("[" * 100000 + "]" * 100000)[0]["error"]["code"] == "invalid_json"
+    nan = (
+        '{"type": "session.update", "session": {"type": "realtime", "audio": {"input": '
+        '{"turn_detection": {"type": "server_vad", "threshold": NaN}}}}}'
+    )
+    assert d.send(nan)[0]["error"]["code"] == "invalid_json"
     assert_alive(d)
