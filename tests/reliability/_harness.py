@@ -219,11 +219,13 @@ class Rig:
         return self.runtime.run(call(), 10 * UNIT)
 
     def server_items(self) -> list[dict]:
-        """The wire items of the server's newest live session (what the model sees)."""
-        sessions = list(self.server.sessions)
-        if not sessions:
-            return []
-        return [r.item for r in sessions[-1].conversation.records()]
+        """The wire items of the server's live session (what the model sees now).
+
+        Waits until the session of a dropped connection has ended, so there is just one.
+        """
+        wait_until(lambda: len(self.server.sessions) == 1, 5 * UNIT, "one live server session")
+        [session] = list(self.server.sessions)
+        return [r.item for r in session.conversation.records()]
 
     def close(self) -> None:
         """Disconnect and stop everything (from the notebook thread)."""
