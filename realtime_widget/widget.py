@@ -130,6 +130,12 @@ class RealtimeWidget(anywidget.AnyWidget):
             kind = turn_detection.get("type", "server_vad")
             # Other detectors (semantic_vad) take other settings: use theirs as given.
             vad = {**_DEFAULT_VAD, **turn_detection} if kind == "server_vad" else turn_detection
+        hands_free = turn_detection is not None
+        if client is not None and turn_detection is ...:
+            # Bound to the caller's client: show its turn detection, do not impose ours.
+            current = (client.session_config.get("audio") or {}).get("input") or {}
+            hands_free = current.get("turn_detection") is not None
+            vad = current.get("turn_detection") or vad
         settings: dict[str, Any] = {"turn_detection": vad}
         if voice is not None:
             settings["voice"] = voice
@@ -145,12 +151,14 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._client = connection.client
         self._server = connection.server
         self._owns_client = client is None  # a client passed in is the caller's to disconnect
+        # Settings to push to a client that is already connected when the widget binds to it.
+        self._explicit = bool(voice or instructions) or turn_detection is not ...
         self._state_lock = threading.RLock()
         self._turn_samples = 0
         self._closed = False
         super().__init__(
             settings=settings,
-            hands_free=turn_detection is not None,
+            hands_free=hands_free,
             notice=connection.notice,
             server_label=connection.label,
         )
@@ -239,7 +247,9 @@ class RealtimeWidget(anywidget.AnyWidget):
     # ------------------------------------------------------------------ connection
     async def _connect(self) -> None:
         if self._client.is_connected:
-            self._sync.set_status("connected")
+            if self._explicit:
+                self._apply_session_settings()
+            self._sync.set_status("connected", immediate=True)
             return
         self._sync.set_status("connecting")
         try:

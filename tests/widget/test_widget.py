@@ -312,6 +312,8 @@ def test_widget_bound_to_a_given_client_leaves_it_connected_when_closed(server):
     try:
         w = RealtimeWidget(client)
         assert w.client is client and w.server is None and w.notice == ""
+        # The client's manual turns are shown as they are, not replaced by the widget's default.
+        assert w.hands_free is False and client.get_turn_detection_type() is None
         wait_until(lambda: w.status == "connected", what="connected")
         w.send_text("shared client")
         wait_until(lambda: completed_reply(w), what="a completed reply")
