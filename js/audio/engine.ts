@@ -185,11 +185,18 @@ export class AudioEngine {
   /** Open the microphone and start sending chunks. Throws a CaptureError. */
   async startCapture(): Promise<void> {
     if (this.capturing) return;
-    if (!globalThis.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
+    if (!globalThis.isSecureContext) {
       throw new CaptureError(
         "no_secure_context",
         "The microphone needs a secure page (https:// or http://localhost). Open JupyterLab " +
           "through localhost or https, or type messages instead: answers still play.",
+      );
+    }
+    if (!globalThis.navigator?.mediaDevices?.getUserMedia) {
+      throw new CaptureError(
+        "no_microphone",
+        "This notebook view offers no microphone (VS Code's, for one). Type messages instead: " +
+          "answers still play. For voice, open the notebook in JupyterLab.",
       );
     }
     const context = await this.ensureContext();
