@@ -78,6 +78,7 @@ def synthesize(text: str, voice: str | None = None) -> np.ndarray:
     Returns:
         A new int16 array (callers may keep or modify it).
     """
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from JSON
     if espeak_available():
         try:
             return espeak_speech(text).copy()
@@ -148,7 +149,9 @@ _SYLLABLE = re.compile(r"[^aeiouy]*[aeiouy]+", re.IGNORECASE)
 
 @functools.lru_cache(maxsize=256)
 def _formant_speech_cached(text: str, voice: str) -> np.ndarray:
-    seed = int.from_bytes(hashlib.sha256(f"{voice}|{text}".encode()).digest()[:4], "little")
+    seed = int.from_bytes(
+        hashlib.sha256(f"{voice}|{text}".encode("utf-8", "surrogatepass")).digest()[:4], "little"
+    )
     rng = np.random.default_rng(seed)
     f0_base = 110.0 + (seed % 5) * 12.0 if voice else 120.0
     pieces: list[np.ndarray] = [np.zeros(int(0.05 * SAMPLE_RATE))]

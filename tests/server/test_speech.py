@@ -47,3 +47,8 @@ def test_speech_wav_is_a_readable_wav_at_the_requested_rate():
     data = speech_wav("hello microphone", rate=48000, lead_silence=0.25, tail_silence=0.5)
     samples, rate = read_wav(data)
     assert rate == 48000 and len(samples) / rate > 0.75
+
+
+def test_synthesizers_survive_lone_surrogates_from_json():
+    assert synthesize("bad \ud800 text").size > 0
+    assert formant_speech("bad \ud800 text").size > 0
