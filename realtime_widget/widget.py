@@ -100,7 +100,7 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     errors = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The last 50 errors: ``{"time", "source", "code", "message"}``; ``source`` is "server",
-    "connection", "browser", "tool" or "kernel"."""
+    "connection", "browser" or "kernel" (tool failures show on their tool-call card)."""
 
     notice = traitlets.Unicode("").tag(sync=True)
     """Shown above the conversation (the offline-demo notice, or "")."""
