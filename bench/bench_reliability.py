@@ -8,8 +8,10 @@ after, on the client and in the server's new session) and exceptions that escape
 
 Soak: an accelerated conversation (``tests/reliability/_soak.py``: 60 s of microphone audio per
 simulated minute, two turns, 10 s replies, server unpaced in its own process), with the client's
-Python-traced memory sampled every simulated minute, without and with ``max_audio_seconds=120``.
-Quick mode: the matrix once and 6-minute soaks (checkpoints 1, 3, 6).
+Python-traced memory sampled every simulated minute, without and with ``max_audio_seconds=120``,
+and (full run only) through a ``RealtimeWidget``'s kernel side with the cap. RSS is the whole
+process's and is not given back between runs. Quick mode: the matrix once and 6-minute soaks
+(checkpoints 1, 3, 6).
 
 Usage: ``python bench/bench_reliability.py [--quick]``
 """
@@ -72,15 +74,17 @@ def fault_rows() -> list[Row]:
     return rows
 
 
-def soak_rows(minutes: int, checkpoints: tuple[int, ...]) -> list[Row]:
+def soak_rows(minutes: int, checkpoints: tuple[int, ...], *, widget_too: bool = False) -> list[Row]:
     """Memory at the checkpoints and the last/second-checkpoint ratio, uncapped and capped."""
     rows: list[Row] = []
     base, last = checkpoints[1], checkpoints[-1]
-    for cap in (None, CAP_SECONDS):
+    runs = [(None, False), (CAP_SECONDS, False)] + ([(CAP_SECONDS, True)] if widget_too else [])
+    for cap, widget in runs:
         started = time.perf_counter()
-        samples = {s.minute: s for s in soak(minutes, max_audio_seconds=cap)}
+        samples = {s.minute: s for s in soak(minutes, max_audio_seconds=cap, widget=widget)}
         wall = time.perf_counter() - started
         label = "no audio cap" if cap is None else f"max_audio_seconds={cap}"
+        label += ", widget kernel side" if widget else ""
         for minute in checkpoints:
             s = samples[minute]
             rows.append(
@@ -125,7 +129,7 @@ def run(quick: bool = False) -> list[Row]:
     """The fault matrix and the soak's memory curve."""
     if quick:
         return fault_rows() + soak_rows(6, (1, 3, 6))
-    return fault_rows() + soak_rows(60, (1, 10, 30, 60))
+    return fault_rows() + soak_rows(60, (1, 10, 30, 60), widget_too=True)
 
 
 if __name__ == "__main__":
