@@ -258,7 +258,7 @@ def _rows(paths: list[_Path], prebuffer: int, turns: int) -> list[Row]:
             "ms",
             "-",
             True,
-            "includes the player's prebuffer",
+            "reference: a page that plays each delta at once",
         ),
     ]
 
