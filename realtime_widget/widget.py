@@ -217,6 +217,12 @@ class RealtimeWidget(anywidget.AnyWidget):
         with self._state_lock:
             super().set_state(sync_data)
 
+    def send_state(self, key: Any = None) -> None:
+        # A notebook cell setting `hands_free` and the runtime thread syncing `status` may both
+        # send state: one at a time.
+        with self._state_lock:
+            super().send_state(key)
+
     def _apply_traits(self, values: dict[str, Any]) -> None:
         with self._state_lock, self.hold_sync():
             for name, value in values.items():
