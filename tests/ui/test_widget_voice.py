@@ -168,3 +168,49 @@ def test_push_to_talk_sends_only_what_was_said_while_the_microphone_was_on(open_
     assert after_release - before >= captured - before
     view.wait_data_at_least("played-samples", 1)
     assert nb.kernel.wait_for("sum(w.played_samples.values())") > 0
+
+
+def test_holding_the_microphone_during_playback_cuts_the_reply_where_it_was_heard(
+    open_notebook, artifacts
+):
+    nb = open_notebook([WIDGET_CELL], wav="question")
+    view = nb.wait_widget()
+    view.wait_status("connected")
+    view.set_hands_free(False)
+    mic = view.control("button", "Microphone")
+
+    def hold(seconds: float) -> None:
+        box = mic.bounding_box()
+        nb.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        nb.page.mouse.down()
+        view.wait_pressed(True)
+        time.sleep(seconds)
+        nb.page.mouse.up()
+
+    # Hold to talk (longer than a click), release to send.
+    hold(3.5 * UNIT)
+    view.wait_pressed(False)
+    reply = view.wait_turn("assistant", text="You said", timeout=30 * UNIT)
+    reply_id = reply.get_attribute("data-item-id")
+    view.wait_data_at_least("played-samples", RATE // 2)
+    nb.screenshot("reply-playing")
+
+    # Pressing again while the reply plays stops it at once; the kernel truncates at what was
+    # played (the browser's ptt_start message carries the final count).
+    box = mic.bounding_box()
+    nb.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    nb.page.mouse.down()
+    try:
+        cut = nb.kernel.wait_for("w.last_truncate", timeout=10 * UNIT)
+        nb.screenshot("cut-by-push-to-talk")
+    finally:
+        nb.page.mouse.up()
+    assert cut["item_id"] == reply_id
+    played = nb.kernel.value(f"w.played_samples.get({reply_id + ':0'!r}, 0)")
+    (artifacts / "truncate.json").write_text(json.dumps({"truncate": cut, "played": played}))
+    assert played > 0
+    assert abs(cut["audio_end_ms"] - played * 1000 // RATE) <= PLAYED_REPORT_INTERVAL_MS
+    item = nb.kernel.wait_for(
+        f"[i for i in w.items if i['id'] == {reply_id!r} and i.get('truncated_ms') is not None]"
+    )[0]
+    assert item["truncated_ms"] == cut["audio_end_ms"], item
