@@ -1,9 +1,9 @@
 // Beta peer for the embedded server: the seed's own TypeScript client (npm openai-realtime-api
-// 1.0.8) under Node. Usage: node node_peer.mjs URL SCENARIO  (SCENARIO: text | tool).
+// 1.0.8) under Node. Usage: node node_peer.mjs URL SCENARIO [TIMEOUT_MS]  (SCENARIO: text | tool).
 // Prints one JSON line: {ok, reply, toolArgs, events} where events are all server events seen.
 import { RealtimeClient } from 'openai-realtime-api'
 
-const [url, scenario] = process.argv.slice(2)
+const [url, scenario, timeoutMs = '20000'] = process.argv.slice(2)
 const events = []
 const client = new RealtimeClient({ url, apiKey: 'sk-test' })
 client.on('realtime.event', ({ source, event }) => {
@@ -35,7 +35,7 @@ const assistantReply = new Promise((resolve) => {
     }
   })
 })
-const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 20000).unref())
+const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), Number(timeoutMs)).unref())
 
 try {
   await client.connect()

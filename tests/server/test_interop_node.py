@@ -40,6 +40,7 @@ async def _run_peer(scenario: str) -> dict:
             str(HERE / "node_peer.mjs"),
             server.url,
             scenario,
+            str(int(20000 * UNIT)),
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
