@@ -270,3 +270,20 @@ async def test_append_over_15_mib_over_websocket_gets_error_not_a_closed_socket(
         await client.send(_user("still open"))
         await client.until("conversation.item.done")
         await client.close()
+
+
+async def test_internal_bug_is_reported_as_server_error_and_session_continues(monkeypatch):
+    from realtime_widget.server.state import SessionState
+
+    def buggy(self, event):
+        raise KeyError("injected fault")
+
+    monkeypatch.setattr(SessionState, "_on_conversation_item_delete", buggy)
+    async with LocalRealtimeServer(speed=0) as server:
+        client = await CheckedClient.connect(server.url)
+        await client.send({"type": "conversation.item.delete", "item_id": "item_x"})
+        events = await client.until("error")
+        assert events[-1]["error"]["type"] == "server_error"
+        await client.send(_user("still here"))
+        await client.until("conversation.item.done")
+        await client.close()
