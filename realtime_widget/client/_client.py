@@ -188,12 +188,12 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
     )
 
     def _guarded(self, fn: Any, *args: Any) -> None:
-        if (
-            getattr(fn, "__name__", "") in self._HOLD_WHILE_RECONNECTING
-            and self.is_reconnecting
-            and not self.is_connected
+        if getattr(fn, "__name__", "") in self._HOLD_WHILE_RECONNECTING and (
+            (self.is_reconnecting and not self.is_connected)
+            or (self._held and not self._session_created)
         ):
-            self._held.append((fn, args))  # said during a reconnect: sent once it is back
+            # Said during a reconnect: sent, in order, once the new session has started.
+            self._held.append((fn, args))
             return
         try:
             fn(*args)
@@ -233,7 +233,6 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         self._start_session()
         if self.conversation.get_items():
             self._replay_history()  # history kept by disconnect() continues in the new session
-        self._send_held()  # connect() called while reconnecting: what was held goes now
 
     def _start_session(self) -> None:
         """A new server session: reset per-session state and send the settings first."""

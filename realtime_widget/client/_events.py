@@ -60,6 +60,7 @@ class ServerEventsMixin:
         self._replayed: set[str] = set()  # ids replayed into a new session: already in history
         self._user_closed = False
         self._reconnect_task: asyncio.Task[None] | None = None
+        self._attempts = 0  # reconnect attempts since the last session.created
         self._held: list[tuple[Callable[..., None], tuple]] = []  # made while reconnecting
 
     def _install_api_handlers(self) -> None:
@@ -114,6 +115,9 @@ class ServerEventsMixin:
     def _on_session_created(self, event: dict, result: dict) -> None:
         self.session = event.get("session")
         self._session_created = True
+        self._attempts = 0  # a working session: the next drop starts a fresh backoff
+        if self._held:  # said while reconnecting: now that the session really works
+            self._send_held()
 
     def _on_session_updated(self, event: dict, result: dict) -> None:
         self.session = event.get("session")
@@ -234,6 +238,7 @@ class ServerEventsMixin:
                 )
 
     def _cancel_reconnect(self) -> bool:
+        self._attempts = 0
         task, self._reconnect_task = self._reconnect_task, None
         if task is None or task.done():
             return False
@@ -241,8 +246,12 @@ class ServerEventsMixin:
         return True
 
     async def _reconnect(self, closed: dict) -> None:
-        last_error = ""
-        for attempt in range(1, self.max_reconnect_attempts + 1):
+        last_error = f"closed with {closed.get('code')} {closed.get('reason') or ''}".strip()
+        # Attempts count until a session really starts: a server that accepts the handshake and
+        # closes at once must not get a reconnect (and a history replay) every reconnect_delay.
+        while self._attempts < self.max_reconnect_attempts:
+            self._attempts += 1
+            attempt = self._attempts
             delay = backoff_delay(attempt, self.reconnect_delay)
             self.dispatch(
                 "reconnecting",
@@ -268,7 +277,6 @@ class ServerEventsMixin:
                 "reconnected",
                 {"type": "reconnected", "attempt": attempt, "replayed_items": replayed},
             )
-            self._send_held()
             return
         self._reconnect_task = None
         if self._held:

@@ -115,3 +115,28 @@ def test_words_said_while_reconnecting_are_held_and_sent_after_the_history():
         ]
         assert not rig.of("error")
     assert guard.escaped == []
+
+
+def test_giving_up_reconnecting_says_what_was_not_sent_and_connect_resumes():
+    with EscapeGuard() as guard, Rig(reconnect_delay=0.2 * UNIT, max_reconnect_attempts=2) as rig:
+        rig.connect()
+        rig.say("before the outage")
+        upstream = rig.server.url
+        rig.server.stop()  # the whole service is gone
+        rig.on_loop(rig.proxy.drop)
+        wait_until(lambda: rig.client.is_reconnecting, 5 * UNIT, "reconnecting")
+        rig.client.send_user_message_content("lost in the outage?")
+        wait_until(lambda: rig.of("close"), 10 * UNIT, "giving up")
+        [error] = [e for e in rig.of("error") if e["error"]["code"] == "reconnect_failed"]
+        assert "1 message/audio sends made meanwhile were dropped" in error["error"]["message"]
+        assert "connect()" in error["error"]["message"]
+        with pytest.raises(RuntimeError, match="connect"):  # a plain, actionable refusal
+            rig.client.send_user_message_content("anyone?")
+        assert upstream  # (the port is gone with the server: a new one takes over below)
+        rig.server.start()
+        rig.proxy.upstream_url = rig.server.url
+        rig.client.connect(10 * UNIT)  # the notebook resumes: history replays
+        assert rig.say("back again") == "You said: back again"
+        words = [item_words(i) for i in rig.server_items()]
+        assert words[:2] == ["before the outage", "You said: before the outage"]
+    assert guard.escaped == []
