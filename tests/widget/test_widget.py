@@ -349,3 +349,17 @@ def test_widget_with_interrupt_response_off_keeps_playing_over_the_user():
             assert w.last_truncate is None
         finally:
             w.close()
+
+
+def test_widget_with_a_key_in_the_environment_targets_openai_without_showing_the_key(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    w = RealtimeWidget(autoconnect=False, instructions="Be brief.", voice="marin")
+    try:
+        assert w.server is None and w.notice == ""
+        assert w.server_label.startswith("OpenAI")
+        assert "api.openai.com" in w.client.realtime.url
+        assert w.settings["voice"] == "marin" and w.settings["instructions"] == "Be brief."
+        text = json.dumps(w.get_state(), default=str) + repr(w) + repr(w.client)
+        assert SECRET not in text
+    finally:
+        w.close()
