@@ -80,6 +80,7 @@ export class AudioEngine {
   pendingClear: ((p: PlayerProgress) => void)[] = [];
   replaySources: Set<AudioBufferSourceNode> = new Set();
   closed = false;
+  generation = 0;
 
   constructor(events: EngineEvents) {
     this.events = events;
@@ -145,7 +146,10 @@ export class AudioEngine {
 
   /** Queue 24 kHz Int16 audio of one part ("item_id:content_index"). */
   async play(key: string, pcm: ArrayBuffer): Promise<void> {
+    const generation = this.generation;
     await this.ensureContext();
+    // A clear while the context was starting cancels audio queued before it.
+    if (generation !== this.generation) return;
     this.player?.port.postMessage({ type: "audio", key, pcm }, [pcm]);
   }
 
@@ -156,6 +160,7 @@ export class AudioEngine {
 
   /** Stop playback at once; resolves with the final played counts. */
   clear(): Promise<PlayerProgress> {
+    this.generation += 1;
     for (const s of this.replaySources) s.stop();
     if (!this.player) return Promise.resolve({ played: [], total: this.playedTotal, level: 0 });
     const done = new Promise<PlayerProgress>((resolve) => this.pendingClear.push(resolve));
