@@ -1,13 +1,14 @@
 """The embedded server's I/O: websockets' asyncio server around :class:`SessionState`.
 
-Per connection there are three tasks sharing one :class:`SessionState` on one loop:
+Per connection, tasks on one loop share one :class:`SessionState`:
 
 - the *reader* feeds each frame to the state and queues what it returns;
 - the *pump* pulls the active response step by step, sleeping between audio steps so audio goes
   out in real time (``speed`` scales it; ``0`` or ``inf`` sends as fast as possible), and runs the
   synthesizer in a worker thread so one reply's speech never stalls other sessions;
 - the *writer* drains one queue, so events leave in exactly the order the state produced them
-  even when a cancel arrives between two audio steps.
+  even when a cancel arrives between two audio steps;
+- a *timer* ends the session at ``max_session_seconds`` with an error and close code 1001.
 
 The handshake is checked before the upgrade (``process_request``): a wrong path gets HTTP 404 and
 a wrong or missing key (when ``api_key`` is set) HTTP 401, both with an OpenAI-style JSON body.
