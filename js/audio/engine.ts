@@ -153,8 +153,12 @@ export class AudioEngine {
     this.player?.port.postMessage({ type: "audio", key, pcm }, [pcm]);
   }
 
-  /** No more audio for this part. */
-  end(key: string): void {
+  /** No more audio for this part (queued behind the audio `play` was given before it). */
+  async end(key: string): Promise<void> {
+    if (!this.contextReady) return;
+    const generation = this.generation;
+    await this.contextReady;
+    if (generation !== this.generation) return;
     this.player?.port.postMessage({ type: "end", key });
   }
 

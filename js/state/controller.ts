@@ -154,7 +154,7 @@ export class Controller {
     }
     for (const d of frame.audio_done) {
       this.streaming.delete(d.item_id);
-      this.engine?.end(partKey(d.item_id, d.content_index));
+      void this.engine?.end(partKey(d.item_id, d.content_index)).catch(() => {});
     }
     if (frame.log.length) {
       this.state.patchLog(frame.log);
