@@ -283,7 +283,9 @@ class ReplayClient(RealtimeClient):
             self._mark_unfinished_items()  # what the live client did when it lost the socket
             self._mirror.new_session()
 
-    def _require(self, action: str, *, connected: bool = True) -> None:
+    def _require(self, action: str, **_conditions: Any) -> None:
+        # Whatever the live client would check (connected, held while reconnecting, ...): a
+        # replay never sends.
         raise RuntimeError(
             f"cannot {action}: this is a replay of a recorded session (nothing is sent); "
             "use a RealtimeClient or RealtimeWidget() to talk to a model"
