@@ -40,7 +40,8 @@ from realtime_widget.server.state import SessionState
 
 __all__ = ["LocalRealtimeServer"]
 
-PATHS = ("/v1/realtime", "/openai/realtime")  # OpenAI's, and Azure OpenAI's deployment path
+# OpenAI's path, Azure OpenAI's GA path, and Azure's older deployment path.
+PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
 MAX_FRAME = 32 * 1024 * 1024  # above the 15 MiB append limit, so that limit answers with an event
 _CLOSE = object()
 log = logging.getLogger(__name__)

@@ -307,3 +307,15 @@ async def test_api_never_logs_the_key_and_redacts_audio(caplog):
     assert "QUJD" not in text
     assert "> " in text and "< " in text
     assert "<4000 base64 chars>" in text
+
+
+async def test_api_azure_form_completes_a_handshake_with_the_embedded_server():
+    from realtime_widget.server import LocalRealtimeServer
+
+    async with LocalRealtimeServer(api_key=KEY, speed=0) as server:
+        endpoint = server.url.replace("ws://", "http://").split("/v1/")[0]
+        api = RealtimeAPI(azure_endpoint=endpoint, azure_deployment="my-deploy", api_key=KEY)
+        created = asyncio.ensure_future(api.wait_for_next("server.session.created", 5 * UNIT))
+        await api.connect_async()
+        assert (await created)["type"] == "session.created"
+        await api.disconnect_async()
