@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "RealtimeEventHandler": "realtime_widget.events",
     "RealtimeAPI": "realtime_widget.api",
+    "RealtimeConnectionError": "realtime_widget.api",
     "RealtimeConversation": "realtime_widget.conversation",
     "RealtimeClient": "realtime_widget.client",
     "RealtimeWidget": "realtime_widget.widget",
@@ -29,6 +30,7 @@ __all__ = [
     "LocalRealtimeServer",
     "RealtimeAPI",
     "RealtimeClient",
+    "RealtimeConnectionError",
     "RealtimeConversation",
     "RealtimeEventHandler",
     "RealtimeWidget",
@@ -39,7 +41,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from realtime_widget.api import RealtimeAPI
+    from realtime_widget.api import RealtimeAPI, RealtimeConnectionError
     from realtime_widget.client import RealtimeClient
     from realtime_widget.conversation import RealtimeConversation
     from realtime_widget.events import RealtimeEventHandler
