@@ -257,3 +257,25 @@ def test_kernel_saved_widget_state_holds_no_audio_and_no_key(browser):
     assert "sk-never-in-state-123" not in text
     assert not BASE64_RUN.search(repr(state))
     assert np.all([("audio" not in item) for item in state["items_snapshot"]])
+
+
+def test_kernel_answers_a_replay_request_with_the_items_audio_as_one_buffer(browser):
+    comm_id = new_widget(browser, "wr")
+    browser.run("wr.send_text('replay me')")
+    reply = browser.wait_for(
+        "[i for i in wr.items if i['role'] == 'assistant' and i['status'] == 'completed']"
+    )[0]
+    browser.send(comm_id, {"type": "replay", "item_id": reply["id"], "request_id": "r1"})
+    deadline = time.monotonic() + 10 * UNIT
+    answers = []
+    while not answers and time.monotonic() < deadline:
+        answers = [
+            m
+            for m in browser.custom(comm_id)
+            if m["content"]["data"]["content"]["type"] == "replay_audio"
+        ]
+        time.sleep(0.05)
+    assert answers, "no replay_audio message"
+    content = answers[0]["content"]["data"]["content"]
+    assert content["item_id"] == reply["id"] and content["request_id"] == "r1"
+    assert [len(b) for b in answers[0]["buffers"]] == [2 * reply["audio_samples"]]
