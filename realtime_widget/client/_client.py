@@ -231,7 +231,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         self._user_closed = False
         await self.realtime._connect()
         self._start_session()
-        if self.conversation.get_items():
+        if self.conversation.get_items() or self._unacked:
             self._replay_history()  # history kept by disconnect() continues in the new session
 
     def _start_session(self) -> None:
@@ -417,6 +417,7 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
     def _send_user_message(self, parts: list[dict]) -> None:
         if parts:
             item = {"type": "message", "role": "user", "content": parts}
+            self._unacked.append(item)  # until the server announces it (see _replay_history)
             self.realtime.send("conversation.item.create", {"item": item})
         self._create_response(None)
 

@@ -62,6 +62,7 @@ class ServerEventsMixin:
         self._reconnect_task: asyncio.Task[None] | None = None
         self._attempts = 0  # reconnect attempts since the last session.created
         self._held: list[tuple[Callable[..., None], tuple]] = []  # made while reconnecting
+        self._unacked: list[dict] = []  # user messages sent, not yet announced back
 
     def _install_api_handlers(self) -> None:
         self.realtime.on("client.*", self._on_client_event)
@@ -127,6 +128,12 @@ class ServerEventsMixin:
         if item is None:
             return
         if item["id"] not in self._appended:
+            for index, sent in enumerate(self._unacked):
+                if _same_words(item, sent):
+                    # The server has it (and, taking events in order, refused any sent before
+                    # it): a reconnect need not say them again.
+                    del self._unacked[: index + 1]
+                    break
             self._appended.add(item["id"])
             self.dispatch(
                 "conversation.item.appended", {"type": "conversation.item.appended", **result}
@@ -303,7 +310,26 @@ class ServerEventsMixin:
                 self._replayed.add(item["id"])
             with contextlib.suppress(RuntimeError):
                 self.realtime.send("conversation.item.create", {"item": item})
+        # User messages the old session never acknowledged (the drop ate the answer, or them):
+        # said again after the history, and answered, so no words vanish without a trace.
+        unacked = list(self._unacked)
+        for item in unacked:
+            with contextlib.suppress(RuntimeError):
+                self.realtime.send("conversation.item.create", {"item": item})
+        if unacked:
+            self._responses.request(None)
         return len(items)
+
+
+def _same_words(announced: dict, sent: dict) -> bool:
+    """Whether an announced item is the user message we sent (the server gave it its id)."""
+    if announced.get("role") != "user" or announced.get("type") != "message":
+        return False
+    content = announced.get("content")
+    if not isinstance(content, list):
+        return False
+    parts = [(p.get("type"), p.get("text")) for p in content if isinstance(p, dict)]
+    return parts == [(p.get("type"), p.get("text")) for p in sent["content"]]
 
 
 _M = ServerEventsMixin

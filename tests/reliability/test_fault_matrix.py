@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from realtime_widget.conversation import RealtimeConversation
+from realtime_widget.testing.faults import Fault
 from tests.helpers import UNIT
 from tests.reliability._faults import FAULTS, run_fault
 from tests.reliability._harness import EscapeGuard, Rig, item_words, wait_until
@@ -139,4 +140,33 @@ def test_giving_up_reconnecting_says_what_was_not_sent_and_connect_resumes():
         assert rig.say("back again") == "You said: back again"
         words = [item_words(i) for i in rig.server_items()]
         assert words[:2] == ["before the outage", "You said: before the outage"]
+    assert guard.escaped == []
+
+
+def test_a_message_whose_acknowledgement_the_drop_ate_is_said_again_after_the_history():
+    with EscapeGuard() as guard, Rig() as rig:
+        rig.connect()
+        rig.say("hi")
+        rig.proxy.add(Fault("drop", match=lambda e: e.get("type") == "conversation.item.added"))
+        rig.client.send_user_message_content("my important words")
+        wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+        wait_until(lambda: rig.completed_replies() >= 2, 10 * UNIT, "the answer, after all")
+        expected = ["hi", "You said: hi", "my important words", "You said: my important words"]
+        assert [words for _, _, words in rig.items()] == expected
+        assert [item_words(i) for i in rig.server_items()] == expected
+    assert guard.escaped == []
+
+
+def test_a_refused_message_is_not_said_again_after_a_reconnect():
+    with EscapeGuard() as guard, Rig() as rig:
+        rig.connect()
+        rig.client.send_user_message_content([{"type": "bogus_part", "text": "refused"}])
+        wait_until(lambda: rig.of("error"), 5 * UNIT, "the refusal")
+        rig.say("accepted")
+        rig.on_loop(rig.proxy.drop)
+        wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+        assert rig.say("after") == "You said: after"
+        words = [item_words(i) for i in rig.server_items()]
+        assert "refused" not in words and len(set(words)) == len(words), words
+        assert words[-4:] == ["accepted", "You said: accepted", "after", "You said: after"]
     assert guard.escaped == []
