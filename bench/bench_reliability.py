@@ -10,8 +10,8 @@ Soak: an accelerated conversation (``tests/reliability/_soak.py``: 60 s of micro
 simulated minute, two turns, 10 s replies, server unpaced in its own process), with the client's
 Python-traced memory sampled every simulated minute, without and with ``max_audio_seconds=120``,
 and (full run only) through a ``RealtimeWidget``'s kernel side with the cap. RSS is the whole
-process's and is not given back between runs. Quick mode: the matrix once and 6-minute soaks
-(checkpoints 1, 3, 6).
+process's and is not given back between runs. Quick mode: the matrix once and 7-minute soaks
+(checkpoints 1, 5, 7: the 5-minute input ring is full from minute 5).
 
 Usage: ``python bench/bench_reliability.py [--quick]``
 """
@@ -128,7 +128,7 @@ def soak_rows(minutes: int, checkpoints: tuple[int, ...], *, widget_too: bool = 
 def run(quick: bool = False) -> list[Row]:
     """The fault matrix and the soak's memory curve."""
     if quick:
-        return fault_rows() + soak_rows(6, (1, 3, 6))
+        return fault_rows() + soak_rows(7, (1, 5, 7))
     return fault_rows() + soak_rows(60, (1, 10, 30, 60), widget_too=True)
 
 
