@@ -13,19 +13,26 @@ WIDGET_CELL = "from realtime_widget import RealtimeWidget\nw = RealtimeWidget()\
 # Relative luminance of an element's text colour and of its effective background (the first
 # non-transparent background up its ancestors), 0 = black, 1 = white.
 LUMINANCE_JS = """(el) => {
-  const lum = (css) => {
-    const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map((v) => Number(v) / 255)
-      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  // Any CSS colour syntax (rgb, oklch, color-mix results...) -> sRGB bytes, via a 1x1 canvas.
+  const ctx = new OffscreenCanvas(1, 1).getContext('2d', {willReadFrequently: true});
+  const rgba = (css) => {
+    ctx.clearRect(0, 0, 1, 1);
+    ctx.fillStyle = '#000';
+    ctx.fillStyle = css;
+    ctx.fillRect(0, 0, 1, 1);
+    return ctx.getImageData(0, 0, 1, 1).data;
   };
-  let node = el, bg = null;
+  const lum = ([r, g, b]) => [r, g, b].map((v) => v / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+    .reduce((acc, c, i) => acc + c * [0.2126, 0.7152, 0.0722][i], 0);
+  let node = el, bg = [255, 255, 255, 255];
   while (node && node.nodeType === 1) {
-    const c = getComputedStyle(node).backgroundColor;
-    const alpha = (c.match(/[\\d.]+/g) || [])[3];
-    if (c !== 'transparent' && alpha !== '0') { bg = c; break; }
+    const c = rgba(getComputedStyle(node).backgroundColor);
+    if (c[3] > 128) { bg = c; break; }
     node = node.parentElement;
   }
-  return {text: lum(getComputedStyle(el).color), background: lum(bg || 'rgb(255,255,255)')};
+  const styles = {color: getComputedStyle(el).color, background: String(bg)};
+  return {text: lum(rgba(getComputedStyle(el).color)), background: lum(bg), styles};
 }"""
 
 
