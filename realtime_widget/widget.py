@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -69,6 +70,10 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     _esm = _STATIC / "widget.js" if (_STATIC / "widget.js").exists() else _NOT_BUILT
     _css = _STATIC / "widget.css" if (_STATIC / "widget.css").exists() else ""
+
+    _instance_id = traitlets.Unicode().tag(sync=True)
+    """A unique id of this widget: the browser keys its one controller and audio engine per widget
+    by it (anywidget hands each view and `initialize` a different model proxy object)."""
 
     status = traitlets.Unicode("disconnected").tag(sync=True)
     """Connection status: "disconnected", "connecting", "connected", "reconnecting" or "error"."""
@@ -157,6 +162,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._turn_samples = 0
         self._closed = False
         super().__init__(
+            _instance_id=uuid.uuid4().hex,
             settings=settings,
             hands_free=hands_free,
             notice=connection.notice,

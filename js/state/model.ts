@@ -69,6 +69,8 @@ export interface Usage {
 
 /** Synced traits (keep in step with RealtimeWidget's traits). */
 export interface WidgetTraits {
+  /** Unique per widget: the key of its one controller (proxies differ per view). */
+  _instance_id: string;
   status: Status;
   /** Saved copy of the conversation (refreshed rarely); live changes arrive as frame patches. */
   items_snapshot: ItemView[];
