@@ -37,10 +37,30 @@ SPEECH = {
 }
 
 
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE = REPO / "realtime_widget" / "static" / "widget.js"
+
+
 def _require_browser_parts() -> None:
     require(chromium_available(), f"Chromium ({CHROMIUM_PATH}) and the playwright package")
     missing = speech_tools_missing()
     require(not missing, f"speech fixtures need {', '.join(missing)} on PATH")
+    _require_fresh_bundle()
+
+
+def _require_fresh_bundle() -> None:
+    """The browser runs the built bundle: testing a stale one would test yesterday's front end."""
+    if not BUNDLE.exists():
+        pytest.fail(f"{BUNDLE} is missing: run `npm run build` (or `make build`) first")
+    sources = [
+        p
+        for p in (REPO / "js").rglob("*")
+        if p.suffix in {".ts", ".css"} and ".test." not in p.name
+    ]
+    newer = [p for p in sources if p.stat().st_mtime > BUNDLE.stat().st_mtime]
+    if newer:
+        names = ", ".join(str(p.relative_to(REPO)) for p in newer[:3])
+        pytest.fail(f"the bundle is older than {names}: run `npm run build` (or `make build`)")
 
 
 @pytest.fixture(scope="session")
