@@ -21,6 +21,14 @@ function prettyJson(s: string): string {
   }
 }
 
+/** Give `el` the attributes and children of `fresh`; returns `el`. */
+function morph(el: HTMLElement, fresh: HTMLElement): HTMLElement {
+  for (const a of Array.from(el.attributes)) if (!fresh.hasAttribute(a.name)) el.removeAttribute(a.name);
+  for (const a of Array.from(fresh.attributes)) attr(el, a.name, a.value);
+  el.replaceChildren(...Array.from(fresh.childNodes));
+  return el;
+}
+
 export class ConversationView {
   el: HTMLElement;
   turns: Map<string, { el: HTMLElement; item: ItemView; output: string | null | undefined }> = new Map();
@@ -55,8 +63,10 @@ export class ConversationView {
       // identity check keeps a frame's cost proportional to what it changed.
       let turn = this.turns.get(item.id);
       if (!turn || turn.item !== item || turn.output !== output?.output) {
-        const el = this.render(item, output);
-        if (turn) turn.el.replaceWith(el);
+        const fresh = this.render(item, output);
+        // Update a turn in place: its element keeps its identity (screen readers, selections
+        // and tests holding it see a change, not a removal).
+        const el = turn ? morph(turn.el, fresh) : fresh;
         turn = { el, item, output: output?.output };
         this.turns.set(item.id, turn);
       }
