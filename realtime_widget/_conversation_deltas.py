@@ -58,12 +58,19 @@ class DeltaEventsMixin:
         if item is None:
             return {}
         delta = event["delta"]
+        formatted = item["formatted"]
+        shown = _dict_get(formatted, "transcript")
         try:
-            item["content"][event["content_index"]]["transcript"] += delta
+            part = item["content"][event["content_index"]]
+            built = part["transcript"]
+            grown = built + delta
+            part["transcript"] = grown
         except (LookupError, TypeError):
             append_to_part(item, event.get("content_index"), "transcript", delta)
-        formatted = item["formatted"]
-        _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
+            built = None
+        # One concatenation when the part and ``formatted`` share the string (one part, the
+        # usual case): the second copy of a growing transcript was a third of this handler.
+        _dict_set(formatted, "transcript", grown if shown is built else shown + delta)
         return {"item": item, "delta": {"transcript": delta}}
 
     def _on_response_output_text_delta(self, event: dict[str, Any], _input: Any = None):
@@ -71,12 +78,17 @@ class DeltaEventsMixin:
         if item is None:
             return {}
         delta = event["delta"]
+        formatted = item["formatted"]
+        shown = _dict_get(formatted, "text")
         try:
-            item["content"][event["content_index"]]["text"] += delta
+            part = item["content"][event["content_index"]]
+            built = part["text"]
+            grown = built + delta
+            part["text"] = grown
         except (LookupError, TypeError):
             append_to_part(item, event.get("content_index"), "text", delta)
-        formatted = item["formatted"]
-        _dict_set(formatted, "text", _dict_get(formatted, "text") + delta)
+            built = None
+        _dict_set(formatted, "text", grown if shown is built else shown + delta)
         return {"item": item, "delta": {"text": delta}}
 
     def _on_response_function_call_arguments_delta(self, event: dict[str, Any], _input=None):

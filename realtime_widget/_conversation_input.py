@@ -158,12 +158,19 @@ class InputEventsMixin:
                 self._queued_transcripts, key, self._queued_transcripts.get(key, "") + delta
             )
             return {}
-        try:
-            item["content"][event["content_index"]]["transcript"] += delta
-        except (LookupError, TypeError):
-            append_to_part(item, event.get("content_index"), "transcript", delta)
         formatted = item["formatted"]
-        _dict_set(formatted, "transcript", _dict_get(formatted, "transcript") + delta)
+        shown = _dict_get(formatted, "transcript")
+        try:
+            part = item["content"][event["content_index"]]
+            built = part["transcript"]
+            grown = built + delta
+            part["transcript"] = grown
+        except (LookupError, TypeError):
+            # The part's transcript starts as None (GA): the first delta takes this path.
+            append_to_part(item, event.get("content_index"), "transcript", delta)
+            built = None
+        # One concatenation while the part and ``formatted`` share the string (see deltas).
+        _dict_set(formatted, "transcript", grown if shown is built else shown + delta)
         return {"item": item, "delta": {"transcript": delta}}
 
     def _on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
