@@ -36,3 +36,19 @@ def test_denied_microphone_shows_an_error_and_text_still_works(open_notebook):
     view.send_message("can you still hear me")
     view.wait_turn("assistant", text="can you still hear me", timeout=30 * UNIT)
     nb.screenshot("text-after-denial")
+
+
+def test_restarted_kernel_is_shown_in_the_widget_and_stops_the_controls(open_notebook):
+    nb = open_notebook([WIDGET_CELL], wav="silence")
+    view = nb.wait_widget()
+    view.wait_status("connected")
+    # Restart as a user does: Kernel menu, then confirm. (A restart through the REST API alone
+    # never tells the page "restarting", so JupyterLab itself would not notice.)
+    nb.page.evaluate("() => { window.jupyterapp.commands.execute('kernelmenu:restart'); }")
+    nb.page.get_by_role("button", name="Confirm Kernel Restart").click()
+
+    alert = view.alerts.filter(has_text=re.compile("kernel", re.IGNORECASE)).first
+    alert.wait_for(timeout=20 * UNIT * 1000)
+    nb.screenshot("kernel-gone")
+    assert re.search(r"re-?run|restart", alert.inner_text(), re.IGNORECASE), alert.inner_text()
+    assert view.control("button", "Microphone").is_disabled()

@@ -214,3 +214,22 @@ def test_holding_the_microphone_during_playback_cuts_the_reply_where_it_was_hear
         f"[i for i in w.items if i['id'] == {reply_id!r} and i.get('truncated_ms') is not None]"
     )[0]
     assert item["truncated_ms"] == cut["audio_end_ms"], item
+
+
+def test_space_bar_on_the_focused_microphone_is_push_to_talk(open_notebook):
+    nb = open_notebook([WIDGET_CELL], wav="question")
+    view = nb.wait_widget()
+    view.wait_status("connected")
+    view.set_hands_free(False)
+    view.control("button", "Microphone").focus()
+
+    nb.page.keyboard.down("Space")
+    view.wait_pressed(True)
+    time.sleep(3.5 * UNIT)
+    nb.page.keyboard.up("Space")
+    view.wait_pressed(False)
+
+    view.wait_turn("user", timeout=20 * UNIT)
+    view.wait_turn("assistant", text="You said", timeout=30 * UNIT)
+    nb.screenshot("keyboard-push-to-talk")
+    assert nb.kernel.value("sum(1 for i in w.items if i.get('role') == 'user')") == 1
