@@ -173,6 +173,37 @@ def test_text_delta_without_a_content_part_still_reaches_formatted(conversation,
     assert conversation.get_item("item_a")["formatted"]["text"] == "orphan"
 
 
+def test_transcript_delta_after_truncation_grows_the_part_and_the_cleared_formatted(
+    conversation, dialect
+):
+    item = assistant(conversation, dialect)
+    delta(conversation, dialect, "transcript", "words")
+    feed(
+        conversation,
+        {"type": "conversation.item.truncated", "item_id": "item_a", "content_index": 0,
+         "audio_end_ms": 0},
+    )  # fmt: skip
+    delta(conversation, dialect, "transcript", " more")
+    assert item["content"][0]["transcript"] == "words more"  # the seed keeps the wire part
+    assert item["formatted"]["transcript"] == " more"
+
+
+def test_text_deltas_of_two_parts_grow_each_part_and_formatted_gets_both(conversation, dialect):
+    item = assistant(conversation, dialect, part="text_part")
+    second = {"type": NAMES[dialect]["text_part"], "text": ""}
+    feed(
+        conversation,
+        {"type": "response.content_part.added", "item_id": "item_a", "content_index": 1,
+         "output_index": 0, "response_id": "resp_1", "part": second},
+    )  # fmt: skip
+    for index, piece in ((0, "a"), (0, "b"), (1, "c"), (0, "d"), (1, "e")):
+        event = {"type": NAMES[dialect]["text"], "item_id": "item_a", "content_index": index,
+                 "delta": piece}  # fmt: skip
+        feed(conversation, event)
+    assert [part["text"] for part in item["content"]] == ["abd", "ce"]
+    assert item["formatted"]["text"] == "abcde"
+
+
 def test_function_call_arguments_accumulate_into_the_tool(conversation, dialect):
     item = announce(
         conversation,
