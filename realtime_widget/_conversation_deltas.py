@@ -4,6 +4,8 @@
 ``response.output_text.delta`` and ``response.function_call_arguments.delta`` make up nearly all
 of a session's events, so these handlers stay short: one dict lookup for the item, one decode
 for audio, and ``dict`` methods that skip ``FormattedItem``'s Python-level overrides for text.
+A text delta grows the content part's string and ``formatted``'s with one concatenation while
+the two are the same object (they start as the same ``""`` or the first delta).
 The ``.done`` events that carry a part's whole text settle it (repairing lost deltas).
 """
 
@@ -68,8 +70,9 @@ class DeltaEventsMixin:
         except (LookupError, TypeError):
             append_to_part(item, event.get("content_index"), "transcript", delta)
             built = None
-        # One concatenation when the part and ``formatted`` share the string (one part, the
-        # usual case): the second copy of a growing transcript was a third of this handler.
+        # While the part and ``formatted`` share one string (a single part, the usual case),
+        # one concatenation serves both: one allocation and copy fewer per delta. Identity
+        # implies equal values, so the shortcut never changes the result.
         _dict_set(formatted, "transcript", grown if shown is built else shown + delta)
         return {"item": item, "delta": {"transcript": delta}}
 
