@@ -31,8 +31,11 @@ install: $(STAMP_PY) $(BUNDLE)
 
 # ---------------------------------------------------------------- the product
 # JupyterLab on the quickstart notebook; with no OPENAI_API_KEY the widget uses the embedded server.
+# Root (containers, CI boxes) needs --allow-root; the server listens on loopback only.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 demo: install
-	$(VENV)/bin/jupyter lab notebooks/01_quickstart.ipynb
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) --ServerApp.root_dir=notebooks \
+	  --LabApp.default_url=/lab/tree/01_quickstart.ipynb
 
 # ---------------------------------------------------------------- checks
 lint: install
