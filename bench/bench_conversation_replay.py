@@ -15,7 +15,10 @@ processed by our reducer (one conversation for the whole trace) and by both base
 back, in rotating order, and a round's ratio is the ratio of the sums. Whole-trace runs taken
 seconds apart let the neighbours' load drift between the sides (paired ratios ranged 1.12-1.42
 within one run at load 6, standard deviation 0.07); minute-by-minute interleaving cancels that
-drift (0.02 on the same machine, same median).
+drift (0.02 on the same machine, same median). All copies are built before a round starts, so
+every side reads inputs that are no longer in cache. Copying each minute just before it is timed
+(warmer, closer to a receive loop that has just parsed the message) speeds the decode baseline
+more than ours: ours/decode was 1.34 that way against 1.27 this way, same run, load 3.
 
 Input audio appends are not replayed: the seed client's session-long input buffer re-copies
 itself on every append (O(n²) over the session) and would dominate; with no buffer both reducers
