@@ -39,6 +39,7 @@ class ClientEventHandlers:
     _interrupt_timer: asyncio.TimerHandle | None
     views_attached: set[str]
     _dirty: set[str]
+    refresh_snapshot: Callable[[], None]
 
     def _client_handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
         # Dispatch table: client event -> handler.
@@ -155,7 +156,7 @@ class ClientEventHandlers:
             )
         self.set_status("error" if event.get("error") else "disconnected")
         self.clear_playback()
-        self.mark("items_snapshot", "event_log", "response_active")
+        self.refresh_snapshot()  # the saved copy is refreshed on disconnect
 
     def _on_reconnecting(self, event: dict[str, Any]) -> None:
         self.set_status("reconnecting")

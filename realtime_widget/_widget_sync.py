@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -26,9 +27,13 @@ __all__ = ["WidgetSync"]
 
 logger = logging.getLogger("realtime_widget.widget")
 
-SNAPSHOT_INTERVAL = 120.0
-"""Seconds between refreshes of the saved-state traits (`items_snapshot`, `event_log`): live
-changes travel as frame patches, so a long session's traffic does not grow with its length."""
+SNAPSHOT_INTERVAL = math.inf
+"""Seconds between periodic refreshes of the saved-state traits (`items_snapshot`, `event_log`):
+none by default. The browser applies each frame patch to its own copy of these traits (without
+sending it back), so the notebook it saves holds the current conversation, and the kernel sends
+them only when a view opens, on disconnect and on close (`refresh_snapshot`): a refresh carries
+the whole conversation, and a periodic one made a long session's traffic grow with its length.
+A finite value brings the periodic refresh back (for a front end that does not keep its copy)."""
 
 _SNAPSHOT_TRAITS = frozenset({"items_snapshot", "event_log"})
 
@@ -81,7 +86,8 @@ class WidgetSync(ClientEventHandlers):
         self.messages_sent = 0
         self.status = "disconnected"
         self._dirty: set[str] = set()
-        self._last_snapshot = -SNAPSHOT_INTERVAL
+        self._last_snapshot = loop.time()
+        self._snapshot_requested = False
         self._flush_handle: asyncio.TimerHandle | None = None
         self._interrupt_timer: asyncio.TimerHandle | None = None
         self.on_interrupt_timeout: Callable[[], None] | None = None
@@ -215,7 +221,9 @@ class WidgetSync(ClientEventHandlers):
         times = [t for t in (self.outbox.due(now),) if t is not None]
         if self._dirty - _SNAPSHOT_TRAITS:
             times.append(self.outbox.trait_slot(now))
-        elif self._dirty:
+        elif self._dirty and self._snapshot_requested:
+            times.append(self.outbox.trait_slot(now))
+        elif self._dirty and math.isfinite(SNAPSHOT_INTERVAL):
             # Only saved-state traits are stale: they wait for their own slow slot.
             times.append(max(self.outbox.trait_slot(now), self._last_snapshot + SNAPSHOT_INTERVAL))
         if not times:
@@ -234,14 +242,17 @@ class WidgetSync(ClientEventHandlers):
             return
         now = self.loop.time()
         if self._dirty and now >= self.outbox.trait_slot(now):
-            snapshot_due = now - self._last_snapshot >= SNAPSHOT_INTERVAL
+            snapshot_due = (
+                self._snapshot_requested or now - self._last_snapshot >= SNAPSHOT_INTERVAL
+            )
             for name in sorted(self._dirty):
                 if name in _SNAPSHOT_TRAITS and not snapshot_due:
                     continue  # live changes already went out as frame patches
                 self.outbox.set_trait(name, self.trait_value(name))
                 self._dirty.discard(name)
-            if snapshot_due and _SNAPSHOT_TRAITS & self.outbox.pending_traits():
+            if snapshot_due:
                 self._last_snapshot = now
+                self._snapshot_requested = False
         taken = self.outbox.take_frame(now)
         if taken is not None:
             content, buffers = taken
@@ -253,7 +264,7 @@ class WidgetSync(ClientEventHandlers):
 
     def refresh_snapshot(self) -> None:
         """Send the saved-state traits at the next trait slot (a view appeared, or closing)."""
-        self._last_snapshot = -SNAPSHOT_INTERVAL
+        self._snapshot_requested = True
         self.mark("items_snapshot", "event_log", "status", "errors", "usage", "response_active")
 
     def _safe(self, fn: Callable[..., None], *args: Any) -> None:

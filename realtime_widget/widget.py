@@ -43,6 +43,8 @@ _DEFAULT_VAD: dict[str, Any] = {
     "silence_duration_ms": 500,
     "interrupt_response": True,
 }
+_BROWSER_KEPT = frozenset({"items_snapshot", "event_log"})
+"""Saved-state traits the browser updates locally from frame patches (docs/widget-protocol.md)."""
 
 
 class RealtimeWidget(anywidget.AnyWidget):
@@ -79,9 +81,11 @@ class RealtimeWidget(anywidget.AnyWidget):
     """Connection status: "disconnected", "connecting", "connected", "reconnecting" or "error"."""
 
     items_snapshot = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """Saved copy of the conversation without audio (list of item views): refreshed when a view
-    opens, on disconnect and at most every 2 minutes; live changes travel as frame patches, so
-    traffic does not grow with the conversation. Read `items` for the current state."""
+    """Saved copy of the conversation without audio (list of item views): sent by the kernel when
+    a view opens, on disconnect and on close; live changes travel as frame patches, which the
+    browser also applies to its copy of this trait (so a notebook saved from the browser holds the
+    current conversation) without sending it back: traffic does not grow with the conversation.
+    Read `items` for the current state."""
 
     settings = traitlets.Dict().tag(sync=True)
     """Session settings editable in the browser before connecting: ``voice``, ``instructions``,
@@ -101,7 +105,7 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     event_log = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Saved copy of the last 200 protocol events (direction, time, type, repeat count, redacted
-    JSON); refreshed like `items_snapshot`, live entries travel in frames."""
+    JSON); kept like `items_snapshot`: live entries travel in frames."""
 
     errors = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The last 50 errors: ``{"time", "source", "code", "message"}``; ``source`` is "server",
@@ -218,6 +222,11 @@ class RealtimeWidget(anywidget.AnyWidget):
         return dict(last) if last else None
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
+        # The browser keeps its copy of the saved-state traits current locally (model.set without
+        # save_changes); ipywidgets then sends them along with the next save_changes of another
+        # trait (a settings edit). The kernel's own view is authoritative: drop them, which also
+        # skips their echo back to the browser.
+        sync_data = {k: v for k, v in sync_data.items() if k not in _BROWSER_KEPT}
         # Browser updates arrive on the kernel's thread while the runtime thread may be setting
         # traits: serialise the two (ipywidgets' own bookkeeping is not thread-safe).
         with self._state_lock:
@@ -308,6 +317,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             return
         self._closed = True
         try:
+            self._save_state_now()
             if (
                 self._owns_client
                 and self._client.is_connected
@@ -319,6 +329,26 @@ class RealtimeWidget(anywidget.AnyWidget):
             if self._server is not None and not self._runtime.in_runtime_thread():
                 self._server.stop()
             super().close()
+
+    def _save_state_now(self) -> None:
+        # Closing: the saved-state traits get the whole conversation once more, read on the
+        # loop that changes it (or here, when this is that loop's thread).
+        def values() -> dict[str, Any]:
+            return {
+                "items_snapshot": self._sync.item_views(),
+                "event_log": self._sync.log.snapshot(),
+            }
+
+        async def on_loop() -> dict[str, Any]:
+            return values()
+
+        try:
+            now = (
+                values() if self._runtime.in_runtime_thread() else self._runtime.run(on_loop(), 5.0)
+            )
+            self._apply_traits(now)
+        except Exception:  # closing goes on: the saved copy is a convenience
+            logger.exception("= saving the conversation into the widget state failed")
 
     # ------------------------------------------------------------------ conversation
     def send_text(self, text: str) -> None:

@@ -13,6 +13,7 @@ export type Change = "items" | "log" | "meters" | "capture" | "errors" | "traits
 export type Listener = (changes: Set<Change>) => void;
 
 const PLAYED_REPORT_MS = 200; // <= 5 reports/s to the kernel
+const SAVED_COPY_MS = 1000; // a notebook saved right after a change misses at most this much
 
 /** Copy a comm buffer out so it can be transferred to a worklet. */
 function copyBuffer(view: DataView): ArrayBuffer {
@@ -41,6 +42,8 @@ export class Controller {
   pendingNotify: Set<Change> = new Set();
   notifyScheduled = false;
   disposers: (() => void)[] = [];
+  writingSaved = false;
+  savedTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(model: AnyModel<WidgetTraits>) {
     this.model = model;
@@ -51,11 +54,15 @@ export class Controller {
       this.disposers.push(() => model.off(event as any, cb));
     };
     on("msg:custom", (msg: KernelMessage, buffers: DataView[]) => this.onMessage(msg, buffers));
-    on("change:items", () => {
+    // A value from the kernel is newer than every patch before it on the same comm; our own
+    // local writes (below) fire the same events and are skipped.
+    on("change:items_snapshot", () => {
+      if (this.writingSaved) return;
       this.state.resetItems(model.get("items_snapshot") || []);
       this.notify("items");
     });
     on("change:event_log", () => {
+      if (this.writingSaved) return;
       this.state.resetLog(model.get("event_log") || []);
       this.notify("log");
     });
@@ -159,6 +166,33 @@ export class Controller {
     if (frame.log.length) {
       this.state.patchLog(frame.log);
       this.notify("log");
+    }
+    if (frame.items.length || frame.removed.length || frame.log.length) this.scheduleSavedCopy();
+  }
+
+  /**
+   * Keep the saved-state traits current in the browser, so a notebook saved from here holds the
+   * conversation as shown, while the kernel sends them only when a view opens, on disconnect and
+   * on close (their size grows with the conversation). `model.set` without `save_changes`: the
+   * values stay local (the kernel ignores them if a later save of another trait carries them).
+   * At most once per SAVED_COPY_MS, since each write copies the whole conversation.
+   */
+  scheduleSavedCopy(): void {
+    if (this.savedTimer) return;
+    this.savedTimer = setTimeout(() => {
+      this.savedTimer = null;
+      this.writeSavedCopy();
+    }, SAVED_COPY_MS);
+  }
+
+  writeSavedCopy(): void {
+    if (this.kernelGone) return;
+    this.writingSaved = true;
+    try {
+      this.model.set("items_snapshot", this.state.list());
+      this.model.set("event_log", this.state.logList());
+    } finally {
+      this.writingSaved = false;
     }
   }
 
@@ -342,6 +376,8 @@ export class Controller {
   }
 
   dispose(): void {
+    if (this.savedTimer) clearTimeout(this.savedTimer);
+    this.savedTimer = null;
     this.releaseAudio();
     for (const d of this.disposers.splice(0)) d();
     this.listeners.clear();

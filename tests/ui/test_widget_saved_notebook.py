@@ -52,6 +52,8 @@ def test_saved_notebook_holds_no_audio_and_no_key(open_notebook, lab_server, lea
         "os.environ['OPENAI_API_KEY'] == os.environ['RTW_FAKE_API_KEY']"
     )
 
+    # The browser writes its saved copy of the conversation at most once a second.
+    nb.page.wait_for_timeout(int(2000 * UNIT))
     nb.save()
     nb.screenshot("saved")
     text = (lab_server.root / nb.name).read_text()
@@ -67,5 +69,12 @@ def test_saved_notebook_holds_no_audio_and_no_key(open_notebook, lab_server, lea
     assert state and state["state"], "widget state was not saved; the check would be vacuous"
     widget_states = [m["state"] for m in state["state"].values() if "event_log" in m["state"]]
     assert widget_states and widget_states[0]["event_log"], "no saved event log to check"
+    # The saved conversation is the one on screen: the kernel sent it only when the view opened
+    # (empty then); the browser kept it current from the live patches.
+    saved_items = widget_states[0]["items_snapshot"]
+    assert any(
+        i["role"] == "assistant" and "and one typed line" in (i["transcript"] or i["text"])
+        for i in saved_items
+    ), f"the latest turn is missing from the saved conversation ({len(saved_items)} items)"
     # And the key never reached the page either.
     assert leak_key not in nb.page.content()
