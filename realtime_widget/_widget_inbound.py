@@ -146,7 +146,7 @@ def _on_text(w: RealtimeWidget, content: dict, buffers: list) -> None:
     text = str(content.get("text") or "").strip()
     if not text:
         return
-    if not w.client.is_connected:
+    if not (w.client.is_connected or w.client.is_reconnecting):  # reconnecting: the client holds it
         w._sync.add_error("kernel", "not_connected", "Not connected: press Connect, then send.")
         return
     w.client.send_user_message_content([{"type": "input_text", "text": text}])

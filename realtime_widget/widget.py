@@ -354,10 +354,13 @@ class RealtimeWidget(anywidget.AnyWidget):
     def send_text(self, text: str) -> None:
         """Send a user text message and ask for a response.
 
+        While the client is reconnecting the message is held and sent, after the history replay,
+        once the new session has started.
+
         Raises:
             RuntimeError: not connected (call `connect()` first or press Connect).
         """
-        if not self._client.is_connected:
+        if not (self._client.is_connected or self._client.is_reconnecting):
             raise RuntimeError("not connected: call connect() (or press Connect) first")
         self._client.send_user_message_content([{"type": "input_text", "text": str(text)}])
 
