@@ -144,6 +144,8 @@ class ClientEventHandlers:
     def _on_error(self, event: dict[str, Any]) -> None:
         error = event.get("error") or {}
         source = "kernel" if event.get("source") == "local" else "server"
+        if error.get("code") in _CONNECTION_ERRORS:
+            source = "connection"
         self.add_error(
             source, error.get("code") or error.get("type") or "", str(error.get("message") or "")
         )
@@ -158,11 +160,31 @@ class ClientEventHandlers:
         self.clear_playback()
         self.refresh_snapshot()  # the saved copy is refreshed on disconnect
 
+    # A quick reconnect is over before the rate-limited `status` trait shows it: an `errors`
+    # entry keeps it visible after the fact (start and end; a failure is the client's own
+    # `reconnect_failed` error, shown with source "connection" too).
     def _on_reconnecting(self, event: dict[str, Any]) -> None:
         self.set_status("reconnecting")
+        if event.get("attempt", 1) == 1:
+            why = " ".join(str(x) for x in (event.get("code"), event.get("reason")) if x)
+            self.add_error(
+                "connection",
+                "reconnecting",
+                f"The connection dropped{f' ({why})' if why else ''}; reconnecting. Messages "
+                "sent meanwhile are held and sent once the session is back.",
+            )
 
     def _on_reconnected(self, event: dict[str, Any]) -> None:
         self.set_status("connected")
+        attempts = event.get("attempt", 1)
+        self.add_error(
+            "connection",
+            "reconnected",
+            f"The connection dropped and was re-established after {attempts} attempt"
+            f"{'s' if attempts != 1 else ''}: a new session, with the conversation history "
+            f"({event.get('replayed_items', 0)} items) replayed into it; audio that was "
+            "playing or being spoken at the drop is lost.",
+        )
 
     def _on_tool_record(self, record: Any) -> None:
         # Registry listeners may fire on a worker thread: hop to the loop.
@@ -181,6 +203,9 @@ class ClientEventHandlers:
         if item_id:
             self.refresh_by_id(item_id)
 
+
+_CONNECTION_ERRORS = frozenset({"reconnect_failed"})
+"""Client error codes about the connection itself (shown with source "connection")."""
 
 # (direction, wire type) -> handler, for the few events that change what the widget shows.
 _WIRE_HANDLERS: dict[tuple[str, str], Callable[[Any, dict[str, Any]], None]] = {

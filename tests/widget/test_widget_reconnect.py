@@ -37,6 +37,10 @@ def drop(p: FaultProxy, stop: bool = False) -> None:
     get_runtime().run(go(), 5 * UNIT)
 
 
+def connection_errors(w):
+    return [e for e in w.errors if e["source"] == "connection"]
+
+
 def test_send_text_while_reconnecting_is_held_and_answered_after_the_reconnect(proxy):
     w = RealtimeWidget(url=proxy.url, reconnect_delay=0.5 * UNIT)
     try:
@@ -55,5 +59,43 @@ def test_send_text_while_reconnecting_is_held_and_answered_after_the_reconnect(p
             "You said: typed while reconnecting",
         ]
         assert not [e for e in w.errors if e["code"] == "not_connected"]
+    finally:
+        w.close()
+
+
+def test_a_quick_reconnect_stays_visible_in_the_errors_trait(proxy):
+    w = RealtimeWidget(url=proxy.url, reconnect_delay=0.05 * UNIT)
+    try:
+        wait_until(lambda: w.status == "connected", what="connected")
+        w.send_text("some history")
+        wait_until(lambda: completed_reply(w), what="a reply")
+        drop(proxy)
+        entries = wait_until(
+            lambda: len(connection_errors(w)) >= 2 and connection_errors(w),
+            what="reconnect entries in the errors trait",
+        )
+        assert [e["code"] for e in entries] == ["reconnecting", "reconnected"]
+        assert "dropped" in entries[0]["message"] and "reconnecting" in entries[0]["message"]
+        done = entries[1]["message"]
+        assert "re-established" in done and "history (2 items) replayed" in done
+        wait_until(lambda: w.status == "connected", what="connected again")
+    finally:
+        w.close()
+
+
+def test_a_failed_reconnect_says_so_and_what_to_do_in_the_errors_trait(proxy):
+    w = RealtimeWidget(url=proxy.url, reconnect_delay=0.05 * UNIT, max_reconnect_attempts=2)
+    try:
+        wait_until(lambda: w.status == "connected", what="connected")
+        drop(proxy, stop=True)
+        failed = wait_until(
+            lambda: [e for e in connection_errors(w) if e["code"] == "reconnect_failed"],
+            what="the reconnect failure in the errors trait",
+        )
+        assert "connect()" in failed[0]["message"]
+        assert connection_errors(w)[0]["code"] == "reconnecting"
+        wait_until(lambda: w.status == "error", what="status error")
+        with pytest.raises(RuntimeError, match="connect"):
+            w.send_text("nobody is listening")
     finally:
         w.close()
