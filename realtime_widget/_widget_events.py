@@ -13,12 +13,39 @@ from typing import Any
 
 from realtime_widget._widget_items import audio_content_index
 
-__all__ = ["INTERRUPT_REPLY_TIMEOUT", "ClientEventHandlers"]
+__all__ = [
+    "DEFAULT_INTERRUPT_GUARD_MS",
+    "INTERRUPT_REPLY_TIMEOUT",
+    "ClientEventHandlers",
+    "in_interrupt_guard",
+]
 
 INTERRUPT_REPLY_TIMEOUT = 3.0
 """Seconds to wait for a view's final played counts after a `clear` frame. Generous: ipykernel
 handles browser messages only between cells (ipykernel issue 646), and truncating at a stale
 count would cut what the user heard. With no view attached the wait is skipped."""
+
+
+DEFAULT_INTERRUPT_GUARD_MS = 300.0
+"""Milliseconds after the assistant's audio starts during which server `speech_started` does not
+stop playback (DESIGN §4, barge-in tolerance). The first syllables played after a silence are
+the echo canceller's hardest moment (its filter re-adapts to a new far-end signal over the first
+few hundred ms) and the loudest onset for server VAD; a user really cutting in within 0.3 s of
+the answer starting is rare, and the user's own trailing speech there would cut a reply they have
+not heard yet. Longer windows make real barge-in feel sluggish; 0 turns the guard off."""
+
+
+def in_interrupt_guard(now: float, playback_started: float | None, guard_ms: float) -> bool:
+    """Whether speech heard at ``now`` (loop seconds) falls in the guard window.
+
+    Args:
+        now: the time the interruption arrived.
+        playback_started: when the current answer's first audio went to the browser, or None.
+        guard_ms: the window's length in milliseconds (0 or less: no guard).
+    """
+    if playback_started is None or guard_ms <= 0:
+        return False
+    return 0.0 <= (now - playback_started) * 1000.0 < guard_ms
 
 
 class ClientEventHandlers:
@@ -38,6 +65,8 @@ class ClientEventHandlers:
     on_interrupt_timeout: Callable[[], None] | None
     _interrupt_timer: asyncio.TimerHandle | None
     views_attached: set[str]
+    interrupt_guard_ms: float
+    playback_started: float | None
     _dirty: set[str]
     refresh_snapshot: Callable[[], None]
 
@@ -83,6 +112,13 @@ class ClientEventHandlers:
         # Server VAD heard the user: stop the player now; the browser answers `interrupted`
         # with what it really played and the truncate is sent from that (inbound side).
         if event.get("source") != "client" and self._interrupts_on_speech():
+            if in_interrupt_guard(self.loop.time(), self.playback_started, self.interrupt_guard_ms):
+                # Likely echo of the answer's first syllables: keep playing. The browser plays
+                # out what it received, so no truncate is needed; the log says what happened.
+                ignored = {"type": "widget.interrupt_ignored", "guard_ms": self.interrupt_guard_ms}
+                self.outbox.log(self.log.add("=", ignored, time.time()))
+                self.schedule()
+                return
             self.clear_playback()
             if self._interrupt_timer is not None:
                 self._interrupt_timer.cancel()

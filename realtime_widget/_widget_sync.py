@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget._widget_events import ClientEventHandlers
+from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS, ClientEventHandlers
 from realtime_widget._widget_items import EventLog, audio_content_index, item_view
 from realtime_widget._widget_outbox import Outbox
 
@@ -92,6 +92,8 @@ class WidgetSync(ClientEventHandlers):
         self._interrupt_timer: asyncio.TimerHandle | None = None
         self.on_interrupt_timeout: Callable[[], None] | None = None
         self.views_attached: set[str] = set()  # ids of browser views that said hello
+        self.interrupt_guard_ms = DEFAULT_INTERRUPT_GUARD_MS
+        self.playback_started: float | None = None  # first audio of the latest answer sent
         self._closed = False
         self._subscriptions: list[tuple[str, Callable]] = []
         for name, handler in self._client_handlers().items():
@@ -177,6 +179,8 @@ class WidgetSync(ClientEventHandlers):
     def forward_audio(self, item: dict[str, Any], samples: Any) -> None:
         """Queue assistant audio for the browser (Int16 LE bytes, merged per frame)."""
         pcm = np.asarray(samples, dtype="<i2").tobytes()
+        if item["id"] not in self.audio_samples:
+            self.playback_started = self.loop.time()  # the barge-in guard window opens
         if self.outbox.add_audio(item["id"], audio_content_index(item), pcm):
             self.audio_samples[item["id"]] = self.audio_samples.get(item["id"], 0) + len(pcm) // 2
 

@@ -20,6 +20,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS
 from realtime_widget._widget_inbound import handle_browser_message, truncate_at_last_reports
 from realtime_widget._widget_items import transcript_markdown
 from realtime_widget._widget_session import open_connection
@@ -67,6 +68,9 @@ class RealtimeWidget(anywidget.AnyWidget):
             or None for push-to-talk.
         tools: functions (or tool definitions) to register, as with the ``tool`` decorator.
         autoconnect: connect in the background right away (the widget is live when shown).
+        interrupt_guard_ms: for this long after an answer's audio starts, server voice detection
+            does not stop playback (echo of its first syllables; 0 disables the guard). See
+            `interrupt_guard_ms` the attribute.
         **client_options: more `RealtimeClient` options (``dialect``, ``auto_reconnect``, ...).
     """
 
@@ -129,6 +133,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         turn_detection: Any = ...,
         tools: Iterable[Any] = (),
         autoconnect: bool = True,
+        interrupt_guard_ms: float = DEFAULT_INTERRUPT_GUARD_MS,
         **client_options: Any,
     ) -> None:
         # Push-to-talk (None) still keeps VAD values, for when Hands-free is switched on.
@@ -176,6 +181,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._runtime = runtime
         self._sync = WidgetSync(self._client, self.send, self._apply_traits, runtime.loop)
         self._sync.on_interrupt_timeout = lambda: truncate_at_last_reports(self)
+        self._sync.interrupt_guard_ms = float(interrupt_guard_ms)
         for fn in tools:
             self._client.add_tool(fn)
         self.on_msg(self._on_browser_msg)
@@ -209,6 +215,16 @@ class RealtimeWidget(anywidget.AnyWidget):
     def transcript(self) -> str:
         """The conversation as Markdown (``IPython.display.Markdown(w.transcript)``)."""
         return transcript_markdown(self.items)
+
+    @property
+    def interrupt_guard_ms(self) -> float:
+        """Milliseconds after an answer's audio starts during which the user's detected speech
+        does not stop playback (barge-in tolerance against echo; 0: no guard). Settable."""
+        return self._sync.interrupt_guard_ms
+
+    @interrupt_guard_ms.setter
+    def interrupt_guard_ms(self, value: float) -> None:
+        self._sync.interrupt_guard_ms = max(0.0, float(value))
 
     @property
     def played_samples(self) -> dict[str, int]:
