@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from realtime_widget.tools import kernel_main_thread_executor
+
 __all__ = ["OFFLINE_NOTICE", "Connection", "open_connection"]
 
 OFFLINE_NOTICE = (
@@ -58,8 +60,27 @@ def open_connection(
         client_options: more `RealtimeClient` keyword arguments (e.g. `dialect`, `tools`).
 
     Returns:
-        The connection; with no key and no URL, one to a freshly started embedded server.
+        The connection; with no key and no URL, one to a freshly started embedded server. Its
+        client runs ``thread="main"`` tools on the IPython kernel's main thread when there is
+        one (unless the client already has a main-thread executor).
     """
+    connection = _open(client, api_key, model, url, session_config, client_options)
+    tools = connection.client.tools
+    if tools.main_thread_executor is None:
+        # Inside a kernel, thread="main" tools (notebook state that is not thread-safe) run on
+        # the kernel's main thread; elsewhere this is None and they use a worker thread.
+        tools.main_thread_executor = kernel_main_thread_executor()
+    return connection
+
+
+def _open(
+    client: Any,
+    api_key: str | None,
+    model: str | None,
+    url: str | None,
+    session_config: dict[str, Any] | None,
+    client_options: dict[str, Any] | None,
+) -> Connection:
     from realtime_widget.client import RealtimeClient
 
     options = dict(client_options or {})

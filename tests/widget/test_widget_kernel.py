@@ -279,3 +279,19 @@ def test_kernel_answers_a_replay_request_with_the_items_audio_as_one_buffer(brow
     content = answers[0]["content"]["data"]["content"]
     assert content["item_id"] == reply["id"] and content["request_id"] == "r1"
     assert [len(b) for b in answers[0]["buffers"]] == [2 * reply["audio_samples"]]
+
+
+def test_kernel_runs_thread_main_tools_of_the_widget_on_the_kernels_main_thread(browser):
+    new_widget(browser, "wm")
+    browser.run(
+        "import threading\n"
+        "@wm.tool(thread='main')\n"
+        "def where() -> str:\n"
+        "    '''Name the thread this tool runs on.'''\n"
+        "    return threading.current_thread().name\n"
+        "wm.send_text('call where with {}')\n"
+    )
+    # Short cells, one after another: the kernel's main loop is free between them.
+    assert browser.value("wm.client.tools.main_thread_executor is not None")
+    done = "[i['output'] for i in wm.items if i['type'] == 'function_call' and i['output']]"
+    assert browser.wait_for(done) == ["MainThread"]
