@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from realtime_widget._widget_audio import item_audio
+
 if TYPE_CHECKING:  # pragma: no cover
     from realtime_widget.widget import RealtimeWidget
 
@@ -162,7 +164,7 @@ def _on_deny(w: RealtimeWidget, content: dict, buffers: list) -> None:
 
 def _on_replay(w: RealtimeWidget, content: dict, buffers: list) -> None:
     item_id = str(content.get("item_id", ""))
-    samples = w._item_audio(item_id)
+    samples = item_audio(w.client, item_id)
     if samples is None or not len(samples):
         w._sync.add_error("kernel", "no_audio", f"Item {item_id} has no audio to replay.")
         return

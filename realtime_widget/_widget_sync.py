@@ -266,6 +266,14 @@ class WidgetSync(ClientEventHandlers):
             self._safe(self._apply, traits)
         self.schedule()
 
+    def saved_state(self) -> dict[str, Any]:
+        """The saved-state traits' current values (on the loop)."""
+        return {"items_snapshot": self.item_views(), "event_log": self.log.snapshot()}
+
+    async def saved_state_async(self) -> dict[str, Any]:
+        """`saved_state`, for `Runtime.run` from another thread."""
+        return self.saved_state()
+
     def refresh_snapshot(self) -> None:
         """Send the saved-state traits at the next trait slot (a view appeared, or closing)."""
         self._snapshot_requested = True

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import anywidget
-import numpy as np
 import traitlets
 
+from realtime_widget._widget_audio import audio_or_raise
 from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS
 from realtime_widget._widget_inbound import handle_browser_message, truncate_at_last_reports
 from realtime_widget._widget_items import transcript_markdown
@@ -347,22 +347,13 @@ class RealtimeWidget(anywidget.AnyWidget):
             super().close()
 
     def _save_state_now(self) -> None:
-        # Closing: the saved-state traits get the whole conversation once more, read on the
-        # loop that changes it (or here, when this is that loop's thread).
-        def values() -> dict[str, Any]:
-            return {
-                "items_snapshot": self._sync.item_views(),
-                "event_log": self._sync.log.snapshot(),
-            }
-
-        async def on_loop() -> dict[str, Any]:
-            return values()
-
+        # Closing: the saved-state traits get the whole conversation once more, read on the loop
+        # that changes it.
         try:
-            now = (
-                values() if self._runtime.in_runtime_thread() else self._runtime.run(on_loop(), 5.0)
-            )
-            self._apply_traits(now)
+            if self._runtime.in_runtime_thread():
+                self._apply_traits(self._sync.saved_state())
+            else:
+                self._apply_traits(self._runtime.run(self._sync.saved_state_async(), 5.0))
         except Exception:  # closing goes on: the saved copy is a convenience
             logger.exception("= saving the conversation into the widget state failed")
 
@@ -395,26 +386,6 @@ class RealtimeWidget(anywidget.AnyWidget):
         """
         return self._client.tools.tool(fn, **options)
 
-    def _item_audio(self, item_id: str | None) -> np.ndarray | None:
-        item = self._client.conversation.get_item(item_id) if item_id else None
-        if item is None:
-            return None
-        audio = (item.get("formatted") or {}).get("audio")
-        return None if audio is None else np.asarray(audio, dtype=np.int16)
-
-    def _audio_or_raise(self, item_id: str | None) -> np.ndarray:
-        if item_id is None:
-            parts = [self._item_audio(v["id"]) for v in self.items if v["type"] == "message"]
-            audio = np.concatenate([p for p in parts if p is not None and len(p)] or [[]])
-        else:
-            audio = self._item_audio(item_id)
-        if audio is None or not len(audio):
-            what = f"item {item_id!r}" if item_id else "the conversation"
-            raise ValueError(
-                f"{what} has no audio; pick an item id from w.items with audio_samples"
-            )
-        return audio.astype(np.int16)
-
     def play(self, item_id: str | None = None) -> Any:
         """An ``IPython.display.Audio`` of one item (default: the last assistant item with audio).
 
@@ -426,7 +397,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         if item_id is None:
             spoken = [v for v in self.items if v["role"] == "assistant" and v["audio_samples"]]
             item_id = spoken[-1]["id"] if spoken else ""
-        return Audio(data=wav_bytes(self._audio_or_raise(item_id), SAMPLE_RATE))
+        return Audio(data=wav_bytes(audio_or_raise(self._client, self.items, item_id), SAMPLE_RATE))
 
     def save_audio(self, path: str | pathlib.Path, item_id: str | None = None) -> pathlib.Path:
         """Write one item's audio, or the whole conversation's (in order), as a 24 kHz WAV file.
@@ -434,7 +405,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         Raises:
             ValueError: there is no audio to save.
         """
-        write_wav(str(path), self._audio_or_raise(item_id), SAMPLE_RATE)
+        write_wav(str(path), audio_or_raise(self._client, self.items, item_id), SAMPLE_RATE)
         return pathlib.Path(path)
 
     # ------------------------------------------------------------------ browser messages
