@@ -28,7 +28,6 @@ class Outbox:
     def __init__(self, frame_interval: float = 0.025, trait_interval: float = 0.25) -> None:
         self.frame_interval = frame_interval
         self.trait_interval = trait_interval
-        self.frames_sent = 0
         self._seq = 0
         self._items: dict[str, dict[str, Any]] = {}
         self._removed: list[str] = []
@@ -162,16 +161,11 @@ class Outbox:
         self._log = {}
         self._clear = False
         self._last_frame = now
-        self.frames_sent += 1
         return frame, buffers
 
     def trait_slot(self, now: float) -> float:
         """The earliest time a trait update may be sent."""
         return max(now, self._last_traits + self.trait_interval)
-
-    def pending_traits(self) -> set[str]:
-        """Names of the traits queued for the next update."""
-        return set(self._traits)
 
     def take_traits(self, now: float) -> dict[str, Any] | None:
         """Trait values to apply now, or None when nothing is pending or it is too soon."""

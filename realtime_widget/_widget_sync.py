@@ -83,7 +83,6 @@ class WidgetSync(ClientEventHandlers):
         self.played: dict[str, int] = {}
         self.last_truncate: dict[str, Any] | None = None
         self.errors: deque[dict[str, Any]] = deque(maxlen=50)
-        self.messages_sent = 0
         self.status = "disconnected"
         self._dirty: set[str] = set()
         self._last_snapshot = loop.time()
@@ -282,6 +281,5 @@ class WidgetSync(ClientEventHandlers):
     def _safe(self, fn: Callable[..., None], *args: Any) -> None:
         try:
             fn(*args)
-            self.messages_sent += 1
         except Exception:  # a dead comm must not kill the runtime loop
             logger.exception("= sending to the browser failed")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -129,12 +129,3 @@ def get_runtime() -> Runtime:
         if _runtime is None:
             _runtime = Runtime()
         return _runtime
-
-
-def wrap_awaitable(aw: Awaitable[T]) -> Coroutine[Any, Any, T]:
-    """Turn any awaitable into a coroutine (``run_coroutine_threadsafe`` needs one)."""
-
-    async def _inner() -> T:
-        return await aw
-
-    return _inner()

@@ -89,11 +89,6 @@ class Conversation:
     def __len__(self) -> int:
         return len(self._order)
 
-    @property
-    def last_id(self) -> str | None:
-        """Id of the last item, or ``None`` when empty."""
-        return self._order[-1] if self._order else None
-
     def add(self, record: Record, previous_item_id: str | None = None) -> str | None:
         """Insert after ``previous_item_id`` (``"root"`` = at the start; ``None`` = at the end).
 
