@@ -41,6 +41,34 @@ def append_to_part(item: dict[str, Any], index: Any, key: str, delta: str) -> No
         part[key] = (part.get(key) or "") + delta
 
 
+def grow_text(item: dict[str, Any], content_index: Any, key: str, delta: str) -> None:
+    """Append a text or transcript delta to the content part and to ``formatted``.
+
+    While the part and ``formatted`` share one string (a single part, the usual case), one
+    concatenation serves both: one allocation and copy fewer per delta. Identity implies equal
+    values, so the shortcut never changes the result. The shared body of the three text-delta
+    handlers (output text, output transcript, input transcription).
+
+    Args:
+        item: the item the delta belongs to (has ``formatted``).
+        content_index: the event's ``content_index`` (anything: a bad one takes the slow path).
+        key: ``"text"`` or ``"transcript"``.
+        delta: the text to append.
+    """
+    formatted = item["formatted"]
+    shown = _dict_get(formatted, key)
+    try:
+        part = item["content"][content_index]
+        built = part[key]
+        grown = built + delta
+        part[key] = grown
+    except (LookupError, TypeError):
+        # The part's value starts as None (GA input transcripts) or the part is missing.
+        append_to_part(item, content_index, key, delta)
+        built = None
+    _dict_set(formatted, key, grown if shown is built else shown + delta)
+
+
 class DeltaEventsMixin:
     """Handlers of delta events; needs ``_item_lookup`` (item id -> item)."""
 
@@ -60,20 +88,7 @@ class DeltaEventsMixin:
         if item is None:
             return {}
         delta = event["delta"]
-        formatted = item["formatted"]
-        shown = _dict_get(formatted, "transcript")
-        try:
-            part = item["content"][event["content_index"]]
-            built = part["transcript"]
-            grown = built + delta
-            part["transcript"] = grown
-        except (LookupError, TypeError):
-            append_to_part(item, event.get("content_index"), "transcript", delta)
-            built = None
-        # While the part and ``formatted`` share one string (a single part, the usual case),
-        # one concatenation serves both: one allocation and copy fewer per delta. Identity
-        # implies equal values, so the shortcut never changes the result.
-        _dict_set(formatted, "transcript", grown if shown is built else shown + delta)
+        grow_text(item, event.get("content_index"), "transcript", delta)
         return {"item": item, "delta": {"transcript": delta}}
 
     def _on_response_output_text_delta(self, event: dict[str, Any], _input: Any = None):
@@ -81,17 +96,7 @@ class DeltaEventsMixin:
         if item is None:
             return {}
         delta = event["delta"]
-        formatted = item["formatted"]
-        shown = _dict_get(formatted, "text")
-        try:
-            part = item["content"][event["content_index"]]
-            built = part["text"]
-            grown = built + delta
-            part["text"] = grown
-        except (LookupError, TypeError):
-            append_to_part(item, event.get("content_index"), "text", delta)
-            built = None
-        _dict_set(formatted, "text", grown if shown is built else shown + delta)
+        grow_text(item, event.get("content_index"), "text", delta)
         return {"item": item, "delta": {"text": delta}}
 
     def _on_response_function_call_arguments_delta(self, event: dict[str, Any], _input=None):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget._conversation_deltas import _dict_get, _dict_set, append_to_part, content_part
+from realtime_widget._conversation_deltas import content_part, grow_text
 
 __all__ = ["InputAudioRing", "InputEventsMixin"]
 
@@ -158,19 +158,7 @@ class InputEventsMixin:
                 self._queued_transcripts, key, self._queued_transcripts.get(key, "") + delta
             )
             return {}
-        formatted = item["formatted"]
-        shown = _dict_get(formatted, "transcript")
-        try:
-            part = item["content"][event["content_index"]]
-            built = part["transcript"]
-            grown = built + delta
-            part["transcript"] = grown
-        except (LookupError, TypeError):
-            # The part's transcript starts as None (GA): the first delta takes this path.
-            append_to_part(item, event.get("content_index"), "transcript", delta)
-            built = None
-        # One concatenation while the part and ``formatted`` share the string (see deltas).
-        _dict_set(formatted, "transcript", grown if shown is built else shown + delta)
+        grow_text(item, event.get("content_index"), "transcript", delta)
         return {"item": item, "delta": {"transcript": delta}}
 
     def _on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
