@@ -23,14 +23,20 @@ import contextlib
 import json
 import logging
 import os
-import re
 import time
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from realtime_widget._api_wire import (
+    DEFAULT_URL,
+    REFUSAL_HINTS,
+    SECRET_PATTERN,
+    RedactingLogger,
+    build_url,
+    trim_event,
+)
 from realtime_widget.events import RealtimeEventHandler
 from realtime_widget.protocol import generate_id, normalize_server_event, to_beta_client_event
 from realtime_widget.runtime import Runtime, get_runtime
@@ -39,26 +45,10 @@ __all__ = ["DEFAULT_MODEL", "DEFAULT_URL", "RealtimeAPI", "RealtimeConnectionErr
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
 # OpenAI accepts client events up to 15 MiB; server audio deltas are far smaller, but a long
 # session.created/updated with many tools or a big response.done must not trip the limit.
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024
-_AUDIO_EVENTS = frozenset(
-    {
-        "input_audio_buffer.append",
-        "response.output_audio.delta",
-        "response.audio.delta",
-    }
-)
-_SECRET_PATTERN = re.compile(r"(sk-|sess_|ek_)[A-Za-z0-9_\-*.]{6,}")
-_HINTS = {
-    400: "the server refused the request: check the URL, the model query parameter and headers",
-    401: "the API key is missing or wrong: set OPENAI_API_KEY or pass api_key=",
-    403: "this key has no access to the Realtime API or this model: check the project's access",
-    404: "wrong URL or unknown model: check url= and model= (Azure: the deployment name)",
-    429: "rate limited or out of quota: wait, or check the account's billing and limits",
-}
 
 
 class RealtimeConnectionError(ConnectionError):
@@ -71,25 +61,6 @@ class RealtimeConnectionError(ConnectionError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
-
-
-class _RedactingLogger(logging.LoggerAdapter):
-    """websockets logs handshake headers and frames at DEBUG: hide the key and the frames."""
-
-    def __init__(self, logger: logging.Logger, secret: str) -> None:
-        super().__init__(logger, {})
-        self._secret = secret
-
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        if not self.isEnabledFor(level):
-            return
-        text = str(msg) % args if args else str(msg)
-        if text.startswith(("< TEXT", "> TEXT", "< BINARY", "> BINARY", "< CONT", "> CONT")):
-            return  # frame dumps may hold audio; events are logged, redacted, by RealtimeAPI
-        if self._secret:
-            text = text.replace(self._secret, "[redacted]")
-        kwargs.pop("extra", None)
-        self.logger.log(level, "%s", text, **kwargs)
 
 
 class RealtimeAPI(RealtimeEventHandler):
@@ -146,7 +117,7 @@ class RealtimeAPI(RealtimeEventHandler):
             raise ValueError(f"dialect must be 'ga' or 'beta', got {dialect!r}")
         self.dialect = dialect
         self.model = model or azure_deployment or DEFAULT_MODEL
-        self.url, self.is_azure = _build_url(url, self.model, azure_endpoint, azure_deployment)
+        self.url, self.is_azure = build_url(url, self.model, azure_endpoint, azure_deployment)
         env = "AZURE_OPENAI_API_KEY" if self.is_azure else "OPENAI_API_KEY"
         self._api_key = api_key or os.environ.get(env) or os.environ.get("OPENAI_API_KEY") or ""
         self._extra_headers = dict(headers or {})
@@ -163,7 +134,7 @@ class RealtimeAPI(RealtimeEventHandler):
         self._outbox: asyncio.Queue[str | None] | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._closing = False
-        self._wire_logger = _RedactingLogger(logging.getLogger(f"{__name__}.wire"), self._api_key)
+        self._wire_logger = RedactingLogger(logging.getLogger(f"{__name__}.wire"), self._api_key)
 
     def __repr__(self) -> str:
         state = "connected" if self.is_connected else "disconnected"
@@ -195,7 +166,7 @@ class RealtimeAPI(RealtimeEventHandler):
     def _redact(self, text: str) -> str:
         if self._api_key:
             text = text.replace(self._api_key, "[redacted]")
-        return _SECRET_PATTERN.sub("[redacted]", text)
+        return SECRET_PATTERN.sub("[redacted]", text)
 
     # ------------------------------------------------------------------ connect / disconnect
     def connect(self, timeout: float | None = None) -> None:
@@ -260,7 +231,9 @@ class RealtimeAPI(RealtimeEventHandler):
 
     def _refused(self, exc: InvalidStatus) -> RealtimeConnectionError:
         status = exc.response.status_code
-        hint = _HINTS.get(status, "the server refused the websocket upgrade: check URL and key")
+        hint = REFUSAL_HINTS.get(
+            status, "the server refused the websocket upgrade: check URL and key"
+        )
         detail = ""
         with contextlib.suppress(Exception):
             body = json.loads(exc.response.body or b"{}")
@@ -405,48 +378,4 @@ class RealtimeAPI(RealtimeEventHandler):
         level = logging.INFO if self.debug else logging.DEBUG
         if not logger.isEnabledFor(level):
             return  # json.dumps of every audio delta is not free
-        logger.log(level, "%s %s %s", direction, time.strftime("%H:%M:%S"), _trim(event))
-
-
-def _trim(event: dict) -> str:
-    """The event as JSON with audio payloads (at any depth) replaced by their size."""
-    text = json.dumps(_without_audio(event, event.get("type") in _AUDIO_EVENTS), default=str)
-    return text if len(text) < 2000 else text[:2000] + "..."
-
-
-def _without_audio(value: Any, audio_event: bool) -> Any:
-    if isinstance(value, list):
-        return [_without_audio(v, False) for v in value]
-    if not isinstance(value, dict):
-        return value
-    return {
-        k: (
-            f"<{len(v)} base64 chars>"
-            if isinstance(v, str) and (k == "audio" or (audio_event and k == "delta"))
-            else _without_audio(v, False)
-        )
-        for k, v in value.items()
-    }
-
-
-def _build_url(
-    url: str | None, model: str, azure_endpoint: str | None, azure_deployment: str | None
-) -> tuple[str, bool]:
-    """The websocket URL with its ``model`` query, and whether it is an Azure endpoint."""
-    if azure_endpoint:
-        base = azure_endpoint.rstrip("/")
-        if "/openai/" not in base:
-            base += "/openai/v1/realtime"
-        url = base
-        model = azure_deployment or model
-    url = url or DEFAULT_URL
-    parts = urlsplit(url)
-    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    if "model" not in query and "deployment" not in query:
-        query["model"] = model
-    host = parts.hostname or ""
-    is_azure = bool(azure_endpoint) or host.endswith(
-        (".openai.azure.com", ".cognitiveservices.azure.com")
-    )
-    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), "")), is_azure
+        logger.log(level, "%s %s %s", direction, time.strftime("%H:%M:%S"), trim_event(event))
