@@ -14,7 +14,9 @@ from realtime_widget.client._events import ServerEventsMixin
 from realtime_widget.client._interruption import InterruptionMixin
 from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
+from realtime_widget.client._session import SessionMixin
 from realtime_widget.client._tool_calls import ToolCalls
+from realtime_widget.client._waiting import WaitingMixin
 from realtime_widget.conversation import RealtimeConversation
 from realtime_widget.events import RealtimeEventHandler
 from realtime_widget.tools import ToolRegistry
@@ -27,7 +29,9 @@ _MIN_COMMIT_MS = 100  # the server refuses shorter commits (input_audio_buffer_c
 _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under the 15 MiB cap
 
 
-class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler):
+class RealtimeClient(
+    SessionMixin, WaitingMixin, InterruptionMixin, ServerEventsMixin, RealtimeEventHandler
+):
     """A realtime conversation: session settings, responses, tools, interruption, reconnect.
 
     The seed TypeScript client's ``RealtimeClient`` in Python naming, speaking GA by default.
@@ -283,111 +287,6 @@ class RealtimeClient(InterruptionMixin, ServerEventsMixin, RealtimeEventHandler)
         self._playback.clear()
         self._usage = {"responses": 0}
         self._init_event_state()
-
-    def wait_for_session_created(self, timeout: float | None = 30.0) -> dict | None:
-        """Block until ``session.created`` has arrived; returns the session (``None`` on timeout).
-
-        Raises:
-            RuntimeError: not connected.
-        """
-        if not self.is_connected:
-            raise RuntimeError("not connected; call connect() first")
-        return self._blocking(
-            "wait_for_session_created", self._wait_for_session_created(timeout), None
-        )
-
-    async def wait_for_session_created_async(self, timeout: float | None = 30.0) -> dict | None:
-        """``await``-able twin of :meth:`wait_for_session_created`."""
-        if not self.is_connected:
-            raise RuntimeError("not connected; call connect() first")
-        return await self._runtime.run_async(self._wait_for_session_created(timeout))
-
-    async def _wait_for_session_created(self, timeout: float | None) -> dict | None:
-        if not self._session_created:  # on the loop: no dispatch can slip in between
-            event = await self.realtime.wait_for_next("server.session.created", timeout)
-            if event is None:
-                return None
-        return self.session
-
-    def wait_for_next_item(self, timeout: float | None = None) -> dict | None:
-        """Block until the next ``conversation.item.appended``; its item (``None`` on timeout)."""
-        return self._blocking("wait_for_next_item", self._next("appended", timeout), None)
-
-    async def wait_for_next_item_async(self, timeout: float | None = None) -> dict | None:
-        """``await``-able twin of :meth:`wait_for_next_item`."""
-        return await self._runtime.run_async(self._next("appended", timeout))
-
-    def wait_for_next_completed_item(self, timeout: float | None = None) -> dict | None:
-        """Block until the next ``conversation.item.completed``; its item (``None`` on timeout)."""
-        return self._blocking(
-            "wait_for_next_completed_item", self._next("completed", timeout), None
-        )
-
-    async def wait_for_next_completed_item_async(self, timeout: float | None = None) -> dict | None:
-        """``await``-able twin of :meth:`wait_for_next_completed_item`."""
-        return await self._runtime.run_async(self._next("completed", timeout))
-
-    async def _next(self, which: str, timeout: float | None) -> dict | None:
-        event = await self.wait_for_next(f"conversation.item.{which}", timeout)
-        return None if event is None else event["item"]
-
-    # ------------------------------------------------------------------ session and tools
-    def update_session(self, **config: Any) -> None:
-        """Change session settings (seed flat keys and/or GA keys); sent at once if connected.
-
-        Before :meth:`connect` they are stored and sent on connect.
-
-        Raises:
-            ValueError: an unknown setting or a bad value (checked here, in the caller).
-        """
-        self._config.update(config)
-        self._playback.rate, self._playback.bytes_per_sample = self._config.output_rate
-        if self.is_connected and not self._relay:
-            self._soon(self._send_session_update)
-
-    def _send_session_update(self) -> None:
-        if not self.is_connected:
-            return
-        session = self._config.session(self.realtime.dialect, self.tools.definitions())
-        self.realtime.send("session.update", {"session": session}, raw=True)
-
-    def _on_tools_changed(self) -> None:
-        if self.is_connected and not self._relay:
-            self._soon(self._send_session_update)
-
-    def add_tool(self, definition: Any, handler: Any = None, **options: Any) -> Any:
-        """Register a tool (``add_tool(fn)`` or the seed's ``add_tool(definition, handler)``).
-
-        The session is updated at once when connected. Returns the registered tool.
-        """
-        self._require("add tools", connected=False)
-        return self.tools.add(definition, handler, **options)
-
-    def tool(self, fn: Any = None, /, **options: Any) -> Any:
-        """Decorator registering a function as a tool, bare (``@client.tool``) or with options
-        (``@client.tool(timeout=5, requires_approval=True)``); see `ToolRegistry.tool`.
-
-        Redefining a function of the same name (re-running its cell) replaces the tool and
-        updates the live session.
-        """
-        return self.tools.tool(fn, **options)
-
-    def approve(self, call_id: str) -> bool:
-        """Approve a pending tool call that asked for approval; False if none is waiting."""
-        return self.tools.approve(call_id)
-
-    def deny(self, call_id: str, reason: str | None = None) -> bool:
-        """Decline a pending tool call; the model is told the user declined."""
-        return self.tools.deny(call_id, reason)
-
-    def remove_tool(self, name: str) -> None:
-        """Unregister a tool; the session is updated at once when connected.
-
-        Raises:
-            KeyError: no tool of that name.
-        """
-        self._require("remove tools", connected=False)
-        self.tools.remove(name)
 
     # ------------------------------------------------------------------ conversation
     def delete_item(self, item_id: str) -> None:
