@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_URL = "wss://api.openai.com/v1/realtime"
+# Event types whose payload is base64 audio (a top-level ``delta``, or ``audio``).
 AUDIO_EVENTS = frozenset(
     {
         "input_audio_buffer.append",
@@ -20,6 +21,8 @@ AUDIO_EVENTS = frozenset(
         "response.audio.delta",
     }
 )
+# Keys whose values are secrets wherever they appear (never in a trait, log or repr: DESIGN §5).
+SECRET_KEYS = frozenset({"api_key", "authorization", "client_secret", "api-key"})
 SECRET_PATTERN = re.compile(r"(sk-|sess_|ek_)[A-Za-z0-9_\-*.]{6,}")
 REFUSAL_HINTS = {
     400: "the server refused the request: check the URL, the model query parameter and headers",
@@ -50,24 +53,40 @@ class RedactingLogger(logging.LoggerAdapter):
 
 
 def trim_event(event: dict) -> str:
-    """The event as JSON with audio payloads (at any depth) replaced by their size."""
-    text = json.dumps(_without_audio(event, event.get("type") in AUDIO_EVENTS), default=str)
+    """The event as JSON with audio payloads (at any depth) and secrets replaced (`redact`)."""
+    text = json.dumps(redact(event, audio_delta=event.get("type") in AUDIO_EVENTS), default=str)
     return text if len(text) < 2000 else text[:2000] + "..."
 
 
-def _without_audio(value: Any, audio_event: bool) -> Any:
+def redact(value: Any, *, audio_delta: bool = False) -> Any:
+    """A copy of an event with audio payloads and secrets replaced by short placeholders.
+
+    One walker for every place that shows events to people: the API's debug log and the
+    widget's event log.
+
+    Args:
+        value: an event (dict) or any JSON value inside one.
+        audio_delta: treat a top-level string ``delta`` as audio (set for audio delta events).
+
+    Returns:
+        The copy: ``audio`` strings (and that ``delta``) become ``"<N bytes of audio>"``,
+        values of secret keys ``"<redacted>"``, non-JSON values ``"<type name>"``.
+    """
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, v in value.items():
+            if key in SECRET_KEYS:
+                out[key] = "<redacted>"
+            elif isinstance(v, str) and (key == "audio" or (audio_delta and key == "delta")):
+                out[key] = f"<{len(v) * 3 // 4} bytes of audio>"
+            else:
+                out[key] = redact(v)
+        return out
     if isinstance(value, list):
-        return [_without_audio(v, False) for v in value]
-    if not isinstance(value, dict):
+        return [redact(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
         return value
-    return {
-        k: (
-            f"<{len(v)} base64 chars>"
-            if isinstance(v, str) and (k == "audio" or (audio_event and k == "delta"))
-            else _without_audio(v, False)
-        )
-        for k, v in value.items()
-    }
+    return f"<{type(value).__name__}>"
 
 
 def build_url(

@@ -11,14 +11,11 @@ import json
 from collections import deque
 from typing import Any
 
+from realtime_widget._api_wire import AUDIO_EVENTS, redact
+
 __all__ = ["EventLog", "item_view", "redact", "transcript_markdown"]
 
 WIRE_RATE = 24000
-
-# Keys whose values are secrets wherever they appear (never in a trait, log or repr: DESIGN §5).
-_SECRET_KEYS = frozenset({"api_key", "authorization", "client_secret", "api-key"})
-# Event types whose top-level `delta` is base64 audio.
-_AUDIO_DELTA_TYPES = frozenset({"response.output_audio.delta", "response.audio.delta"})
 
 
 def _text_of(item: dict[str, Any]) -> tuple[str, str]:
@@ -137,34 +134,6 @@ def transcript_markdown(views: list[dict[str, Any]]) -> str:
     return "\n\n".join(lines)
 
 
-def _audio_placeholder(data: str) -> str:
-    return f"<{len(data) * 3 // 4} bytes of audio>"
-
-
-def redact(value: Any, *, audio_delta: bool = False) -> Any:
-    """A copy of an event with audio payloads and secrets replaced by short placeholders.
-
-    Args:
-        value: an event (dict) or any JSON value inside one.
-        audio_delta: treat a top-level string `delta` as audio (set for audio delta events).
-    """
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, v in value.items():
-            if key in _SECRET_KEYS:
-                out[key] = "<redacted>"
-            elif isinstance(v, str) and (key == "audio" or (audio_delta and key == "delta")):
-                out[key] = _audio_placeholder(v)
-            else:
-                out[key] = redact(v)
-        return out
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return f"<{type(value).__name__}>"
-
-
 class EventLog:
     """A bounded log of protocol events for the widget's collapsible event log.
 
@@ -204,10 +173,7 @@ class EventLog:
             last["time"] = now
             return last
         self._seq += 1
-        body = redact(
-            event,
-            audio_delta=kind in _AUDIO_DELTA_TYPES or kind == "input_audio_buffer.append",
-        )
+        body = redact(event, audio_delta=kind in AUDIO_EVENTS)
         text = json.dumps(body, default=str)
         if len(text) > self.json_limit:
             text = text[: self.json_limit] + "…"

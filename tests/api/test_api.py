@@ -306,7 +306,7 @@ async def test_api_never_logs_the_key_and_redacts_audio(caplog):
     assert "[redacted]" in text  # ...with the key replaced
     assert "QUJD" not in text
     assert "> " in text and "< " in text
-    assert "<4000 base64 chars>" in text
+    assert "<3000 bytes of audio>" in text
 
 
 async def test_api_azure_form_completes_a_handshake_with_the_embedded_server():
