@@ -67,6 +67,14 @@ class Fault:
             raise ValueError(f"unknown fault action {self.action!r}; use one of {sorted(_ACTIONS)}")
 
     def matches(self, event: dict) -> bool:
+        """Whether this fault acts on ``event`` (a match while ``skip`` > 0 only uses up one skip).
+
+        Args:
+            event: the wire event passing through the proxy.
+
+        Returns:
+            True when the fault should act on this event.
+        """
         if self.applied >= self.times:
             return False
         if self.match is None:
