@@ -181,18 +181,23 @@ class RealtimeClient(
         return self._runtime.run(coro, timeout)
 
     def _soon(self, fn: Any, *args: Any) -> None:
+        """Run ``fn(*args)`` on the runtime loop (now, if this is the loop), errors reported."""
+        self._on_loop(fn, args, False)
+
+    def _soon_or_hold(self, fn: Any, *args: Any) -> None:
+        """``_soon`` for what the user says (messages, audio, response requests): made during a
+        reconnect, it waits and is sent, in order, once the new session has started (everything
+        else needs the socket and fails instead)."""
+        self._on_loop(fn, args, True)
+
+    def _on_loop(self, fn: Any, args: tuple, hold: bool) -> None:
         if self._runtime.in_runtime_thread():
-            self._guarded(fn, *args)
+            self._guarded(fn, args, hold)
         else:
-            self._runtime.call_soon(self._guarded, fn, *args)
+            self._runtime.call_soon(self._guarded, fn, args, hold)
 
-    # Work that waits for a reconnect instead of failing (everything else needs the socket).
-    _HOLD_WHILE_RECONNECTING = frozenset(
-        {"_send_user_message", "_append_input_audio", "_create_response"}
-    )
-
-    def _guarded(self, fn: Any, *args: Any) -> None:
-        if getattr(fn, "__name__", "") in self._HOLD_WHILE_RECONNECTING and (
+    def _guarded(self, fn: Any, args: tuple, hold: bool) -> None:
+        if hold and (
             (self.is_reconnecting and not self.is_connected)
             or (self._held and not self._session_created)
         ):
@@ -311,7 +316,7 @@ class RealtimeClient(
             if part.get("type") == "input_audio" and not isinstance(part.get("audio"), str):
                 part["audio"] = encode_base64(part["audio"])
             parts.append(part)
-        self._soon(self._send_user_message, parts)
+        self._soon_or_hold(self._send_user_message, parts)
 
     def _send_user_message(self, parts: list[dict]) -> None:
         if parts:
@@ -329,7 +334,7 @@ class RealtimeClient(
         self._require("append input audio", hold=True)
         samples = as_pcm16(audio).copy()  # the caller may reuse its buffer
         if len(samples):
-            self._soon(self._append_input_audio, samples)
+            self._soon_or_hold(self._append_input_audio, samples)
 
     def _append_input_audio(self, samples: Any) -> None:
         for start in range(0, len(samples), _APPEND_CHUNK):
@@ -348,7 +353,7 @@ class RealtimeClient(
                 ...}``; ``None`` uses the session's.
         """
         self._require("create responses", hold=True)
-        self._soon(self._create_response, response)
+        self._soon_or_hold(self._create_response, response)
 
     def _create_response(self, response: dict[str, Any] | None) -> None:
         ring = self.conversation.input_audio

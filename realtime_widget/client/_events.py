@@ -299,7 +299,7 @@ class ServerEventsMixin:
     def _send_held(self) -> None:
         held, self._held = self._held, []
         for fn, args in held:  # what the user said while reconnecting, after the history
-            self._guarded(fn, *args)
+            self._guarded(fn, args, True)
 
     def _replay_history(self) -> int:
         if self._relay:
