@@ -1,29 +1,17 @@
-"""What ``RealtimeAPI`` shows of the wire: the endpoint URL, refusal hints and redacted logs.
+"""What ``RealtimeAPI`` shows of the wire: the endpoint URL, refusal hints and its log lines.
 
 Split from :mod:`realtime_widget.api` (which keeps the websocket I/O) by concern: nothing here
-touches a socket or a loop, so the redaction rules can be read and tested on their own.
+touches a socket or a loop. The redaction rules themselves are in :mod:`._redaction`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import re
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from realtime_widget._redaction import AUDIO_EVENTS, redact
+
 DEFAULT_URL = "wss://api.openai.com/v1/realtime"
-# Event types whose payload is base64 audio (a top-level ``delta``, or ``audio``).
-AUDIO_EVENTS = frozenset(
-    {
-        "input_audio_buffer.append",
-        "response.output_audio.delta",
-        "response.audio.delta",
-    }
-)
-# Keys whose values are secrets wherever they appear (never in a trait, log or repr: DESIGN §5).
-SECRET_KEYS = frozenset({"api_key", "authorization", "client_secret", "api-key"})
-SECRET_PATTERN = re.compile(r"(sk-|sess_|ek_)[A-Za-z0-9_\-*.]{6,}")
 REFUSAL_HINTS = {
     400: "the server refused the request: check the URL, the model query parameter and headers",
     401: "the API key is missing or wrong: set OPENAI_API_KEY or pass api_key=",
@@ -33,60 +21,10 @@ REFUSAL_HINTS = {
 }
 
 
-class RedactingLogger(logging.LoggerAdapter):
-    """websockets logs handshake headers and frames at DEBUG: hide the key and the frames."""
-
-    def __init__(self, logger: logging.Logger, secret: str) -> None:
-        super().__init__(logger, {})
-        self._secret = secret
-
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        if not self.isEnabledFor(level):
-            return
-        text = str(msg) % args if args else str(msg)
-        if text.startswith(("< TEXT", "> TEXT", "< BINARY", "> BINARY", "< CONT", "> CONT")):
-            return  # frame dumps may hold audio; events are logged, redacted, by RealtimeAPI
-        if self._secret:
-            text = text.replace(self._secret, "[redacted]")
-        kwargs.pop("extra", None)
-        self.logger.log(level, "%s", text, **kwargs)
-
-
 def trim_event(event: dict) -> str:
     """The event as JSON with audio payloads (at any depth) and secrets replaced (`redact`)."""
     text = json.dumps(redact(event, audio_delta=event.get("type") in AUDIO_EVENTS), default=str)
     return text if len(text) < 2000 else text[:2000] + "..."
-
-
-def redact(value: Any, *, audio_delta: bool = False) -> Any:
-    """A copy of an event with audio payloads and secrets replaced by short placeholders.
-
-    One walker for every place that shows events to people: the API's debug log and the
-    widget's event log.
-
-    Args:
-        value: an event (dict) or any JSON value inside one.
-        audio_delta: treat a top-level string ``delta`` as audio (set for audio delta events).
-
-    Returns:
-        The copy: ``audio`` strings (and that ``delta``) become ``"<N bytes of audio>"``,
-        values of secret keys ``"<redacted>"``, non-JSON values ``"<type name>"``.
-    """
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, v in value.items():
-            if key in SECRET_KEYS:
-                out[key] = "<redacted>"
-            elif isinstance(v, str) and (key == "audio" or (audio_delta and key == "delta")):
-                out[key] = f"<{len(v) * 3 // 4} bytes of audio>"
-            else:
-                out[key] = redact(v)
-        return out
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return f"<{type(value).__name__}>"
 
 
 def build_url(

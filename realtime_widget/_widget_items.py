@@ -11,7 +11,7 @@ import json
 from collections import deque
 from typing import Any
 
-from realtime_widget._api_wire import AUDIO_EVENTS, redact
+from realtime_widget._redaction import AUDIO_EVENTS, redact
 
 __all__ = ["EventLog", "item_view", "redact", "transcript_markdown"]
 

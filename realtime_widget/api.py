@@ -29,14 +29,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from realtime_widget._api_wire import (
-    DEFAULT_URL,
-    REFUSAL_HINTS,
-    SECRET_PATTERN,
-    RedactingLogger,
-    build_url,
-    trim_event,
-)
+from realtime_widget._api_wire import DEFAULT_URL, REFUSAL_HINTS, build_url, trim_event
+from realtime_widget._redaction import SECRET_PATTERN, RedactingLogger
 from realtime_widget.events import RealtimeEventHandler
 from realtime_widget.protocol import generate_id, normalize_server_event, to_beta_client_event
 from realtime_widget.runtime import Runtime, get_runtime
@@ -134,7 +128,9 @@ class RealtimeAPI(RealtimeEventHandler):
         self._outbox: asyncio.Queue[str | None] | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._closing = False
-        self._wire_logger = RedactingLogger(logging.getLogger(f"{__name__}.wire"), self._api_key)
+        self._wire_logger = RedactingLogger(
+            logging.getLogger(f"{__name__}.wire"), self._api_key, drop_frames=True
+        )
 
     def __repr__(self) -> str:
         state = "connected" if self.is_connected else "disconnected"

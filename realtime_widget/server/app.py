@@ -33,6 +33,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from realtime_widget._redaction import RedactingLogger
 from realtime_widget.protocol import generate_id
 from realtime_widget.server.brains import Brain, as_brain
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
@@ -72,28 +73,6 @@ def _request_key(request: Request) -> str | None:
         if protocol.startswith("openai-insecure-api-key."):
             return protocol[len("openai-insecure-api-key.") :]
     return None
-
-
-class _RedactingLogger(logging.LoggerAdapter):
-    """websockets logs handshake headers at DEBUG: keep keys out of them (DESIGN §5)."""
-
-    def __init__(self, server: LocalRealtimeServer) -> None:
-        super().__init__(logging.getLogger("websockets.server"), {})
-        self._server = server
-
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        if not self.isEnabledFor(level):
-            return
-        text = str(msg) % args if args else str(msg)
-        if text[2:].lower().startswith(_SECRET_HEADERS):
-            text = text.split(":", 1)[0] + ": [redacted]"
-        if self._server.api_key:
-            text = text.replace(self._server.api_key, "[redacted]")
-        kwargs.pop("extra", None)
-        self.logger.log(level, "%s", text, **kwargs)
-
-
-_SECRET_HEADERS = ("authorization:", "api-key:", "sec-websocket-protocol:")
 
 
 def _masked(key: str) -> str:
@@ -175,7 +154,9 @@ class LocalRealtimeServer:
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             max_size=MAX_FRAME,
-            logger=_RedactingLogger(self),  # headers carry the client's key, right or wrong
+            logger=RedactingLogger(
+                logging.getLogger("websockets.server"), lambda: self.api_key
+            ),  # headers carry the client's key, right or wrong
             compression=None,  # audio in base64 barely compresses; deflate would cost the CPU
         )
         self.port = self._server.sockets[0].getsockname()[1]
