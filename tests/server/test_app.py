@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -58,6 +59,27 @@ async def test_server_refuses_wrong_key_with_http_401_json_before_upgrade():
         with pytest.raises(InvalidStatus) as info:
             await websockets.connect(server.url)
         assert info.value.response.status_code == 401
+
+
+async def test_server_debug_log_hides_right_and_wrong_keys_in_every_header_form(caplog):
+    caplog.set_level(logging.DEBUG, logger="websockets.server")
+    async with LocalRealtimeServer(api_key="sk-right-key") as server:
+        async with websockets.connect(
+            server.url, additional_headers={"api-key": "sk-right-key"}
+        ) as ws:
+            await asyncio.wait_for(ws.recv(), 5 * UNIT)
+        for headers, subprotocols in (
+            ({"Authorization": "Bearer sk-wrong-key"}, None),
+            ({}, ["realtime", "openai-insecure-api-key.sk-wrong-proto"]),
+        ):
+            with pytest.raises(InvalidStatus):
+                await websockets.connect(
+                    server.url, additional_headers=headers, subprotocols=subprotocols
+                )
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "api-key: [redacted]" in text.lower()  # the handshake was logged...
+    for secret in ("sk-right-key", "sk-wrong-key", "sk-wrong-proto"):
+        assert secret not in text  # ...without any key, right or wrong
 
 
 async def test_server_answers_wrong_path_with_http_404():
