@@ -408,6 +408,26 @@ class RealtimeWidget(anywidget.AnyWidget):
         write_wav(str(path), audio_or_raise(self._client, self.items, item_id), SAMPLE_RATE)
         return pathlib.Path(path)
 
+    # ------------------------------------------------------------------ record and replay
+    def record(self, path: str | pathlib.Path, **options: Any) -> Any:
+        """Record this session (events both ways, audio included) to ``path`` as JSON Lines.
+
+        The API key is never written. Returns the `Recorder`: ``.close()`` it to stop, or use it
+        as a context manager.
+        """
+        from realtime_widget.recording import record_widget
+
+        return record_widget(self, path, **options)
+
+    @classmethod
+    def replay(cls, path: str | pathlib.Path, speed: float | None = 1.0, **options: Any) -> Any:
+        """A widget that plays a recording back: transcript, audio and tool calls, at the
+        original pace (``speed=2.0`` twice as fast, ``None`` at once), with no server and no key.
+        """
+        from realtime_widget.recording import replay_widget
+
+        return replay_widget(path, speed, widget_class=cls, **options)
+
     # ------------------------------------------------------------------ browser messages
     def _on_browser_msg(self, widget: Any, content: dict[str, Any], buffers: list) -> None:
         # Whatever thread ipykernel delivers on: copy the buffers and hand over (DESIGN §3).

@@ -1,4 +1,5 @@
-"""``replay_widget`` / ``record_widget``: a widget plays a recording with no server and no key."""
+"""``RealtimeWidget.record`` / ``RealtimeWidget.replay`` (``record_widget`` / ``replay_widget``):
+a widget plays a recording with no server and no key."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from realtime_widget.recording import (
     REPLAY_NOTICE,
     ReplayClient,
     read_recording,
-    record_widget,
     replay_widget,
 )
 from realtime_widget.server import LocalRealtimeServer
@@ -27,8 +27,10 @@ def lesson(tmp_path_factory):
 
 def test_replayed_widget_shows_the_recorded_conversation_offline(lesson, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    from realtime_widget.widget import RealtimeWidget
+
     path, live = lesson
-    widget = replay_widget(path, speed=None)
+    widget = RealtimeWidget.replay(path, speed=None)
     try:
         assert isinstance(widget.client, ReplayClient) and widget.server is None
         assert widget.client.wait_until_finished(10 * UNIT)
@@ -50,7 +52,7 @@ def test_replay_builds_the_widget_class_asked_for_and_can_wait_to_be_started(les
     class ClassroomWidget(RealtimeWidget):
         pass
 
-    widget = replay_widget(lesson[0], speed=None, autoplay=False, widget_class=ClassroomWidget)
+    widget = ClassroomWidget.replay(lesson[0], speed=None, autoplay=False)
     try:
         assert isinstance(widget, ClassroomWidget)
         time.sleep(0.1 * UNIT)
@@ -70,7 +72,7 @@ def test_widget_recording_round_trips_through_replay(tmp_path, monkeypatch):
     with LocalRealtimeServer(speed=0) as server:
         widget = RealtimeWidget(url=server.url, autoconnect=False, turn_detection=None)
         try:
-            recorder = record_widget(widget, path)
+            recorder = widget.record(path)
             widget.connect(10 * UNIT)
             widget.send_text("good morning class")
             completed = []
@@ -87,3 +89,12 @@ def test_widget_recording_round_trips_through_replay(tmp_path, monkeypatch):
     replayed = ReplayClient(read_recording(path), speed=None)
     assert replayed.play(timeout=10 * UNIT)
     assert summarize(replayed.conversation.get_items()) == live
+
+
+def test_replay_widget_function_is_the_classmethod_without_a_class(lesson):
+    widget = replay_widget(lesson[0], speed=None)
+    try:
+        assert widget.client.wait_until_finished(10 * UNIT)
+        assert summarize(widget.client.conversation.get_items()) == lesson[1]
+    finally:
+        widget.close()
