@@ -139,13 +139,6 @@ class LabNotebook:
             timeout=timeout * 1000,
         )
 
-    def close_tab(self) -> None:
-        """Close the notebook's tab without saving (the kernel keeps running)."""
-        self.page.evaluate(
-            "() => { const p = window.jupyterapp.shell.currentWidget;"
-            " p.context.model.dirty = false; p.dispose(); }"
-        )
-
     # ------------------------------------------------------------------ the widget
     def widget(self, index: int = 0) -> WidgetView:
         """The ``index``-th widget view in the page (elements with class ``rtw-root``)."""

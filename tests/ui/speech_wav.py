@@ -67,14 +67,6 @@ def make_silence_wav(path: Path, seconds: float = 5.0) -> Path:
     return path
 
 
-def wav_duration_s(path: Path) -> float:
-    """Duration of a PCM WAV file in seconds."""
-    import wave
-
-    with wave.open(str(path)) as f:
-        return f.getnframes() / f.getframerate()
-
-
 def _run(cmd: list[str]) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:

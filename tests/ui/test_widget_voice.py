@@ -31,12 +31,6 @@ PLAYED_REPORT_INTERVAL_MS = 200
 the kernel's figure may lag the player by one such interval."""
 
 
-def _assistant_audio_items(nb) -> list[dict]:
-    return nb.kernel.value(
-        "[i for i in w.items if i.get('role') == 'assistant' and i.get('audio_samples')]"
-    )
-
-
 def test_hands_free_speech_gets_a_spoken_reply_that_the_browser_plays_and_reports(
     open_notebook, artifacts
 ):

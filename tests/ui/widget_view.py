@@ -49,10 +49,6 @@ class WidgetView:
         """Error messages shown in the view (role=alert)."""
         return self.root.get_by_role("alert")
 
-    def status_text(self) -> str:
-        """The status element's text, lower-cased."""
-        return self.status.inner_text().lower()
-
     def wait_status(self, word: str, timeout: float = 30 * UNIT) -> None:
         """Wait until the status text has ``word`` as a whole word (not inside "disconnected")."""
         assert word in STATUSES, word
