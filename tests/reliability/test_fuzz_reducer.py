@@ -22,26 +22,11 @@ from hypothesis import strategies as st
 from realtime_widget.conversation import RealtimeConversation
 from realtime_widget.protocol import SERVER_EVENTS, normalize_server_event, to_beta_server_event
 from tests.conversation._traces import generate_trace
+from tests.fuzzing import json_paths, json_values
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.floats() | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
+JSON = json_values(max_int=2**31, max_text=8, max_items=3, max_leaves=8)
 EVENT_TYPES = sorted(SERVER_EVENTS["ga"] | SERVER_EVENTS["beta"])
 GARBAGE_DELTAS = st.sampled_from(["!!", "QQ", "QUJD", "", "====", "\u00e9t\u00e9", "AAA="]) | JSON
-
-
-def _paths(obj, prefix=()):
-    yield prefix
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(obj, list):
-        for index, value in enumerate(obj):
-            yield from _paths(value, (*prefix, index))
 
 
 @st.composite
@@ -49,7 +34,7 @@ def mutate_event(draw, event: dict) -> dict:
     """One mutation of one event (or the event unchanged)."""
     event = copy.deepcopy(event)
     mode = draw(st.sampled_from(["keep", "drop", "retype", "id", "delta", "type", "add"]))
-    paths = [p for p in _paths(event) if p and p != ("type",)]
+    paths = [p for p in json_paths(event) if p and p != ("type",)]
     if mode == "keep" or not paths:
         return event
     if mode == "type":

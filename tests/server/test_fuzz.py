@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from realtime_widget.audio import encode_base64
 from realtime_widget.server import LocalRealtimeServer
+from tests.fuzzing import json_paths, json_values
 from tests.helpers import UNIT
 from tests.server.checked import CheckedClient, checked
 from tests.server.driver import StateDriver, speech
@@ -100,23 +101,7 @@ VALID: list[dict] = [
     {"type": "output_audio_buffer.clear"},
 ]
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats() | st.text(max_size=12),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
-def _paths(obj, prefix=()):
-    yield prefix
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(obj, list):
-        for index, value in enumerate(obj):
-            yield from _paths(value, (*prefix, index))
+JSON = json_values(max_int=2**40, max_text=12, max_items=4, max_leaves=12)
 
 
 @st.composite
@@ -128,7 +113,7 @@ def mutated_events(draw):
     event = copy.deepcopy(draw(st.sampled_from(VALID)))
     if choice <= 2:
         return event  # some valid events keep the state machine moving
-    paths = [p for p in _paths(event) if p]
+    paths = [p for p in json_paths(event) if p]
     path = draw(st.sampled_from(paths))
     parent = event
     for key in path[:-1]:
