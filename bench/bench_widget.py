@@ -25,8 +25,9 @@ overshoot shows the machine's noise in the same run.
 3. a steady conversation at ``speed`` x real time (text and push-to-talk audio turns alternating,
    one every 10 session seconds): kernel->browser bytes and messages per session minute at the
    last minute vs the first (target <= 1.2x), and the most messages in any 1 s window (<= 50).
-   The frame and trait caps stay in wall time (they exist for Jupyter's message-rate limit);
-   the 2-minute snapshot refresh is scaled with the session so minute 30 carries its share.
+   The frame and trait caps stay in wall time (they exist for Jupyter's message-rate limit).
+   The saved-state traits are not refreshed during the session (the browser keeps its own copy,
+   docs/widget-protocol.md), so each minute carries its frames and small trait updates only.
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ import comm  # noqa: E402
 from _rows import Row  # noqa: E402
 from comm.base_comm import BaseComm  # noqa: E402
 
-import realtime_widget._widget_sync as widget_sync  # noqa: E402
 from realtime_widget import LocalRealtimeServer, RealtimeWidget  # noqa: E402
 from realtime_widget.runtime import get_runtime  # noqa: E402
 from realtime_widget.server import synthesize  # noqa: E402
@@ -430,39 +430,32 @@ def _steady(minutes: int, speed: float) -> dict[str, Any]:
     step = int(0.1 * 24000)  # 100 ms mic messages, fast-forwarded with the session
     turns = int(minutes * 60 / TURN_SECONDS)
     starts: list[float] = []
-    saved = widget_sync.SNAPSHOT_INTERVAL
-    # The saved-state refresh is a wall-clock interval: scale it with the session so minute 30
-    # carries the snapshots a real minute 30 would (frame and trait caps stay in wall time).
-    widget_sync.SNAPSHOT_INTERVAL = saved / speed
-    try:
-        with _ServerProcess(speed=speed) as server:
-            w, browser = _open_widget(server.url, turn_detection=None)
-            try:
-                done = _response_counter(w)
-                begin = time.perf_counter()
-                for k in range(turns):
-                    _sleep_until(begin + k * TURN_SECONDS / speed)
-                    starts.append(time.perf_counter())
-                    if k % 2 == 0:
-                        # Same sentences over and over: every minute asks the same of the widget.
-                        text = SENTENCES[(k // 2) % len(SENTENCES)]
-                        browser.deliver({"type": "text", "text": text})
-                    else:
-                        browser.deliver({"type": "ptt_start", "played": browser.played()})
-                        for i, at in enumerate(range(0, len(speech), step)):
-                            _sleep_until(starts[-1] + i * 0.1 / speed)
-                            pcm = speech[at : at + step].astype("<i2").tobytes()
-                            browser.deliver({"type": "audio", "seq": i}, [pcm])
-                        browser.deliver({"type": "ptt_stop"})
-                    _wait(lambda k=k: done[0] > k, 30, f"response to turn {k}")
-                    browser.deliver({"type": "played", "played": browser.played()})
-                _sleep_until(begin + turns * TURN_SECONDS / speed)
+    with _ServerProcess(speed=speed) as server:
+        w, browser = _open_widget(server.url, turn_detection=None)
+        try:
+            done = _response_counter(w)
+            begin = time.perf_counter()
+            for k in range(turns):
+                _sleep_until(begin + k * TURN_SECONDS / speed)
                 starts.append(time.perf_counter())
-                items = len(w.items)
-            finally:
-                w.close()
-    finally:
-        widget_sync.SNAPSHOT_INTERVAL = saved
+                if k % 2 == 0:
+                    # Same sentences over and over: every minute asks the same of the widget.
+                    text = SENTENCES[(k // 2) % len(SENTENCES)]
+                    browser.deliver({"type": "text", "text": text})
+                else:
+                    browser.deliver({"type": "ptt_start", "played": browser.played()})
+                    for i, at in enumerate(range(0, len(speech), step)):
+                        _sleep_until(starts[-1] + i * 0.1 / speed)
+                        pcm = speech[at : at + step].astype("<i2").tobytes()
+                        browser.deliver({"type": "audio", "seq": i}, [pcm])
+                    browser.deliver({"type": "ptt_stop"})
+                _wait(lambda k=k: done[0] > k, 30, f"response to turn {k}")
+                browser.deliver({"type": "played", "played": browser.played()})
+            _sleep_until(begin + turns * TURN_SECONDS / speed)
+            starts.append(time.perf_counter())
+            items = len(w.items)
+        finally:
+            w.close()
     return {"comm": browser, "starts": starts, "items": items, "turns": turns}
 
 
@@ -478,8 +471,7 @@ def _steady_rows(r: dict[str, Any], minutes: int, speed: float) -> list[Row]:
 
     first = [minute(m) for m in (1, 2)]
     b1, n1, _, w1 = first[0]
-    # The saved-state traits (the whole conversation, no audio) are refreshed every 2 minutes,
-    # so a single minute may or may not hold one: take the worse of the last two.
+    # The worse of the last two minutes: one minute's turns may land unevenly in wall time.
     last = [minute(m) for m in (minutes - 1, minutes)]
     bl, _, tl, wl = max(last)
     nl = max(m[1] for m in last)
@@ -488,8 +480,9 @@ def _steady_rows(r: dict[str, Any], minutes: int, speed: float) -> list[Row]:
     how = (
         f"{minutes} session min at {speed:g}x ({r['turns']} turns, text and push-to-talk audio "
         f"alternating, {r['items']} items at the end); kernel->browser JSON + buffers; min "
-        f"{minutes} = the worse of min {minutes - 1} and {minutes} (2-min snapshot refresh, "
-        f"{tl / 1e3:.0f} kB of trait updates in it); over 2 minutes: {mean:.3f}x"
+        f"{minutes} = the worse of min {minutes - 1} and {minutes} (frames and small "
+        f"trait updates only, no saved-state refresh: {tl / 1e3:.1f} kB of trait "
+        f"updates in it); over 2 minutes: {mean:.3f}x"
     )
     nan = math.nan
     return [

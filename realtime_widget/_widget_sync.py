@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 import time
 from collections import deque
@@ -27,14 +26,10 @@ __all__ = ["WidgetSync"]
 
 logger = logging.getLogger("realtime_widget.widget")
 
-SNAPSHOT_INTERVAL = math.inf
-"""Seconds between periodic refreshes of the saved-state traits (`items_snapshot`, `event_log`):
-none by default. The browser applies each frame patch to its own copy of these traits (without
-sending it back), so the notebook it saves holds the current conversation, and the kernel sends
-them only when a view opens, on disconnect and on close (`refresh_snapshot`): a refresh carries
-the whole conversation, and a periodic one made a long session's traffic grow with its length.
-A finite value brings the periodic refresh back (for a front end that does not keep its copy)."""
-
+# The saved-state traits: the browser applies each frame patch to its own copy of these (without
+# sending it back), so the notebook it saves holds the current conversation. The kernel sends them
+# only when a view opens, on disconnect and on close (`refresh_snapshot`): each send carries the
+# whole conversation, and a periodic one would make a long session's traffic grow with its length.
 _SNAPSHOT_TRAITS = frozenset({"items_snapshot", "event_log"})
 
 _TOOL_STATES = {
@@ -85,7 +80,6 @@ class WidgetSync(ClientEventHandlers):
         self.errors: deque[dict[str, Any]] = deque(maxlen=50)
         self.status = "disconnected"
         self._dirty: set[str] = set()
-        self._last_snapshot = loop.time()
         self._snapshot_requested = False
         self._flush_handle: asyncio.TimerHandle | None = None
         self._interrupt_timer: asyncio.TimerHandle | None = None
@@ -222,13 +216,9 @@ class WidgetSync(ClientEventHandlers):
             return
         now = self.loop.time()
         times = [t for t in (self.outbox.due(now),) if t is not None]
-        if self._dirty - _SNAPSHOT_TRAITS:
+        # Saved-state traits alone wait for `refresh_snapshot` (their changes went out as patches).
+        if self._dirty - _SNAPSHOT_TRAITS or (self._dirty and self._snapshot_requested):
             times.append(self.outbox.trait_slot(now))
-        elif self._dirty and self._snapshot_requested:
-            times.append(self.outbox.trait_slot(now))
-        elif self._dirty and math.isfinite(SNAPSHOT_INTERVAL):
-            # Only saved-state traits are stale: they wait for their own slow slot.
-            times.append(max(self.outbox.trait_slot(now), self._last_snapshot + SNAPSHOT_INTERVAL))
         if not times:
             return
         due = min(times)
@@ -245,17 +235,13 @@ class WidgetSync(ClientEventHandlers):
             return
         now = self.loop.time()
         if self._dirty and now >= self.outbox.trait_slot(now):
-            snapshot_due = (
-                self._snapshot_requested or now - self._last_snapshot >= SNAPSHOT_INTERVAL
-            )
+            snapshot_due = self._snapshot_requested
             for name in sorted(self._dirty):
                 if name in _SNAPSHOT_TRAITS and not snapshot_due:
                     continue  # live changes already went out as frame patches
                 self.outbox.set_trait(name, self.trait_value(name))
                 self._dirty.discard(name)
-            if snapshot_due:
-                self._last_snapshot = now
-                self._snapshot_requested = False
+            self._snapshot_requested = False
         taken = self.outbox.take_frame(now)
         if taken is not None:
             content, buffers = taken
