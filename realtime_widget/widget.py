@@ -4,7 +4,8 @@ The browser part (js/, bundled into `static/`) captures the microphone, plays st
 shows the conversation; everything else lives here, in the kernel: the `RealtimeClient` and its
 websocket, the conversation, the API key and the tools (DESIGN §1). The protocol between the two
 halves is docs/widget-protocol.md; the modules doing the work are `_widget_sync` (kernel ->
-browser) and `_widget_inbound` (browser -> kernel).
+browser) and `_widget_inbound` (browser -> kernel); `play`, `save_audio`, `record` and `replay`
+come from `_widget_media`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from typing import Any
 import anywidget
 import traitlets
 
-from realtime_widget._widget_audio import audio_or_raise
 from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS
 from realtime_widget._widget_inbound import handle_browser_message, truncate_at_last_reports
 from realtime_widget._widget_items import transcript_markdown
+from realtime_widget._widget_media import WidgetMediaMixin
 from realtime_widget._widget_session import open_connection
 from realtime_widget._widget_sync import WidgetSync
-from realtime_widget.audio import SAMPLE_RATE, wav_bytes, write_wav
 from realtime_widget.runtime import get_runtime
 
 __all__ = ["RealtimeWidget"]
@@ -48,7 +48,7 @@ _BROWSER_KEPT = frozenset({"items_snapshot", "event_log"})
 """Saved-state traits the browser updates locally from frame patches (docs/widget-protocol.md)."""
 
 
-class RealtimeWidget(anywidget.AnyWidget):
+class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
     """A voice conversation with a realtime speech model, displayed in a notebook.
 
     With no arguments it talks to OpenAI (GA protocol) when ``OPENAI_API_KEY`` is set, and
@@ -385,48 +385,6 @@ class RealtimeWidget(anywidget.AnyWidget):
         Re-running the defining cell replaces the tool and updates a live session.
         """
         return self._client.tools.tool(fn, **options)
-
-    def play(self, item_id: str | None = None) -> Any:
-        """An ``IPython.display.Audio`` of one item (default: the last assistant item with audio).
-
-        Raises:
-            ValueError: the item has no audio.
-        """
-        from IPython.display import Audio
-
-        if item_id is None:
-            spoken = [v for v in self.items if v["role"] == "assistant" and v["audio_samples"]]
-            item_id = spoken[-1]["id"] if spoken else ""
-        return Audio(data=wav_bytes(audio_or_raise(self._client, self.items, item_id), SAMPLE_RATE))
-
-    def save_audio(self, path: str | pathlib.Path, item_id: str | None = None) -> pathlib.Path:
-        """Write one item's audio, or the whole conversation's (in order), as a 24 kHz WAV file.
-
-        Raises:
-            ValueError: there is no audio to save.
-        """
-        write_wav(str(path), audio_or_raise(self._client, self.items, item_id), SAMPLE_RATE)
-        return pathlib.Path(path)
-
-    # ------------------------------------------------------------------ record and replay
-    def record(self, path: str | pathlib.Path, **options: Any) -> Any:
-        """Record this session (events both ways, audio included) to ``path`` as JSON Lines.
-
-        The API key is never written. Returns the `Recorder`: ``.close()`` it to stop, or use it
-        as a context manager.
-        """
-        from realtime_widget.recording import record_widget
-
-        return record_widget(self, path, **options)
-
-    @classmethod
-    def replay(cls, path: str | pathlib.Path, speed: float | None = 1.0, **options: Any) -> Any:
-        """A widget that plays a recording back: transcript, audio and tool calls, at the
-        original pace (``speed=2.0`` twice as fast, ``None`` at once), with no server and no key.
-        """
-        from realtime_widget.recording import replay_widget
-
-        return replay_widget(path, speed, widget_class=cls, **options)
 
     # ------------------------------------------------------------------ browser messages
     def _on_browser_msg(self, widget: Any, content: dict[str, Any], buffers: list) -> None:
