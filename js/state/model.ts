@@ -72,7 +72,8 @@ export interface WidgetTraits {
   /** Unique per widget: the key of its one controller (proxies differ per view). */
   _instance_id: string;
   status: Status;
-  /** Saved copy of the conversation (refreshed rarely); live changes arrive as frame patches. */
+  /** Saved copy of the conversation: from the kernel when a view opens, on disconnect and on
+   * close; kept current here from frame patches (model.set, never save_changes). */
   items_snapshot: ItemView[];
   settings: Settings;
   hands_free: boolean;
