@@ -41,6 +41,26 @@ def browser(w, content, buffers=()):
     w._handle_custom_msg(content, [memoryview(b) for b in buffers])
 
 
+LONG_REQUEST = "please say a rather long sentence so that there is time to talk over it"
+
+
+def stream_long_reply(w, request=LONG_REQUEST):
+    """Ask for a long spoken answer; return its item view once 0.5 s of audio has streamed."""
+    w.send_text(request)
+    return wait_until(
+        lambda: [i for i in w.items if i["role"] == "assistant" and i["audio_samples"] > 12000],
+        what="assistant audio streaming",
+    )[0]
+
+
+def speak(w, speech):
+    """Send int16 ``speech`` as the browser's microphone does: 40 ms binary chunks."""
+    for seq, start in enumerate(range(0, len(speech), 960)):
+        browser(
+            w, {"type": "audio", "seq": seq}, [speech[start : start + 960].astype("<i2").tobytes()]
+        )
+
+
 @pytest.fixture
 def no_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -133,9 +153,7 @@ def test_widget_push_to_talk_turns_binary_audio_buffers_into_a_user_turn(server)
         assert w.hands_free is False and w.client.get_turn_detection_type() is None
         speech = synthesize("What is the weather like today?")
         browser(w, {"type": "ptt_start", "played": []})
-        for seq, start in enumerate(range(0, len(speech), 960)):
-            chunk = speech[start : start + 960].astype("<i2").tobytes()
-            browser(w, {"type": "audio", "seq": seq}, [chunk])
+        speak(w, speech)
         browser(w, {"type": "ptt_stop"})
         wait_until(lambda: completed_reply(w), timeout=20 * UNIT, what="a spoken reply")
         user = [i for i in w.items if i["role"] == "user"]
@@ -164,13 +182,9 @@ def test_widget_stop_truncates_the_playing_item_at_what_the_browser_played():
         w = RealtimeWidget(url=s.url, turn_detection=None)
         try:
             wait_until(lambda: w.status == "connected", what="connected")
-            w.send_text("please say a rather long sentence so that there is time to stop it " * 2)
-            streaming = wait_until(
-                lambda: [
-                    i for i in w.items if i["role"] == "assistant" and i["audio_samples"] > 12000
-                ],
-                what="assistant audio streaming",
-            )[0]
+            streaming = stream_long_reply(
+                w, "please say a rather long sentence so that there is time to stop it " * 2
+            )
             report = {"item_id": streaming["id"], "content_index": 0, "samples": 12000}
             browser(w, {"type": "stop", "played": [report]})
             cut = wait_until(lambda: w.last_truncate, what="a truncate")
@@ -253,19 +267,11 @@ def test_widget_barge_in_without_a_view_truncates_at_the_last_played_report():
         w = RealtimeWidget(url=s.url)  # hands-free: server VAD interrupts
         try:
             wait_until(lambda: w.status == "connected", what="connected")
-            w.send_text("please say a rather long sentence so that there is time to talk over it")
-            streaming = wait_until(
-                lambda: [
-                    i for i in w.items if i["role"] == "assistant" and i["audio_samples"] > 12000
-                ],
-                what="assistant audio streaming",
-            )[0]
+            streaming = stream_long_reply(w)
             report = {"item_id": streaming["id"], "content_index": 0, "samples": 7200}
             browser(w, {"type": "played", "played": [report]})
             # The user talks over the answer; no view is attached to answer the clear frame.
-            speech = synthesize("Wait, stop talking please.")
-            for seq, start in enumerate(range(0, len(speech), 960)):
-                browser(w, {"type": "audio", "seq": seq}, [speech[start : start + 960].tobytes()])
+            speak(w, synthesize("Wait, stop talking please."))
             cut = wait_until(lambda: w.last_truncate, timeout=15 * UNIT, what="a truncate")
             assert cut == {"item_id": streaming["id"], "content_index": 0, "audio_end_ms": 300}
         finally:
@@ -282,18 +288,10 @@ def test_widget_barge_in_with_a_view_truncates_at_the_views_final_played_count()
             browser(w, {"type": "hello", "view": "v1"})
             interrupted = threading.Event()
             w.on("conversation.interrupted", lambda event: interrupted.set())
-            w.send_text("please say a rather long sentence so that there is time to talk over it")
-            streaming = wait_until(
-                lambda: [
-                    i for i in w.items if i["role"] == "assistant" and i["audio_samples"] > 12000
-                ],
-                what="assistant audio streaming",
-            )[0]
+            streaming = stream_long_reply(w)
             stale = {"item_id": streaming["id"], "content_index": 0, "samples": 7200}
             browser(w, {"type": "played", "played": [stale]})
-            speech = synthesize("Wait, stop talking please.")
-            for seq, start in enumerate(range(0, len(speech), 960)):
-                browser(w, {"type": "audio", "seq": seq}, [speech[start : start + 960].tobytes()])
+            speak(w, synthesize("Wait, stop talking please."))
             assert interrupted.wait(15 * UNIT), "server VAD did not hear the speech"
             time.sleep(0.6 * UNIT)  # longer than a round trip: the kernel waits for the view
             assert w.last_truncate is None
@@ -334,18 +332,10 @@ def test_widget_with_interrupt_response_off_keeps_playing_over_the_user():
             wait_until(lambda: w.status == "connected", what="connected")
             interrupted = threading.Event()
             w.on("conversation.interrupted", lambda event: interrupted.set())
-            w.send_text("please say a rather long sentence so that there is time to talk over it")
-            streaming = wait_until(
-                lambda: [
-                    i for i in w.items if i["role"] == "assistant" and i["audio_samples"] > 12000
-                ],
-                what="assistant audio streaming",
-            )[0]
+            streaming = stream_long_reply(w)
             report = {"item_id": streaming["id"], "content_index": 0, "samples": 7200}
             browser(w, {"type": "played", "played": [report]})
-            speech = synthesize("Wait, stop talking please.")
-            for seq, start in enumerate(range(0, len(speech), 960)):
-                browser(w, {"type": "audio", "seq": seq}, [speech[start : start + 960].tobytes()])
+            speak(w, synthesize("Wait, stop talking please."))
             assert interrupted.wait(15 * UNIT), "server VAD did not hear the speech"
             time.sleep(0.5 * UNIT)
             assert w.last_truncate is None
