@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import threading
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -117,6 +118,15 @@ def test_client_over_a_real_websocket_survives_a_stream_of_mutated_server_events
                     await rig.proxy.inject(frame)
 
             rig.on_loop(send)
+        # The proxy has sent every frame, but the client may still be reading them: wait for a
+        # sentinel sent after the junk, so no junk lands during the next turn and fakes its reply.
+        through = threading.Event()
+        rig.client.on(
+            "realtime.event",
+            lambda e: (e.get("event") or {}).get("type") == "test.sentinel" and through.set(),
+        )
+        rig.on_loop(lambda: rig.proxy.inject({"type": "test.sentinel"}))
+        assert through.wait(10 * UNIT), "the client did not read through the junk"
         # Junk ends with an ordinary exchange: the session and the response sequencer still work
         # (a junk response.created may hold the sequencer until its response.done times out, so
         # the client is given a real turn to settle on).
