@@ -175,10 +175,10 @@ class Rig:
             self.client.connect(10 * UNIT)
         self.client.wait_for_session_created(10 * UNIT)
 
-    def items(self) -> list[tuple[str, str, str]]:
-        """``(id, role or type, words)`` of the client's items, in order."""
+    def items(self, items: list[dict] | None = None) -> list[tuple[str, str, str]]:
+        """``(id, role or type, words)`` of the client's items (or of ``items``), in order."""
         out = []
-        for item in self.client.conversation.get_items():
+        for item in self.client.conversation.get_items() if items is None else items:
             formatted = item.get("formatted") or {}
             words = formatted.get("text") or formatted.get("transcript") or item_words(item)
             out.append((item.get("id"), item.get("role") or item.get("type"), words))
@@ -192,19 +192,36 @@ class Rig:
         )
 
     def say(self, text: str, timeout: float = 10 * UNIT) -> str:
-        """Send a user message and wait for the completed reply; returns its transcript."""
-        before = self.completed_replies()
+        """Send a user message and wait for its reply; returns the reply's transcript.
+
+        The reply is the completed assistant item, after the new user item saying ``text``, that
+        echoes ``text`` (the rig's EchoBrain repeats what it is told). Not merely the newest
+        completed item: a response the client asked for on its own (e.g. after answering a junk
+        function call) may start before the message arrives and finish after it.
+        """
+
+        def said(items: list[dict]) -> list[int]:
+            rows = enumerate(self.items(items))
+            return [i for i, (_, role, words) in rows if role == "user" and words == text]
+
+        before = len(said(self.client.conversation.get_items()))
         if self.widget is not None:
             self.widget.send_text(text)
         else:
             self.client.send_user_message_content(text)
-        wait_until(lambda: self.completed_replies() > before, timeout, f"a reply to {text!r}")
-        replies = [
-            i
-            for i in self.client.conversation.get_items()
-            if i.get("role") == "assistant" and i.get("status") == "completed"
-        ]
-        formatted = replies[-1]["formatted"]
+
+        def reply() -> dict | None:
+            items = self.client.conversation.get_items()  # one snapshot for both lookups
+            indexes = said(items)
+            if len(indexes) <= before:
+                return None
+            later = items[indexes[-1] + 1 :]
+            for item, (_, role, words) in zip(later, self.items(later), strict=True):
+                if role == "assistant" and item.get("status") == "completed" and text in words:
+                    return item
+            return None
+
+        formatted = wait_until(reply, timeout, f"a reply to {text!r}")["formatted"]
         return formatted.get("transcript") or formatted.get("text") or ""
 
     def on_loop(self, fn: Callable[[], Any]) -> Any:
