@@ -191,13 +191,13 @@ class Rig:
             if item.get("role") == "assistant" and item.get("status") == "completed"
         )
 
-    def say(self, text: str, timeout: float = 10 * UNIT) -> str:
+    def say(self, text: str, timeout: float = 10 * UNIT, *, echoed: bool = False) -> str:
         """Send a user message and wait for its reply; returns the reply's transcript.
 
-        The reply is the completed assistant item, after the new user item saying ``text``, that
-        echoes ``text`` (the rig's EchoBrain repeats what it is told). Not merely the newest
-        completed item: a response the client asked for on its own (e.g. after answering a junk
-        function call) may start before the message arrives and finish after it.
+        The reply is the first completed assistant item after the new user item saying ``text``
+        (not merely the newest completed item). With ``echoed=True``, the first one that repeats
+        ``text`` (EchoBrain's answer): a response the client asked for on its own (e.g. after
+        answering a junk function call) may start before the message arrives and end after it.
         """
 
         def said(items: list[dict]) -> list[int]:
@@ -217,7 +217,8 @@ class Rig:
                 return None
             later = items[indexes[-1] + 1 :]
             for item, (_, role, words) in zip(later, self.items(later), strict=True):
-                if role == "assistant" and item.get("status") == "completed" and text in words:
+                done = role == "assistant" and item.get("status") == "completed"
+                if done and (text in words or not echoed):
                     return item
             return None
 

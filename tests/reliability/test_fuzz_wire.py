@@ -133,7 +133,8 @@ def test_client_over_a_real_websocket_survives_a_stream_of_mutated_server_events
         wait_until(lambda: rig.client.is_connected, 5 * UNIT, "still connected")
         if rig.client.response_active:
             rig.client.cancel_response()
-        assert rig.say("after the junk", timeout=20 * UNIT) == "You said: after the junk"
+        reply = rig.say("after the junk", timeout=20 * UNIT, echoed=True)
+        assert reply == "You said: after the junk"
         after = {item_id: words for item_id, _, words in rig.items()}
         assert all(after.get(i) == w for i, _, w in before), "an earlier item changed"
         assert len(rig.client.conversation.get_items()) <= len(before) + len(frames) + 2
