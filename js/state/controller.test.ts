@@ -2,6 +2,7 @@ import type { AnyModel } from "@anywidget/types";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Controller } from "./controller";
 import type { Frame, ItemView, LogEntry, WidgetTraits } from "./model";
+import { item } from "./test-items";
 
 /**
  * A stand-in for the host framework only: anywidget's model proxy over a Backbone model (get, a
@@ -61,25 +62,6 @@ class HostModel {
   setsOf(name: string) {
     return this.sets.filter((s) => s.name === name);
   }
-}
-
-function item(id: string, text = ""): ItemView {
-  return {
-    id,
-    type: "message",
-    role: "assistant",
-    status: "in_progress",
-    text,
-    transcript: "",
-    transcribing: false,
-    audio_samples: 0,
-    audio_content_index: 0,
-    truncated_ms: null,
-    tool: null,
-    output: null,
-    tool_state: null,
-    duration_ms: null,
-  };
 }
 
 function logEntry(seq: number, type: string): LogEntry {

@@ -1,26 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConversationState } from "./conversation";
-import type { ItemView } from "./model";
 import { parseKey, partKey } from "./model";
-
-function item(id: string, text = ""): ItemView {
-  return {
-    id,
-    type: "message",
-    role: "assistant",
-    status: "in_progress",
-    text,
-    transcript: "",
-    transcribing: false,
-    audio_samples: 0,
-    audio_content_index: 0,
-    truncated_ms: null,
-    tool: null,
-    output: null,
-    tool_state: null,
-    duration_ms: null,
-  };
-}
+import { item } from "./test-items";
 
 describe("ConversationState", () => {
   it("applies patches over the items trait and appends unknown items", () => {
