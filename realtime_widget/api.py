@@ -32,14 +32,19 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from realtime_widget._api_wire import DEFAULT_URL, REFUSAL_HINTS, build_url, trim_event
 from realtime_widget._redaction import SECRET_PATTERN, RedactingLogger
 from realtime_widget.events import RealtimeEventHandler
-from realtime_widget.protocol import generate_id, normalize_server_event, to_beta_client_event
+from realtime_widget.protocol import (
+    DEFAULT_MODEL,
+    generate_id,
+    normalize_server_event,
+    to_beta_client_event,
+    warn_if_deprecated,
+)
 from realtime_widget.runtime import Runtime, get_runtime
 
 __all__ = ["DEFAULT_MODEL", "DEFAULT_URL", "RealtimeAPI", "RealtimeConnectionError"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "gpt-realtime"
 # OpenAI accepts client events up to 15 MiB; server audio deltas are far smaller, but a long
 # session.created/updated with many tools or a big response.done must not trip the limit.
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024
@@ -69,7 +74,9 @@ class RealtimeAPI(RealtimeEventHandler):
     Args:
         url: websocket URL (``ws``/``wss``; ``http``/``https`` are mapped). Defaults to OpenAI.
             An Azure host (``*.openai.azure.com``) switches to ``api-key`` authentication.
-        model: the ``model`` query parameter, added unless ``url`` already carries one.
+        model: the ``model`` query parameter, added unless ``url`` already carries one
+            (default :data:`~realtime_widget.protocol.DEFAULT_MODEL`). A model OpenAI announced
+            for shutdown warns once (``DeprecatedModelWarning``) and is still used.
         api_key: the key; defaults to ``OPENAI_API_KEY`` (``AZURE_OPENAI_API_KEY`` for Azure).
         dialect: ``"ga"`` (default) or ``"beta"``: beta converts outbound events with
             ``to_beta_client_event`` and adds the ``OpenAI-Beta: realtime=v1`` header.
@@ -110,6 +117,8 @@ class RealtimeAPI(RealtimeEventHandler):
         if dialect not in ("ga", "beta"):
             raise ValueError(f"dialect must be 'ga' or 'beta', got {dialect!r}")
         self.dialect = dialect
+        if model is not None:
+            warn_if_deprecated(model)
         self.model = model or azure_deployment or DEFAULT_MODEL
         self.url, self.is_azure = build_url(url, self.model, azure_endpoint, azure_deployment)
         env = "AZURE_OPENAI_API_KEY" if self.is_azure else "OPENAI_API_KEY"

@@ -119,7 +119,7 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
     """Shown above the conversation (the offline-demo notice, or "")."""
 
     server_label = traitlets.Unicode("").tag(sync=True)
-    """Who answers, without secrets (e.g. "OpenAI gpt-realtime")."""
+    """Who answers, without secrets (e.g. "OpenAI gpt-realtime-2")."""
 
     def __init__(
         self,

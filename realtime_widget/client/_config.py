@@ -14,7 +14,7 @@ import copy
 import warnings
 from typing import Any
 
-from realtime_widget.protocol import build_session
+from realtime_widget.protocol import DEFAULT_TRANSCRIPTION_MODEL, build_session, warn_if_deprecated
 
 __all__ = ["DEFAULT_SESSION", "SessionConfig"]
 
@@ -23,11 +23,12 @@ DEFAULT_SESSION: dict[str, Any] = {
     "voice": "alloy",
     "input_audio_format": "pcm16",
     "output_audio_format": "pcm16",
-    "input_audio_transcription": {"model": "whisper-1"},
+    "input_audio_transcription": {"model": DEFAULT_TRANSCRIPTION_MODEL},
     "turn_detection": None,
     "tool_choice": "auto",
 }
-"""The seed client's defaults (minus GA-less ``temperature`` and the 4096-token cap)."""
+"""The seed client's defaults (minus GA-less ``temperature`` and the 4096-token cap), with a
+current transcription model instead of the seed's ``whisper-1`` (shut down on 2027-02-26)."""
 
 _BETA_ONLY = frozenset({"temperature"})
 _FORMATS = {"audio/pcm": (24000, 2), "audio/pcmu": (8000, 1), "audio/pcma": (8000, 1)}
@@ -54,6 +55,9 @@ class SessionConfig:
     def update(self, config: dict[str, Any]) -> None:
         """Check ``config`` and merge it in.
 
+        A model OpenAI announced for shutdown (``model``, the transcription ``model``) warns
+        once per process (``DeprecatedModelWarning``) and is kept.
+
         Raises:
             ValueError: an unknown key or a bad value (the message names the valid ones).
         """
@@ -63,6 +67,9 @@ class SessionConfig:
             self.beta_only[key] = config.pop(key)
         ga = build_session(config, "ga")
         ga.pop("type", None)
+        transcription = ga.get("audio", {}).get("input", {}).get("transcription") or {}
+        for model in (ga.get("model"), transcription.get("model")):
+            warn_if_deprecated(model)
         for key, value in ga.items():
             if key == "audio":
                 audio = self.ga.setdefault("audio", {})

@@ -8,6 +8,7 @@ client, the embedded server and the tests share one implementation (DESIGN §2, 
 - ``normalize_client_event`` / ``to_beta_client_event``: client events beta <-> GA.
 - ``build_session``: users' flat or nested settings -> the ``session`` of ``session.update``.
 - ``generate_id`` and the builders of client events and items (``builders.py``).
+- ``DEFAULT_MODEL`` / ``DEFAULT_TRANSCRIPTION_MODEL`` and the announced shutdowns (``models.py``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ from realtime_widget.protocol.client_events import normalize_client_event, to_be
 from realtime_widget.protocol.formats import to_beta_format, to_ga_format
 from realtime_widget.protocol.ids import generate_id
 from realtime_widget.protocol.items import item_to_beta, item_to_ga
+from realtime_widget.protocol.models import (
+    DEFAULT_MODEL,
+    DEFAULT_TRANSCRIPTION_MODEL,
+    DEPRECATED_MODELS,
+    DeprecatedModelWarning,
+    shutdown_date,
+    warn_if_deprecated,
+)
 from realtime_widget.protocol.server_events import normalize_server_event, to_beta_server_event
 from realtime_widget.protocol.session import (
     VALID_KEYS,
@@ -64,12 +73,16 @@ __all__ = [
     "BETA_TO_GA_CONTENT_TYPES",
     "BETA_TO_GA_SERVER_EVENTS",
     "CLIENT_EVENTS",
+    "DEFAULT_MODEL",
+    "DEFAULT_TRANSCRIPTION_MODEL",
+    "DEPRECATED_MODELS",
     "DIALECTS",
     "GA_ONLY_SERVER_EVENTS",
     "GA_TO_BETA_CONTENT_TYPES",
     "GA_TO_BETA_SERVER_EVENTS",
     "SERVER_EVENTS",
     "VALID_KEYS",
+    "DeprecatedModelWarning",
     "Dialect",
     "assistant_text_item",
     "build_session",
@@ -94,6 +107,7 @@ __all__ = [
     "session_to_flat",
     "session_to_ga",
     "session_update",
+    "shutdown_date",
     "system_text_item",
     "to_beta_client_event",
     "to_beta_format",
@@ -102,4 +116,5 @@ __all__ = [
     "transcription_session_update",
     "user_audio_item",
     "user_text_item",
+    "warn_if_deprecated",
 ]

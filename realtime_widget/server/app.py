@@ -110,7 +110,7 @@ class LocalRealtimeServer:
         synthesizer: Synthesizer | None = None,
         speed: float = 1.0,
         max_session_seconds: float = 3600,
-        model: str = "gpt-realtime",
+        model: str = "gpt-realtime-2",
     ) -> None:
         self.host, self.port = host, port
         self.api_key = api_key

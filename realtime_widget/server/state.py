@@ -85,7 +85,7 @@ class SessionState(InputAudioHandlers):
         self,
         *,
         dialect: str = "ga",
-        model: str = "gpt-realtime",
+        model: str = "gpt-realtime-2",
         brain: Brain | Callable[[str], str] | None = None,
         transcriber: Transcriber | None = None,
         now: float = 0.0,

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from realtime_widget.api import RealtimeAPI, RealtimeConnectionError
+from realtime_widget.api import DEFAULT_MODEL, RealtimeAPI, RealtimeConnectionError
 from realtime_widget.runtime import get_runtime
 from tests.api._scripted_server import ScriptedServer
 from tests.helpers import UNIT
@@ -51,12 +51,12 @@ async def connected(server: ScriptedServer, **options) -> RealtimeAPI:
 
 async def test_api_sends_bearer_key_and_model_in_ga_without_beta_header():
     async with ScriptedServer() as server:
-        api = await connected(server, model="gpt-realtime-mini")
+        api = await connected(server, model="gpt-realtime-2.1-mini")
         conn = await server.connection(5 * UNIT)
         assert api.is_connected
         assert conn.headers["authorization"] == f"Bearer {KEY}"
         assert "openai-beta" not in conn.headers
-        assert conn.path == "/v1/realtime?model=gpt-realtime-mini"
+        assert conn.path == "/v1/realtime?model=gpt-realtime-2.1-mini"
         await api.disconnect_async()
         assert not api.is_connected
 
@@ -105,7 +105,7 @@ def test_api_reads_key_from_environment_and_hides_it_from_repr(monkeypatch):
     assert api.has_api_key
     assert KEY not in repr(api)
     assert KEY not in str(vars(api).get("url"))
-    assert api.url == "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+    assert api.url == f"wss://api.openai.com/v1/realtime?model={DEFAULT_MODEL}"
 
 
 @pytest.mark.parametrize(

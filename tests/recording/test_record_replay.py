@@ -9,6 +9,7 @@ import time
 import pytest
 
 from realtime_widget.conversation import RealtimeConversation
+from realtime_widget.protocol import DEFAULT_MODEL
 from realtime_widget.recording import (
     FORMAT,
     ReplayClient,
@@ -43,7 +44,7 @@ def test_recording_starts_with_a_header_and_never_contains_the_key(recorded):
     text = path.read_text()
     header = json.loads(text.split("\n", 1)[0])
     assert header["format"] == FORMAT and header["version"] == 1
-    assert header["model"] == "gpt-realtime" and header["dialect"] == "ga"
+    assert header["model"] == DEFAULT_MODEL and header["dialect"] == "ga"
     assert header["created"].endswith("+00:00") and "127.0.0.1" in header["url"]
     assert API_KEY not in text
 

@@ -355,3 +355,27 @@ def test_widget_with_a_key_in_the_environment_targets_openai_without_showing_the
         assert SECRET not in text
     finally:
         w.close()
+
+
+def test_widget_defaults_to_current_models_and_warns_once_about_a_deprecated_one(monkeypatch):
+    from realtime_widget.protocol import (
+        DEFAULT_MODEL,
+        DEFAULT_TRANSCRIPTION_MODEL,
+        DeprecatedModelWarning,
+    )
+    from realtime_widget.protocol import models as models_module
+
+    monkeypatch.setattr(models_module, "_warned", set())
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    w = RealtimeWidget(autoconnect=False)
+    try:
+        assert w.client.realtime.model == DEFAULT_MODEL
+        assert w.server_label == f"OpenAI {DEFAULT_MODEL}"
+        transcription = w.client.session_config["audio"]["input"]["transcription"]
+        assert transcription == {"model": DEFAULT_TRANSCRIPTION_MODEL}
+    finally:
+        w.close()
+    with pytest.warns(DeprecatedModelWarning, match="'gpt-realtime-mini'.*2027-01-20") as record:
+        w = RealtimeWidget(autoconnect=False, model="gpt-realtime-mini")
+    w.close()
+    assert record[0].filename == __file__
