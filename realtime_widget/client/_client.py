@@ -12,9 +12,10 @@ from realtime_widget.audio import as_pcm16, encode_base64
 from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._events import ServerEventsMixin
 from realtime_widget.client._interruption import InterruptionMixin
+from realtime_widget.client._outputs import ToolOutputs
 from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
-from realtime_widget.client._session import SessionMixin
+from realtime_widget.client._session import PendingUpdates, SessionMixin
 from realtime_widget.client._tool_calls import ToolCalls
 from realtime_widget.client._waiting import WaitingMixin
 from realtime_widget.conversation import RealtimeConversation
@@ -55,7 +56,8 @@ class RealtimeClient(
     ``conversation.item.completed`` (each once per item), ``conversation.interrupted``,
     ``realtime.event`` (``time``, ``source``, ``event``: every event both ways),
     ``usage.updated``, ``reconnecting``, ``reconnected``, ``error`` (server errors and local
-    ones, ``"source": "local"``) and ``close`` (``code``, ``reason``, ``error``).
+    ones, ``"source": "local"``; a refused ``session.update`` adds ``rolled_back``, see
+    :meth:`update_session`) and ``close`` (``code``, ``reason``, ``error``).
 
     Differences from the seed, on purpose: :meth:`disconnect` keeps the conversation (the seed
     clears it; call :meth:`reset` for that); :meth:`reset` keeps listeners and tools; at most one
@@ -100,6 +102,7 @@ class RealtimeClient(
         self._runtime = self.realtime._runtime
         self.conversation = RealtimeConversation(frequency=24000)
         self._config = SessionConfig(session_config)
+        self._updates = PendingUpdates()  # session.update events the server has not answered
         self._relay = bool(relay)
         self.tools = tools if tools is not None else ToolRegistry()
         self.auto_reconnect = auto_reconnect
@@ -108,8 +111,9 @@ class RealtimeClient(
         self.auto_truncate = auto_truncate
         self.max_audio_seconds = max_audio_seconds
         self._responses = ResponseSequencer(self._send_response_create)
+        self._outputs = ToolOutputs()  # tool outputs until the server acknowledges them
         self._tool_calls = ToolCalls(
-            self.tools, self._send_tool_output, self._responses.request, tool_timeout
+            self.tools, self._deliver_tool_output, self._request_after_tools, tool_timeout
         )
         self._playback = PlaybackTracker(*self._config.output_rate)
         self._usage: dict[str, Any] = {"responses": 0}
@@ -240,7 +244,7 @@ class RealtimeClient(
         self._user_closed = False
         await self.realtime._connect()
         self._start_session()
-        if self.conversation.get_items() or self._unacked:
+        if self.conversation.get_items() or self._unacked or len(self._outputs):
             self._replay_history()  # history kept by disconnect() continues in the new session
 
     def _start_session(self) -> None:
@@ -249,6 +253,7 @@ class RealtimeClient(
         self._responses.reset()
         self.conversation.input_audio.clear()  # session audio time restarts at 0
         self._committed = 0
+        self._updates.clear()
         if not self._relay:
             self._send_session_update()
 
@@ -267,6 +272,7 @@ class RealtimeClient(
         self._user_closed = True
         self._session_created = False
         self._held.clear()
+        self._owed.clear()  # the user ended it: nothing is owed (held tool outputs stay)
         reconnecting = self._cancel_reconnect()
         if self.realtime.is_connected:
             await self.realtime._disconnect()
@@ -289,6 +295,7 @@ class RealtimeClient(
         self.conversation.clear()
         self._config.reset()
         self._tool_calls.clear()
+        self._outputs.clear()
         self._playback.clear()
         self._usage = {"responses": 0}
         self._init_event_state()
@@ -373,12 +380,21 @@ class RealtimeClient(
     def _send_response_create(self, params: dict | None) -> dict:
         return self.realtime.send("response.create", {"response": params} if params else None)
 
-    def _send_tool_output(self, call_id: str, output: str) -> bool:
-        if not self.is_connected:
-            return False
+    def _deliver_tool_output(self, call_id: str, output: str) -> bool:
+        """Send a tool's output, or hold it: kept until the server acknowledges it (issue 13)."""
+        if not self._outputs.add(call_id, output) or not self.is_connected:
+            return False  # the next session's replay sends it, right after its call
         item = {"type": "function_call_output", "call_id": call_id, "output": output}
-        self.realtime.send("conversation.item.create", {"item": item})
+        event = self.realtime.send("conversation.item.create", {"item": item})
+        self._outputs.sent(call_id, event["event_id"])
         return True
+
+    def _request_after_tools(self) -> None:
+        """The response after a batch of tool outputs; owed to the next session if dropped."""
+        if self.is_connected:
+            self._responses.request(None)
+        else:
+            self._owed.append(None)
 
     def close(self) -> None:
         """Disconnect and detach from the tool registry (the client is not used again)."""

@@ -63,6 +63,7 @@ class ServerEventsMixin:
         self._attempts = 0  # reconnect attempts since the last session.created
         self._held: list[tuple[Callable[..., None], tuple]] = []  # made while reconnecting
         self._unacked: list[dict] = []  # user messages sent, not yet announced back
+        self._owed: list[dict | None] = []  # response requests a dropped session left unanswered
 
     def _install_api_handlers(self) -> None:
         self.realtime.on("client.*", self._on_client_event)
@@ -72,6 +73,8 @@ class ServerEventsMixin:
 
     # ------------------------------------------------------------------ routing
     def _on_client_event(self, event: dict) -> None:
+        if event.get("type") == "session.update":
+            self._updates.sent(event.get("event_id", ""))
         self.dispatch(
             "realtime.event",
             {"type": "realtime.event", "time": _now(), "source": "client", "event": event},
@@ -122,8 +125,12 @@ class ServerEventsMixin:
 
     def _on_session_updated(self, event: dict, result: dict) -> None:
         self.session = event.get("session")
+        self._updates.accepted()
 
     def _on_conversation_item_added(self, event: dict, result: dict) -> None:
+        announced = event.get("item")
+        if isinstance(announced, dict):
+            self._outputs.on_item_announced(announced)  # a tool output is safe now
         item = result.get("item")
         if item is None:
             return
@@ -150,6 +157,9 @@ class ServerEventsMixin:
 
     def _on_response_output_item_done(self, event: dict, result: dict) -> None:
         self._on_conversation_item_done(event, result)
+        item = event.get("item") or {}
+        if item.get("type") == "function_call" and item.get("status") == "completed":
+            self._responses.on_output()  # the tools answer it, then ask for the next response
         if not self._relay:
             self._tool_calls.on_output_item_done(event)
 
@@ -183,7 +193,11 @@ class ServerEventsMixin:
     def _on_response_created(self, event: dict, result: dict) -> None:
         self._responses.on_response_created(event)
 
+    def _on_response_output(self, event: dict, result: dict) -> None:
+        self._responses.on_output()  # the user got something of this response
+
     def _on_response_output_audio_delta(self, event: dict, result: dict) -> None:
+        self._responses.on_output()
         delta = event.get("delta")
         if isinstance(delta, str):
             self._playback.on_audio_delta(
@@ -208,6 +222,9 @@ class ServerEventsMixin:
         if not isinstance(error, dict):  # a malformed error still reaches listeners, as a dict
             error = {"type": "server_error", "code": None, "message": str(error)}
             event = {**event, "error": error}
+        if isinstance(error.get("event_id"), str):
+            self._outputs.on_refused(error["event_id"])  # refused: sending it again won't help
+        event = self._on_session_update_refused(event)
         if (
             self._responses.on_error(event)
             and error.get("code") == "conversation_already_has_active_response"
@@ -225,10 +242,14 @@ class ServerEventsMixin:
     # ------------------------------------------------------------------ losing the session
     def _on_api_close(self, event: dict) -> None:
         self._session_created = False
+        reconnect = bool(event.get("error")) and self.auto_reconnect and not self._user_closed
+        if reconnect:  # what the lost session still had to answer, asked again after the replay
+            self._owed += self._responses.owed()
         self._responses.reset()
+        self._outputs.on_session_lost()
         self._tool_calls.on_session_lost()
         self._mark_unfinished_items()
-        if event.get("error") and self.auto_reconnect and not self._user_closed:
+        if reconnect:
             loop = asyncio.get_running_loop()
             self._reconnect_task = loop.create_task(self._reconnect(event))
             return
@@ -286,6 +307,7 @@ class ServerEventsMixin:
             )
             return
         self._reconnect_task = None
+        self._owed.clear()
         if self._held:
             last_error += f"; {len(self._held)} message/audio sends made meanwhile were dropped"
             self._held.clear()
@@ -304,20 +326,33 @@ class ServerEventsMixin:
     def _replay_history(self) -> int:
         if self._relay:
             return 0
-        items = history_items(self.conversation.get_items(), self._tool_calls.running)
+        outputs = self._outputs.pending()
+        items = history_items(self.conversation.get_items(), self._tool_calls.running, outputs)
         for item in items:
             if "id" in item:
                 self._replayed.add(item["id"])
             with contextlib.suppress(RuntimeError):
-                self.realtime.send("conversation.item.create", {"item": item})
+                sent = self.realtime.send("conversation.item.create", {"item": item})
+                if item["type"] == "function_call_output" and "id" not in item:
+                    self._outputs.sent(item["call_id"], sent["event_id"])
         # User messages the old session never acknowledged (the drop ate the answer, or them):
         # said again after the history, and answered, so no words vanish without a trace.
         unacked = list(self._unacked)
         for item in unacked:
             with contextlib.suppress(RuntimeError):
                 self.realtime.send("conversation.item.create", {"item": item})
-        if unacked:
-            self._responses.request(None)
+        # One response for what is still unanswered: those messages, tool outputs the old
+        # session never acknowledged, a turn it dropped before saying anything (issue 13).
+        owed, self._owed = self._owed, []
+        replayed_outputs = any(i["type"] == "function_call_output" and "id" not in i for i in items)
+        if unacked or replayed_outputs:
+            owed.append(None)
+        asked_plain = False
+        for params in owed:
+            if params is None and asked_plain:
+                continue  # several reasons, one answer
+            asked_plain = asked_plain or params is None
+            self._responses.request(params)
         return len(items)
 
 
@@ -344,6 +379,8 @@ _HANDLERS: dict[str, Callable[[Any, dict, dict], None]] = {
     "input_audio_buffer.speech_started": _M._on_input_audio_buffer_speech_started,
     "response.created": _M._on_response_created,
     "response.output_audio.delta": _M._on_response_output_audio_delta,
+    "response.output_audio_transcript.delta": _M._on_response_output,
+    "response.output_text.delta": _M._on_response_output,
     "response.output_item.done": _M._on_response_output_item_done,
     "response.done": _M._on_response_done,
     "error": _M._on_error,

@@ -1,14 +1,60 @@
 """Session settings and tools: the ``update_session``/``add_tool`` side of ``RealtimeClient``.
 
-Settings and tools are kept locally and sent as one ``session.update`` when connected (and on
-connect); a change to the tool registry re-sends it. Relay mode sends nothing.
+Settings and tools are kept locally. On connect they all go in one ``session.update``; later,
+each ``update_session`` sends only the settings it changed, and a change to the tool registry
+sends only ``tools`` (issue 12: re-sending everything made one refused setting refuse every
+later update). The server answers each ``session.update`` in order, with ``session.updated`` or
+an ``error`` echoing its ``event_id``; a refused change is rolled back in ``session_config``.
+Relay mode sends nothing.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import OrderedDict
 from typing import Any
 
-__all__ = ["SessionMixin"]
+from realtime_widget.client._config import SessionChange
+
+__all__ = ["PendingUpdates", "SessionMixin"]
+
+logger = logging.getLogger("realtime_widget.client")
+
+FULL = "full"
+"""In :class:`PendingUpdates`: the ``session.update`` with every setting (sent on connect)."""
+
+
+class PendingUpdates:
+    """``session.update`` events sent and not answered yet, oldest first.
+
+    Every ``session.update`` sent on the connection is noted (including a user's own through
+    ``client.realtime.send``), so that ``session.updated`` answers the right one: the server
+    answers them in order, each with ``session.updated`` or an ``error`` carrying its id.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: OrderedDict[str, SessionChange | str | None] = OrderedDict()
+
+    def sent(self, event_id: str, change: SessionChange | str | None = None) -> None:
+        """Note a ``session.update``; again with what it carries for one the client made
+        (its :class:`SessionChange`, or :data:`FULL`); ``None``: tools only, or not ours."""
+        if change is not None or event_id not in self._waiting:
+            self._waiting[event_id] = change
+
+    def accepted(self) -> None:
+        """``session.updated``: the oldest waiting update was taken."""
+        if self._waiting:
+            self._waiting.popitem(last=False)
+
+    def refused(self, event_id: object) -> tuple[bool, SessionChange | str | None]:
+        """An ``error`` answering ``event_id``: (whether it was a waiting update, its change)."""
+        if not isinstance(event_id, str) or event_id not in self._waiting:
+            return False, None
+        return True, self._waiting.pop(event_id)
+
+    def clear(self) -> None:
+        """A new connection: nothing is waiting any more."""
+        self._waiting.clear()
 
 
 class SessionMixin:
@@ -20,29 +66,76 @@ class SessionMixin:
     _config: Any
     _playback: Any
     _relay: bool
+    _updates: PendingUpdates
 
     def update_session(self, **config: Any) -> None:
-        """Change session settings (seed flat keys and/or GA keys); sent at once if connected.
+        """Change session settings (seed flat keys and/or GA keys).
 
-        Before :meth:`connect` they are stored and sent on connect.
+        When connected, a ``session.update`` carrying only the settings that changed is sent at
+        once (nothing, if none did). Before :meth:`connect` they are stored and sent on connect.
+        If the server refuses the update (an ``error`` answering it, naming the setting), the
+        change is rolled back in :attr:`session_config`: later updates do not carry it again.
+        The ``error`` event then has ``rolled_back``, the dotted names of the settings undone.
 
         Raises:
             ValueError: an unknown setting or a bad value (checked here, in the caller).
         """
-        self._config.update(config)
-        self._playback.rate, self._playback.bytes_per_sample = self._config.output_rate
-        if self.is_connected and not self._relay:
-            self._soon(self._send_session_update)
+        change = self._config.update(config)
+        self._sync_output_rate()
+        if change and self.is_connected and not self._relay:
+            self._soon(self._send_session_update, change)
 
-    def _send_session_update(self) -> None:
+    def _sync_output_rate(self) -> None:
+        self._playback.rate, self._playback.bytes_per_sample = self._config.output_rate
+
+    def _send_session_update(self, change: SessionChange | None = None) -> None:
+        """Send every setting and the tools (``change=None``, on connect) or only ``change``."""
         if not self.is_connected:
-            return
-        session = self._config.session(self.realtime.dialect, self.tools.definitions())
-        self.realtime.send("session.update", {"session": session}, raw=True)
+            return  # kept in the config: connect() sends it
+        tools = self.tools.definitions() if change is None else None
+        session = self._config.session(self.realtime.dialect, tools, change)
+        if session is not None:
+            sent = self.realtime.send("session.update", {"session": session}, raw=True)
+            self._updates.sent(sent["event_id"], FULL if change is None else change)
+
+    def _send_tools_update(self) -> None:
+        if self.is_connected:
+            tools = self.tools.definitions()
+            session = self._config.session(self.realtime.dialect, tools, SessionChange({}))
+            self.realtime.send("session.update", {"session": session}, raw=True)
 
     def _on_tools_changed(self) -> None:
         if self.is_connected and not self._relay:
-            self._soon(self._send_session_update)
+            self._soon(self._send_tools_update)
+
+    def _on_session_update_refused(self, event: dict) -> dict:
+        """An ``error`` answering a ``session.update``: roll its change back.
+
+        Returns:
+            The event for ``error`` listeners, with ``rolled_back`` when settings were undone.
+        """
+        error = event.get("error") or {}
+        found, change = self._updates.refused(error.get("event_id"))
+        if not found or change is None:
+            return event
+        if not isinstance(change, SessionChange):
+            # The full update of a new session: the server took none of it. Put the setting it
+            # named back to its default and send the rest again (each retry undoes one of our
+            # settings, so this ends).
+            name = self._config.rollback_param(error.get("param"))
+            restored = [name] if name else []
+            if name:
+                self._send_session_update()
+        else:
+            restored = self._config.rollback(change)
+        self._sync_output_rate()
+        logger.warning(
+            "= session.update refused (%s: %s); rolled back %s",
+            error.get("param") or error.get("code"),
+            error.get("message"),
+            ", ".join(restored) or "nothing (changed again since)",
+        )
+        return {**event, "rolled_back": restored}
 
     def add_tool(self, definition: Any, handler: Any = None, **options: Any) -> Any:
         """Register a tool (``add_tool(fn)`` or the seed's ``add_tool(definition, handler)``).

@@ -1,4 +1,5 @@
-"""The client's pure parts with plain data: history replay, response queue, playback counts."""
+"""The client's pure parts with plain data: history replay, response queue, playback counts,
+session settings (what an update changed, rolling a refused one back)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 
 import numpy as np
 
+from realtime_widget.client._config import _UNSET, SessionConfig
 from realtime_widget.client._playback import PlaybackTracker, base64_samples
 from realtime_widget.client._reconnect import backoff_delay, history_items
 from realtime_widget.client._responses import ResponseSequencer
@@ -140,3 +142,43 @@ def test_usage_adds_nested_numbers_and_ignores_the_rest():
     add_usage(total, {"total_tokens": 5, "input_token_details": {"audio_tokens": 2}, "note": "x"})
     add_usage(total, {"total_tokens": 7, "input_token_details": {"audio_tokens": 1, "cached": 3}})
     assert total == {"total_tokens": 12, "input_token_details": {"audio_tokens": 3, "cached": 3}}
+
+
+def test_session_config_update_returns_only_the_settings_that_changed():
+    config = SessionConfig()
+    change = config.update({"voice": "echo", "instructions": "Be brief."})
+    assert change.values == {
+        ("audio", "output", "voice"): ("alloy", "echo"),
+        ("instructions",): (_UNSET, "Be brief."),
+    }
+    assert not config.update({"voice": "echo"})  # the same value again: nothing changed
+    partial = config.session("ga", None, config.update({"turn_detection": {"threshold": 0.6}}))
+    assert partial == {
+        "type": "realtime",
+        "audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 0.6}}},
+    }
+    temperature = config.update({"temperature": 0.7})
+    assert config.session("ga", None, temperature) is None  # GA has no temperature
+    assert config.session("beta", None, temperature) == {"temperature": 0.7}
+
+
+def test_session_config_rollback_restores_what_the_refused_change_replaced():
+    config = SessionConfig()
+    refused = config.update({"voice": "echo", "tool_choice": "bogus"})
+    config.update({"tool_choice": "required"})  # sent after the refused one
+    assert sorted(config.rollback(refused)) == ["audio.output.voice"]
+    assert config.to_dict()["audio"]["output"]["voice"] == "alloy"
+    assert config.to_dict()["tool_choice"] == "required"  # newer than the refused change
+    added = config.update({"truncation": "weird"})
+    assert config.rollback(added) == ["truncation"] and "truncation" not in config.to_dict()
+    assert config.to_dict() == SessionConfig({"tool_choice": "required"}).to_dict()
+
+
+def test_session_config_rollback_param_puts_the_named_setting_back_to_its_default():
+    config = SessionConfig({"instructions": "Be brief.", "voice": "echo"})
+    assert config.rollback_param("session.audio.output.voice") == "audio.output.voice"
+    assert config.rollback_param("session.audio.output.voice") is None  # at its default now
+    assert config.rollback_param("session.instructions") == "instructions"
+    assert "instructions" not in config.to_dict()
+    assert config.rollback_param("session.tools[0].name") is None  # not a setting of ours
+    assert config.rollback_param(None) is None

@@ -1,4 +1,5 @@
-"""Session settings of the client (issue 12): current default models, deprecated ones warn."""
+"""Session settings of the client (issue 12): current default models, deprecated ones warn;
+updates carry only what changed, and a refused one is rolled back without blocking later ones."""
 
 from __future__ import annotations
 
@@ -59,3 +60,93 @@ def test_client_choosing_a_deprecated_transcription_model_warns_once(fresh_warni
         client.update_session(input_audio_transcription={"model": "whisper-1"})
     transcription = client.session_config["audio"]["input"]["transcription"]
     assert transcription == {"model": "whisper-1"}
+
+
+async def test_client_update_session_sends_only_the_settings_that_changed(server, make_client):
+    client, probe = await connected(make_client, server.url)
+    await probe.received_type("session.updated")
+    client.update_session(voice="echo")
+    client.update_session(voice="echo")  # no change: nothing sent
+    client.update_session(turn_detection={"type": "server_vad", "threshold": 0.6})
+    await probe.received_type("session.updated", 3)
+    sent = [e["session"] for e in probe.sent("session.update")]
+    assert len(sent) == 3 and "tools" in sent[0]  # the first one, on connect, has everything
+    assert sent[1:] == [
+        {"type": "realtime", "audio": {"output": {"voice": "echo"}}},
+        {
+            "type": "realtime",
+            "audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 0.6}}},
+        },
+    ]
+    session = probe.received("session.updated")[-1]["session"]
+    assert session["audio"]["output"]["voice"] == "echo"  # merged by the server, not reset
+    assert session["audio"]["input"]["turn_detection"]["threshold"] == 0.6
+    assert session["audio"]["input"]["transcription"] == {"model": DEFAULT_TRANSCRIPTION_MODEL}
+
+
+async def test_client_refused_update_is_rolled_back_and_later_updates_go_through(
+    server, make_client
+):
+    client, probe = await connected(make_client, server.url)
+    await probe.received_type("session.updated")
+    bad = {"model": DEFAULT_TRANSCRIPTION_MODEL, "bogus_option": True}
+    client.update_session(audio={"input": {"transcription": bad}})
+    assert client.session_config["audio"]["input"]["transcription"] == bad  # until refused
+    errors = await probe.until(lambda: probe.of("error"))
+    error = errors[0]
+    assert error["error"]["param"] == "session.audio.input.transcription.bogus_option"
+    assert error["error"]["event_id"] == probe.sent("session.update")[-1]["event_id"]
+    assert error["rolled_back"] == ["audio.input.transcription"]
+    transcription = client.session_config["audio"]["input"]["transcription"]
+    assert transcription == {"model": DEFAULT_TRANSCRIPTION_MODEL}
+
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    client.update_session(voice="echo")
+    client.add_tool(ping)
+    await probe.received_type("session.updated", 3)
+    assert len(probe.of("error")) == 1  # the refused setting is not sent again
+    later = [e["session"] for e in probe.sent("session.update")][-2:]
+    assert later == [
+        {"type": "realtime", "audio": {"output": {"voice": "echo"}}},
+        {"type": "realtime", "tools": [client.tools.definitions()[0]]},
+    ]
+    session = probe.received("session.updated")[-1]["session"]
+    assert session["audio"]["output"]["voice"] == "echo"
+    assert [t["name"] for t in session["tools"]] == ["ping"]
+
+
+async def test_client_rollback_keeps_a_newer_value_sent_after_the_refused_one(server, make_client):
+    client, probe = await connected(make_client, server.url)
+    await probe.received_type("session.updated")
+    client.update_session(tool_choice="bogus", instructions="Be brief.")
+    client.update_session(tool_choice="required")  # sent before the refusal arrives
+    await probe.received_type("session.updated", 2)
+    await probe.until(lambda: probe.of("error"))
+    assert probe.of("error")[0]["rolled_back"] == ["instructions"]
+    config = client.session_config
+    assert config["tool_choice"] == "required" and "instructions" not in config
+    assert probe.received("session.updated")[-1]["session"]["tool_choice"] == "required"
+
+
+async def test_client_refused_settings_on_connect_are_dropped_and_the_rest_sent_again(
+    server, make_client
+):
+    client, probe = await connected(
+        make_client, server.url, session_config={"instructions": "Be brief.", "truncation": "x"}
+    )
+    updated = await probe.received_type("session.updated")
+    assert [e["rolled_back"] for e in probe.of("error")] == [["truncation"]]
+    assert [e["session"].get("truncation") for e in probe.sent("session.update")] == ["x", None]
+    assert updated[0]["session"]["instructions"] == "Be brief."
+    assert "truncation" not in client.session_config
+
+
+async def test_client_in_beta_sends_only_changed_flat_settings(server, make_client):
+    client, probe = await connected(make_client, server.url, dialect="beta")
+    await probe.received_type("session.updated")
+    client.update_session(voice="echo", temperature=0.7)
+    await probe.received_type("session.updated", 2)
+    assert probe.sent("session.update")[-1]["session"] == {"voice": "echo", "temperature": 0.7}
