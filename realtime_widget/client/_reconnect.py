@@ -5,11 +5,12 @@ drops. The client opens a new session and seeds it with the conversation so far,
 server accepts from a client: user and system text (audio turns as their transcript), assistant
 text and transcripts as ``output_text`` (GA; the API converts to beta's ``text``), and function
 call / output pairs. Item ids are kept, so the client's own history does not grow duplicates.
+Tool outputs the old session never acknowledged follow their call (see ``_outputs``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 __all__ = ["backoff_delay", "history_items"]
 
@@ -37,20 +38,27 @@ def _message_text(item: dict) -> str:
     return formatted.get("text") or formatted.get("transcript") or ""
 
 
-def history_items(items: Iterable[dict], keep_calls: Iterable[str] = ()) -> list[dict]:
+def history_items(
+    items: Iterable[dict],
+    keep_calls: Iterable[str] = (),
+    outputs: Mapping[str, str] | None = None,
+) -> list[dict]:
     """The ``item`` payloads of ``conversation.item.create`` events that replay ``items``.
 
     Args:
         items: the conversation's items, oldest first.
         keep_calls: call ids of function calls to replay even without an output yet (a tool
             still running when the connection dropped answers them in the new session).
+        outputs: tool outputs the old session never acknowledged, by call id: each is replayed
+            right after the call it answers (issue 13: a result is never lost to a drop).
 
     Returns:
         GA item dicts; messages without words (silence, untranscribed audio) are left out, and
         so are function calls without an output and outputs without their call.
     """
     items = list(items)
-    pending = set(keep_calls)
+    outputs = dict(outputs or {})
+    pending = set(keep_calls) | outputs.keys()
     answered = {i.get("call_id") for i in items if i.get("type") == "function_call_output"}
     called = {i.get("call_id") for i in items if i.get("type") == "function_call"}
     replay: list[dict] = []
@@ -82,6 +90,15 @@ def history_items(items: Iterable[dict], keep_calls: Iterable[str] = ()) -> list
                         "arguments": item.get("arguments") or "{}",
                     }
                 )
+                if call_id in outputs and call_id not in answered:
+                    replay.append(
+                        {
+                            "id": None,  # the server names it (and announces it: acknowledged)
+                            "type": "function_call_output",
+                            "call_id": call_id,
+                            "output": outputs[call_id],
+                        }
+                    )
         elif kind == "function_call_output" and item.get("call_id") in called:
             replay.append(
                 {

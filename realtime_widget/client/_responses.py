@@ -36,6 +36,8 @@ class ResponseSequencer:
         self._sent: OrderedDict[str, dict | None] = OrderedDict()
         self.active_id: str | None = None
         self.in_flight: str | None = None
+        self._active_params: dict | None = None  # what the running (or requested) one asked for
+        self._spoke = False  # whether it produced anything yet (see ``owed``)
 
     @property
     def is_active(self) -> bool:
@@ -59,6 +61,37 @@ class ResponseSequencer:
         self._queue.clear()
         self._sent.clear()
         self.active_id = self.in_flight = None
+        self._active_params, self._spoke = None, False
+
+    def on_output(self) -> None:
+        """The active response produced something: words, audio or a completed function call."""
+        self._spoke = True
+
+    def owed(self) -> list[dict | None]:
+        """The requests a lost session leaves unanswered (ask before :meth:`reset`).
+
+        The queue, and the running or requested response if it had produced nothing yet: a drop
+        as a response starts, or before its only call completed, would otherwise leave the
+        user's turn silently unanswered. One that already spoke was heard (in part), as after a
+        barge-in, and is not asked again.
+        """
+        owed = list(self._queue)
+        if self.is_active and not self._spoke:
+            owed.insert(0, self._active_params)
+        return owed
+
+    def expire(self) -> bool:
+        """Give up on the running response (the server never ended it); send the next request.
+
+        Returns:
+            True when a response (or a request for one) was running.
+        """
+        running = self.is_active
+        if self.in_flight is not None:
+            self._sent.pop(self.in_flight, None)
+        self.active_id = self.in_flight = None
+        self._pump()
+        return running
 
     def _pump(self) -> None:
         if self.is_active or not self._queue:
@@ -67,13 +100,19 @@ class ResponseSequencer:
         event = self._send(params)
         self.in_flight = event["event_id"]
         self._sent[self.in_flight] = params
+        self._active_params, self._spoke = params, False
         while len(self._sent) > _REMEMBERED:
             self._sent.popitem(last=False)
 
     # ------------------------------------------------------------------ server events
     def on_response_created(self, event: dict) -> None:
         """``response.created``: ours or the server's own (VAD), it is now the active one."""
-        self.active_id = (event.get("response") or {}).get("id") or _UNKNOWN
+        response_id = (event.get("response") or {}).get("id") or _UNKNOWN
+        if response_id != self.active_id:
+            ours = self.in_flight is not None
+            self._active_params = self._sent.get(self.in_flight) if ours else None
+            self._spoke = False
+        self.active_id = response_id
         self.in_flight = None
 
     def on_response_done(self, event: dict) -> None:

@@ -33,8 +33,8 @@ class ToolCalls:
 
     Args:
         registry: a ``ToolRegistry`` (``async invoke(call_id, name, arguments) -> record``).
-        send_output: sends a ``function_call_output`` item for ``(call_id, output)``; returns
-            False when it could not (disconnected).
+        send_output: delivers the ``function_call_output`` of ``(call_id, output)``; returns
+            False when it is held for the next session instead (disconnected).
         request_response: asks the response sequencer for one ``response.create``.
         timeout: seconds before a call is answered with a timeout error (``None``: the
             registry's own limits only).
@@ -76,9 +76,14 @@ class ToolCalls:
         self._maybe_continue(response_id)
 
     def on_session_lost(self) -> None:
-        """The connection dropped: no ``response.done`` will come for responses in progress."""
+        """The connection dropped: no ``response.done`` will come for responses in progress.
+
+        A response whose calls are all answered already continues now (its request is held for
+        the next session by ``request_response``); the others continue when their tools finish.
+        """
         for response_id in list(self._open):
             self._finished.setdefault(response_id, True)
+            self._maybe_continue(response_id)
 
     def clear(self) -> None:
         """Forget everything and cancel running tools (reset)."""
@@ -125,7 +130,7 @@ class ToolCalls:
         if call_id not in self.answered:
             self.answered.add(call_id)
             if not self._send_output(call_id, output if isinstance(output, str) else str(output)):
-                logger.warning("= output of call %s not sent: disconnected", call_id)
+                logger.info("= output of call %s held for the next session", call_id)
         self._open.get(response_id, set()).discard(call_id)
         self._maybe_continue(response_id)
 

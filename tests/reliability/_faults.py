@@ -9,6 +9,8 @@ then the history is compared on both sides (the client's items, the server's new
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +61,9 @@ class Outcome:
             it, counted on the client and in the server's session (history replay).
         escaped: exceptions that reached a hook, the loop's handler or an ERROR log.
         surfaced: client events seen during the fault (``error``, ``reconnecting``, ...).
+        calls_unanswered: function calls in the server's session without an output.
+        calls_repeated: extra function calls or outputs for one ``call_id`` in that session
+            (and outputs whose call is not there).
         statuses: widget ``status`` values seen (widget runs only).
         widget_errors: widget ``errors`` entries (widget runs only).
         detail: lost items, for the failure message.
@@ -69,6 +74,8 @@ class Outcome:
     items_lost: int = 0
     escaped: list[str] = field(default_factory=list)
     surfaced: dict[str, int] = field(default_factory=dict)
+    calls_unanswered: int = 0
+    calls_repeated: int = 0
     statuses: list[str] = field(default_factory=list)
     widget_errors: list[dict] = field(default_factory=list)
     detail: list[Any] = field(default_factory=list)
@@ -199,7 +206,152 @@ FAULTS: dict[str, FaultSpec] = {
         {"max_session_seconds": 2.5 * UNIT},  # room for an exchange in each session
     ),
 }
-"""Every fault of issue 8 point 1, by name."""
+"""Every fault of issue 8 point 1, by name (and issue 13's tool rows, below)."""
+
+
+# ---------------------------------------------------------------- unlucky timing (issue 13)
+TOOL_ASK = "call slow with {}"
+TOOL_ANSWER = "slow returned worth the wait."
+ANNOUNCED = _either("conversation.item.added", "conversation.item.created")
+
+
+class _SlowTool:
+    """The ``slow`` tool of the tool rows; held at ``gate`` until the test releases it."""
+
+    def __init__(self, gated: bool) -> None:
+        self.started = threading.Event()
+        self.returned = threading.Event()
+        self.gate = threading.Event()
+        if not gated:
+            self.gate.set()
+
+    def install(self, rig: Rig) -> None:
+        def slow() -> str:
+            """Takes its time."""
+            self.started.set()
+            self.gate.wait(10 * UNIT)
+            self.returned.set()
+            return "worth the wait"
+
+        rig.client.add_tool(slow)
+
+
+def _answered(rig: Rig) -> bool:
+    return any(
+        item.get("role") == "assistant"
+        and item.get("status") == "completed"
+        and TOOL_ANSWER in (item.get("formatted") or {}).get("transcript", "")
+        for item in rig.client.conversation.get_items()
+    )
+
+
+def _tool_turn(
+    rig: Rig, arm: Callable[[], None] | None = None, *, gated: bool = False
+) -> _SlowTool:
+    """Ask for the ``slow`` tool with ``arm()`` done first; returns the tool (for gated rows)."""
+    tool = _SlowTool(gated)
+    tool.install(rig)
+    if arm is not None:
+        arm()
+    rig.client.send_user_message_content(TOOL_ASK)
+    return tool
+
+
+def _await_tool_answer(rig: Rig) -> None:
+    wait_until(lambda: _answered(rig), 10 * UNIT, "the answer to the tool's output")
+    asked = [i for i in rig.server_items() if item_words(i) == TOOL_ASK]
+    assert len(asked) == 1, f"the tool request is in the new session {len(asked)} times"
+
+
+def _is_output_announced(event: dict) -> bool:
+    item = event.get("item")
+    return (
+        ANNOUNCED(event) and isinstance(item, dict) and item.get("type") == "function_call_output"
+    )
+
+
+def _is_done_with_call(event: dict) -> bool:
+    output = (event.get("response") or {}).get("output") or []
+    return event.get("type") == "response.done" and any(
+        isinstance(o, dict) and o.get("type") == "function_call" for o in output
+    )
+
+
+def _drop_while_tool_runs(rig: Rig) -> None:
+    tool = _tool_turn(rig, gated=True)
+    assert tool.started.wait(5 * UNIT)
+    rig.on_loop(rig.proxy.drop)
+    wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+    tool.gate.set()
+    _await_tool_answer(rig)
+
+
+def _tool_done_while_reconnecting(rig: Rig) -> None:
+    tool = _tool_turn(rig, gated=True)
+    assert tool.started.wait(5 * UNIT)
+    rig.on_loop(rig.proxy.drop)
+    wait_until(lambda: rig.client.is_reconnecting, 5 * UNIT, "reconnecting")
+    tool.gate.set()
+    assert tool.returned.wait(5 * UNIT)
+    assert not rig.of("reconnected"), "the tool did not finish during the reconnect"
+    wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+    _await_tool_answer(rig)
+
+
+def _drop_as_output_is_sent(rig: Rig) -> None:
+    def on_sent(event: dict) -> None:  # on the runtime loop, right after the send was queued
+        if (event.get("item") or {}).get("type") == "function_call_output":
+            rig.proxy.drop()
+
+    rig.client.realtime.on("client.conversation.item.create", on_sent)
+    _tool_turn(rig)
+    wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+    _await_tool_answer(rig)
+    rig.client.realtime.off("client.conversation.item.create", on_sent)
+
+
+def _drop_fault_then_tool_turn(match: Callable[[dict], bool] | str) -> Callable[[Rig], None]:
+    def apply(rig: Rig) -> None:
+        _tool_turn(rig, lambda: rig.proxy.add(Fault("drop", match=match)))
+        wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
+        _await_tool_answer(rig)
+
+    return apply
+
+
+TOOL_FAULTS: dict[str, FaultSpec] = {
+    "drop while a tool runs": FaultSpec(_drop_while_tool_runs, ("reconnecting", "reconnected")),
+    "tool done while reconnecting": FaultSpec(
+        _tool_done_while_reconnecting,
+        ("reconnecting", "reconnected"),
+        {"reconnect_delay": 0.5 * UNIT},
+    ),
+    "drop as a tool output is sent": FaultSpec(
+        _drop_as_output_is_sent, ("reconnecting", "reconnected")
+    ),
+    "drop before an output is acknowledged": FaultSpec(
+        _drop_fault_then_tool_turn(_is_output_announced), ("reconnecting", "reconnected")
+    ),
+    "drop as a response starts": FaultSpec(
+        _drop_fault_then_tool_turn("response.created"), ("reconnecting", "reconnected")
+    ),
+    "drop as a call's arguments complete": FaultSpec(
+        _drop_fault_then_tool_turn("response.function_call_arguments.done"),
+        ("reconnecting", "reconnected"),
+    ),
+    "drop on the response.done carrying a call": FaultSpec(
+        _drop_fault_then_tool_turn(_is_done_with_call), ("reconnecting", "reconnected")
+    ),
+}
+"""Issue 13: drops at the worst moments of a tool turn (each answers the turn exactly once)."""
+FAULTS.update(TOOL_FAULTS)
+
+
+def _call_counts(items: list[dict]) -> tuple[Counter, Counter]:
+    """How many times each ``call_id`` appears as a function call, and as an output."""
+    calls = Counter(i.get("call_id") for i in items if i.get("type") == "function_call")
+    outputs = Counter(i.get("call_id") for i in items if i.get("type") == "function_call_output")
+    return calls, outputs
 
 
 def _words(items: list[tuple[str, str, str]]) -> dict[str, str]:
@@ -253,6 +405,10 @@ def run_fault(name: str, *, widget: bool = False, dialect: str = "ga") -> Outcom
         ]
         outcome.items_lost = len(lost)
         outcome.detail = lost
+        calls, outputs = _call_counts(rig.server_items())
+        outcome.calls_unanswered = sum(1 for c in calls if not outputs[c])
+        outcome.calls_repeated = sum(max(0, n - 1) for n in (*calls.values(), *outputs.values()))
+        outcome.calls_repeated += sum(n for c, n in outputs.items() if c not in calls)
         if rig.widget is not None:
             wait_until(lambda: rig.widget.status == "connected", 5 * UNIT, "widget connected")
             if outcome.surfaced.get("error"):

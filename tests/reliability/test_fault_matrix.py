@@ -25,6 +25,7 @@ def test_client_survives_fault_without_escapes_and_keeps_every_item(name):
     assert outcome.escaped == []
     assert outcome.recovered, f"{name}: the follow-up exchange failed"
     assert outcome.items_lost == 0, outcome.detail
+    assert (outcome.calls_unanswered, outcome.calls_repeated) == (0, 0)
     for event in FAULTS[name].expect:
         assert outcome.surfaced.get(event), f"{name}: no {event!r} event ({outcome.surfaced})"
     if name in QUIET_FAULTS:  # nothing went wrong from the notebook's point of view
