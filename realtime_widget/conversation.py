@@ -1,9 +1,11 @@
 """``RealtimeConversation``: the pure reducer from server events to conversation items.
 
 One server event in, what it touched out (``{"item": ..., "delta": ..., "response": ...}``), the
-same contract as the seed's ``RealtimeConversation.processEvent``. It takes GA event names and
-content types: ``RealtimeAPI`` normalises beta traffic first (``protocol.normalize_server_event``,
-the one alias table), so no beta name is spelled here.
+same contract as the seed's ``RealtimeConversation.processEvent``. It works in GA event names and
+content types; a beta event fed directly (seed code calling ``process_event`` with
+``response.audio.delta``, assistant content ``audio``) is normalised on the way in by
+``protocol.normalize_server_event``, the one alias table, exactly as ``RealtimeAPI`` does for a
+beta server (issue 12), so no beta name is spelled here and the result is the same either way.
 
 Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differential oracle):
 
@@ -55,6 +57,7 @@ import numpy as np
 from realtime_widget._conversation_audio import FormattedItem
 from realtime_widget._conversation_deltas import DeltaEventsMixin
 from realtime_widget._conversation_input import InputAudioRing, InputEventsMixin
+from realtime_widget.protocol import normalize_server_event
 
 __all__ = ["FormattedItem", "InputAudioRing", "RealtimeConversation"]
 
@@ -146,10 +149,11 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
         return list(self._responses)
 
     def process_event(self, event: dict[str, Any], input_audio: Any = None) -> Result:
-        """Apply one server event (GA names) and return what it touched.
+        """Apply one server event and return what it touched.
 
         Args:
-            event: the server event as a dict.
+            event: the server event as a dict, GA or beta (beta names and assistant content
+                types are normalised to GA first; items keep the GA content types).
             input_audio: on ``input_audio_buffer.speech_stopped``, the client's int16 input buffer
                 indexed from session start (seed contract); overrides ``append_input_audio``'s
                 ring. Ignored for other events.
@@ -159,6 +163,7 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
             that change nothing or that name an unknown item (never raises).
         """
         try:
+            event = normalize_server_event(event)  # the same object for a GA event
             return _HANDLERS[event["type"]](self, event, input_audio)
         except KeyError:
             if not isinstance(event, dict) or event.get("type") not in _HANDLERS:

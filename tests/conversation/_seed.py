@@ -71,7 +71,9 @@ def run_ours(
     Args:
         ops: the trace.
         dialect: ``"ga"`` feeds events as they are; ``"beta"`` converts each to beta and back
-            through ``normalize_server_event``, as ``RealtimeAPI`` does for a beta server.
+            through ``normalize_server_event``, as ``RealtimeAPI`` does for a beta server;
+            ``"beta-raw"`` feeds the beta events themselves, as seed code calling
+            ``process_event`` does.
         input_mode: ``"ring"`` records input audio with ``append_input_audio``; ``"array"``
             passes the whole session buffer as ``input_audio`` on ``speech_stopped`` (the seed's
             contract).
@@ -90,11 +92,12 @@ def run_ours(
             conversation.queue_input_audio(_pcm(op["audio"]))
         elif kind in ("event", "raw"):
             event = op["event"]
-            if dialect == "beta":
+            if dialect in ("beta", "beta-raw"):
                 event = to_beta_server_event(event)
                 if event is None:
                     continue
-                event = normalize_server_event(event)
+                if dialect == "beta":
+                    event = normalize_server_event(event)
             if input_mode == "array" and event["type"] == "input_audio_buffer.speech_stopped":
                 whole = np.concatenate(sent) if sent else np.zeros(0, np.int16)
                 conversation.process_event(event, whole)

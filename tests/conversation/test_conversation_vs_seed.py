@@ -1,10 +1,11 @@
 """Differential test: our RealtimeConversation against the seed's (npm openai-realtime-api 1.0.8).
 
 Generated GA traces (``_traces.py``) run through the seed under Node in their beta form, and
-through ours three ways: GA as generated, beta normalised back to GA (as ``RealtimeAPI`` does
-for a beta server), and with the input audio given as the seed's whole-session array instead of
-our ring. Every item's id, type, role, status, text, transcript, audio (length and bytes), tool
-and output must match. One Node process per batch of traces.
+through ours four ways: GA as generated, beta normalised back to GA (as ``RealtimeAPI`` does
+for a beta server), the raw beta events themselves (seed code calling ``process_event``), and
+with the input audio given as the seed's whole-session array instead of our ring. Every item's
+id, type, role, status, text, transcript, audio (length and bytes), tool and output must match.
+One Node process per batch of traces.
 
 Where the seed is wrong by design, the last tests run it too and assert our documented behaviour
 instead (rules 3 and 4 of ``realtime_widget/conversation.py``).
@@ -51,13 +52,39 @@ def _first_difference(ours: list[dict], seed: list[dict]) -> str:
 
 @pytest.mark.parametrize(
     ("dialect", "input_mode"),
-    [("ga", "ring"), ("beta", "ring"), ("ga", "array"), ("beta", "array")],
+    [
+        ("ga", "ring"),
+        ("beta", "ring"),
+        ("beta-raw", "ring"),
+        ("ga", "array"),
+        ("beta", "array"),
+        ("beta-raw", "array"),
+    ],
 )
 def test_conversation_matches_seed_on_generated_traces(traces, seed_dumps, dialect, input_mode):
     for seed, ops, dump in zip(SEEDS, traces, seed_dumps, strict=True):
         ours = summarize(run_ours(ops, dialect=dialect, input_mode=input_mode))
         difference = _first_difference(ours, dump["items"])
         assert not difference, f"trace seed={seed} dialect={dialect}: {difference}"
+
+
+def test_conversation_fed_raw_beta_events_builds_the_same_items_as_through_the_api(traces):
+    # Whole items, wire fields included: the raw beta path must also rename content types.
+    for seed, ops in zip(SEEDS, traces, strict=True):
+        through_api = run_ours(ops, dialect="beta").get_items()
+        raw = run_ours(ops, dialect="beta-raw").get_items()
+        assert [_comparable(i) for i in raw] == [_comparable(i) for i in through_api], seed
+        types = {p.get("type") for i in raw for p in i.get("content") or ()}
+        assert not types & {"text", "audio"}, (seed, types)  # GA content types only
+
+
+def _comparable(item: dict[str, Any]) -> dict[str, Any]:
+    formatted = item["formatted"]
+    return {
+        **{k: v for k, v in item.items() if k != "formatted"},
+        "formatted": {k: formatted[k] for k in ("text", "transcript")},
+        "audio": formatted["audio"].tobytes(),
+    }
 
 
 def test_generated_traces_exercise_every_feature_the_comparison_relies_on(traces, seed_dumps):
