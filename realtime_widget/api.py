@@ -7,7 +7,10 @@ queue drained by a writer task, so events leave in the order they were sent from
 
 Events dispatched (all on the runtime thread):
 
-- ``<type>``, ``server.<type>`` and ``server.*`` for every server event (GA names);
+- ``<type>``, ``server.<type>`` and ``server.*`` for every server event (GA names); when the
+  wire name differs (a beta server's ``response.audio.delta``), ``<wire type>`` and
+  ``server.<wire type>`` fire too, with the event as received, so seed code listening for the
+  names it sees on the wire keeps working (``server.*`` still fires once, in GA);
 - ``<type>``, ``client.<type>`` and ``client.*`` for every event sent (as built, GA shape);
 - ``error`` with ``"source": "local"`` when a frame cannot be used (not JSON, not an object, a
   binary frame) or a handler failed — the receive loop carries on;
@@ -339,14 +342,21 @@ class RealtimeAPI(RealtimeEventHandler):
                 "malformed_frame", f"server event is not an object with a type: {message[:80]!r}"
             )
             return
-        event = normalize_server_event(event)
-        self._log("<", event)
-        self._dispatch_all(("server.", "server.*"), event)
+        ga = normalize_server_event(event)
+        self._log("<", ga)
+        self._dispatch_all(("server.", "server.*"), ga)
+        wire_type = event["type"]
+        if ga["type"] != wire_type:  # a beta name: its listeners get the event as received
+            self._dispatch_each((wire_type, "server." + wire_type), event)
 
     def _dispatch_all(self, prefixes: tuple[str, str], event: dict) -> None:
+        name = event["type"]
+        self._dispatch_each((name, prefixes[0] + name, prefixes[1]), event)
+
+    def _dispatch_each(self, targets: tuple[str, ...], event: dict) -> None:
         # The event handler already isolates raising callbacks; this guard covers the rest.
         name = event["type"]
-        for target in (name, prefixes[0] + name, prefixes[1]):
+        for target in targets:
             try:
                 self.dispatch(target, event)
             except Exception as exc:

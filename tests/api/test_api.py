@@ -147,6 +147,27 @@ async def test_api_normalises_beta_server_events_to_ga_names():
         await api.disconnect_async()
 
 
+async def test_api_in_beta_also_fires_the_wire_name_listeners_with_the_event_as_received():
+    async with ScriptedServer(greet=False) as server:
+        api = await connected(server, dialect="beta")
+        names = ("server.*", "server.response.audio.delta", "response.audio.delta")
+        seen = Recorder(api, *names, "server.response.output_audio.delta")
+        conn = await server.connection(5 * UNIT)
+        wire = {"type": "response.audio.delta", "item_id": "i", "delta": "AAAA"}
+        await conn.send(wire)
+        await conn.send({"type": "response.done", "response": {"id": "r1"}})
+        await seen.wait("server.*", 2)
+        assert seen.of("server.response.audio.delta") == [wire]  # the seed's listener
+        assert seen.of("response.audio.delta") == [wire]
+        [ga] = seen.of("server.response.output_audio.delta")
+        assert ga == {**wire, "type": "response.output_audio.delta"}
+        assert [e["type"] for e in seen.of("server.*")] == [  # once each, in GA
+            "response.output_audio.delta",
+            "response.done",
+        ]
+        await api.disconnect_async()
+
+
 async def test_api_dispatches_unknown_events_untouched():
     async with ScriptedServer(greet=False) as server:
         api = await connected(server)
