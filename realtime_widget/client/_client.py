@@ -55,7 +55,8 @@ class RealtimeClient(
     Events: ``conversation.updated`` (``item``, ``delta``), ``conversation.item.appended``,
     ``conversation.item.completed`` (each once per item), ``conversation.interrupted``,
     ``realtime.event`` (``time``, ``source``, ``event``: every event both ways),
-    ``usage.updated``, ``reconnecting``, ``reconnected``, ``error`` (server errors and local
+    ``usage.updated``, ``rate_limits.updated`` (the server's event, also kept in
+    :attr:`rate_limits`), ``reconnecting``, ``reconnected``, ``error`` (server errors and local
     ones, ``"source": "local"``; a refused ``session.update`` adds ``rolled_back``, see
     :meth:`update_session`) and ``close`` (``code``, ``reason``, ``error``).
 
@@ -117,6 +118,7 @@ class RealtimeClient(
         )
         self._playback = PlaybackTracker(*self._config.output_rate)
         self._usage: dict[str, Any] = {"responses": 0}
+        self._rate_limits: list[dict[str, Any]] = []  # of the latest rate_limits.updated
         self._committed = 0  # session sample where the uncommitted input audio starts
         self._session_created = False
         self.session: dict[str, Any] | None = None
@@ -163,6 +165,11 @@ class RealtimeClient(
     def usage(self) -> dict[str, Any]:
         """Token usage summed over every ``response.done`` (and ``responses``, their count)."""
         return copy.deepcopy(self._usage)
+
+    @property
+    def rate_limits(self) -> list[dict[str, Any]]:
+        """The rate limits of the latest ``rate_limits.updated`` (``[]`` before the first)."""
+        return copy.deepcopy(self._rate_limits)
 
     @property
     def response_active(self) -> bool:
@@ -298,12 +305,19 @@ class RealtimeClient(
         self._outputs.clear()
         self._playback.clear()
         self._usage = {"responses": 0}
+        self._rate_limits = []
         self._init_event_state()
 
     # ------------------------------------------------------------------ conversation
     def delete_item(self, item_id: str) -> None:
-        """Ask the server to delete an item (``conversation.item.delete``)."""
-        self._require("delete items")
+        """Ask the server to delete an item (``conversation.item.delete``); also in relay mode,
+        as in the seed (it is the user's own request, not one made on their behalf).
+
+        Raises:
+            RuntimeError: not connected.
+        """
+        if not self.is_connected:
+            raise RuntimeError("cannot delete items: not connected; call connect() first")
         self.realtime.send("conversation.item.delete", {"item_id": item_id})
 
     def send_user_message_content(self, content: list[dict] | str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import datetime
 import logging
 from collections.abc import Callable
@@ -217,6 +218,12 @@ class ServerEventsMixin:
         if not self._relay:
             self._tool_calls.on_response_done(event)
 
+    def _on_rate_limits_updated(self, event: dict, result: dict) -> None:
+        limits = event.get("rate_limits")
+        if isinstance(limits, list):
+            self._rate_limits = copy.deepcopy(limits)
+        self.dispatch("rate_limits.updated", event)
+
     def _on_error(self, event: dict, result: dict) -> None:
         error = event.get("error") or {}
         if not isinstance(error, dict):  # a malformed error still reaches listeners, as a dict
@@ -383,5 +390,6 @@ _HANDLERS: dict[str, Callable[[Any, dict, dict], None]] = {
     "response.output_text.delta": _M._on_response_output,
     "response.output_item.done": _M._on_response_output_item_done,
     "response.done": _M._on_response_done,
+    "rate_limits.updated": _M._on_rate_limits_updated,
     "error": _M._on_error,
 }

@@ -1,8 +1,10 @@
 """Interruption: played-sample reports, ``cancel_response``, ``interrupt`` (DESIGN §4).
 
 What the user heard is what the browser's player reports (``report_played``); a cut happens at
-``min(played, received)`` and is skipped when the server would refuse it (nothing heard, an
-unknown item, no audio, already cut there). ``response.cancel`` goes out only while a response
+``min(played, received)`` and is skipped when the server would refuse it or it changes nothing
+(an unknown item, no audio, already cut there, no playback reported). ``cancel_response(id, 0)``
+cuts at 0 ms, as the seed does (issue 12): nothing was heard, so the server must not keep the
+transcript. ``response.cancel`` goes out only while a response
 is active, so no ``response_cancel_not_active`` error reaches the user.
 """
 
@@ -32,9 +34,10 @@ class InterruptionMixin:
     def cancel_response(self, id: str | None = None, sample_count: int = 0) -> dict | None:
         """Cancel the active response and truncate assistant item ``id`` at what was heard.
 
-        Cuts at ``min(sample_count, samples received)``; skips the truncate when that is 0,
-        when the item is unknown or has no audio, or when it was already cut there. Sends
-        ``response.cancel`` only if a response is active. Without ``id`` it only cancels.
+        Cuts at ``min(sample_count, samples received)``, at 0 ms when ``sample_count`` is 0 (the
+        seed's default: nothing was heard); skips the truncate when the item is unknown or has
+        no audio, or when it was already cut there. Sends ``response.cancel`` only if a
+        response is active. Without ``id`` it only cancels.
 
         Returns:
             The item, or ``None`` (no ``id``, or an unknown one).
@@ -86,7 +89,7 @@ class InterruptionMixin:
         if index is None:
             return
         keep = self._playback.truncation_point(item_id, index, played)
-        if keep <= 0:
+        if keep is None:
             return
         self._playback.mark_truncated(item_id, index, keep)
         self.realtime.send(

@@ -67,19 +67,28 @@ class PlaybackTracker:
         if self.last_played and self.last_played[0] == item_id:
             self.last_played = None
 
-    def truncation_point(self, item_id: str, content_index: int, played: int | None = None) -> int:
-        """Samples to keep when truncating, or 0 when no truncate should be sent.
+    def truncation_point(
+        self, item_id: str, content_index: int, played: int | None = None
+    ) -> int | None:
+        """Samples to keep when truncating, or ``None`` when no truncate should be sent.
 
         Args:
             item_id: the assistant item.
             content_index: its audio content part.
-            played: samples heard; defaults to what the player reported.
+            played: samples heard, as the caller knows it (``0``: nothing was heard, so cut
+                everything, as the seed and openai-agents do, and the server forgets the
+                transcript nobody heard); ``None``: what the player reported, where nothing
+                reported means no truncate.
+
+        Returns:
+            ``min(heard, received)``; ``None`` when the player reported nothing (``played`` not
+            given) or the part is already cut there or shorter.
         """
         key = (item_id, content_index)
-        heard = self.played.get(key, 0) if played is None else int(played)
+        heard = self.played.get(key, 0) if played is None else max(0, int(played))
         keep = min(heard, self.received.get(key, 0))
-        if keep <= 0 or self.truncated.get(key, keep + 1) <= keep:
-            return 0
+        if (played is None and keep <= 0) or self.truncated.get(key, keep + 1) <= keep:
+            return None
         return keep
 
     def playing(self) -> Key | None:

@@ -68,19 +68,27 @@ class SessionMixin:
     _relay: bool
     _updates: PendingUpdates
 
-    def update_session(self, **config: Any) -> None:
+    def update_session(self, config: dict[str, Any] | None = None, /, **settings: Any) -> None:
         """Change session settings (seed flat keys and/or GA keys).
 
+        Takes a dict (the seed's ``updateSession(config)``), keywords, or both (keywords win).
         When connected, a ``session.update`` carrying only the settings that changed is sent at
         once (nothing, if none did). Before :meth:`connect` they are stored and sent on connect.
         If the server refuses the update (an ``error`` answering it, naming the setting), the
         change is rolled back in :attr:`session_config`: later updates do not carry it again.
         The ``error`` event then has ``rolled_back``, the dotted names of the settings undone.
 
+        Args:
+            config: settings as a dict.
+            **settings: settings as keywords.
+
         Raises:
+            TypeError: ``config`` is not a dict.
             ValueError: an unknown setting or a bad value (checked here, in the caller).
         """
-        change = self._config.update(config)
+        if config is not None and not isinstance(config, dict):
+            raise TypeError(f"update_session takes a dict of settings, got {type(config).__name__}")
+        change = self._config.update({**(config or {}), **settings})
         self._sync_output_rate()
         if change and self.is_connected and not self._relay:
             self._soon(self._send_session_update, change)

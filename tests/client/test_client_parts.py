@@ -123,15 +123,19 @@ def test_playback_counts_base64_samples_without_decoding_and_cuts_at_what_was_he
     assert base64_samples(base64.b64encode(b"\x00\x01\x02\x03").decode()) == 2
     tracker = PlaybackTracker()
     tracker.on_audio_delta("a", 0, data)
-    assert tracker.truncation_point("a", 0) == 0  # nothing played yet
+    assert tracker.truncation_point("a", 0) is None  # nothing reported yet: no truncate
+    assert tracker.truncation_point("a", 0, played=0) == 0  # the caller says nothing heard
     tracker.report_played("a", 0, 2400)
     tracker.report_played("a", 0, 1200)  # counts never go back
     assert tracker.playing() == ("a", 0)
     assert tracker.truncation_point("a", 0) == 2400
     assert tracker.truncation_point("a", 0, played=10**9) == 4801
-    assert tracker.truncation_point("unknown", 0, played=100) == 0
+    assert tracker.truncation_point("unknown", 0, played=100) == 0  # nothing received of it
     tracker.mark_truncated("a", 0, 2400)
-    assert tracker.truncation_point("a", 0, played=3000) == 0  # already cut there
+    assert tracker.truncation_point("a", 0, played=3000) is None  # already cut there
+    assert tracker.truncation_point("a", 0, played=0) == 0  # cutting further is allowed
+    tracker.mark_truncated("a", 0, 0)
+    assert tracker.truncation_point("a", 0, played=0) is None
     assert tracker.audio_end_ms(2400) == 100
     tracker.forget("a")
     assert tracker.playing() is None and tracker.received == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from realtime_widget.server import LocalRealtimeServer, ScriptedBrain
 from tests.helpers import UNIT
@@ -177,3 +178,93 @@ async def test_client_delete_item_removes_it_from_the_conversation(server, make_
     assert client.conversation.get_item(user["id"]) is None
     assert user["id"] not in [i["id"] for i in client.conversation.get_items()]
     assert [e["type"] for e in probe.of("conversation.updated")][-1] == "conversation.updated"
+
+
+# -- seed code that must port as written (issue 12 point 7) ------------------------------------
+
+
+async def test_client_update_session_takes_the_seeds_dict_as_well_as_keywords(server, make_client):
+    client, probe = make_client(server.url)
+    await client.connect_async()
+    await client.wait_for_session_created_async(5 * UNIT)
+    await probe.received_type("session.updated")
+    client.update_session({"voice": "echo", "instructions": "Be brief."}, instructions="Be kind.")
+    updated = await probe.received_type("session.updated", 2)
+    assert probe.sent("session.update")[-1]["session"] == {
+        "type": "realtime",
+        "instructions": "Be kind.",  # keywords win over the dict
+        "audio": {"output": {"voice": "echo"}},
+    }
+    assert updated[-1]["session"]["audio"]["output"]["voice"] == "echo"
+    with pytest.raises(TypeError, match="dict"):
+        client.update_session([("voice", "echo")])
+
+
+async def test_client_in_beta_fires_the_seeds_wire_name_listeners(server, make_client):
+    client, probe = make_client(server.url, dialect="beta")
+    wire: list[dict] = []
+    client.realtime.on("server.response.audio.delta", wire.append)  # as the seed registers
+    await client.connect_async()
+    await client.wait_for_session_created_async(5 * UNIT)
+    client.send_user_message_content("hello")
+    await probe.received_type("response.done")
+    deltas = probe.received("response.output_audio.delta")
+    assert len(wire) == len(deltas) > 0
+    assert {e["type"] for e in wire} == {"response.audio.delta"}
+    assert [e["delta"] for e in wire] == [e["delta"] for e in deltas]
+
+
+async def test_client_delete_item_works_in_relay_mode(server, make_client):
+    client, probe = make_client(server.url, relay=True)
+    await client.connect_async()
+    await client.wait_for_session_created_async(5 * UNIT)
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "x"}]}
+    client.realtime.send("conversation.item.create", {"item": item})  # the relay's own event
+    [added] = await probe.received_type("conversation.item.added")
+    client.delete_item(added["item"]["id"])
+    deleted = await probe.received_type("conversation.item.deleted")
+    assert deleted[0]["item_id"] == added["item"]["id"]
+    assert client.conversation.get_items() == []
+    assert probe.sent("session.update") == []  # relay still sends nothing on its own
+
+
+async def test_client_cancel_response_with_zero_samples_truncates_at_zero_ms(make_client):
+    brain = ScriptedBrain(["An answer the user stops before hearing a single word of it."])
+    async with LocalRealtimeServer(speed=1.0, brain=brain) as slow:
+        client, probe = make_client(slow.url)
+        await client.connect_async()
+        await client.wait_for_session_created_async(5 * UNIT)
+        client.send_user_message_content("talk")
+        await probe.received_type("response.output_audio.delta", 2)
+        item_id = probe.received("response.output_audio.delta")[0]["item_id"]
+        client.cancel_response(item_id, 0)  # the seed's cancelResponse(id, 0): nothing heard
+        truncated = await probe.received_type("conversation.item.truncated")
+        assert truncated[0]["audio_end_ms"] == 0
+        [cut] = probe.sent("conversation.item.truncate")
+        assert (cut["item_id"], cut["content_index"], cut["audio_end_ms"]) == (item_id, 0, 0)
+        await probe.received_type("response.done")
+        item = client.conversation.get_item(item_id)
+        assert len(item["formatted"]["audio"]) == 0
+        assert item["formatted"]["transcript"] == ""  # nobody heard it: the server forgets it
+        assert not probe.of("error")
+
+
+async def test_client_rate_limits_hold_the_latest_rate_limits_updated(server, make_client):
+    client, probe = make_client(server.url)
+    seen: list[dict] = []
+    client.on("rate_limits.updated", seen.append)
+    assert client.rate_limits == []
+    await client.connect_async()
+    await client.wait_for_session_created_async(5 * UNIT)
+    for turn in range(2):
+        client.send_user_message_content(f"turn {turn}")
+        await probe.received_type("rate_limits.updated", turn + 1)
+    latest = probe.received("rate_limits.updated")[-1]
+    assert client.rate_limits == latest["rate_limits"] and latest["rate_limits"]
+    assert [e["rate_limits"] for e in seen] == [
+        e["rate_limits"] for e in probe.received("rate_limits.updated")
+    ]
+    first = probe.received("rate_limits.updated")[0]["rate_limits"]
+    assert first != latest["rate_limits"]  # tokens were used in between: it is the latest
+    client.rate_limits.clear()  # a copy
+    assert client.rate_limits == latest["rate_limits"]
