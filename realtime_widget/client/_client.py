@@ -12,6 +12,7 @@ from realtime_widget.audio import as_pcm16, encode_base64
 from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._events import ServerEventsMixin
 from realtime_widget.client._interruption import InterruptionMixin
+from realtime_widget.client._lifecycle import ConnectionLifecycle, Event
 from realtime_widget.client._outputs import ToolOutputs
 from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
@@ -72,11 +73,15 @@ class RealtimeClient(
             behalf (no session.update, no tools, no messages).
         tools: a shared ``ToolRegistry`` (a new one by default).
         auto_reconnect: reopen a dropped session and replay its history.
-        max_reconnect_attempts: attempts before giving up (then ``error`` and ``close``).
+        max_reconnect_attempts: attempts before giving up (then ``error`` and ``close``). They
+            count until a reconnected session proves healthy (see ``healthy_after``), so a
+            server that accepts, says ``session.created`` and closes is not retried forever.
         reconnect_delay: first backoff delay in seconds (doubles, capped at 8 s).
         tool_timeout: seconds before a tool call is answered with a timeout error.
         auto_truncate: on server VAD ``speech_started``, truncate the assistant audio being
             played at the last reported position (when ``interrupt_response`` is on).
+        healthy_after: seconds a session must stay up to count as healthy when no response has
+            completed in it yet (``None``: only a completed response counts).
         max_audio_seconds: audio kept in items, in seconds (``None``: all). Beyond it the
             oldest items lose their audio, never their text or transcripts, so memory stays
             flat over a long session.
@@ -96,6 +101,7 @@ class RealtimeClient(
         tool_timeout: float | None = None,
         auto_truncate: bool = True,
         max_audio_seconds: float | None = None,
+        healthy_after: float | None = 10.0,
         **api_params: Any,
     ) -> None:
         super().__init__()
@@ -106,8 +112,8 @@ class RealtimeClient(
         self._updates = PendingUpdates()  # session.update events the server has not answered
         self._relay = bool(relay)
         self.tools = tools if tools is not None else ToolRegistry()
-        self.auto_reconnect = auto_reconnect
-        self.max_reconnect_attempts = max_reconnect_attempts
+        self._lifecycle = ConnectionLifecycle(auto_reconnect, max_reconnect_attempts)
+        self.healthy_after = healthy_after
         self.reconnect_delay = reconnect_delay
         self.auto_truncate = auto_truncate
         self.max_audio_seconds = max_audio_seconds
@@ -148,8 +154,25 @@ class RealtimeClient(
     def is_reconnecting(self) -> bool:
         """Whether a dropped session is being reopened; messages, audio and response requests
         made meanwhile are held and sent once it is back (dropped if it gives up)."""
-        task = self._reconnect_task
-        return task is not None and not task.done()
+        return self._lifecycle.is_reconnecting
+
+    @property
+    def auto_reconnect(self) -> bool:
+        """Whether a dropped session is reopened and its history replayed (settable)."""
+        return self._lifecycle.auto_reconnect
+
+    @auto_reconnect.setter
+    def auto_reconnect(self, value: bool) -> None:
+        self._lifecycle.auto_reconnect = bool(value)
+
+    @property
+    def max_reconnect_attempts(self) -> int:
+        """Reconnect attempts between two healthy sessions before giving up (settable)."""
+        return self._lifecycle.max_attempts
+
+    @max_reconnect_attempts.setter
+    def max_reconnect_attempts(self, value: int) -> None:
+        self._lifecycle.max_attempts = int(value)
 
     @property
     def is_relay(self) -> bool:
@@ -249,7 +272,13 @@ class RealtimeClient(
             return
         self._cancel_reconnect()
         self._user_closed = False
-        await self.realtime._connect()
+        self._lifecycle.handle(Event.CONNECT)
+        try:
+            await self.realtime._connect()
+        except BaseException:  # refused, unreachable, or the caller's timeout cancelled it
+            self._lifecycle.handle(Event.FAILED)
+            raise
+        self._lifecycle.handle(Event.OPENED)
         self._start_session()
         if self.conversation.get_items() or self._unacked or len(self._outputs):
             self._replay_history()  # history kept by disconnect() continues in the new session
@@ -280,6 +309,8 @@ class RealtimeClient(
         self._session_created = False
         self._held.clear()
         self._owed.clear()  # the user ended it: nothing is owed (held tool outputs stay)
+        self._stop_health_timer()
+        self._lifecycle.handle(Event.CLOSED)
         reconnecting = self._cancel_reconnect()
         if self.realtime.is_connected:
             await self.realtime._disconnect()

@@ -17,6 +17,7 @@ from typing import Any
 
 from realtime_widget.api import RealtimeConnectionError
 from realtime_widget.client._audio_cap import cap_audio
+from realtime_widget.client._lifecycle import Event, State
 from realtime_widget.client._reconnect import backoff_delay, history_items
 from realtime_widget.client._usage import add_usage
 
@@ -61,7 +62,7 @@ class ServerEventsMixin:
         self._replayed: set[str] = set()  # ids replayed into a new session: already in history
         self._user_closed = False
         self._reconnect_task: asyncio.Task[None] | None = None
-        self._attempts = 0  # reconnect attempts since the last session.created
+        self._health_timer: asyncio.TimerHandle | None = None
         self._held: list[tuple[Callable[..., None], tuple]] = []  # made while reconnecting
         self._unacked: list[dict] = []  # user messages sent, not yet announced back
         self._owed: list[dict | None] = []  # response requests a dropped session left unanswered
@@ -120,7 +121,12 @@ class ServerEventsMixin:
     def _on_session_created(self, event: dict, result: dict) -> None:
         self.session = event.get("session")
         self._session_created = True
-        self._attempts = 0  # a working session: the next drop starts a fresh backoff
+        self._lifecycle.handle(Event.SESSION_CREATED)
+        if self._health_timer is None and self.healthy_after is not None:
+            # Staying up this long also proves the session (as a completed response does).
+            self._health_timer = asyncio.get_running_loop().call_later(
+                self.healthy_after, self._lifecycle.handle, Event.HEALTHY
+            )
         if self._held:  # said while reconnecting: now that the session really works
             self._send_held()
 
@@ -214,6 +220,8 @@ class ServerEventsMixin:
             self.dispatch(
                 "usage.updated", {"type": "usage.updated", "usage": self.usage, "response": usage}
             )
+        if response.get("status") == "completed":
+            self._lifecycle.handle(Event.HEALTHY)  # this session works: attempts start afresh
         self._responses.on_response_done(event)
         if not self._relay:
             self._tool_calls.on_response_done(event)
@@ -249,18 +257,27 @@ class ServerEventsMixin:
     # ------------------------------------------------------------------ losing the session
     def _on_api_close(self, event: dict) -> None:
         self._session_created = False
-        reconnect = bool(event.get("error")) and self.auto_reconnect and not self._user_closed
-        if reconnect:  # what the lost session still had to answer, asked again after the replay
+        self._stop_health_timer()
+        dropped = bool(event.get("error")) and not self._user_closed
+        state = self._lifecycle.handle(Event.DROPPED if dropped else Event.CLOSED)
+        if state is State.BACKING_OFF:  # what the lost session still had to answer: asked again
             self._owed += self._responses.owed()
         self._responses.reset()
         self._outputs.on_session_lost()
         self._tool_calls.on_session_lost()
         self._mark_unfinished_items()
-        if reconnect:
+        if state is State.BACKING_OFF:
             loop = asyncio.get_running_loop()
             self._reconnect_task = loop.create_task(self._reconnect(event))
-            return
-        self.dispatch("close", event)
+        elif state is State.GAVE_UP:  # a session that never proved healthy, once too often
+            self._give_up(event, _closed_with(event))
+        else:
+            self.dispatch("close", event)
+
+    def _stop_health_timer(self) -> None:
+        timer, self._health_timer = self._health_timer, None
+        if timer is not None:
+            timer.cancel()
 
     def _mark_unfinished_items(self) -> None:
         # A response cut by the drop will never finish: show it as the server would a cancel.
@@ -273,7 +290,6 @@ class ServerEventsMixin:
                 )
 
     def _cancel_reconnect(self) -> bool:
-        self._attempts = 0
         task, self._reconnect_task = self._reconnect_task, None
         if task is None or task.done():
             return False
@@ -281,12 +297,11 @@ class ServerEventsMixin:
         return True
 
     async def _reconnect(self, closed: dict) -> None:
-        last_error = f"closed with {closed.get('code')} {closed.get('reason') or ''}".strip()
-        # Attempts count until a session really starts: a server that accepts the handshake and
-        # closes at once must not get a reconnect (and a history replay) every reconnect_delay.
-        while self._attempts < self.max_reconnect_attempts:
-            self._attempts += 1
-            attempt = self._attempts
+        last_error = _closed_with(closed)
+        # The lifecycle counts attempts until a session proves healthy: a server that accepts
+        # the handshake, says hello and closes gets max_reconnect_attempts tries, not forever.
+        while self._lifecycle.state is State.BACKING_OFF:
+            attempt = self._lifecycle.attempts
             delay = backoff_delay(attempt, self.reconnect_delay)
             self.dispatch(
                 "reconnecting",
@@ -299,12 +314,15 @@ class ServerEventsMixin:
                 },
             )
             await asyncio.sleep(delay)
+            self._lifecycle.handle(Event.RETRY)
             try:
                 await self.realtime._connect()
             except RealtimeConnectionError as exc:
                 last_error = str(exc)
                 logger.warning("= reconnect attempt %d failed: %s", attempt, exc)
+                self._lifecycle.handle(Event.FAILED)
                 continue
+            self._lifecycle.handle(Event.OPENED)
             self._start_session()
             replayed = self._replay_history()
             self._reconnect_task = None
@@ -314,13 +332,17 @@ class ServerEventsMixin:
             )
             return
         self._reconnect_task = None
+        if self._lifecycle.state is State.GAVE_UP:
+            self._give_up(closed, last_error)
+
+    def _give_up(self, closed: dict, last_error: str) -> None:
         self._owed.clear()
         if self._held:
             last_error += f"; {len(self._held)} message/audio sends made meanwhile were dropped"
             self._held.clear()
         self._local_error(
             "reconnect_failed",
-            f"could not reconnect after {self.max_reconnect_attempts} attempts ({last_error}); "
+            f"could not reconnect after {self._lifecycle.attempts} attempts ({last_error}); "
             "call connect() to try again (the conversation is kept)",
         )
         self.dispatch("close", closed)
@@ -361,6 +383,10 @@ class ServerEventsMixin:
             asked_plain = asked_plain or params is None
             self._responses.request(params)
         return len(items)
+
+
+def _closed_with(closed: dict) -> str:
+    return f"closed with {closed.get('code')} {closed.get('reason') or ''}".strip()
 
 
 def _same_words(announced: dict, sent: dict) -> bool:

@@ -10,7 +10,8 @@ to misbehave. Faults are rules applied to server -> client frames, or actions ta
 - ``split``: deliver a server event as a fragmented websocket message;
 - ``corrupt``: deliver a server event as malformed JSON (truncated text);
 - ``inject``: send an arbitrary event or raw text to the client(s);
-- ``close``: close the client connection with a code and reason (e.g. 1001 at the session cap).
+- ``close``: close the client connection with a code and reason (e.g. 1001 at the session cap),
+  at once or right after a matching server event (e.g. every ``session.created``).
 
 The proxy counts what it did (:attr:`FaultProxy.stats`) so tests and the bench fault matrix can
 report faults tried. Everything binds to loopback.
@@ -38,7 +39,7 @@ Match = Callable[[dict], bool]
 
 # Headers the proxy passes through to the upstream server, lower-case.
 _FORWARDED_HEADERS = ("authorization", "openai-beta", "api-key")
-_ACTIONS = frozenset({"drop", "split", "corrupt", "delay", "swallow"})
+_ACTIONS = frozenset({"drop", "split", "corrupt", "delay", "swallow", "close"})
 
 
 @dataclass
@@ -48,11 +49,14 @@ class Fault:
     Args:
         action: ``"drop"`` (abort the connection instead of delivering the event), ``"split"``
             (deliver it fragmented), ``"corrupt"`` (deliver truncated, unparsable JSON),
-            ``"delay"`` (deliver it after ``seconds``), or ``"swallow"`` (never deliver it).
+            ``"delay"`` (deliver it after ``seconds``), ``"swallow"`` (never deliver it), or
+            ``"close"`` (deliver it, then close the connection with ``code`` and ``reason``).
         match: the event ``type`` to match, a predicate over the event dict, or ``None`` for any.
         times: how many matching events the rule applies to before it retires.
         seconds: the delay for ``"delay"``.
         skip: how many matching events to let through untouched first.
+        code: the close code for ``"close"`` (1011: the server failed).
+        reason: the close reason for ``"close"``.
     """
 
     action: str
@@ -60,6 +64,8 @@ class Fault:
     times: int = 1
     seconds: float = 0.0
     skip: int = 0
+    code: int = 1011
+    reason: str = ""
     applied: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -262,6 +268,11 @@ async def _apply_delay(client: ServerConnection, message: str | bytes, rule: Fau
     await client.send(message)
 
 
+async def _apply_close(client: ServerConnection, message: str | bytes, rule: Fault) -> None:
+    await client.send(message)
+    await client.close(rule.code, rule.reason)
+
+
 async def _apply_swallow(client: ServerConnection, message: str | bytes, rule: Fault) -> None:
     return None
 
@@ -272,4 +283,5 @@ _APPLY = {
     "corrupt": _apply_corrupt,
     "delay": _apply_delay,
     "swallow": _apply_swallow,
+    "close": _apply_close,
 }

@@ -1,0 +1,47 @@
+"""Issue 13: a server that misbehaves on purpose, or is broken, cannot wedge the client.
+
+Each test drives the client (the test's thread plays the notebook) against the embedded server
+behind the fault proxy; the proxy turns it into the hostile or broken server of the row.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from realtime_widget.testing.faults import Fault
+from tests.helpers import UNIT
+from tests.reliability._harness import EscapeGuard, Rig, wait_until
+
+
+@pytest.mark.parametrize("code", [1008, 1011])
+def test_client_gives_up_on_a_server_that_closes_after_every_session_created(code):
+    with EscapeGuard() as guard, Rig(max_reconnect_attempts=3) as rig:
+        rig.connect()
+        assert rig.say("hello") == "You said: hello"
+        rig.proxy.add(Fault("close", match="session.created", times=1000, code=code))
+        before = rig.proxy.stats["connections"]
+        rig.on_loop(rig.proxy.drop)
+        wait_until(lambda: rig.of("close"), 10 * UNIT, "the client giving up")
+        time.sleep(0.5 * UNIT)  # and it stays given up
+        assert rig.proxy.stats["connections"] - before == 3
+        assert [e["attempt"] for e in rig.of("reconnecting")] == [1, 2, 3]
+        [error] = [e for e in rig.of("error") if e["error"]["code"] == "reconnect_failed"]
+        assert "after 3 attempts" in error["error"]["message"]
+        assert f"closed with {code}" in error["error"]["message"]
+        assert len(rig.of("close")) == 1 and not rig.client.is_connected
+        assert not rig.client.is_reconnecting
+    assert guard.escaped == []
+
+
+def test_client_attempts_reset_once_a_reconnected_session_completes_a_response():
+    with EscapeGuard() as guard, Rig(max_reconnect_attempts=2) as rig:
+        rig.connect()
+        for turn in range(3):  # three drops, each after a healthy session: never gives up
+            rig.on_loop(rig.proxy.drop)
+            wait_until(lambda turn=turn: len(rig.of("reconnected")) > turn, 10 * UNIT)
+            assert rig.say(f"turn {turn}") == f"You said: turn {turn}"
+        assert [e["attempt"] for e in rig.of("reconnecting")] == [1, 1, 1]
+        assert not rig.of("close") and not rig.of("error")
+    assert guard.escaped == []
