@@ -150,6 +150,21 @@ class EnergyVAD:
         return self._level
 
     @property
+    def silence_samples(self) -> int:
+        """Samples of silence that end speech (``silence_duration_ms`` in whole frames)."""
+        return self._silence_frames * self.frame_len
+
+    @property
+    def quiet_samples(self) -> int:
+        """While speaking: samples of the silence so far (0 when the last frame was speech)."""
+        return self._quiet_frames * self.frame_len if self._speaking else 0
+
+    @property
+    def speech_end(self) -> int | None:
+        """While speaking: the sample where the current silence began (``None`` otherwise)."""
+        return self._next - self.quiet_samples if self._speaking else None
+
+    @property
     def samples_seen(self) -> int:
         """Samples fed since the last reset (including a partial frame not yet evaluated)."""
         return self._next + self._pending.size

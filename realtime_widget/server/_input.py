@@ -16,7 +16,18 @@ from realtime_widget.server._items import Record
 from realtime_widget.server.vad import TurnEvent
 
 if TYPE_CHECKING:
-    from realtime_widget.server.state import SessionState
+    import numpy as np
+
+    from realtime_widget.server.state import SessionState, TranscriptionJob
+
+
+def _job(
+    item_id: str | None, audio: np.ndarray, rate: int, key: tuple[int, int] | None
+) -> TranscriptionJob:
+    from realtime_widget.server.state import TranscriptionJob
+
+    return TranscriptionJob(item_id, audio, rate, key)
+
 
 __all__ = ["MAX_APPEND_BYTES", "InputAudioHandlers"]
 
@@ -67,7 +78,7 @@ class InputAudioHandlers:
                 "item_id": item_id,
             }
         ]
-        out += self._commit(item_id, turn.start_ms, turn.end_ms)
+        out += self._commit(item_id, turn.start_ms, turn.end_ms, turn.speech_end_ms)
         return out + self._auto_response()
 
     def _on_timeout_triggered(self: SessionState, turn: TurnEvent) -> list[dict]:
@@ -82,10 +93,19 @@ class InputAudioHandlers:
         ]
         return out + self._commit(item_id, turn.start_ms, turn.end_ms) + self._auto_response()
 
+    def _on_pause(self: SessionState, turn: TurnEvent) -> list[dict]:
+        # The speaker went quiet: this may be the end of the turn. Transcribing now, while VAD
+        # still waits for silence_duration_ms, hides that much of the transcriber's time.
+        if self.defer_transcription:
+            key = (turn.start_ms, turn.speech_end_ms or turn.start_ms)
+            self.transcription_jobs.append(_job(None, self.input.peek(*key), self.input.rate, key))
+        return []
+
     _turn_handlers = {
         "speech_started": _on_speech_started,
         "speech_stopped": _on_speech_stopped,
         "timeout_triggered": _on_timeout_triggered,
+        "pause": _on_pause,
     }
 
     def _auto_response(self: SessionState) -> list[dict]:
@@ -110,7 +130,11 @@ class InputAudioHandlers:
         return [{"type": "input_audio_buffer.cleared"}]
 
     def _commit(
-        self: SessionState, item_id: str, start_ms: int | None = None, end_ms: int | None = None
+        self: SessionState,
+        item_id: str,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        speech_end_ms: int | None = None,
     ) -> list[dict]:
         audio = self.input.take(start_ms, end_ms)
         item = {
@@ -122,7 +146,11 @@ class InputAudioHandlers:
             "content": [{"type": "input_audio", "transcript": None}],
         }
         record = Record(item, audio=audio, rate=self.input.rate)
-        self._transcribe(record)
+        key = None
+        if start_ms is not None and speech_end_ms is not None:
+            key = (start_ms, speech_end_ms)
+            speech = audio[: max(0, (speech_end_ms - start_ms) * self.input.rate // 1000)]
+        self._transcribe(record, key, speech if key else None)
         previous = self.conversation.add(record)
         out = [
             {
@@ -134,7 +162,14 @@ class InputAudioHandlers:
         out += _events.item_added(item, previous)
         return out + self._transcription(record)
 
-    def _transcribe(self: SessionState, record: Record) -> None:
+    def _transcribe(
+        self: SessionState, record: Record, key: tuple[int, int] | None = None, speech=None
+    ) -> None:
+        if self.defer_transcription:
+            audio = record.audio if speech is None else speech
+            self.transcription_jobs.append(_job(record.item["id"], audio, record.rate, key))
+            self._awaiting.add(record.item["id"])
+            return
         try:
             record.transcript = self.transcriber(record.audio, record.rate)
         except Exception as exc:  # a failing transcriber fails the transcription, not the turn
@@ -143,6 +178,8 @@ class InputAudioHandlers:
     def _transcription(self: SessionState, record: Record) -> list[dict]:
         if not self.session["audio"]["input"]["transcription"]:
             return []
+        if record.item["id"] in self._awaiting:
+            return []  # announced by provide_transcript when the I/O layer has it
         if record.transcript is None:
             return [
                 _events.transcription_failed(

@@ -1,10 +1,16 @@
-"""One response as a lazy sequence of steps in the exact order of DESIGN §6 (pure).
+r"""One response as a lazy sequence of steps in the exact order of DESIGN §6 (pure).
 
 A :class:`ResponseRun` turns a brain's plan into *steps*: a list of GA server events plus the
 milliseconds of audio they carry. The I/O layer sends a step, then waits until the audio sent so
 far is due (real-time pacing); between steps the client may cancel, which finishes the item in
 flight as ``incomplete`` and ends the response ``cancelled``. Spoken items need audio first: the
 run asks for it (:attr:`ResponseRun.audio_request`) so the I/O layer can synthesize off the loop.
+
+A plan is either given whole (the deterministic brains) or *streamed*: the run is created open
+(``plan=None``), the I/O layer feeds it (:meth:`~ResponseRun.feed`) :class:`Clause` pieces (a
+clause of the assistant's message with its audio already synthesized) and calls as the language
+model produces them, and :meth:`~ResponseRun.close_plan` ends it. Consecutive clauses grow one
+message item, so the first clause is heard while the model still writes the rest (DESIGN §10).
 """
 
 from __future__ import annotations
@@ -19,9 +25,9 @@ import numpy as np
 
 from realtime_widget.audio import alaw_encode, encode_base64, resample, ulaw_encode
 from realtime_widget.server._items import Conversation, Record
-from realtime_widget.server.brains import Call, PlanItem, Say
+from realtime_widget.server.brains import BrainContext, Call, PlanItem, Say
 
-__all__ = ["ResponseRun", "Step"]
+__all__ = ["Clause", "ResponseRun", "Step"]
 
 CHUNK_MS = 100  # audio per delta, like the real service's ~100 ms deltas
 
@@ -40,6 +46,19 @@ class Step:
     item_id: str | None = None
     transcript_delta: str = ""
     closing: bool = False  # a placeholder for an item's closing events, built when reached
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A piece of a streamed assistant message: its text and, for audio output, its speech.
+
+    Attributes:
+        text: the clause as the model wrote it (concatenated clauses give the whole message).
+        audio: int16 speech at 24 kHz for audio output, ``None`` for text output.
+    """
+
+    text: str
+    audio: np.ndarray | None = None
 
 
 def _tokens(text: str) -> int:
@@ -74,7 +93,7 @@ class ResponseRun:
 
     Args:
         response: the ``response`` object of ``response.created`` (GA, status ``in_progress``).
-        plan: the brain's output items.
+        plan: the brain's output items, or ``None`` for a streamed plan (see :meth:`feed`).
         conversation: where output items are added, or ``None`` for ``conversation: "none"``.
         new_id: id factory (``generate_id``).
         input_tokens: estimated tokens of the input (for ``usage``).
@@ -83,7 +102,7 @@ class ResponseRun:
     def __init__(
         self,
         response: dict,
-        plan: list[PlanItem],
+        plan: list[PlanItem] | None,
         conversation: Conversation | None,
         new_id: Callable[[str], str],
         input_tokens: int = 0,
@@ -91,16 +110,27 @@ class ResponseRun:
         self.response = response
         self.id: str = response["id"]
         self.cut_short = False
-        self._plan = deque(self._within_limit(plan, response.get("max_output_tokens")))
+        limit = response.get("max_output_tokens")
+        self._budget: int | None = (
+            limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+        )
+        self.plan_closed = plan is not None
+        """Whether every output item is known (always, for a plan given whole)."""
+        self._plan: deque = deque(self._within_limit(plan or []))
+        self._streaming = False  # the open message item grows by clauses
         self._conversation = conversation
         self._new_id = new_id
         self._steps: deque[Step] = deque()
         self._audio: np.ndarray | None = None
         self._current: Record | None = None  # the item whose steps are being sent
         self._sent_transcript = ""
-        self._input_tokens = input_tokens
+        self.input_tokens = input_tokens
         self._out_text = self._out_audio_ms = 0
         self.finished = False
+        self.context: Callable[[], BrainContext] | None = None
+        """For a streamed plan: builds what the brain sees (set by ``start_response``)."""
+        self.single_call = False  # parallel_tool_calls off: keep only the first call
+        self._calls = 0
 
     @property
     def audio_request(self) -> str | None:
@@ -112,6 +142,35 @@ class ResponseRun:
             return head.text
         return None
 
+    def feed(self, piece: Clause | Call | Say) -> bool:
+        """Add the next piece of a streamed plan.
+
+        Returns:
+            ``False`` when the run takes no more (finished, closed, or ``max_output_tokens``
+            reached: the producer should stop generating).
+        """
+        if self.finished or self.plan_closed:
+            return False
+        if isinstance(piece, Call):
+            self._calls += 1
+            if self.single_call and self._calls > 1:
+                return True  # parallel_tool_calls is off: later calls are not made
+        kept = self._within_limit([piece])
+        self._plan.extend(kept)
+        if self.cut_short:
+            self.plan_closed = True
+            return False
+        return True
+
+    def close_plan(self) -> None:
+        """No more pieces: the response ends once the fed ones are sent."""
+        self.plan_closed = True
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the run waits for the producer (nothing to send until more is fed)."""
+        return not self.finished and not self._steps and not self._plan and not self.plan_closed
+
     def provide_audio(self, samples: np.ndarray) -> None:
         """Give the audio (int16, 24 kHz) asked for by :attr:`audio_request`."""
         self._audio = np.asarray(samples, dtype=np.int16)
@@ -122,7 +181,17 @@ class ResponseRun:
             return None
         if not self._steps:
             if self._plan:
-                self._expand(self._plan.popleft())
+                head = self._plan[0]
+                if self._streaming and not isinstance(head, Clause):
+                    self._streaming = False
+                    self._steps.append(Step([], closing=True))
+                else:
+                    self._expand(self._plan.popleft())
+            elif not self.plan_closed:
+                return None
+            elif self._streaming:
+                self._streaming = False
+                self._steps.append(Step([], closing=True))
             else:
                 self.finished = True
                 if self.cut_short:
@@ -144,36 +213,55 @@ class ResponseRun:
             reason: ``client_cancelled`` or ``turn_detected``.
         """
         events: list[dict] = []
-        if self._steps and self._current is not None:
+        if self._current is not None:
             events = self._close_current(incomplete=True)
         self._steps.clear()
         self._plan.clear()
-        self.finished = True
+        self.finished = self.plan_closed = True
+        self._streaming = False
         return events + self._finish("cancelled", reason)
 
-    def _within_limit(self, plan: list[PlanItem], limit: object) -> list[PlanItem]:
-        """Cut the plan at ``max_output_tokens`` (about 4 characters per token)."""
-        if not isinstance(limit, int) or isinstance(limit, bool):
+    def _within_limit(self, plan: list) -> list:
+        """Cut pieces at ``max_output_tokens`` (about 4 characters per token)."""
+        if self._budget is None:
             return plan
-        budget, out = limit, []
+        out: list = []
         for entry in plan:
-            text = entry.text if isinstance(entry, Say) else entry.arguments_json
-            if _tokens(text) <= budget:
+            text = entry.arguments_json if isinstance(entry, Call) else entry.text
+            if _tokens(text) <= self._budget:
                 out.append(entry)
-                budget -= _tokens(text)
+                self._budget -= _tokens(text)
                 continue
             self.cut_short = True
-            if isinstance(entry, Say) and budget > 0:
-                out.append(Say(text[: budget * 4]))
+            if not isinstance(entry, Call) and self._budget > 0:
+                cut = text[: self._budget * 4]
+                if isinstance(entry, Say):
+                    out.append(Say(cut))
+                else:  # the clause's audio no longer matches: keep the share of it
+                    audio = entry.audio
+                    if audio is not None and text:
+                        audio = audio[: len(audio) * len(cut) // len(text)]
+                    out.append(Clause(cut, audio))
+            self._budget = 0
             break
         return out
 
-    def fail(self) -> list[dict]:
-        """End the response now as ``failed`` (an internal error in the I/O layer)."""
+    def fail(self, message: str | None = None, code: str | None = None) -> list[dict]:
+        """End the response now as ``failed`` (an internal error, or a stage that failed).
+
+        The item in flight is finished as ``incomplete`` first, so the client's view of it ends.
+        """
+        events = self._close_current(incomplete=True) if self._current is not None else []
         self._steps.clear()
         self._plan.clear()
-        self.finished = True
-        return self._finish("failed", None)
+        self.finished = self.plan_closed = True
+        self._streaming = False
+        events += self._finish("failed", None)
+        if message:
+            error = {"type": "server_error", "code": code, "message": message}
+            self.response["status_details"]["error"] = error
+            events[-1]["response"]["status_details"]["error"] = dict(error)
+        return events
 
     # -- expansion ------------------------------------------------------------------------
     def _base(self, kind: str, output_index: int, **fields) -> dict:
@@ -196,8 +284,10 @@ class ResponseRun:
             )
         return events, index
 
-    def _expand(self, plan_item: PlanItem) -> None:
-        if isinstance(plan_item, Call):
+    def _expand(self, plan_item: PlanItem | Clause) -> None:
+        if isinstance(plan_item, Clause):
+            self._expand_clause(plan_item)
+        elif isinstance(plan_item, Call):
             self._expand_call(plan_item)
         elif "audio" in self.response["output_modalities"]:
             audio, self._audio = self._audio, None
@@ -247,6 +337,56 @@ class ResponseRun:
                 part={"type": "audio", "transcript": ""},
             )
         )
+        self._audio_steps(events, index, ids, text, samples)
+        self._out_text += _tokens(text)
+        item["content"] = [{"type": "output_audio", "transcript": ""}]
+        self._steps.append(Step([], closing=True))
+
+    def _expand_clause(self, clause: Clause) -> None:
+        """Grow the streamed message by one clause (opening it on the first)."""
+        audio_out = "audio" in self.response["output_modalities"]
+        if self._streaming and self._current is not None:
+            item = self._current.item
+            index = self.response["output"].index(item)
+            events: list[dict] = []
+        else:
+            item = self._message()
+            events, index = self._start_item(item)
+            part = (
+                {"type": "audio", "transcript": ""} if audio_out else {"type": "text", "text": ""}
+            )
+            events.append(
+                self._base(
+                    "response.content_part.added",
+                    index,
+                    item_id=item["id"],
+                    content_index=0,
+                    part=part,
+                )
+            )
+            item["content"] = [
+                {"type": "output_audio", "transcript": ""}
+                if audio_out
+                else {"type": "output_text", "text": ""}
+            ]
+            self._streaming = True
+        ids = {"item_id": item["id"], "content_index": 0}
+        self._out_text += _tokens(clause.text)
+        if not audio_out:
+            item["content"][0]["text"] += clause.text
+            if clause.text:
+                events.append(
+                    self._base("response.output_text.delta", index, **ids, delta=clause.text)
+                )
+            self._steps.append(Step(events, item_id=item["id"]))
+            return
+        samples = clause.audio if clause.audio is not None else np.zeros(0, np.int16)
+        self._audio_steps(events, index, ids, clause.text, np.asarray(samples, np.int16))
+
+    def _audio_steps(
+        self, events: list[dict], index: int, ids: dict, text: str, samples: np.ndarray
+    ) -> None:
+        """Steps carrying ``samples`` as audio deltas, ``text`` spread over them as transcript."""
         fmt = self.response["audio"]["output"]["format"]
         chunks, durations = _encode(samples, fmt)
         words = _pieces(text)
@@ -261,12 +401,13 @@ class ResponseRun:
                     self._base("response.output_audio_transcript.delta", index, **ids, delta=delta)
                 )
             said = upto
-            self._steps.append(Step(step_events, ms, item["id"], delta))
+            self._steps.append(Step(step_events, ms, ids["item_id"], delta))
         if not chunks:
-            self._steps.append(Step(events, 0.0, item["id"], text))
-        self._out_text += _tokens(text)
-        item["content"] = [{"type": "output_audio", "transcript": ""}]
-        self._steps.append(Step([], closing=True))
+            if text:
+                events.append(
+                    self._base("response.output_audio_transcript.delta", index, **ids, delta=text)
+                )
+            self._steps.append(Step(events, 0.0, ids["item_id"], text))
 
     def _expand_call(self, call: Call) -> None:
         arguments = call.arguments_json
@@ -346,12 +487,12 @@ class ResponseRun:
         audio_tokens = math.ceil(self._out_audio_ms / 50)
         output_tokens = self._out_text + audio_tokens
         response["usage"] = {
-            "total_tokens": self._input_tokens + output_tokens,
-            "input_tokens": self._input_tokens,
+            "total_tokens": self.input_tokens + output_tokens,
+            "input_tokens": self.input_tokens,
             "output_tokens": output_tokens,
             "input_token_details": {
                 "cached_tokens": 0,
-                "text_tokens": self._input_tokens,
+                "text_tokens": self.input_tokens,
                 "audio_tokens": 0,
             },
             "output_token_details": {"text_tokens": self._out_text, "audio_tokens": audio_tokens},

@@ -21,6 +21,7 @@ def start_response(
     brain: Brain,
     new_id: Callable[[str], str],
     parallel: bool = True,
+    defer: bool = False,
 ) -> tuple[list[dict], ResponseRun | None]:
     """Create a response from the session and a ``response.create``'s overrides.
 
@@ -31,6 +32,9 @@ def start_response(
         brain: who decides the output items.
         new_id: id factory.
         parallel: the session's ``parallel_tool_calls`` (``False`` keeps only the first call).
+        defer: leave the brain to the I/O layer: the run starts with an open plan and
+            ``run.context()`` builds the brain's view when it is asked (after the input's
+            transcriptions arrive), for streaming brains and slow transcribers (DESIGN §10).
 
     Returns:
         ``(events, run)``: ``response.created`` (plus ``response.done`` when the brain failed,
@@ -66,18 +70,32 @@ def start_response(
         "metadata": params.get("metadata"),
     }
     created = [{"type": "response.created", "response": copy.deepcopy(response)}]
-    items = conversation.brain_view(records)
-    context = BrainContext(
-        items=items,
-        tools=tools,
-        instructions=params.get("instructions", session["instructions"]),
-        output_modalities=response["output_modalities"],
-        tool_choice=choice,
-        metadata=dict(params.get("metadata") or {}),
-    )
-    input_tokens = sum(math.ceil(len(item_text(i)) / 4) for i in items)
+    instructions = params.get("instructions", session["instructions"])
+    metadata = dict(params.get("metadata") or {})
+
+    def context() -> BrainContext:
+        return BrainContext(
+            items=conversation.brain_view(records),
+            tools=tools,
+            instructions=instructions,
+            output_modalities=response["output_modalities"],
+            tool_choice=choice,
+            metadata=metadata,
+            max_output_tokens=response["max_output_tokens"],
+            temperature=session.get("temperature"),
+        )
+
+    single_call = not params.get("parallel_tool_calls", parallel)
+    target = None if out_of_band else conversation
+    if defer:
+        run = ResponseRun(response, None, target, new_id)
+        run.context = context
+        run.single_call = single_call
+        return created, run
+    view = context()
+    input_tokens = sum(math.ceil(len(item_text(i)) / 4) for i in view.items)
     try:
-        plan = list(brain.respond(context))
+        plan = list(brain.respond(view))
     except Exception as exc:  # a faulty brain fails its response, never the session
         response.update(
             status="failed",
@@ -87,8 +105,8 @@ def start_response(
             },
         )
         return [*created, {"type": "response.done", "response": response}], None
-    if not params.get("parallel_tool_calls", parallel):
+    if single_call:
         calls = [p for p in plan if isinstance(p, Call)]
         plan = [p for p in plan if not isinstance(p, Call) or p is calls[0]]
-    run = ResponseRun(response, plan, None if out_of_band else conversation, new_id, input_tokens)
+    run = ResponseRun(response, plan, target, new_id, input_tokens)
     return created, run

@@ -8,6 +8,12 @@ Per connection, tasks on one loop share one :class:`SessionState`:
   synthesizer in a worker thread so one reply's speech never stalls other sessions;
 - the *writer* drains one queue, so events leave in exactly the order the state produced them
   even when a cancel arrives between two audio steps;
+- with a slow transcriber (a speech-to-text stage), the *transcriber* task runs the state's
+  transcription jobs on one worker thread, starting at the speaker's pauses (DESIGN §10);
+- with a streaming brain (the local pipeline), a *producer* per response runs the brain in a
+  worker thread, cuts its text into clauses, synthesizes each and feeds it to the response while
+  the pump sends the previous one; a cancel, a barge-in or a closed connection sets its ``stop``
+  so the model and the synthesizer stop at once;
 - a *timer* ends the session at ``max_session_seconds`` with an error and close code 1001.
 
 The handshake is checked before the upgrade (``process_request``): a wrong path gets HTTP 404 and
@@ -17,12 +23,15 @@ a wrong or missing key (when ``api_key`` is set) HTTP 401, both with an OpenAI-s
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http
 import inspect
 import json
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -35,9 +44,11 @@ from websockets.http11 import Request, Response
 
 from realtime_widget._redaction import RedactingLogger
 from realtime_widget.protocol import generate_id
-from realtime_widget.server.brains import Brain, as_brain
+from realtime_widget.server._clauses import ClauseSplitter
+from realtime_widget.server._response import Clause
+from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
-from realtime_widget.server.state import SessionState
+from realtime_widget.server.state import SessionState, TranscriptionJob
 
 __all__ = ["LocalRealtimeServer"]
 
@@ -45,6 +56,7 @@ __all__ = ["LocalRealtimeServer"]
 PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
 MAX_FRAME = 32 * 1024 * 1024  # above the 15 MiB append limit, so that limit answers with an event
 _CLOSE = object()
+_END = object()
 log = logging.getLogger(__name__)
 
 
@@ -91,8 +103,13 @@ class LocalRealtimeServer:
         api_key: when set, connections must present this key (Bearer, ``api-key`` header or the
             ``openai-insecure-api-key.<key>`` subprotocol) or get HTTP 401.
         brain: who answers (default :class:`~realtime_widget.server.brains.EchoBrain`); shared by
-            all connections. Any ``callable(text) -> str`` works.
-        transcriber: ``(int16, rate) -> str`` for user audio (default: a description).
+            all connections. Any ``callable(text) -> str`` works; a streaming brain (with
+            ``stream(context, stop)``) is spoken clause by clause. ``"local"`` (or a
+            :class:`~realtime_widget.server.local.Pipeline`) is the local pipeline:
+            speech-to-text, a language model and text-to-speech, chosen by
+            :func:`~realtime_widget.server.local.find_pipeline` (DESIGN §10).
+        transcriber: ``(int16, rate) -> str`` for user audio (default: a description). Any
+            transcriber given here runs on a worker thread, from the speaker's first pause.
         synthesizer: ``text -> int16 at 24 kHz`` (default: espeak-ng, else built-in speech).
         speed: audio pacing factor: 1.0 = real time, 4.0 = four times faster, 0 = no pacing.
         max_session_seconds: session length; then an error and close code 1001, as OpenAI does.
@@ -105,7 +122,7 @@ class LocalRealtimeServer:
         port: int = 0,
         *,
         api_key: str | None = None,
-        brain: Brain | Callable[[str], str] | None = None,
+        brain: Brain | Callable[[str], str] | str | Any = None,
         transcriber: Transcriber | None = None,
         synthesizer: Synthesizer | None = None,
         speed: float = 1.0,
@@ -114,9 +131,25 @@ class LocalRealtimeServer:
     ) -> None:
         self.host, self.port = host, port
         self.api_key = api_key
+        self.pipeline = None
+        """The local pipeline when ``brain="local"`` (its stages), else ``None``."""
+        if isinstance(brain, str):
+            if brain != "local":
+                raise ValueError(f"brain must be 'local', a Brain or a callable, not {brain!r}")
+            from realtime_widget.server.local import find_pipeline
+
+            brain = find_pipeline()
+        if hasattr(brain, "stt") and hasattr(brain, "llm") and hasattr(brain, "tts"):
+            self.pipeline = brain
+            transcriber = transcriber or brain.stt
+            synthesizer = synthesizer or brain.tts
+            brain = brain.brain
         self.brain = as_brain(brain)
         self.transcriber = transcriber
         self.synthesizer = synthesizer
+        # One thread for speech-to-text: turns are transcribed in order and never compete with
+        # each other for the cores (the language model and synthesizer use the default pool).
+        self._stt_pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.speed = speed
         self.max_session_seconds = max_session_seconds
         self.model = model
@@ -246,17 +279,19 @@ class LocalRealtimeServer:
             transcriber=self.transcriber,
             now=time.time(),
             max_session_seconds=self.max_session_seconds,
+            defer_transcription=self.transcriber is not None,
         )
         self.sessions.add(state)
-        queue: asyncio.Queue = asyncio.Queue()
-        wake = asyncio.Event()
+        conn = _Connection(state)
         tasks = [
-            asyncio.create_task(self._writer(ws, queue)),
-            asyncio.create_task(self._pump(state, queue, wake)),
-            asyncio.create_task(self._expire(state, queue)),
+            asyncio.create_task(self._writer(ws, conn.queue)),
+            asyncio.create_task(self._pump(conn)),
+            asyncio.create_task(self._expire(state, conn.queue)),
         ]
+        if state.defer_transcription:
+            tasks.append(asyncio.create_task(self._transcribe_jobs(conn)))
         for event in state.start():
-            queue.put_nowait(event)
+            conn.queue.put_nowait(event)
         try:
             async for frame in ws:
                 try:
@@ -265,12 +300,16 @@ class LocalRealtimeServer:
                     log.exception("= embedded server failed on a client event")
                     events = [_server_error(exc)]
                 for event in events:
-                    queue.put_nowait(event)
+                    conn.queue.put_nowait(event)
+                conn.stop_stale()  # a cancel or barge-in stops the model at once
+                if state.transcription_jobs:
+                    conn.jobs.set()
                 if state.response_active:
-                    wake.set()
+                    conn.wake.set()
         except ConnectionClosed:
             pass
         finally:
+            conn.stop_all()
             for task in tasks:
                 task.cancel()
             self.sessions.discard(state)
@@ -295,20 +334,22 @@ class LocalRealtimeServer:
             queue.put_nowait(event)
         queue.put_nowait((_CLOSE, 1001, events[0]["error"]["message"]))
 
-    async def _pump(self, state: SessionState, queue: asyncio.Queue, wake: asyncio.Event) -> None:
+    async def _pump(self, conn: _Connection) -> None:
         while True:
-            await wake.wait()
-            wake.clear()
+            await conn.wake.wait()
+            conn.wake.clear()
             try:
-                await self._stream(state, queue)
+                await self._stream(conn)
             except Exception as exc:  # a bug must fail one response, not hang the session
                 log.exception("= embedded server failed while streaming a response")
-                queue.put_nowait(_server_error(exc))
-                for event in state.fail_response():
-                    queue.put_nowait(event)
+                conn.queue.put_nowait(_server_error(exc))
+                for event in conn.state.fail_response():
+                    conn.queue.put_nowait(event)
+                conn.stop_stale()
 
-    async def _stream(self, state: SessionState, queue: asyncio.Queue) -> None:
+    async def _stream(self, conn: _Connection) -> None:
         """Send active responses step by step until none is left."""
+        state, queue = conn.state, conn.queue
         loop = asyncio.get_running_loop()
         paced = self.speed and math.isfinite(self.speed) and self.speed > 0
         synth = self.synthesizer or synthesize
@@ -321,6 +362,9 @@ class LocalRealtimeServer:
                 if state.audio_request == request:  # the response may have ended meanwhile
                     state.provide_audio(samples)
                 continue
+            ready = state.brain_request
+            if ready is not None and ready not in conn.producers:
+                conn.start_producer(ready, self._produce(conn, ready))
             current = state.active_response_id
             if current is None:
                 return
@@ -338,21 +382,192 @@ class LocalRealtimeServer:
                 for event in step.events:
                     queue.put_nowait(event)
                 sent_ms += step.audio_ms
+                continue
+            if state.response_waiting or state.brain_request is not None:
+                conn.wake.clear()
+                await conn.wake.wait()
+                if paced:  # audio resumes now: pace it from here, not from before the wait
+                    started = max(started, loop.time() - sent_ms / 1000.0 / self.speed)
+
+    # -- deferred transcription -----------------------------------------------------------
+    def _stt_executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._stt_pool is None:
+            self._stt_pool = concurrent.futures.ThreadPoolExecutor(1, "realtime-stt")
+        return self._stt_pool
+
+    async def _transcribe_jobs(self, conn: _Connection) -> None:
+        """Run the session's transcription jobs; early guesses at pauses serve their turn."""
+        loop = asyncio.get_running_loop()
+        guesses: OrderedDict[tuple[int, int], asyncio.Future] = OrderedDict()
+        transcriber = self.transcriber
+        assert transcriber is not None
+        while True:
+            await conn.jobs.wait()
+            conn.jobs.clear()
+            while conn.state.transcription_jobs:
+                job: TranscriptionJob = conn.state.transcription_jobs.popleft()
+                if job.item_id is None:
+                    if job.key in guesses:
+                        continue
+                    for key, older in list(guesses.items()):
+                        if older.cancel():  # not started yet: a newer pause replaces it
+                            del guesses[key]
+                    guesses[job.key] = loop.run_in_executor(  # type: ignore[index]
+                        self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
+                    )
+                    while len(guesses) > 4:
+                        guesses.popitem(last=False)
+                    continue
+                future = guesses.pop(job.key, None) if job.key is not None else None
+                if future is None or future.cancelled():
+                    future = loop.run_in_executor(
+                        self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
+                    )
+                text, error = await future
+                for event in conn.state.provide_transcript(job.item_id, text, error):
+                    conn.queue.put_nowait(event)
+                conn.wake.set()  # a response may have waited for this transcript
+
+    # -- streamed answers -----------------------------------------------------------------
+    async def _produce(self, conn: _Connection, response_id: str) -> None:
+        """Run the brain for one response; feed it clause by clause, synthesized."""
+        state, stop = conn.state, conn.producers[response_id]
+        context = state.start_brain(response_id)
+        if context is None:
+            return
+        loop = asyncio.get_running_loop()
+        audio_out = "audio" in context.output_modalities
+        voice = state.active_voice or "alloy"
+        synth = self.synthesizer or synthesize
+        pieces: asyncio.Queue = asyncio.Queue()
+        brain = self.brain
+
+        def think() -> None:  # on a worker thread
+            try:
+                source = (
+                    brain.stream(context, stop) if is_streaming(brain) else brain.respond(context)
+                )
+                for piece in source:
+                    if stop.is_set():
+                        break
+                    loop.call_soon_threadsafe(pieces.put_nowait, piece)
+            except Exception as exc:  # reported as the response's failure
+                loop.call_soon_threadsafe(pieces.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(pieces.put_nowait, _END)
+
+        thinking = loop.run_in_executor(None, think)
+        conn.threads[response_id] = thinking
+        splitter = ClauseSplitter()
+
+        async def say(text: str) -> bool:
+            if not text:
+                return True
+            samples = None
+            if audio_out:
+                samples = await loop.run_in_executor(None, _call_synth, synth, text, voice)
+            if stop.is_set():
+                return False
+            accepted = state.feed(response_id, Clause(text, samples))
+            conn.wake.set()
+            return accepted
+
+        try:
+            while not stop.is_set():
+                piece = await pieces.get()
+                if piece is _END or stop.is_set():
+                    break
+                if isinstance(piece, Exception):
+                    self._fail(conn, response_id, piece)
+                    return
+                if isinstance(piece, str):
+                    clauses = splitter.feed(piece) if audio_out else [piece]
+                    if not all([await say(clause) for clause in clauses]):
+                        break
+                    continue
+                if not await say(splitter.flush()):
+                    break
+                if isinstance(piece, (Call, Say)) and not state.feed(response_id, piece):
+                    break
+                conn.wake.set()
+            else:
+                return
+            if not stop.is_set():
+                await say(splitter.flush())
+                state.close_plan(response_id)
+                conn.wake.set()
+        finally:
+            stop.set()  # whatever ended this, the brain's thread stops at its next token
+            conn.producers.pop(response_id, None)
+
+    @staticmethod
+    def _fail(conn: _Connection, response_id: str, exc: Exception) -> None:
+        if conn.state.active_response_id != response_id:
+            return
+        log.warning("= the brain failed: %s", exc)
+        message = f"The local model failed: {exc}"
+        conn.queue.put_nowait(_server_error(exc, message, "local_pipeline_failed"))
+        for event in conn.state.fail_response(message, type(exc).__name__):
+            conn.queue.put_nowait(event)
+        conn.wake.set()
 
 
-def _server_error(exc: Exception) -> dict:
+class _Connection:
+    """One connection's shared state between its tasks (queue, wake-ups, producers)."""
+
+    def __init__(self, state: SessionState) -> None:
+        self.state = state
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.wake = asyncio.Event()  # the pump has something to do
+        self.jobs = asyncio.Event()  # the transcriber has jobs
+        self.producers: dict[str, threading.Event] = {}  # response id -> its stop flag
+        self.threads: dict[str, asyncio.Future] = {}  # response id -> its brain's thread
+        self._tasks: set[asyncio.Task] = set()
+
+    def start_producer(self, response_id: str, coroutine: Any) -> None:
+        self.producers[response_id] = threading.Event()
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def stop_stale(self) -> None:
+        """Stop producers whose response is no longer the active one."""
+        active = self.state.active_response_id
+        for response_id, stop in list(self.producers.items()):
+            if response_id != active:
+                stop.set()
+                self.wake.set()
+
+    def stop_all(self) -> None:
+        for stop in self.producers.values():
+            stop.set()
+        for task in self._tasks:
+            task.cancel()
+
+
+def _server_error(exc: Exception, message: str | None = None, code: str | None = None) -> dict:
     return {
         "event_id": generate_id("event_"),
         "type": "error",
         "error": {
             "type": "server_error",
-            "code": None,
-            "message": f"The local server failed on this event ({type(exc).__name__}); please "
+            "code": code,
+            "message": message
+            or f"The local server failed on this event ({type(exc).__name__}); please "
             "report it with the event that caused it.",
             "param": None,
             "event_id": None,
         },
     }
+
+
+def _call_stt(transcriber: Transcriber, audio: np.ndarray, rate: int) -> tuple[str | None, str]:
+    """Run a transcriber on a worker thread: ``(text, "")`` or ``(None, what failed)``."""
+    try:
+        return str(transcriber(audio, rate)), ""
+    except Exception as exc:  # a failing transcriber fails the transcription, not the turn
+        log.warning("= transcriber failed: %s", exc)
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def _takes_voice(fn: Callable) -> bool:

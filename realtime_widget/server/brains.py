@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union, runtime_checkable
 
@@ -30,7 +31,9 @@ __all__ = [
     "PlanItem",
     "Say",
     "ScriptedBrain",
+    "StreamingBrain",
     "as_brain",
+    "is_streaming",
     "item_text",
 ]
 
@@ -78,6 +81,8 @@ class BrainContext:
         tool_choice: ``"auto"``, ``"required"`` (a call is expected) or a named function (the
             only tool left in ``tools``); ``"none"`` arrives as no tools.
         metadata: the response's metadata.
+        max_output_tokens: the response's token limit (``None`` or ``"inf"`` for none).
+        temperature: sampling temperature when the session sets one, else ``None``.
     """
 
     items: Sequence[dict] = ()
@@ -86,6 +91,8 @@ class BrainContext:
     output_modalities: Sequence[str] = ("audio",)
     tool_choice: str | dict = "auto"
     metadata: dict = field(default_factory=dict)
+    max_output_tokens: int | str | None = None
+    temperature: float | None = None
 
 
 @runtime_checkable
@@ -95,6 +102,25 @@ class Brain(Protocol):
     def respond(self, context: BrainContext) -> list[PlanItem]:
         """Return the response's output items, in order (several calls = parallel calls)."""
         ...
+
+
+@runtime_checkable
+class StreamingBrain(Protocol):
+    """A brain that writes its answer as it thinks (a language model).
+
+    The server calls :meth:`stream` in a worker thread and speaks each clause as soon as it is
+    complete; it sets ``stop`` when the response is cancelled, interrupted or its connection
+    closes, and the brain should return promptly then (no CPU left burning).
+    """
+
+    def stream(self, context: BrainContext, stop: threading.Event) -> Iterator[str | Call]:
+        """Yield text deltas of the assistant's message and :class:`Call` items, in order."""
+        ...
+
+
+def is_streaming(brain: object) -> bool:
+    """Whether ``brain`` streams (has a ``stream(context, stop)`` method)."""
+    return callable(getattr(brain, "stream", None))
 
 
 def item_text(item: dict) -> str:
@@ -253,8 +279,8 @@ def as_brain(brain: Brain | Callable[[str], str] | None) -> Brain:
     """
     if brain is None:
         return EchoBrain()
-    if isinstance(brain, Brain):
-        return brain
+    if isinstance(brain, Brain) or is_streaming(brain):
+        return brain  # type: ignore[return-value]
     if callable(brain):
         return CallableBrain(brain)
     raise TypeError(f"brain must have respond(context) or be callable text -> str, not {brain!r}")

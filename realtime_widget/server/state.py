@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,13 +32,39 @@ from realtime_widget.server._checks import ClientError, check_fields
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
 from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers
 from realtime_widget.server._items import Conversation, Record
-from realtime_widget.server._response import ResponseRun, Step
+from realtime_widget.server._response import Clause, ResponseRun, Step
 from realtime_widget.server._start import start_response
-from realtime_widget.server.brains import Brain, as_brain
+from realtime_widget.server.brains import (
+    Brain,
+    BrainContext,
+    Call,
+    Say,
+    as_brain,
+    is_streaming,
+    item_text,
+)
 from realtime_widget.server.speech import Transcriber, describe_audio
 from realtime_widget.server.vad import InputAudio
 
-__all__ = ["MAX_APPEND_BYTES", "SessionState", "Step"]
+__all__ = ["MAX_APPEND_BYTES", "SessionState", "Step", "TranscriptionJob"]
+
+
+@dataclass(frozen=True)
+class TranscriptionJob:
+    """User audio to transcribe off the event loop (when transcription is deferred).
+
+    Attributes:
+        item_id: the committed item, or ``None`` for an early guess at a pause.
+        audio: int16 samples at ``rate`` (the speech, without the silence that ended it).
+        rate: their sample rate.
+        key: ``(start_ms, speech_end_ms)`` of a VAD turn: a guess and the turn it turned out
+            to be share it, so the guess's text can be used at once; ``None`` otherwise.
+    """
+
+    item_id: str | None
+    audio: np.ndarray
+    rate: int
+    key: tuple[int, int] | None = None
 
 
 MAX_DEPTH = 32
@@ -79,6 +107,9 @@ class SessionState(InputAudioHandlers):
         now: the current Unix time (for ``expires_at``).
         new_id: id factory, ``generate_id`` by default.
         max_session_seconds: session length announced in ``expires_at``.
+        defer_transcription: leave transcription to the I/O layer (:attr:`transcription_jobs`,
+            :meth:`provide_transcript`) instead of calling ``transcriber`` here; responses then
+            wait for their input's transcripts before the brain is asked (DESIGN §10).
     """
 
     def __init__(
@@ -91,8 +122,13 @@ class SessionState(InputAudioHandlers):
         now: float = 0.0,
         new_id: Callable[[str], str] = generate_id,
         max_session_seconds: float = 3600,
+        defer_transcription: bool = False,
     ) -> None:
         self.dialect = dialect
+        self.defer_transcription = defer_transcription
+        self.transcription_jobs: deque[TranscriptionJob] = deque()
+        """Deferred transcriptions for the I/O layer, oldest first."""
+        self._awaiting: set[str] = set()  # items whose transcript is not in yet
         self.brain = as_brain(brain)
         self.transcriber = transcriber or describe_audio
         self._new_id = new_id
@@ -191,6 +227,68 @@ class SessionState(InputAudioHandlers):
         if self._run is not None:
             self._run.provide_audio(samples)
 
+    # -- deferred work: transcripts and streamed answers (done by the I/O layer) -----------
+    def provide_transcript(
+        self, item_id: str, transcript: str | None, error: str | None = None
+    ) -> list[dict]:
+        """Record a deferred transcription's result; return its transcription events.
+
+        Args:
+            item_id: the job's item.
+            transcript: the text, or ``None`` when the transcriber failed.
+            error: what went wrong (for ``...transcription.failed``).
+        """
+        self._awaiting.discard(item_id)
+        if item_id not in self.conversation:
+            return []  # deleted meanwhile: nothing to announce
+        record = self.conversation.get(item_id)
+        record.transcript = transcript
+        if transcript is None:
+            record.extras["transcription_error"] = error or "no transcript"
+        return self._out(self._transcription(record))
+
+    @property
+    def brain_request(self) -> str | None:
+        """Id of the active response whose brain the I/O layer should start now, or ``None``.
+
+        A deferred response is ready once every transcript it may read has arrived.
+        """
+        run = self._run
+        if run is None or run.context is None or self._awaiting:
+            return None
+        return run.id
+
+    def start_brain(self, response_id: str) -> BrainContext | None:
+        """Take the brain's view of a response named by :attr:`brain_request` (once)."""
+        run = self._run
+        if run is None or run.id != response_id or run.context is None:
+            return None
+        context, run.context = run.context(), None
+        run.input_tokens = sum(-(-len(item_text(i)) // 4) for i in context.items)
+        return context
+
+    def feed(self, response_id: str, piece: Clause | Call | Say) -> bool:
+        """Add a piece of a streamed answer; ``False`` when the response takes no more."""
+        run = self._run
+        return run is not None and run.id == response_id and run.feed(piece)
+
+    def close_plan(self, response_id: str) -> None:
+        """The streamed answer of ``response_id`` is complete."""
+        run = self._run
+        if run is not None and run.id == response_id:
+            run.close_plan()
+
+    @property
+    def active_voice(self) -> str | None:
+        """The voice of the response in progress (for its synthesizer), or ``None``."""
+        return None if self._run is None else self._run.response["audio"]["output"]["voice"]
+
+    @property
+    def response_waiting(self) -> bool:
+        """Whether the active response waits for its producer (brain or synthesis)."""
+        run = self._run
+        return run is not None and (run.context is not None or run.waiting)
+
     def next_output(self) -> Step | None:
         """The next step of the active response (events ready to send), or ``None``."""
         run = self._run
@@ -204,12 +302,17 @@ class SessionState(InputAudioHandlers):
         step.events = self._out(step.events)
         return step
 
-    def fail_response(self) -> list[dict]:
-        """End the active response as ``failed`` (the I/O layer hit an internal error)."""
+    def fail_response(self, message: str | None = None, code: str | None = None) -> list[dict]:
+        """End the active response as ``failed`` (the I/O layer or a stage hit an error).
+
+        Args:
+            message: what failed and what to do, put in ``status_details.error``.
+            code: a short code for it (e.g. the exception's name).
+        """
         run = self._run
         if run is None:
             return []
-        events = run.fail() + self._end_response(run)
+        events = run.fail(message, code) + self._end_response(run)
         return self._out(events)
 
     def expire(self, minutes: float) -> list[dict]:
@@ -337,7 +440,8 @@ class SessionState(InputAudioHandlers):
 
     def _create_response(self, params: dict) -> list[dict]:
         parallel = bool(self.extras.get("parallel_tool_calls", True))
+        defer = is_streaming(self.brain) or self.defer_transcription
         events, self._run = start_response(
-            self.session, params, self.conversation, self.brain, self._new_id, parallel
+            self.session, params, self.conversation, self.brain, self._new_id, parallel, defer
         )
         return events

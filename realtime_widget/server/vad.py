@@ -19,6 +19,8 @@ from realtime_widget.server._config import silence_ms_for
 __all__ = ["InputAudio", "TurnEvent"]
 
 _IDLE_KEEP_S = 10  # seconds of audio kept while VAD hears no speech
+PAUSE_MS = 60
+"""Quiet inside a turn after which a ``pause`` is reported (about the gap between phrases)."""
 
 _DECODERS = {
     "audio/pcm": (24000, decode_base64),
@@ -42,14 +44,20 @@ class TurnEvent:
     """A VAD or idle-timeout event in session audio time.
 
     Attributes:
-        kind: ``speech_started``, ``speech_stopped`` or ``timeout_triggered``.
-        start_ms: for ``speech_started``/``timeout_triggered``, where the turn begins.
+        kind: ``speech_started``, ``speech_stopped``, ``timeout_triggered``, or ``pause`` (no
+            wire event: the speaker went quiet inside a turn, which may be its end).
+        start_ms: for ``speech_started``/``timeout_triggered``/``pause``, where the turn begins.
         end_ms: for ``speech_stopped``/``timeout_triggered``, where it ends.
+        speech_end_ms: for ``speech_stopped``/``pause``, where the last speech ended (the
+            silence after it is not speech). A pause and the stop that follows it without new
+            speech share ``(start_ms, speech_end_ms)``, so work started on the pause's audio
+            (an early transcription) is valid for the turn.
     """
 
     kind: str
     start_ms: int = 0
     end_ms: int = 0
+    speech_end_ms: int | None = None
 
 
 class InputAudio:
@@ -70,6 +78,7 @@ class InputAudio:
         self._vad: EnergyVAD | None = None
         self._vad_origin = 0
         self.speech_start: int | None = None  # session sample, while speaking
+        self._paused_at: int | None = None  # speech end already reported as a pause
         self.idle_timeout_ms: int | None = None
         self.last_activity = 0  # session sample of the last turn end or response end
         self.configure(audio_format, turn_detection)
@@ -134,17 +143,27 @@ class InputAudio:
         events: list[TurnEvent] = []
         if self._vad is None:
             return events
-        for vad_event in self._vad.process(samples):
+        vad = self._vad
+        for vad_event in vad.process(samples):
             sample = self._vad_origin + vad_event.sample
             if vad_event.kind == "speech_started":
                 self.speech_start = max(sample, self._start)
+                self._paused_at = None
                 events.append(TurnEvent("speech_started", start_ms=self.ms(self.speech_start)))
             else:
-                events.append(
-                    TurnEvent("speech_stopped", self.ms(self.speech_start or 0), self.ms(sample))
-                )
+                start = self.ms(self.speech_start or 0)
+                speech_end = self.ms(max(sample - vad.silence_samples, self.speech_start or 0))
+                events.append(TurnEvent("speech_stopped", start, self.ms(sample), speech_end))
                 self.speech_start = None
                 self.last_activity = sample
+        quiet = vad.quiet_samples
+        if self.speech_start is not None and quiet * 1000 >= PAUSE_MS * self.rate:
+            speech_end = self._vad_origin + (vad.speech_end or 0)
+            if speech_end != self._paused_at:
+                self._paused_at = speech_end
+                start = self.ms(self.speech_start)
+                speech_end_ms = self.ms(max(speech_end, self.speech_start))
+                events.append(TurnEvent("pause", start, speech_end_ms=speech_end_ms))
         if self.speech_start is None and self._size > 2 * _IDLE_KEEP_S * self.rate:
             # Between turns only the prefix padding matters; keep a margin, not the whole hour.
             self.take(end_ms=self.ms(self.total - _IDLE_KEEP_S * self.rate))
@@ -163,6 +182,13 @@ class InputAudio:
     def mark_activity(self) -> None:
         """Restart the idle timeout from now (a response finished)."""
         self.last_activity = self.total
+
+    def peek(self, start_ms: int, end_ms: int) -> np.ndarray:
+        """A copy of buffered audio between two session times (the buffer is unchanged)."""
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+        begin = min(self._size, max(0, start_ms * self.rate // 1000 - self._start))
+        end = min(self._size, max(begin, end_ms * self.rate // 1000 - self._start))
+        return audio[begin:end].copy()
 
     def take(self, start_ms: int | None = None, end_ms: int | None = None) -> np.ndarray:
         """Remove and return buffered audio up to ``end_ms`` (all by default).
