@@ -337,6 +337,11 @@ class RealtimeAPI(RealtimeEventHandler):
                 "malformed_frame", f"server sent invalid JSON ({exc}): {message[:80]!r}"
             )
             return
+        except RecursionError:  # their fault: one hostile frame must not end the receive loop
+            self._local_error(
+                "malformed_frame", f"server sent JSON nested too deeply to parse: {message[:80]!r}"
+            )
+            return
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             self._local_error(
                 "malformed_frame", f"server event is not an object with a type: {message[:80]!r}"

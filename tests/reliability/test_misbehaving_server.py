@@ -45,3 +45,18 @@ def test_client_attempts_reset_once_a_reconnected_session_completes_a_response()
         assert [e["attempt"] for e in rig.of("reconnecting")] == [1, 1, 1]
         assert not rig.of("close") and not rig.of("error")
     assert guard.escaped == []
+
+
+@pytest.mark.parametrize("depth", [100_000, 5_000])
+def test_client_survives_a_frame_nested_too_deeply_to_parse(depth):
+    hostile = '{"type": "conversation.item.added", "item": ' + "[" * depth + "]" * depth + "}"
+    with EscapeGuard() as guard, Rig() as rig:
+        rig.connect()
+        rig.on_loop(lambda: rig.proxy.inject(hostile))
+        wait_until(lambda: rig.of("error"), 5 * UNIT, "the malformed_frame error")
+        [error] = rig.of("error")
+        assert error["error"]["code"] == "malformed_frame"
+        assert "nested too deeply" in error["error"]["message"]
+        assert rig.say("still there?") == "You said: still there?"  # the same connection
+        assert not rig.of("reconnecting") and not rig.of("close")
+    assert guard.escaped == []
