@@ -80,6 +80,9 @@ class RealtimeClient(
         tool_timeout: seconds before a tool call is answered with a timeout error.
         auto_truncate: on server VAD ``speech_started``, truncate the assistant audio being
             played at the last reported position (when ``interrupt_response`` is on).
+        response_timeout: seconds a response (or a ``response.create``) may go without any
+            ``response.*`` event before the client gives up on it and sends the next request
+            (a broken server that never sends ``response.done``); ``None``: wait forever.
         healthy_after: seconds a session must stay up to count as healthy when no response has
             completed in it yet (``None``: only a completed response counts).
         max_audio_seconds: audio kept in items, in seconds (``None``: all). Beyond it the
@@ -102,6 +105,7 @@ class RealtimeClient(
         auto_truncate: bool = True,
         max_audio_seconds: float | None = None,
         healthy_after: float | None = 10.0,
+        response_timeout: float | None = 60.0,
         **api_params: Any,
     ) -> None:
         super().__init__()
@@ -114,6 +118,7 @@ class RealtimeClient(
         self.tools = tools if tools is not None else ToolRegistry()
         self._lifecycle = ConnectionLifecycle(auto_reconnect, max_reconnect_attempts)
         self.healthy_after = healthy_after
+        self.response_timeout = response_timeout
         self.reconnect_delay = reconnect_delay
         self.auto_truncate = auto_truncate
         self.max_audio_seconds = max_audio_seconds
@@ -423,7 +428,9 @@ class RealtimeClient(
         self._responses.request(response)
 
     def _send_response_create(self, params: dict | None) -> dict:
-        return self.realtime.send("response.create", {"response": params} if params else None)
+        event = self.realtime.send("response.create", {"response": params} if params else None)
+        self._response_activity()
+        return event
 
     def _deliver_tool_output(self, call_id: str, output: str) -> bool:
         """Send a tool's output, or hold it: kept until the server acknowledges it (issue 13)."""

@@ -63,6 +63,8 @@ class ServerEventsMixin:
         self._user_closed = False
         self._reconnect_task: asyncio.Task[None] | None = None
         self._health_timer: asyncio.TimerHandle | None = None
+        self._response_timer: asyncio.TimerHandle | None = None
+        self._response_seen = 0.0  # loop time of the last response.* event or response.create
         self._held: list[tuple[Callable[..., None], tuple]] = []  # made while reconnecting
         self._unacked: list[dict] = []  # user messages sent, not yet announced back
         self._owed: list[dict | None] = []  # response requests a dropped session left unanswered
@@ -105,6 +107,8 @@ class ServerEventsMixin:
             result = self.conversation.process_event(event)
             if result.get("item") is not None and kind not in _QUIET:
                 self.dispatch("conversation.updated", {"type": "conversation.updated", **result})
+        if kind.startswith("response."):
+            self._response_activity()
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, event, result)
@@ -258,6 +262,7 @@ class ServerEventsMixin:
     def _on_api_close(self, event: dict) -> None:
         self._session_created = False
         self._stop_health_timer()
+        self._stop_response_timer()
         dropped = bool(event.get("error")) and not self._user_closed
         state = self._lifecycle.handle(Event.DROPPED if dropped else Event.CLOSED)
         if state is State.BACKING_OFF:  # what the lost session still had to answer: asked again
@@ -273,6 +278,39 @@ class ServerEventsMixin:
             self._give_up(event, _closed_with(event))
         else:
             self.dispatch("close", event)
+
+    def _response_activity(self) -> None:
+        """A sign of life of the running response: the watchdog's clock starts again."""
+        if self.response_timeout is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._response_seen = loop.time()
+        if self._response_timer is None:  # one timer, re-armed from its own callback
+            self._response_timer = loop.call_later(self.response_timeout, self._check_response)
+
+    def _check_response(self) -> None:
+        self._response_timer = None
+        if not self._responses.is_active or self.response_timeout is None:
+            return
+        loop = asyncio.get_running_loop()
+        left = self._response_seen + self.response_timeout - loop.time()
+        if left > 0:
+            self._response_timer = loop.call_later(left, self._check_response)
+            return
+        # Their fault (a broken server that failed a response without response.done): without
+        # this, every later create_response() would wait behind it forever.
+        logger.warning("= no response.* event for %s s: response given up", self.response_timeout)
+        self._local_error(
+            "response_timeout",
+            f"the server sent nothing about the running response for {self.response_timeout} s "
+            "and never ended it (no response.done); the client stopped waiting for it",
+        )
+        self._responses.expire()  # the next queued request goes now
+
+    def _stop_response_timer(self) -> None:
+        timer, self._response_timer = self._response_timer, None
+        if timer is not None:
+            timer.cancel()
 
     def _stop_health_timer(self) -> None:
         timer, self._health_timer = self._health_timer, None

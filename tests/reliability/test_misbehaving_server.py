@@ -60,3 +60,19 @@ def test_client_survives_a_frame_nested_too_deeply_to_parse(depth):
         assert rig.say("still there?") == "You said: still there?"  # the same connection
         assert not rig.of("reconnecting") and not rig.of("close")
     assert guard.escaped == []
+
+
+def test_client_stops_waiting_for_a_response_the_server_never_ends():
+    # A broken compatible server: the response fails without response.done.
+    with EscapeGuard() as guard, Rig(response_timeout=0.5 * UNIT) as rig:
+        rig.connect()
+        rig.proxy.add(Fault("swallow", match="response.done"))
+        assert rig.say("first") == "You said: first"
+        assert rig.client.response_active  # no response.done: as far as the client knows
+        assert rig.say("second") == "You said: second"  # its response.create went out anyway
+        [error] = rig.of("error")
+        assert error["error"]["code"] == "response_timeout"
+        assert len(rig.sent("response.create")) == 2
+        wait_until(lambda: not rig.client.response_active, 5 * UNIT, "the second one done")
+        assert len(rig.of("error")) == 1 and not rig.of("reconnecting")
+    assert guard.escaped == []
