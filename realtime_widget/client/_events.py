@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from realtime_widget.api import RealtimeConnectionError
-from realtime_widget.client._audio_cap import cap_audio
+from realtime_widget.client._audio_cap import CapSchedule, cap_audio
 from realtime_widget.client._lifecycle import Event, State
 from realtime_widget.client._reconnect import backoff_delay, history_items
 from realtime_widget.client._usage import add_usage
@@ -60,6 +60,7 @@ class ServerEventsMixin:
         self._appended: set[str] = set()
         self._completed: set[str] = set()
         self._replayed: set[str] = set()  # ids replayed into a new session: already in history
+        self._cap_schedule = CapSchedule()  # max_audio_seconds while audio streams in
         self._user_closed = False
         self._reconnect_task: asyncio.Task[None] | None = None
         self._health_timer: asyncio.TimerHandle | None = None
@@ -214,6 +215,11 @@ class ServerEventsMixin:
             self._playback.on_audio_delta(
                 event.get("item_id", ""), event.get("content_index", 0), delta
             )
+        if self.max_audio_seconds is not None:  # also for an item that never completes
+            audio = (result.get("delta") or {}).get("audio")
+            cap = int(self.max_audio_seconds * 24000)
+            if audio is not None and self._cap_schedule.due(len(audio), cap):
+                cap_audio(self.conversation.get_items(), cap)
 
     def _on_response_done(self, event: dict, result: dict) -> None:
         response = event.get("response") or {}

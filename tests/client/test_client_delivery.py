@@ -1,9 +1,11 @@
 """The pure parts behind exactly-once tool results across reconnects (issue 13): the outputs kept
-until acknowledged, the replay that puts each right after its call, and the responses owed.
+until acknowledged, the replay that puts each right after its call, and the responses owed;
+and when the audio cap runs while audio streams in.
 """
 
 from __future__ import annotations
 
+from realtime_widget.client._audio_cap import CapSchedule
 from realtime_widget.client._outputs import ToolOutputs
 from realtime_widget.client._reconnect import history_items
 from realtime_widget.client._responses import ResponseSequencer
@@ -114,3 +116,11 @@ def test_sequencer_expire_gives_up_on_a_response_that_never_ends_and_sends_the_n
     responses.on_response_created({"response": {"id": "resp_2"}})
     responses.on_response_done({"response": {"id": "resp_2"}})
     assert not responses.expire()  # nothing running
+
+
+def test_cap_schedule_is_due_once_per_step_of_the_cap_within_bounds():
+    schedule = CapSchedule()
+    assert [schedule.due(4000, 12000) for _ in range(6)] == [False, False, True] * 2
+    assert schedule.due(2400, 0)  # a zero cap: at least every 0.1 s of audio
+    big = CapSchedule()
+    assert not big.due(23999, 3600 * 24000) and big.due(1, 3600 * 24000)  # at most every 1 s

@@ -14,6 +14,8 @@ from realtime_widget.testing.faults import Fault
 from tests.helpers import UNIT
 from tests.reliability._harness import EscapeGuard, Rig, wait_until
 
+STORY = "Once upon a time a very long story was told, slowly, word after word, to the end."
+
 
 @pytest.mark.parametrize("code", [1008, 1011])
 def test_client_gives_up_on_a_server_that_closes_after_every_session_created(code):
@@ -75,4 +77,25 @@ def test_client_stops_waiting_for_a_response_the_server_never_ends():
         assert len(rig.sent("response.create")) == 2
         wait_until(lambda: not rig.client.response_active, 5 * UNIT, "the second one done")
         assert len(rig.of("error")) == 1 and not rig.of("reconnecting")
+    assert guard.escaped == []
+
+
+def test_client_max_audio_seconds_caps_an_item_that_never_completes():
+    # Every event that would complete the reply is lost: its audio must stay capped anyway.
+    endings = {"response.output_item.done", "conversation.item.done", "response.done"}
+    cap = 0.5 * 24000
+    with EscapeGuard() as guard, Rig([STORY], max_audio_seconds=0.5) as rig:
+        rig.connect()
+        rig.proxy.add(Fault("swallow", match=lambda e: e.get("type") in endings, times=100))
+        rig.client.send_user_message_content("tell me a long story")
+        wait_until(
+            lambda: any(e["type"] == "response.output_audio.done" for _, e in rig.wire),
+            10 * UNIT,
+            "every audio delta of the reply",
+        )
+        reply = rig.client.conversation.get_items()[-1]
+        assert reply["role"] == "assistant" and reply["status"] == "in_progress"
+        assert len(STORY) * 24 * 40 > 4 * cap  # far more audio came than the cap allows
+        held = sum(len(i["formatted"]["audio"]) for i in rig.client.conversation.get_items())
+        assert held <= 2 * cap
     assert guard.escaped == []
