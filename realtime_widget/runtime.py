@@ -15,13 +15,96 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import queue
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["Runtime", "get_runtime"]
+__all__ = ["DaemonThreadPool", "Runtime", "get_runtime"]
+
+
+class DaemonThreadPool(concurrent.futures.ThreadPoolExecutor):
+    """The runtime loop's default executor: worker threads that never hold up interpreter exit.
+
+    asyncio resolves host names (``getaddrinfo``) in the loop's default executor. The standard
+    pool's workers are joined when the interpreter exits, so a script whose session was still
+    resolving an unreachable host waited for the resolver to give up (40 s and more, issue 13).
+    These workers are daemon threads, abandoned at exit like the runtime thread itself.
+
+    A ``ThreadPoolExecutor`` only by type (asyncio's ``set_default_executor`` demands one):
+    ``submit`` and ``shutdown`` are its own and use none of the base class's machinery.
+
+    Args:
+        max_workers: threads at most; more are started only while none is idle.
+        thread_name_prefix: the workers' names, numbered.
+    """
+
+    def __init__(self, max_workers: int = 8, thread_name_prefix: str = "realtime-worker") -> None:
+        super().__init__(max_workers, thread_name_prefix)  # starts no thread
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._idle_workers = threading.Semaphore(0)
+        self._workers: list[threading.Thread] = []
+        self._pool_lock = threading.Lock()
+        self._closed = False
+        self._limit = max_workers
+        self._prefix = thread_name_prefix
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        """Run ``fn(*args, **kwargs)`` in a worker; returns its future.
+
+        Raises:
+            RuntimeError: after :meth:`shutdown`.
+        """
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        with self._pool_lock:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self._jobs.put((future, fn, args, kwargs))
+            if not self._idle_workers.acquire(blocking=False) and len(self._workers) < self._limit:
+                worker = threading.Thread(
+                    target=self._work, name=f"{self._prefix}_{len(self._workers)}", daemon=True
+                )
+                worker.start()
+                self._workers.append(worker)
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn, args, kwargs = job
+            del job
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as exc:  # handed to the future's owner, as the pool does
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del future, fn, args, kwargs
+            self._idle_workers.release()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking work; workers end after the jobs queued before (joined if ``wait``)."""
+        with self._pool_lock:
+            self._closed = True
+            if cancel_futures:
+                while True:
+                    try:
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is not None:
+                        job[0].cancel()
+            for _ in self._workers:
+                self._jobs.put(None)
+            workers = list(self._workers)
+        if wait:
+            for worker in workers:
+                if worker is not threading.current_thread():
+                    worker.join()
 
 
 class Runtime:
@@ -51,6 +134,7 @@ class Runtime:
 
     def _start(self) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_default_executor(DaemonThreadPool(thread_name_prefix=f"{self._name}-worker"))
         ready = threading.Event()
 
         def main() -> None:

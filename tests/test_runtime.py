@@ -1,11 +1,15 @@
 """The shared runtime thread (DESIGN §3)."""
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 
 import pytest
 
-from realtime_widget.runtime import Runtime, get_runtime
+from realtime_widget.runtime import DaemonThreadPool, Runtime, get_runtime
 from tests.helpers import UNIT
 
 
@@ -65,3 +69,69 @@ def test_runtime_call_soon_is_thread_safe(runtime):
 
 def test_get_runtime_is_shared():
     assert get_runtime() is get_runtime()
+
+
+# The resolver here answers at once (NXDOMAIN), so the script makes getaddrinfo hang for the one
+# host, as a resolver that gets no reply does; the widget, runtime and interpreter exit are real.
+_EXIT_SCRIPT = """
+import socket, time
+real = socket.getaddrinfo
+def hanging(host, *args, **kwargs):
+    if host == "unreachable.invalid":
+        time.sleep(60)
+    return real(host, *args, **kwargs)
+socket.getaddrinfo = hanging
+from realtime_widget import RealtimeWidget
+w = RealtimeWidget(api_key="sk-test-exit", url="wss://unreachable.invalid/v1/realtime")
+time.sleep(0.3)  # the connection is resolving the host now
+print(w.status, flush=True)
+"""
+
+
+def test_runtime_process_exits_promptly_while_a_session_resolves_an_unreachable_host(tmp_path):
+    script = tmp_path / "exit_while_resolving.py"
+    script.write_text(textwrap.dedent(_EXIT_SCRIPT))
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout.readline().strip() == "connecting"
+        ended = time.monotonic()  # the script's last line ran: from here on it is exiting
+        process.wait(timeout=10 * UNIT)
+        assert time.monotonic() - ended <= 2 * UNIT
+    finally:
+        process.kill()
+        process.communicate()
+    assert process.returncode == 0
+
+
+def test_daemon_thread_pool_runs_work_in_daemon_threads_and_reports_errors():
+    pool = DaemonThreadPool(max_workers=2, thread_name_prefix="test-pool")
+    try:
+        where = pool.submit(
+            lambda: (threading.current_thread().name, threading.current_thread().daemon)
+        )
+        assert where.result(5 * UNIT) == ("test-pool_0", True)
+        failing = pool.submit(lambda: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            failing.result(5 * UNIT)
+        gate = threading.Event()
+        blocked = [pool.submit(gate.wait, 5 * UNIT) for _ in range(3)]  # two run, one waits
+        assert len(pool._workers) == 2
+        gate.set()
+        assert [f.result(5 * UNIT) for f in blocked] == [True, True, True]
+    finally:
+        pool.shutdown(wait=True)
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        pool.submit(print)
+
+
+def test_runtime_loop_default_executor_uses_daemon_threads(runtime):
+    # asyncio's getaddrinfo runs here: a hanging name lookup must not hold up exit.
+    async def where():
+        loop = asyncio.get_running_loop()
+        current = threading.current_thread
+        return await loop.run_in_executor(None, lambda: (current().name, current().daemon))
+
+    name, daemon = runtime.run(where(), timeout=5 * UNIT)
+    assert name.startswith("test-runtime-worker") and daemon
