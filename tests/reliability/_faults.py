@@ -346,6 +346,39 @@ TOOL_FAULTS: dict[str, FaultSpec] = {
 """Issue 13: drops at the worst moments of a tool turn (each answers the turn exactly once)."""
 FAULTS.update(TOOL_FAULTS)
 
+NESTED_FRAME = '{"type": "conversation.item.added", "item": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+def _close_after_hello(rig: Rig) -> None:
+    # Three sessions in a row say session.created and close (1011); the fourth works.
+    rig.proxy.add(Fault("close", match="session.created", times=3, code=1011))
+    rig.on_loop(rig.proxy.drop)
+    wait_until(lambda: len(rig.of("reconnected")) >= 4, 10 * UNIT, "the fourth session")
+
+
+def _no_response_done(rig: Rig) -> None:
+    rig.proxy.add(Fault("swallow", match="response.done"))
+    rig.say("this response never ends")
+    wait_until(lambda: rig.of("error"), 5 * UNIT, "the response_timeout error")
+
+
+def _nested_frame(rig: Rig) -> None:
+    rig.on_loop(lambda: rig.proxy.inject(NESTED_FRAME))
+    wait_until(lambda: rig.of("error"), 5 * UNIT, "the malformed_frame error")
+
+
+SERVER_FAULTS: dict[str, FaultSpec] = {
+    "close after session.created, repeatedly": FaultSpec(
+        _close_after_hello, ("reconnecting", "reconnected")
+    ),
+    "failed response without response.done": FaultSpec(
+        _no_response_done, ("error",), {"response_timeout": 0.5 * UNIT}
+    ),
+    "frame nested 100 000 deep": FaultSpec(_nested_frame, ("error",)),
+}
+"""Issue 13: a broken or hostile server (the client recovers, in a bounded number of attempts)."""
+FAULTS.update(SERVER_FAULTS)
+
 
 def _call_counts(items: list[dict]) -> tuple[Counter, Counter]:
     """How many times each ``call_id`` appears as a function call, and as an output."""

@@ -30,15 +30,25 @@ def test_client_survives_fault_without_escapes_and_keeps_every_item(name):
         assert outcome.surfaced.get(event), f"{name}: no {event!r} event ({outcome.surfaced})"
     if name in QUIET_FAULTS:  # nothing went wrong from the notebook's point of view
         assert not any(outcome.surfaced.values()), outcome.surfaced
+    assert outcome.surfaced["reconnecting"] <= 4, outcome.surfaced  # bounded, and reported
 
 
 @pytest.mark.parametrize(
-    "name", ["drop mid-response", "corrupt frames", "malformed events", "close 1001"]
+    "name",
+    [
+        "drop mid-response",
+        "corrupt frames",
+        "malformed events",
+        "close 1001",
+        "drop before an output is acknowledged",
+        "drop on the response.done carrying a call",
+    ],
 )
 def test_beta_dialect_client_survives_fault_and_keeps_every_item(name):
     outcome = run_fault(name, dialect="beta")
     assert outcome.escaped == []
     assert outcome.recovered and outcome.items_lost == 0, outcome.detail
+    assert (outcome.calls_unanswered, outcome.calls_repeated) == (0, 0)
     for event in FAULTS[name].expect:
         assert outcome.surfaced.get(event), f"{name}: no {event!r} event ({outcome.surfaced})"
 
