@@ -324,7 +324,7 @@ TOOL_FAULTS: dict[str, FaultSpec] = {
     "tool done while reconnecting": FaultSpec(
         _tool_done_while_reconnecting,
         ("reconnecting", "reconnected"),
-        {"reconnect_delay": 0.5 * UNIT},
+        {"reconnect_delay": 1.0 * UNIT},  # room for the tool to finish in the gap
     ),
     "drop as a tool output is sent": FaultSpec(
         _drop_as_output_is_sent, ("reconnecting", "reconnected")

@@ -44,6 +44,8 @@ def test_client_attempts_reset_once_a_reconnected_session_completes_a_response()
             rig.on_loop(rig.proxy.drop)
             wait_until(lambda turn=turn: len(rig.of("reconnected")) > turn, 10 * UNIT)
             assert rig.say(f"turn {turn}") == f"You said: turn {turn}"
+            # Its response.done (which proves the session healthy) follows the item's end.
+            wait_until(lambda: not rig.client.response_active, 5 * UNIT, "response.done")
         assert [e["attempt"] for e in rig.of("reconnecting")] == [1, 1, 1]
         assert not rig.of("close") and not rig.of("error")
     assert guard.escaped == []
@@ -66,7 +68,7 @@ def test_client_survives_a_frame_nested_too_deeply_to_parse(depth):
 
 def test_client_stops_waiting_for_a_response_the_server_never_ends():
     # A broken compatible server: the response fails without response.done.
-    with EscapeGuard() as guard, Rig(response_timeout=0.5 * UNIT) as rig:
+    with EscapeGuard() as guard, Rig(response_timeout=1.0 * UNIT) as rig:
         rig.connect()
         rig.proxy.add(Fault("swallow", match="response.done"))
         assert rig.say("first") == "You said: first"
