@@ -9,7 +9,7 @@ STAMP_JS := node_modules/.stamp-install
 BUNDLE := realtime_widget/static/widget.js
 JS_SOURCES := $(shell find js -name '*.ts' -o -name '*.css' 2>/dev/null)
 
-.PHONY: demo test install build lint test-unit test-js test-ui bench clean format
+.PHONY: demo test install install-local build lint test-unit test-js test-ui test-local bench clean format
 
 # ---------------------------------------------------------------- set-up
 $(STAMP_JS): package.json
@@ -28,6 +28,22 @@ $(STAMP_PY): pyproject.toml $(BUNDLE)
 	@touch $@
 
 install: $(STAMP_PY) $(BUNDLE)
+
+# The local pipeline's extras and test models. llama-cpp-python compiles from its sdist (about
+# 6 minutes on 2 cores): its wheel is built once into WHEELS and found there by later runs.
+WHEELS ?= $(HOME)/.cache/realtime_widget/wheels
+LLAMA := llama-cpp-python==0.3.36
+STAMP_LOCAL := $(VENV)/.stamp-local
+$(STAMP_LOCAL): $(STAMP_PY)
+	mkdir -p $(WHEELS)
+	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) wheel --no-deps -w $(WHEELS) $(LLAMA)
+	$(PIP) install --find-links $(WHEELS) "$(LLAMA)" -e ".[dev,local,piper]"
+	$(PIP) install --find-links $(WHEELS) "$(LLAMA)" "llama-cpp-python[server]==0.3.36"
+	$(PY) -m tests.local.models
+	@touch $@
+
+install-local: $(STAMP_LOCAL)
 
 # ---------------------------------------------------------------- the product
 # JupyterLab on the quickstart notebook; with no OPENAI_API_KEY the widget uses the embedded server.
@@ -58,7 +74,11 @@ test-js: install
 test-ui: install
 	$(PY) -m pytest -q -p no:cacheprovider -m ui tests/ui
 
-test: lint test-js test-unit test-ui
+# Local tier: the embedded server with real models (whisper base, a 0.5B GGUF, a Piper voice).
+test-local: install-local
+	$(PY) -m pytest -q -p no:cacheprovider -m local tests/local
+
+test: lint test-js test-unit test-ui test-local
 
 bench: install
 	$(PY) bench/run.py

@@ -13,12 +13,18 @@ from typing import Any
 
 from realtime_widget.tools import kernel_main_thread_executor
 
-__all__ = ["OFFLINE_NOTICE", "Connection", "open_connection"]
+__all__ = ["LOCAL_NOTICE", "OFFLINE_NOTICE", "Connection", "open_connection"]
 
 OFFLINE_NOTICE = (
-    "This is the offline demo: an embedded local server with a simple scripted model answers "
-    "(no network, no API key). To talk to a real model, set OPENAI_API_KEY before creating the "
-    "widget, or pass RealtimeWidget(api_key=...)."
+    "This is the offline demo (echo brain): an embedded local server with a simple scripted "
+    "model answers (no network, no API key). Install realtime_widget[local] to talk to a local "
+    "model, or set OPENAI_API_KEY before creating the widget (or pass "
+    "RealtimeWidget(api_key=...))."
+)
+
+LOCAL_NOTICE = (
+    "Offline: {summary} answer on this computer (no network, no API key). To talk to OpenAI's "
+    "model instead, set OPENAI_API_KEY before creating the widget."
 )
 
 
@@ -101,9 +107,41 @@ def _open(
         return Connection(made, None, "", _label_of(made))
     from realtime_widget.server import LocalRealtimeServer
 
+    pipeline = _local_pipeline()
+    if pipeline is not None:
+        server = LocalRealtimeServer(brain=pipeline).start()
+        made = RealtimeClient(session_config, url=server.url, **options)
+        notice = LOCAL_NOTICE.format(summary=pipeline.summary)
+        return Connection(made, server, notice, f"embedded server ({pipeline.summary})")
     server = LocalRealtimeServer().start()
     made = RealtimeClient(session_config, url=server.url, **options)
     return Connection(made, server, OFFLINE_NOTICE, "embedded server (offline demo)")
+
+
+def _local_pipeline():
+    """The local pipeline when it is installed and its models are here (nothing downloaded).
+
+    Its models load in the background: the first turn waits for them, the cell does not.
+    """
+    import threading
+
+    from realtime_widget.server.local import StageError, find_pipeline
+
+    try:
+        pipeline = find_pipeline(download=False)
+    except StageError:
+        return None
+    threading.Thread(target=_load_quietly, args=(pipeline,), daemon=True).start()
+    return pipeline
+
+
+def _load_quietly(pipeline) -> None:
+    import logging
+
+    try:
+        pipeline.load()
+    except Exception as exc:  # the first answer reports it in the widget as a failed response
+        logging.getLogger(__name__).warning("the local pipeline could not load: %s", exc)
 
 
 def _label_of(client: Any) -> str:

@@ -29,15 +29,30 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--brain",
         default=None,
-        help="who answers: 'module:attribute', a Brain or a callable text -> str "
-        "(default: the deterministic echo brain)",
+        help="who answers: 'local' (speech-to-text, a language model and text-to-speech), "
+        "'module:attribute' (a Brain or a callable text -> str); default: the deterministic "
+        "echo brain",
     )
+    parser.add_argument("--stt", help="with --brain local: a Whisper model/folder or a URL")
+    parser.add_argument("--llm", help="with --brain local: a .gguf file or a chat endpoint URL")
+    parser.add_argument("--tts", help="with --brain local: a Piper .onnx, 'espeak' or a URL")
     return parser
 
 
-def _load_brain(spec: str | None) -> object:
+def _load_brain(args: argparse.Namespace) -> object:
+    spec = args.brain
     if spec is None:
         return None
+    if spec == "local":
+        from realtime_widget.server.local import StageError, find_pipeline
+
+        try:
+            pipeline = find_pipeline(args.stt, args.llm, args.tts)
+            for line in pipeline.describe():
+                print(line, flush=True)
+            return pipeline.load()
+        except StageError as exc:
+            raise SystemExit(f"the local pipeline is not available: {exc}") from None
     module_name, _, attribute = spec.partition(":")
     if not attribute:
         raise SystemExit(f"--brain must look like 'package.module:attribute', got {spec!r}")
@@ -54,7 +69,7 @@ async def _serve(args: argparse.Namespace) -> None:
         api_key=args.api_key,
         speed=args.speed,
         max_session_seconds=args.max_session_seconds,
-        brain=_load_brain(args.brain),
+        brain=_load_brain(args),
     )
     async with server:
         print(f"listening on {server.url}", flush=True)

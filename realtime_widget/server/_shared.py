@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-__all__ = ["shared"]
+__all__ = ["is_shared", "shared"]
 
 T = TypeVar("T")
 _values: dict[Hashable, Any] = {}
@@ -31,3 +31,8 @@ def shared(key: Hashable, factory: Callable[[], T]) -> T:
         if key not in _values:
             _values[key] = factory()
         return _values[key]
+
+
+def is_shared(key: Hashable) -> bool:
+    """Whether the value for ``key`` has been built."""
+    return key in _values

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from realtime_widget.server._clauses import ParsedCall
-from realtime_widget.server._shared import shared
+from realtime_widget.server._shared import is_shared, shared
 from realtime_widget.server.brains import BrainContext
 
 __all__ = [
@@ -180,13 +180,33 @@ class LlamaCppLLM:
         """A short name for notices (e.g. ``Qwen2.5 Coder 0.5B Instruct``)."""
         if self._name:
             return self._name
-        meta = getattr(self.model, "metadata", {}) or {}
-        return str(meta.get("general.name") or self.path.stem)
+        try:  # the model's own name once it is loaded; naming it never loads it
+            meta = getattr(self.model, "metadata", {}) if self.loaded else {}
+        except StageError:
+            meta = {}
+        return str((meta or {}).get("general.name") or self.path.stem)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory already."""
+        return is_shared(("llama", str(self.path), self.n_ctx))
 
     @property
     def model(self) -> Any:
         """The loaded ``llama_cpp.Llama`` (loaded on first use, shared by the process)."""
+        if self.sha256 is not None:  # checked per stage: another may have loaded the file
+            self._check_digest()
         return shared(("llama", str(self.path), self.n_ctx), self._load)
+
+    def _check_digest(self) -> None:
+        if not self.path.is_file():
+            raise StageError(f"the language model file {self.path} does not exist.")
+        digest = _sha256(self.path)
+        if digest != self.sha256:
+            raise StageError(
+                f"the language model file {self.path} has sha256 {digest}, not the expected "
+                f"{self.sha256}: it is corrupt or another model; download it again."
+            )
 
     def load(self) -> LlamaCppLLM:
         """Load now (instead of on the first answer); returns ``self``."""
@@ -203,13 +223,6 @@ class LlamaCppLLM:
             ) from exc
         if not self.path.is_file():
             raise StageError(f"the language model file {self.path} does not exist.")
-        if self.sha256 is not None:
-            digest = _sha256(self.path)
-            if digest != self.sha256:
-                raise StageError(
-                    f"the language model file {self.path} has sha256 {digest}, not the expected "
-                    f"{self.sha256}: it is corrupt or another model; download it again."
-                )
         return Llama(
             str(self.path),
             n_ctx=self.n_ctx,

@@ -37,7 +37,8 @@ def test_splitter_cuts_a_run_on_clause_at_max_words():
 
 def test_tool_call_text_separates_tagged_calls_from_speech():
     parser = ToolCallText()
-    raw = 'Let me check. <tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    call = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
+    raw = f"Let me check. <tool_call>\n{call}\n</tool_call>"
     spoken = "".join(parser.feed(ch) for ch in raw) + parser.finish()
     assert spoken.strip() == "Let me check."
     assert [(c.name, json.loads(c.arguments)) for c in parser.calls] == [
@@ -47,7 +48,10 @@ def test_tool_call_text_separates_tagged_calls_from_speech():
 
 def test_tool_call_text_takes_a_bare_json_call_and_speaks_nothing():
     parser = ToolCallText()
-    raw = '{"name": "add", "arguments": {"a": 2, "b": 3}}\n{"name": "add", "arguments": "{\\"a\\": 1}"}'
+    raw = (
+        '{"name": "add", "arguments": {"a": 2, "b": 3}}\n'
+        '{"name": "add", "arguments": "{\\"a\\": 1}"}'
+    )
     spoken = "".join(parser.feed(raw[i : i + 3]) for i in range(0, len(raw), 3)) + parser.finish()
     assert spoken == ""
     assert [c.arguments for c in parser.calls] == ['{"a": 2, "b": 3}', '{"a": 1}']
