@@ -289,7 +289,10 @@ class ServerEventsMixin:
         """A sign of life of the running response: the watchdog's clock starts again."""
         if self.response_timeout is None:
             return
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the runtime loop (a test driving the parts): no watchdog
+            return
         self._response_seen = loop.time()
         if self._response_timer is None:  # one timer, re-armed from its own callback
             self._response_timer = loop.call_later(self.response_timeout, self._check_response)
@@ -378,6 +381,10 @@ class ServerEventsMixin:
         self._reconnect_task = None
         if self._lifecycle.state is State.GAVE_UP:
             self._give_up(closed, last_error)
+        else:  # auto_reconnect was switched off meanwhile: the session ends here
+            self._held.clear()
+            self._owed.clear()
+            self.dispatch("close", closed)
 
     def _give_up(self, closed: dict, last_error: str) -> None:
         self._owed.clear()

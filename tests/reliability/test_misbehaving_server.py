@@ -101,3 +101,16 @@ def test_client_max_audio_seconds_caps_an_item_that_never_completes():
         held = sum(len(i["formatted"]["audio"]) for i in rig.client.conversation.get_items())
         assert held <= 2 * cap
     assert guard.escaped == []
+
+
+def test_client_switching_auto_reconnect_off_while_reconnecting_ends_with_one_close():
+    with EscapeGuard() as guard, Rig(reconnect_delay=0.3 * UNIT) as rig:
+        rig.connect()
+        rig.server.stop()
+        rig.on_loop(rig.proxy.stop)  # closes the connection (1001); every attempt is refused
+        wait_until(lambda: rig.client.is_reconnecting, 5 * UNIT, "reconnecting")
+        rig.client.auto_reconnect = False  # the notebook gives up on it
+        wait_until(lambda: rig.of("close"), 5 * UNIT, "the close")
+        assert not rig.client.is_reconnecting and len(rig.of("reconnecting")) == 1
+        assert not [e for e in rig.of("error") if e["error"]["code"] == "reconnect_failed"]
+    assert guard.escaped == []
