@@ -7,7 +7,7 @@ touches a socket or a loop. The redaction rules themselves are in :mod:`._redact
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from realtime_widget._redaction import AUDIO_EVENTS, redact
 
@@ -19,6 +19,49 @@ REFUSAL_HINTS = {
     404: "wrong URL or unknown model: check url= and model= (Azure: the deployment name)",
     429: "rate limited or out of quota: wait, or check the account's billing and limits",
 }
+
+
+# Query parameters that carry credentials (Azure's ``api-key``, SAS-style ``sig``, tokens).
+_SECRET_QUERY = frozenset(
+    {"api-key", "api_key", "apikey", "key", "token", "access_token", "client_secret", "sig"}
+)
+
+
+def public_url(url: str) -> str:
+    """``url`` as it may be shown (repr, logs, exception messages): credentials replaced.
+
+    A key can travel in the URL (``?api-key=...`` on Azure, a password in ``user:pass@``); it
+    must not show where the header key never shows (DESIGN §5, issue 13).
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password:
+        netloc = netloc.replace(f":{parts.password}@", ":[redacted]@", 1)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in _SECRET_QUERY for k, _ in pairs):
+            query = urlencode(
+                [(k, "[redacted]" if k.lower() in _SECRET_QUERY else v) for k, v in pairs],
+                safe="[]",
+            )
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credentials inside ``url``, as written and decoded (to hide them from logs that
+    quote the request line)."""
+    parts = urlsplit(url)
+    found: set[str] = set()
+    for piece in parts.query.split("&"):
+        key, _, value = piece.partition("=")
+        if unquote_plus(key).lower() in _SECRET_QUERY and value:
+            found.update((value, unquote_plus(value)))
+    if parts.password:
+        found.update((parts.password, unquote_plus(parts.password)))
+    return sorted(found, key=len, reverse=True)  # longest first: no partial replacement
 
 
 def trim_event(event: dict) -> str:

@@ -32,7 +32,14 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from realtime_widget._api_wire import DEFAULT_URL, REFUSAL_HINTS, build_url, trim_event
+from realtime_widget._api_wire import (
+    DEFAULT_URL,
+    REFUSAL_HINTS,
+    build_url,
+    public_url,
+    trim_event,
+    url_secrets,
+)
 from realtime_widget._redaction import SECRET_PATTERN, RedactingLogger
 from realtime_widget.events import RealtimeEventHandler
 from realtime_widget.protocol import (
@@ -140,13 +147,14 @@ class RealtimeAPI(RealtimeEventHandler):
         self._outbox: asyncio.Queue[str | None] | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._closing = False
-        self._wire_logger = RedactingLogger(
-            logging.getLogger(f"{__name__}.wire"), self._api_key, drop_frames=True
-        )
+        wire: Any = logging.getLogger(f"{__name__}.wire")
+        for secret in url_secrets(self.url):  # a key in the URL: the logged request line has it
+            wire = RedactingLogger(wire, secret)
+        self._wire_logger = RedactingLogger(wire, self._api_key, drop_frames=True)
 
     def __repr__(self) -> str:
         state = "connected" if self.is_connected else "disconnected"
-        return f"<RealtimeAPI {self.url!r} dialect={self.dialect} {state}>"
+        return f"<RealtimeAPI {public_url(self.url)!r} dialect={self.dialect} {state}>"
 
     # ------------------------------------------------------------------ state
     @property
@@ -174,6 +182,8 @@ class RealtimeAPI(RealtimeEventHandler):
     def _redact(self, text: str) -> str:
         if self._api_key:
             text = text.replace(self._api_key, "[redacted]")
+        for secret in url_secrets(self.url):
+            text = text.replace(secret, "[redacted]")
         return SECRET_PATTERN.sub("[redacted]", text)
 
     # ------------------------------------------------------------------ connect / disconnect
@@ -222,11 +232,13 @@ class RealtimeAPI(RealtimeEventHandler):
             raise self._refused(exc) from None
         except InvalidURI:
             raise RealtimeConnectionError(
-                f"invalid Realtime URL {self.url!r}: use ws(s):// or http(s)://host/path"
+                f"invalid Realtime URL {public_url(self.url)!r}: use ws(s):// or "
+                "http(s)://host/path"
             ) from None
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             raise RealtimeConnectionError(
-                f"could not reach {self.url!r} ({self._redact(str(exc)) or type(exc).__name__}): "
+                f"could not reach {public_url(self.url)!r} "
+                f"({self._redact(str(exc)) or type(exc).__name__}): "
                 "check the URL and that the server is running and reachable"
             ) from None
         self._ws, self._closing = ws, False
@@ -235,7 +247,7 @@ class RealtimeAPI(RealtimeEventHandler):
             asyncio.create_task(self._receive_loop(ws)),
             asyncio.create_task(self._write_loop(ws, self._outbox)),
         ]
-        self._log("=", {"type": "connected", "url": self.url, "dialect": self.dialect})
+        self._log("=", {"type": "connected", "url": public_url(self.url), "dialect": self.dialect})
 
     def _refused(self, exc: InvalidStatus) -> RealtimeConnectionError:
         status = exc.response.status_code
@@ -246,7 +258,7 @@ class RealtimeAPI(RealtimeEventHandler):
         with contextlib.suppress(Exception):
             body = json.loads(exc.response.body or b"{}")
             detail = str(body.get("error", {}).get("message", ""))[:300]
-        message = f"connection to {self.url!r} refused with HTTP {status}: {hint}"
+        message = f"connection to {public_url(self.url)!r} refused with HTTP {status}: {hint}"
         if detail:
             message += f" (server said: {self._redact(detail)})"
         return RealtimeConnectionError(message, status)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from realtime_widget._api_wire import public_url
 from realtime_widget.api import RealtimeAPI
 from realtime_widget.audio import as_pcm16, encode_base64
 from realtime_widget.client._config import SessionConfig
@@ -140,7 +141,8 @@ class RealtimeClient(
     def __repr__(self) -> str:
         state = "connected" if self.is_connected else "disconnected"
         return (
-            f"<RealtimeClient {self.realtime.url!r} dialect={self.realtime.dialect} {state} "
+            f"<RealtimeClient {public_url(self.realtime.url)!r} dialect={self.realtime.dialect} "
+            f"{state} "
             f"items={len(self.conversation.get_items())}>"
         )
 

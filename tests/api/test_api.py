@@ -340,3 +340,30 @@ async def test_api_azure_form_completes_a_handshake_with_the_embedded_server():
         await api.connect_async()
         assert (await created)["type"] == "session.created"
         await api.disconnect_async()
+
+
+URL_KEY = "0123456789abcdefURLKEYfedcba9876543210"
+
+
+async def test_api_hides_a_key_carried_in_the_url_from_repr_errors_and_logs(caplog):
+    # Azure accepts ?api-key=; a user:password@ URL carries one too. Neither may show.
+    from realtime_widget.client import RealtimeClient
+
+    caplog.set_level(logging.DEBUG)
+    async with ScriptedServer(refuse=401) as server:
+        url = server.url.replace("ws://", "ws://me:PASSWORD-SECRET@") + f"?api-key={URL_KEY}"
+        api = RealtimeAPI(url=url, debug=True)
+        with pytest.raises(RealtimeConnectionError) as refused:
+            await api.connect_async()
+    async with ScriptedServer() as gone:
+        closed_url = gone.url + f"?api-key={URL_KEY}"
+    with pytest.raises(RealtimeConnectionError) as unreachable:
+        await RealtimeAPI(url=closed_url, open_timeout=2 * UNIT).connect_async()
+    client = RealtimeClient(url=url)
+    shown = [repr(api), repr(client), repr(client.api), str(refused.value), str(unreachable.value)]
+    shown += [r.getMessage() for r in caplog.records if r.name.startswith("realtime_widget")]
+    assert any("GET /" in line for line in shown)  # the request line was logged...
+    for line in shown:  # ...and nothing shows either secret
+        assert URL_KEY not in line and "PASSWORD-SECRET" not in line, line
+    assert "api-key=[redacted]" in repr(api) and "me:[redacted]@" in repr(api)
+    assert api.url.startswith(url)  # the real URL is still what connects
