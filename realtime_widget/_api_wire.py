@@ -32,6 +32,12 @@ def public_url(url: str) -> str:
 
     A key can travel in the URL (``?api-key=...`` on Azure, a password in ``user:pass@``); it
     must not show where the header key never shows (DESIGN §5, issue 13).
+
+    Args:
+        url: the websocket URL.
+
+    Returns:
+        ``url`` with credential query values and a password replaced by ``[redacted]``.
     """
     parts = urlsplit(url)
     netloc = parts.netloc
@@ -51,8 +57,14 @@ def public_url(url: str) -> str:
 
 
 def url_secrets(url: str) -> list[str]:
-    """The credentials inside ``url``, as written and decoded (to hide them from logs that
-    quote the request line)."""
+    """The credentials inside ``url``, to hide them from logs that quote the request line.
+
+    Args:
+        url: the websocket URL.
+
+    Returns:
+        Each credential as written and decoded, longest first.
+    """
     parts = urlsplit(url)
     found: set[str] = set()
     for piece in parts.query.split("&"):

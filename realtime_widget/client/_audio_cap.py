@@ -67,7 +67,15 @@ class CapSchedule:
         self._since = 0
 
     def due(self, samples: int, max_samples: int) -> bool:
-        """Count ``samples`` just received; True when the cap should be applied now."""
+        """Count ``samples`` just received.
+
+        Args:
+            samples: samples of the audio delta just received.
+            max_samples: the cap, in samples.
+
+        Returns:
+            True when the cap should be applied now (the count starts again).
+        """
         self._since += samples
         if self._since < max(2400, min(max_samples, 24000)):
             return False

@@ -30,7 +30,15 @@ class ToolOutputs:
         return len(self._pending)
 
     def add(self, call_id: str, output: str) -> bool:
-        """Keep the output of call ``call_id``; False (and ignored) if one is kept already."""
+        """Keep the output of call ``call_id`` until the server acknowledges it.
+
+        Args:
+            call_id: the call it answers.
+            output: the ``function_call_output`` text.
+
+        Returns:
+            False (and ``output`` ignored) if an output of this call is kept already.
+        """
         if call_id in self._pending:
             return False
         self._pending[call_id] = output
@@ -41,11 +49,23 @@ class ToolOutputs:
         return dict(self._pending)
 
     def sent(self, call_id: str, event_id: str) -> None:
-        """The output of ``call_id`` left in the ``conversation.item.create`` ``event_id``."""
+        """Note that the output of ``call_id`` left in a ``conversation.item.create``.
+
+        Args:
+            call_id: the call the output answers.
+            event_id: that event's ``event_id`` (a refusal echoes it).
+        """
         self._sent[event_id] = call_id
 
     def on_item_announced(self, item: dict) -> str | None:
-        """A server item announcement: acknowledges an output item; returns its call id."""
+        """A server item announcement (``conversation.item.added``/``.created``).
+
+        Args:
+            item: the announced item.
+
+        Returns:
+            The call id when it acknowledged a kept output (now forgotten), else ``None``.
+        """
         if item.get("type") != "function_call_output":
             return None
         call_id = item.get("call_id")
@@ -59,6 +79,9 @@ class ToolOutputs:
         """A server ``error`` for ``event_id``: if it refused an output, forget that output.
 
         Sending it again would be refused again; the error itself reaches the user.
+
+        Args:
+            event_id: the ``event_id`` the error echoes, if any.
 
         Returns:
             The call id of the refused output, or ``None``.
