@@ -54,12 +54,21 @@ def test_beta_dialect_client_survives_fault_and_keeps_every_item(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["drop mid-response", "close 1001", "malformed events", "error events"]
+    "name",
+    [
+        "drop mid-response",
+        "close 1001",
+        "malformed events",
+        "error events",
+        "tool done while reconnecting",
+        "failed response without response.done",
+    ],
 )
 def test_widget_status_and_errors_show_the_fault(name):
     outcome = run_fault(name, widget=True)
     assert outcome.escaped == []
     assert outcome.recovered and outcome.items_lost == 0, outcome.detail
+    assert (outcome.calls_unanswered, outcome.calls_repeated) == (0, 0)
     if "reconnected" in FAULTS[name].expect:
         assert "reconnecting" in outcome.statuses, outcome.statuses
         assert outcome.statuses[-1] == "connected"
