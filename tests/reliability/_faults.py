@@ -299,8 +299,11 @@ def _tool_done_while_reconnecting(rig: Rig) -> None:
 
 
 def _drop_as_output_is_sent(rig: Rig) -> None:
+    dropped: list[dict] = []
+
     def on_sent(event: dict) -> None:  # on the runtime loop, right after the send was queued
-        if (event.get("item") or {}).get("type") == "function_call_output":
+        if not dropped and (event.get("item") or {}).get("type") == "function_call_output":
+            dropped.append(event)  # once: the replay's copy of the output must go through
             rig.proxy.drop()
 
     rig.client.realtime.on("client.conversation.item.create", on_sent)
