@@ -195,6 +195,7 @@ class ServerEventsMixin:
         self._playback.forget(event.get("item_id", ""))
 
     def _on_input_audio_buffer_speech_started(self, event: dict, result: dict) -> None:
+        self._responses.on_cancel()  # the user talks: the turn has moved on (issue 13)
         turn_detection = self._config.turn_detection or {}
         if self.auto_truncate and turn_detection.get("interrupt_response", True):
             key = self._playback.playing()

@@ -55,6 +55,7 @@ class InterruptionMixin:
     def _cancel_response(self, item_id: str | None, played: int | None) -> None:
         if self._responses.active_id is not None:
             self.realtime.send("response.cancel")
+            self._responses.on_cancel()  # not to be asked again after a reconnect
         if item_id is not None:
             self._truncate(item_id, played)
 

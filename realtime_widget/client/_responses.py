@@ -37,7 +37,7 @@ class ResponseSequencer:
         self.active_id: str | None = None
         self.in_flight: str | None = None
         self._active_params: dict | None = None  # what the running (or requested) one asked for
-        self._spoke = False  # whether it produced anything yet (see ``owed``)
+        self._spoke = False  # whether it produced anything (or was cancelled): see ``owed``
 
     @property
     def is_active(self) -> bool:
@@ -65,6 +65,11 @@ class ResponseSequencer:
 
     def on_output(self) -> None:
         """The active response produced something: words, audio or a completed function call."""
+        self._spoke = True
+
+    def on_cancel(self) -> None:
+        """The active response is being cancelled (by the user, or the user barged in): a drop
+        before its ``response.done`` must not ask for it again."""
         self._spoke = True
 
     def owed(self) -> list[dict | None]:

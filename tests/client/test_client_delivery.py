@@ -98,6 +98,14 @@ def test_sequencer_owes_a_response_dropped_before_it_produced_anything():
     assert responses.owed() == [None]  # the new one has said nothing yet
 
 
+def test_sequencer_does_not_owe_a_response_being_cancelled():
+    responses, _ = _sequencer()
+    responses.request(None)
+    responses.on_response_created({"response": {"id": "resp_1"}})
+    responses.on_cancel()  # response.cancel sent, or the user barged in
+    assert responses.owed() == []
+
+
 def test_sequencer_owes_nothing_when_idle_and_a_server_response_owes_a_plain_one():
     responses, _ = _sequencer()
     assert responses.owed() == []
