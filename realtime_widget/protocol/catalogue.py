@@ -105,6 +105,13 @@ GA_ONLY_SERVER_EVENTS: frozenset[str] = frozenset(
 )
 """GA server events a beta server never sends."""
 
+TRANSCRIPTION_SESSION_EVENTS: frozenset[str] = frozenset(
+    {"transcription_session.update", "transcription_session.updated"}
+)
+"""The beta-era transcription session events. OpenAI's OpenAPI document still lists them under GA;
+the SDK's GA types (the GA schema's source) do not: a GA transcription session sends
+``session.update`` with ``session.type: "transcription"`` (new session kinds: issue 14)."""
+
 CLIENT_EVENTS: dict[Dialect, frozenset[str]] = {"ga": _CLIENT_EVENTS, "beta": _CLIENT_EVENTS}
 """Client event types per dialect."""
 

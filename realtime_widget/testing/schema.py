@@ -39,15 +39,28 @@ _ITEM = _S + "RealtimeConversationItem/properties/"
 _NULL_OK = {"nullable": True}
 SPEC_PATCHES: dict[Dialect, list[tuple[str, str, Any, str]]] = {
     "ga": [
+        *(
+            (
+                _S + f"ResponseContentPart{kind}EventPart/properties/type/anyOf/0/enum",
+                "extend",
+                ["output_text", "output_audio"],
+                "GA servers name assistant content parts output_text/output_audio as in items; "
+                "the SDK still lists the beta names",
+            )
+            for kind in ("Added", "Done")
+        ),
         (
-            _S
-            + f"RealtimeServerEventResponseContentPart{kind}/properties/part/properties/type/enum",
-            "extend",
-            ["output_text", "output_audio"],
-            "GA servers name assistant content parts output_text/output_audio as in items; the "
-            "schema still lists the beta names",
-        )
-        for kind in ("Added", "Done")
+            _S + "RealtimeSessionCreateRequest/properties",
+            "merge",
+            {
+                "id": {"type": "string"},
+                "object": {"type": "string", "enum": ["realtime.session"]},
+                "expires_at": {"type": "integer"},
+            },
+            "the SDK types session.created/updated's session as the create request; servers "
+            "report id, object and expires_at too (the SDK's RealtimeSessionCreateResponse has "
+            "them)",
+        ),
     ],
     "beta": [
         (
@@ -153,7 +166,7 @@ def load_spec(dialect: Dialect = "ga") -> dict[str, Any]:
         *parents, last = pointer.strip("/").split("/")
         parent = spec
         for part in parents:
-            parent = parent[part]
+            parent = parent[int(part)] if isinstance(parent, list) else parent[part]
         if op == "extend":
             parent[last].extend(v for v in value if v not in parent[last])
         elif op == "merge":

@@ -30,6 +30,7 @@ from realtime_widget.protocol import (
     user_audio_item,
     user_text_item,
 )
+from realtime_widget.protocol.catalogue import TRANSCRIPTION_SESSION_EVENTS
 from realtime_widget.testing.schema import schema_errors
 
 
@@ -86,6 +87,8 @@ def _built(dialect: str) -> list[dict]:
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
 def test_every_built_event_conforms_strictly_to_the_schema(dialect):
     for event in _built(dialect):
+        if dialect == "ga" and event["type"] in TRANSCRIPTION_SESSION_EVENTS:
+            continue  # not in the SDK's GA types, so not in the GA schema (catalogue.py)
         assert schema_errors(event, dialect, strict=True) == [], event
 
 

@@ -13,6 +13,7 @@ from realtime_widget.protocol import (
     SERVER_EVENTS,
     check_dialect,
 )
+from realtime_widget.protocol.catalogue import TRANSCRIPTION_SESSION_EVENTS
 from realtime_widget.testing.schema import load_spec
 
 
@@ -26,14 +27,19 @@ def _schema_types(dialect: str, prefix: str) -> set[str]:
     return types
 
 
+def _catalogued(table: dict, dialect: str) -> frozenset[str]:
+    # The GA schema is generated from the SDK, which no longer types transcription_session.*.
+    return table[dialect] - (TRANSCRIPTION_SESSION_EVENTS if dialect == "ga" else frozenset())
+
+
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
 def test_catalogue_lists_exactly_the_client_events_of_the_schema(dialect):
-    assert _schema_types(dialect, "RealtimeClientEvent") == CLIENT_EVENTS[dialect]
+    assert _schema_types(dialect, "RealtimeClientEvent") == _catalogued(CLIENT_EVENTS, dialect)
 
 
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
 def test_catalogue_lists_exactly_the_server_events_of_the_schema(dialect):
-    assert _schema_types(dialect, "RealtimeServerEvent") == SERVER_EVENTS[dialect]
+    assert _schema_types(dialect, "RealtimeServerEvent") == _catalogued(SERVER_EVENTS, dialect)
 
 
 def test_catalogue_accepts_the_ga_only_server_events_design_names():
