@@ -20,6 +20,7 @@ __all__ = [
     "is_base64",
     "one_of",
     "optional",
+    "tagged",
     "typed",
 ]
 
@@ -133,18 +134,51 @@ def optional(spec: Any) -> Checker:
 
 
 def one_of(*checkers: Checker) -> Checker:
-    """Accept a value any checker accepts; report the first checker's error otherwise."""
+    """Accept a value any checker accepts; otherwise report the error of the branch meant.
+
+    The branch meant is the first whose JSON type fits the value (an object sent where a string
+    or an object is allowed is wrong *inside* the object); the first branch's error otherwise.
+    """
 
     def check(value: Any, param: str) -> None:
-        first: ClientError | None = None
+        errors: list[ClientError] = []
         for checker in checkers:
             try:
                 _apply(checker, value, param)
                 return
             except ClientError as exc:
-                first = first or exc
-        assert first is not None
-        raise first
+                errors.append(exc)
+        fitting = [e for e in errors if not (e.code == "invalid_type" and e.param == param)]
+        raise (fitting or errors)[0]
+
+    return check
+
+
+def tagged(tables: dict[str, tuple[dict, tuple[str, ...]]]) -> Checker:
+    """A checker for a tagged union: the object's ``type`` picks its field table.
+
+    Args:
+        tables: ``type`` value -> (field spec, required fields); each spec lists ``type`` too.
+
+    Returns:
+        A checker that names ``<param>.type`` when the tag is missing or unknown, then checks
+        the object against the table of its tag.
+    """
+    tags = tuple(tables)
+
+    def check(value: Any, param: str) -> None:
+        if not isinstance(value, dict):
+            check_fields(value, {}, param)  # raises: not an object
+        dot = f"{param}." if param else ""
+        if "type" not in value:
+            raise ClientError(
+                "missing_required_parameter",
+                f"Missing required parameter: '{dot}type'.",
+                f"{dot}type",
+            )
+        typed(str, enum=tags)(value["type"], f"{dot}type")
+        spec, required = tables[value["type"]]
+        check_fields(value, spec, param, required)
 
     return check
 

@@ -1,10 +1,20 @@
 """The embedded server's session: realistic GA defaults, ``session.update`` checks and merge (pure).
 
 The state machine keeps the session in GA shape (beta connections are converted at the edge by
-``realtime_widget.protocol``). ``session.update`` is checked against :data:`SESSION_SPEC` (the
-settings the real service accepts), then merged: nested ``audio`` objects merge key by key, while
-``turn_detection``, ``transcription``, formats and ``tools`` replace the old value whole, with
-missing turn-detection fields filled from the defaults, as the real service answers.
+``realtime_widget.protocol``). ``session.update`` is checked against :data:`SESSION_SPEC`, then
+merged: nested ``audio`` objects merge key by key (``noise_reduction`` too: an update without
+``strength`` keeps it), while ``turn_detection``, ``transcription``, formats, ``voice``,
+``tools``, ``tool_choice``, ``truncation``, ``tracing``, ``prompt`` and ``reasoning`` replace the
+old value whole, with missing turn-detection fields filled from the defaults, as the real service
+answers.
+
+Rules (issue 12): the specs accept every field the installed openai SDK's GA types define
+(``tests/server/test_sdk_conformance.py`` walks them), because a config OpenAI accepts must work
+offline too. What the local server can simulate, it does (VAD settings, formats, voice, tools and
+``tool_choice``, ``parallel_tool_calls``, noise reduction's default ``strength``, tracing that
+cannot change once enabled); the rest (``reasoning``, transcription ``languages``/``keywords``/
+``delay``, ``truncation``, MCP tools) is accepted, kept and reported in ``session.updated``.
+Invalid values are refused with the real service's codes, naming the field.
 """
 
 from __future__ import annotations
@@ -12,7 +22,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from realtime_widget.server._checks import ClientError, check_fields, one_of, optional, typed
+from realtime_widget.server._checks import (
+    ClientError,
+    check_fields,
+    one_of,
+    optional,
+    tagged,
+    typed,
+)
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -21,6 +38,7 @@ __all__ = [
     "SESSION_SPEC",
     "default_session",
     "merge_session",
+    "named_voice",
     "silence_ms_for",
 ]
 
@@ -57,19 +75,164 @@ _SERVER_VAD = {
     "eagerness": typed(str, enum=("low", "medium", "high", "auto")),
 }
 
-_TOOL = {
-    "type": typed(str, enum=("function",)),
-    "name": typed(str),
-    "description": typed(str),
-    "parameters": typed(dict),
+_EFFORT = ("minimal", "low", "medium", "high", "xhigh")
+
+_TRANSCRIPTION = {
+    "model": typed(str),
+    "language": typed(str),
+    # gpt-transcribe / gpt-live-transcribe: candidate languages and vocabulary hints.
+    "languages": typed(list, items=typed(str)),
+    "keywords": typed(list, items=typed(str)),
+    "prompt": typed(str),
+    # gpt-realtime-whisper: how long to wait before emitting text.
+    "delay": typed(str, enum=_EFFORT),
 }
+
+_NOISE_REDUCTION = {
+    "type": typed(str, enum=("near_field", "far_field")),
+    # "Higher values apply more suppression. Defaults to 1" (the SDK names no maximum).
+    "strength": typed(float, minimum=0.0),
+}
+
+
+def _voice(value: Any, param: str) -> None:
+    # A built-in voice by name, or a custom voice as {"id": "voice_..."}.
+    if isinstance(value, dict):
+        check_fields(value, {"id": typed(str)}, param, ("id",))
+    else:
+        typed(str)(value, param)
+
+
+def _string_map(value: Any, param: str) -> None:
+    typed(dict)(value, param)
+    for key, item in value.items():
+        typed(str)(item, f"{param}.{key}")
+
+
+_TOOL_FILTER = {"read_only": typed(bool), "tool_names": typed(list, items=typed(str))}
+
+
+def _mcp_source(value: Any, param: str) -> None:
+    # "One of server_url, connector_id, or tunnel_id must be provided."
+    if not any(value.get(key) for key in ("server_url", "connector_id", "tunnel_id")):
+        raise ClientError(
+            "missing_required_parameter",
+            f"Missing required parameter: '{param}.server_url' (an MCP tool needs one of "
+            "server_url, connector_id or tunnel_id).",
+            f"{param}.server_url",
+        )
+
+
+_MCP_TOOL = {
+    "type": typed(str),
+    "server_label": typed(str),
+    "server_url": typed(str),
+    "connector_id": typed(
+        str,
+        enum=tuple(
+            f"connector_{name}"
+            for name in (
+                "dropbox",
+                "gmail",
+                "googlecalendar",
+                "googledrive",
+                "microsoftteams",
+                "outlookcalendar",
+                "outlookemail",
+                "sharepoint",
+            )
+        ),
+    ),
+    "tunnel_id": typed(str),
+    "server_description": typed(str),
+    "authorization": typed(str),
+    "headers": optional(_string_map),
+    "allowed_callers": optional(typed(list, items=typed(str, enum=("direct", "programmatic")))),
+    "allowed_tools": optional(one_of(typed(list, items=typed(str)), _TOOL_FILTER)),
+    "require_approval": optional(
+        one_of(
+            typed(str, enum=("always", "never")),
+            {"always": _TOOL_FILTER, "never": _TOOL_FILTER},
+        )
+    ),
+    "defer_loading": typed(bool),
+}
+
+_TOOLS = {
+    "function": (
+        {
+            "type": typed(str),
+            "name": typed(str),
+            "description": typed(str),
+            "parameters": typed(dict),
+        },
+        ("name",),
+    ),
+    "mcp": (_MCP_TOOL, ("server_label",)),
+}
+
+
+_TAGGED_TOOL = tagged(_TOOLS)
+
+
+def _tool(value: Any, param: str) -> None:
+    _TAGGED_TOOL(value, param)
+    if value["type"] == "mcp":
+        _mcp_source(value, param)
+
 
 _TOOL_CHOICE = one_of(
     typed(str, enum=("auto", "none", "required")),
-    {"type": typed(str, enum=("function",)), "name": typed(str)},
+    tagged(
+        {
+            "function": ({"type": typed(str), "name": typed(str)}, ("name",)),
+            "mcp": (
+                {
+                    "type": typed(str),
+                    "server_label": typed(str),
+                    "name": typed(str, nullable=True),
+                },
+                ("server_label",),
+            ),
+        }
+    ),
 )
 
 _MAX_TOKENS = one_of(typed(int, minimum=1, maximum=4096), typed(str, enum=("inf",)))
+
+_REASONING = {"effort": typed(str, enum=_EFFORT)}
+
+_TRUNCATION = one_of(
+    typed(str, enum=("auto", "disabled")),
+    tagged(
+        {
+            "retention_ratio": (
+                {
+                    "type": typed(str),
+                    "retention_ratio": typed(float, minimum=0.0, maximum=1.0),
+                    "token_limits": {"post_instructions": typed(int, minimum=0)},
+                },
+                ("retention_ratio",),
+            )
+        }
+    ),
+)
+
+_TRACING = one_of(
+    typed(str, enum=("auto",)),
+    {"workflow_name": typed(str), "group_id": typed(str), "metadata": typed(dict)},
+)
+
+_PROMPT_FIELDS = {
+    "id": typed(str),
+    "version": typed(str, nullable=True),
+    "variables": optional(typed(dict)),
+}
+
+
+def _prompt(value: Any, param: str) -> None:
+    check_fields(value, _PROMPT_FIELDS, param, ("id",))
+
 
 SESSION_SPEC: dict[str, Any] = {
     "type": typed(str, enum=("realtime",)),
@@ -81,27 +244,28 @@ SESSION_SPEC: dict[str, Any] = {
     "audio": {
         "input": {
             "format": _FORMAT,
-            "transcription": optional(
-                {"model": typed(str), "language": typed(str), "prompt": typed(str)}
+            "transcription": optional(_TRANSCRIPTION),
+            "noise_reduction": optional(
+                lambda v, p: check_fields(v, _NOISE_REDUCTION, p, ("type",))
             ),
-            "noise_reduction": optional({"type": typed(str, enum=("near_field", "far_field"))}),
             "turn_detection": optional(lambda v, p: check_fields(v, _SERVER_VAD, p, ("type",))),
         },
         "output": {
             "format": _FORMAT,
-            "voice": typed(str),
+            "voice": _voice,
             "speed": typed(float, minimum=0.25, maximum=1.5),
         },
     },
-    "tools": typed(list, items=lambda v, p: check_fields(v, _TOOL, p, ("type", "name"))),
+    "tools": typed(list, items=_tool),
     "tool_choice": _TOOL_CHOICE,
     "max_output_tokens": _MAX_TOKENS,
-    "tracing": optional(one_of(typed(str, enum=("auto",)), typed(dict))),
-    "truncation": one_of(typed(str, enum=("auto", "disabled")), typed(dict)),
+    "reasoning": optional(_REASONING),
+    "tracing": optional(_TRACING),
+    "truncation": _TRUNCATION,
     "include": optional(
         typed(list, items=typed(str, enum=("item.input_audio_transcription.logprobs",)))
     ),
-    "prompt": optional(typed(dict)),
+    "prompt": optional(_prompt),
     "parallel_tool_calls": typed(bool),
     "expires_at": typed(int),
 }
@@ -125,14 +289,15 @@ def _metadata(value: Any, param: str) -> None:
 RESPONSE_SPEC: dict[str, Any] = {
     "output_modalities": SESSION_SPEC["output_modalities"],
     "instructions": typed(str),
-    "audio": {"output": {"format": _FORMAT, "voice": typed(str)}},
+    "audio": {"output": {"format": _FORMAT, "voice": _voice}},
     "tools": SESSION_SPEC["tools"],
     "tool_choice": _TOOL_CHOICE,
     "max_output_tokens": _MAX_TOKENS,
     "conversation": typed(str, enum=("auto", "none")),
     "metadata": optional(lambda value, param: _metadata(value, param)),
-    "prompt": optional(typed(dict)),
+    "prompt": optional(_prompt),
     "parallel_tool_calls": typed(bool),
+    "reasoning": _REASONING,
     "input": typed(list, items=typed(dict)),
 }
 """What ``response.create``'s ``response`` may carry (GA shape)."""
@@ -152,8 +317,22 @@ _CONTENT = {
 _COMMON = {
     "id": typed(str),
     "object": typed(str, enum=("realtime.item",)),
-    "type": typed(str, enum=("message", "function_call", "function_call_output", "item_reference")),
+    "type": typed(str),
     "status": typed(str, enum=("completed", "incomplete", "in_progress")),
+}
+_MCP_ITEM = {"id": typed(str), "type": typed(str), "server_label": typed(str)}
+_MCP_ERROR = tagged(
+    {
+        kind: ({"type": typed(str), "code": typed(int), "message": typed(str)}, ("message",))
+        for kind in ("protocol_error", "http_error")
+    }
+    | {"tool_execution_error": ({"type": typed(str), "message": typed(str)}, ("message",))}
+)
+_LISTED_TOOL = {
+    "name": typed(str),
+    "input_schema": typed(dict),
+    "description": typed(str, nullable=True),
+    "annotations": optional(typed(dict)),
 }
 ITEM_SPECS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "message": (
@@ -172,7 +351,40 @@ ITEM_SPECS: dict[str, tuple[dict, tuple[str, ...]]] = {
         {**_COMMON, "call_id": typed(str), "output": typed(str)},
         ("call_id", "output"),
     ),
-    "item_reference": ({"id": typed(str), "type": _COMMON["type"]}, ("id",)),
+    "item_reference": ({"id": typed(str), "type": typed(str)}, ("id",)),
+    # MCP items (history replayed by a client, or the approval it answers with).
+    "mcp_list_tools": (
+        {
+            **_MCP_ITEM,
+            "tools": typed(list, items=lambda v, p: check_fields(v, _LISTED_TOOL, p, ("name",))),
+        },
+        ("server_label", "tools"),
+    ),
+    "mcp_call": (
+        {
+            **_MCP_ITEM,
+            "name": typed(str),
+            "arguments": typed(str),
+            "approval_request_id": typed(str, nullable=True),
+            "output": typed(str, nullable=True),
+            "error": optional(_MCP_ERROR),
+        },
+        ("server_label", "name", "arguments"),
+    ),
+    "mcp_approval_request": (
+        {**_MCP_ITEM, "name": typed(str), "arguments": typed(str)},
+        ("server_label", "name", "arguments"),
+    ),
+    "mcp_approval_response": (
+        {
+            "id": typed(str),
+            "type": typed(str),
+            "approval_request_id": typed(str),
+            "approve": typed(bool),
+            "reason": typed(str, nullable=True),
+        },
+        ("approval_request_id", "approve"),
+    ),
 }
 """Per item type: (field spec, required fields) for ``conversation.item.create``."""
 
@@ -198,6 +410,20 @@ _SEMANTIC_VAD_DEFAULTS = {
     "create_response": True,
     "interrupt_response": True,
 }
+
+
+def named_voice(config: dict) -> dict:
+    """``config`` (a session or ``response.create`` params) with a custom voice as its id.
+
+    A custom voice is set as ``{"id": "voice_..."}``, but a response reports its voice as a
+    string (``RealtimeResponse.audio.output.voice`` in the SDK) and synthesizers take a name.
+    """
+    voice = config.get("audio", {}).get("output", {}).get("voice")
+    if not isinstance(voice, dict):
+        return config
+    out = copy.deepcopy(config)
+    out["audio"]["output"]["voice"] = voice["id"]
+    return out
 
 
 def silence_ms_for(turn_detection: dict) -> int:
@@ -261,10 +487,18 @@ def _normalize_turn_detection(value: dict | None) -> dict | None:
 _WHOLE = {
     ("audio", "input", "format"),
     ("audio", "output", "format"),
+    ("audio", "output", "voice"),
     ("audio", "input", "transcription"),
-    ("audio", "input", "noise_reduction"),
     ("audio", "input", "turn_detection"),
+    ("tool_choice",),
+    ("truncation",),
+    ("tracing",),
+    ("prompt",),
+    ("reasoning",),
 }
+# noise_reduction merges key by key: "omitting strength from a session update preserves the
+# current strength" (SDK, RealtimeAudioConfigInput).
+_NOISE_STRENGTH = 1.0  # "Defaults to 1 when noise reduction is first enabled."
 
 
 def _merge(into: dict, update: dict, path: tuple[str, ...]) -> None:
@@ -309,6 +543,19 @@ def merge_session(current: dict, update: Any, *, require_type: bool) -> tuple[di
                 "session.output_modalities",
             )
         update["output_modalities"] = ["audio"] if "audio" in mods else ["text"]
+    if (
+        current.get("tracing") is not None
+        and update.get("tracing", current["tracing"]) != (current["tracing"])
+    ):
+        raise ClientError(
+            "invalid_value",
+            "Invalid 'session.tracing': once tracing is enabled for a session, its "
+            "configuration cannot be modified.",
+            "session.tracing",
+        )
     merged = copy.deepcopy(current)
     _merge(merged, update, ())
+    noise = merged["audio"]["input"].get("noise_reduction")
+    if isinstance(noise, dict):
+        noise.setdefault("strength", _NOISE_STRENGTH)
     return merged, extras

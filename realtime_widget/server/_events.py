@@ -95,14 +95,16 @@ def check_new_item(
     """
     kind = raw.get("type", "message")
     if not isinstance(kind, str) or kind not in ITEM_SPECS or kind == "item_reference":
+        supported = ", ".join(f"'{k}'" for k in ITEM_SPECS if k != "item_reference")
         raise ClientError(
             "invalid_value",
-            f"Invalid value: {kind!r}. Supported values are: 'message', 'function_call' and "
-            "'function_call_output'.",
+            f"Invalid value: {kind!r}. Supported values are: {supported}.",
             "item.type",
         )
     spec, required = ITEM_SPECS[kind]
     check_fields(raw, spec, "item", required)
+    if kind.startswith("mcp_"):
+        return _mcp_item(raw, conversation, new_id), None
     item: dict = {
         "id": raw.get("id") or new_id("item_"),
         "object": "realtime.item",
@@ -129,6 +131,25 @@ def check_new_item(
             )
         item.update(call_id=raw["call_id"], output=raw["output"])
     return item, audio
+
+
+def _mcp_item(raw: dict, conversation: Conversation | None, new_id: Callable[[str], str]) -> dict:
+    # MCP items carry no object/status (the SDK's RealtimeMcp* models); stored as sent.
+    if raw["type"] == "mcp_approval_response" and conversation is not None:
+        wanted = raw["approval_request_id"]
+        if not conversation.has_item(wanted, "mcp_approval_request"):
+            raise ClientError(
+                "invalid_value",
+                f"No MCP approval request found with id {wanted}: answer the id of an "
+                "mcp_approval_request item in this conversation.",
+                "item.approval_request_id",
+            )
+    item = copy.deepcopy(raw)
+    item["id"] = raw.get("id") or new_id("item_")
+    if item["type"] == "mcp_call":
+        for key in ("approval_request_id", "output", "error"):
+            item.setdefault(key, None)
+    return item
 
 
 def _content(role: str, parts: list[dict]) -> tuple[list[dict], np.ndarray | None]:

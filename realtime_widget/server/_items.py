@@ -166,6 +166,11 @@ class Conversation:
             for r in self._records.values()
         )
 
+    def has_item(self, item_id: str, kind: str) -> bool:
+        """Whether an item of type ``kind`` with this id is in the conversation."""
+        record = self._records.get(item_id)
+        return record is not None and record.item.get("type") == kind
+
     def brain_view(self, records: list[Record] | None = None) -> list[dict]:
         """Items as a brain sees them: copies, user audio carrying the server's transcript."""
         out = []

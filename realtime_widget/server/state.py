@@ -27,7 +27,7 @@ import numpy as np
 
 from realtime_widget.audio import encode_base64
 from realtime_widget.protocol import generate_id, normalize_client_event, to_beta_server_event
-from realtime_widget.server import _events
+from realtime_widget.server import _config, _events
 from realtime_widget.server._checks import ClientError, check_fields
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
 from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers
@@ -441,7 +441,8 @@ class SessionState(InputAudioHandlers):
     def _create_response(self, params: dict) -> list[dict]:
         parallel = bool(self.extras.get("parallel_tool_calls", True))
         defer = is_streaming(self.brain) or self.defer_transcription
+        session, params = _config.named_voice(self.session), _config.named_voice(params)
         events, self._run = start_response(
-            self.session, params, self.conversation, self.brain, self._new_id, parallel, defer
+            session, params, self.conversation, self.brain, self._new_id, parallel, defer
         )
         return events

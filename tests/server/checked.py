@@ -8,6 +8,7 @@ the real service's schema would reject.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 from collections.abc import Iterable
 
@@ -15,13 +16,23 @@ import websockets
 
 from realtime_widget.testing.schema import validate_event
 from tests.helpers import UNIT
+from tests.sdk_models import sdk_errors
+
+HAVE_SDK = importlib.util.find_spec("openai") is not None
 
 
 def checked(events: Iterable[dict], dialect: str = "ga") -> list[dict]:
-    """Validate each event strictly for ``dialect`` and return them as a list."""
+    """Validate each event strictly for ``dialect`` and return them as a list.
+
+    GA events are also checked strictly against the openai SDK's model of their type (the second
+    oracle, DESIGN §6) when the SDK is installed.
+    """
     events = list(events)
     for event in events:
         validate_event(event, dialect, strict=True)
+        if dialect == "ga" and HAVE_SDK:
+            problems = sdk_errors(event)
+            assert not problems, "\n".join(problems)
     return events
 
 

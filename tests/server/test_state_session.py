@@ -85,6 +85,54 @@ def test_ga_session_update_without_type_is_refused_and_session_continues():
             "session.audio.input.format.rate",
         ),
         ({"tools": [{"type": "function"}]}, "missing_required_parameter", "session.tools[0].name"),
+        ({"reasoning": {"effort": "max"}}, "invalid_value", "session.reasoning.effort"),
+        (
+            {"audio": {"input": {"noise_reduction": {"strength": 0.5}}}},
+            "missing_required_parameter",
+            "session.audio.input.noise_reduction.type",
+        ),
+        (
+            {"audio": {"input": {"noise_reduction": {"type": "far_field", "strength": -1}}}},
+            "decimal_below_min_value",
+            "session.audio.input.noise_reduction.strength",
+        ),
+        (
+            {"audio": {"input": {"transcription": {"delay": "later"}}}},
+            "invalid_value",
+            "session.audio.input.transcription.delay",
+        ),
+        (
+            {"audio": {"input": {"transcription": {"languages": "fr"}}}},
+            "invalid_type",
+            "session.audio.input.transcription.languages",
+        ),
+        (
+            {"audio": {"output": {"voice": {"name": "mine"}}}},
+            "missing_required_parameter",
+            "session.audio.output.voice.id",
+        ),
+        (
+            {"tools": [{"type": "mcp", "server_label": "docs"}]},
+            "missing_required_parameter",
+            "session.tools[0].server_url",
+        ),
+        (
+            {"tools": [{"type": "mcp", "server_url": "http://127.0.0.1:9/mcp"}]},
+            "missing_required_parameter",
+            "session.tools[0].server_label",
+        ),
+        ({"tools": [{"type": "web_search"}]}, "invalid_value", "session.tools[0].type"),
+        (
+            {"tool_choice": {"type": "mcp", "name": "search"}},
+            "missing_required_parameter",
+            "session.tool_choice.server_label",
+        ),
+        (
+            {"truncation": {"type": "retention_ratio", "retention_ratio": 2.0}},
+            "decimal_above_max_value",
+            "session.truncation.retention_ratio",
+        ),
+        ({"parallel_tool_calls": "yes"}, "invalid_type", "session.parallel_tool_calls"),
     ],
 )
 def test_session_update_with_invalid_value_is_refused_naming_the_field(session, code, param):
@@ -370,3 +418,123 @@ def test_deeply_nested_json_is_refused_not_crashing():
     )
     assert d.send(nan)[0]["error"]["code"] == "invalid_json"
     assert_alive(d)
+
+
+def _update(d: StateDriver, **session) -> dict:
+    out = d.send({"type": "session.update", "session": {"type": "realtime", **session}})
+    assert types(out) == ["session.updated"], out
+    return out[0]["session"]
+
+
+def test_session_accepts_and_reports_current_ga_settings():
+    # Settings of newer models and transcribers (issue 12): accepted offline, reported back.
+    d = StateDriver()
+    transcription = {
+        "model": "gpt-live-transcribe",
+        "languages": ["fr", "en"],
+        "keywords": ["Jupyter", "anywidget"],
+        "delay": "low",
+    }
+    session = _update(
+        d,
+        model="gpt-realtime-2",
+        reasoning={"effort": "low"},
+        parallel_tool_calls=False,
+        truncation={"type": "retention_ratio", "retention_ratio": 0.8},
+        tracing={"workflow_name": "class demo"},
+        audio={"input": {"transcription": transcription}},
+    )
+    assert session["reasoning"] == {"effort": "low"}
+    assert session["audio"]["input"]["transcription"] == transcription
+    assert session["truncation"] == {"type": "retention_ratio", "retention_ratio": 0.8}
+    assert session["tracing"] == {"workflow_name": "class demo"}
+    assert d.state.extras["parallel_tool_calls"] is False
+
+
+def test_noise_reduction_strength_defaults_to_1_and_survives_an_update_without_it():
+    d = StateDriver()
+    noise = _update(d, audio={"input": {"noise_reduction": {"type": "far_field"}}})
+    assert noise["audio"]["input"]["noise_reduction"] == {"type": "far_field", "strength": 1.0}
+    _update(d, audio={"input": {"noise_reduction": {"type": "far_field", "strength": 0.3}}})
+    again = _update(d, audio={"input": {"noise_reduction": {"type": "near_field"}}})
+    assert again["audio"]["input"]["noise_reduction"] == {"type": "near_field", "strength": 0.3}
+    off = _update(d, audio={"input": {"noise_reduction": None}})
+    assert off["audio"]["input"]["noise_reduction"] is None
+
+
+def test_tool_choice_is_replaced_whole_not_merged():
+    d = StateDriver()
+    mcp = {"type": "mcp", "server_label": "docs", "server_url": "http://127.0.0.1:9/mcp"}
+    weather = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+    _update(d, tools=[weather, mcp], tool_choice={"type": "function", "name": "get_weather"})
+    session = _update(d, tool_choice={"type": "mcp", "server_label": "docs"})
+    assert session["tool_choice"] == {"type": "mcp", "server_label": "docs"}
+    assert session["tools"] == [weather, mcp]
+
+
+def test_tracing_cannot_change_once_enabled_as_the_service_says():
+    d = StateDriver()
+    _update(d, tracing="auto")
+    out = d.send(
+        {"type": "session.update", "session": {"type": "realtime", "tracing": {"group_id": "g"}}}
+    )
+    assert out[0]["error"]["param"] == "session.tracing"
+    assert _update(d, tracing="auto")["tracing"] == "auto"  # the same setting again is fine
+
+
+def test_custom_voice_is_reported_by_id_and_synthesized_by_name():
+    d = StateDriver()
+    session = _update(d, audio={"output": {"voice": {"id": "voice_1234"}}})
+    assert session["audio"]["output"]["voice"] == {"id": "voice_1234"}
+    d.say("hello")
+    created = d.send({"type": "response.create"})
+    # A response reports its voice as a string (the SDK's RealtimeResponse).
+    assert created[0]["response"]["audio"]["output"]["voice"] == "voice_1234"
+    while d.state.audio_request is None and d.state.next_output() is not None:
+        pass
+    assert d.state.audio_request[1] == "voice_1234"
+    assert d.state.active_voice == "voice_1234"
+
+
+def test_response_create_accepts_reasoning_and_a_custom_voice():
+    d = StateDriver()
+    d.say("hello")
+    out = d.send(
+        {
+            "type": "response.create",
+            "response": {
+                "reasoning": {"effort": "high"},
+                "audio": {"output": {"voice": {"id": "v"}}},
+            },
+        }
+    )
+    assert types(out) == ["response.created"]
+    assert out[0]["response"]["audio"]["output"]["voice"] == "v"
+    d.drain()
+
+
+def test_mcp_items_are_stored_and_an_approval_must_answer_a_request():
+    d = StateDriver()
+    request = {
+        "type": "mcp_approval_request",
+        "id": "mcpr_1",
+        "server_label": "docs",
+        "name": "search",
+        "arguments": "{}",
+    }
+    out = d.send({"type": "conversation.item.create", "item": request})
+    assert out[0]["item"] == request
+    answer = {"type": "mcp_approval_response", "approval_request_id": "mcpr_9", "approve": True}
+    out = d.send({"type": "conversation.item.create", "item": answer})
+    assert out[0]["error"]["param"] == "item.approval_request_id"
+    out = d.send(
+        {"type": "conversation.item.create", "item": {**answer, "approval_request_id": "mcpr_1"}}
+    )
+    assert out[0]["type"] == "conversation.item.added"
+    call = {"type": "mcp_call", "server_label": "docs", "name": "search", "arguments": "{}"}
+    out = d.send({"type": "conversation.item.create", "item": call})
+    item = out[0]["item"]
+    assert item["output"] is None and item["error"] is None and item["id"]
+    d.say("and now?")
+    d.send({"type": "response.create"})
+    assert d.drain()[-2]["response"]["status"] == "completed"
