@@ -15,8 +15,9 @@ TTS        ``tts`` / REALTIME_WIDGET_TTS a Piper ``.onnx`` voice, ``espeak``, or
                                         ``http(s)://.../v1`` speech endpoint
 ========== ============================ ===============================================
 
-``REALTIME_WIDGET_LLM_MODEL`` / ``_STT_MODEL`` / ``_TTS_MODEL`` name the endpoint's model and
-``REALTIME_WIDGET_LLM_SHA256`` pins a ``.gguf`` file's digest. With nothing configured,
+``REALTIME_WIDGET_LLM_MODEL`` / ``_STT_MODEL`` / ``_TTS_MODEL`` name the endpoint's model,
+``REALTIME_WIDGET_LLM_SHA256`` pins a ``.gguf`` file's digest and
+``REALTIME_WIDGET_LLM_TEMPERATURE`` sets the in-process model's temperature (0.6). With nothing configured,
 ``download=True`` lets the libraries fetch their usual defaults into their own caches with a
 progress bar (Whisper base; Qwen2.5 0.5B Instruct, Apache-2.0); ``download=False`` (the widget's
 automatic choice) uses only what is configured or already cached, so nothing is fetched behind
@@ -247,8 +248,11 @@ def _llm(spec: Any, env: Mapping[str, str], download: bool) -> Any:
         return spec
     if spec and _is_url(str(spec)):
         return OpenAIChatLLM(str(spec), env.get("REALTIME_WIDGET_LLM_MODEL"))
+    temperature = float(env.get("REALTIME_WIDGET_LLM_TEMPERATURE", "0.6"))
     if spec:
-        return LlamaCppLLM(spec, sha256=env.get("REALTIME_WIDGET_LLM_SHA256"))
+        return LlamaCppLLM(
+            spec, sha256=env.get("REALTIME_WIDGET_LLM_SHA256"), temperature=temperature
+        )
     if not _importable("llama_cpp"):
         raise StageError(
             f"no language model: {INSTALL_HINT}, or set REALTIME_WIDGET_LLM to a .gguf file or "
@@ -261,7 +265,7 @@ def _llm(spec: Any, env: Mapping[str, str], download: bool) -> Any:
             "endpoint, or use brain='local' once to download "
             f"{DEFAULT_LLM_REPO[1]} (about 400 MB)."
         )
-    return LlamaCppLLM(path, name="Qwen2.5 0.5B Instruct")
+    return LlamaCppLLM(path, name="Qwen2.5 0.5B Instruct", temperature=temperature)
 
 
 def _tts(spec: Any, env: Mapping[str, str], download: bool) -> Any:

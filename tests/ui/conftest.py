@@ -34,6 +34,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 SPEECH = {
     "question": ("Hello there what is the weather like in Paris today", 9.0),
     "talkative": ("Hello there please tell me a long story about the sea and the ships", 1.2),
+    # For the local pipeline (tests/ui/test_widget_local_voice.py): a real question, and a story
+    # request that talks again 2.5 s after its end, while the local model's answer plays.
+    "capital": ("What is the capital of France", 9.0),
+    "population": ("What is the population of Paris", 15.0),
+    "story": ("Please tell me a long story about a dragon and the sea", 2.5),
 }
 
 
