@@ -430,8 +430,24 @@ class LocalRealtimeServer:
 
     # -- streamed answers -----------------------------------------------------------------
     async def _produce(self, conn: _Connection, response_id: str) -> None:
-        """Run the brain for one response; feed it clause by clause, synthesized."""
-        state, stop = conn.state, conn.producers[response_id]
+        """Run the brain for one response; a failure here fails the response, never hangs it."""
+        stop = conn.producers[response_id]
+        try:
+            await self._produce_clauses(conn, response_id, stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must end this response cleanly, not leave it active
+            log.exception("= embedded server failed while producing a response")
+            self._fail(conn, response_id, exc)
+        finally:
+            stop.set()  # whatever ended this, the brain's thread stops at its next token
+            conn.producers.pop(response_id, None)
+
+    async def _produce_clauses(
+        self, conn: _Connection, response_id: str, stop: threading.Event
+    ) -> None:
+        """Feed the brain's answer to the response clause by clause, synthesized."""
+        state = conn.state
         context = state.start_brain(response_id)
         if context is None:
             return
@@ -456,8 +472,7 @@ class LocalRealtimeServer:
             finally:
                 loop.call_soon_threadsafe(pieces.put_nowait, _END)
 
-        thinking = loop.run_in_executor(None, think)
-        conn.threads[response_id] = thinking
+        loop.run_in_executor(None, think)
         splitter = ClauseSplitter()
 
         async def say(text: str) -> bool:
@@ -472,33 +487,29 @@ class LocalRealtimeServer:
             conn.wake.set()
             return accepted
 
-        try:
-            while not stop.is_set():
-                piece = await pieces.get()
-                if piece is _END or stop.is_set():
-                    break
-                if isinstance(piece, Exception):
-                    self._fail(conn, response_id, piece)
-                    return
-                if isinstance(piece, str):
-                    clauses = splitter.feed(piece) if audio_out else [piece]
-                    if not all([await say(clause) for clause in clauses]):
-                        break
-                    continue
-                if not await say(splitter.flush()):
-                    break
-                if isinstance(piece, (Call, Say)) and not state.feed(response_id, piece):
-                    break
-                conn.wake.set()
-            else:
+        while not stop.is_set():
+            piece = await pieces.get()
+            if piece is _END or stop.is_set():
+                break
+            if isinstance(piece, Exception):
+                self._fail(conn, response_id, piece)
                 return
-            if not stop.is_set():
-                await say(splitter.flush())
-                state.close_plan(response_id)
-                conn.wake.set()
-        finally:
-            stop.set()  # whatever ended this, the brain's thread stops at its next token
-            conn.producers.pop(response_id, None)
+            if isinstance(piece, str):
+                clauses = splitter.feed(piece) if audio_out else [piece]
+                if not all([await say(clause) for clause in clauses]):
+                    break
+                continue
+            if not await say(splitter.flush()):
+                break
+            if isinstance(piece, (Call, Say)) and not state.feed(response_id, piece):
+                break
+            conn.wake.set()
+        else:
+            return
+        if not stop.is_set():
+            await say(splitter.flush())
+            state.close_plan(response_id)
+            conn.wake.set()
 
     @staticmethod
     def _fail(conn: _Connection, response_id: str, exc: Exception) -> None:
@@ -521,7 +532,6 @@ class _Connection:
         self.wake = asyncio.Event()  # the pump has something to do
         self.jobs = asyncio.Event()  # the transcriber has jobs
         self.producers: dict[str, threading.Event] = {}  # response id -> its stop flag
-        self.threads: dict[str, asyncio.Future] = {}  # response id -> its brain's thread
         self._tasks: set[asyncio.Task] = set()
 
     def start_producer(self, response_id: str, coroutine: Any) -> None:

@@ -17,11 +17,11 @@ TTS        ``tts`` / REALTIME_WIDGET_TTS a Piper ``.onnx`` voice, ``espeak``, or
 
 ``REALTIME_WIDGET_LLM_MODEL`` / ``_STT_MODEL`` / ``_TTS_MODEL`` name the endpoint's model,
 ``REALTIME_WIDGET_LLM_SHA256`` pins a ``.gguf`` file's digest and
-``REALTIME_WIDGET_LLM_TEMPERATURE`` sets the in-process model's temperature (0.6). With nothing configured,
-``download=True`` lets the libraries fetch their usual defaults into their own caches with a
-progress bar (Whisper base; Qwen2.5 0.5B Instruct, Apache-2.0); ``download=False`` (the widget's
-automatic choice) uses only what is configured or already cached, so nothing is fetched behind
-the user's back.
+``REALTIME_WIDGET_LLM_TEMPERATURE`` sets the in-process model's temperature (0.6).
+With nothing configured, ``download=True`` lets the libraries fetch their usual defaults into
+their own caches with a progress bar (Whisper base; Qwen2.5 0.5B Instruct, Apache-2.0);
+``download=False`` (the widget's automatic choice) uses only what is configured or already
+cached, so nothing is fetched behind the user's back.
 
 :class:`LocalBrain` is the streaming brain around the language model; the server uses the
 pipeline's ``stt`` as its transcriber and ``tts`` as its synthesizer.

@@ -159,3 +159,27 @@ async def test_server_failing_brain_fails_the_response_and_the_next_one_works(mo
         again = await _until(ws, "response.done")
         assert again["response"]["status"] == "completed"
         await ws.close()
+
+
+async def test_server_bug_while_producing_fails_the_response_instead_of_hanging(monkeypatch):
+    import realtime_widget.server.app as app
+
+    class Broken:
+        def feed(self, delta):
+            raise KeyError("a bug in the clause splitter")
+
+        def flush(self):
+            return ""
+
+    monkeypatch.setattr(app, "ClauseSplitter", Broken)
+    brain = WordsBrain(count=5)
+    async with LocalRealtimeServer(brain=brain, synthesizer=formant_speech, speed=0) as server:
+        ws = await _session(server, ("audio",))
+        await ws.send(json.dumps({"type": "response.create"}))
+        done = await _until(ws, "response.done")
+        assert done["response"]["status"] == "failed"
+        monkeypatch.undo()
+        await ws.send(json.dumps({"type": "response.create"}))
+        again = await _until(ws, "response.done")
+        assert again["response"]["status"] == "completed"
+        await ws.close()

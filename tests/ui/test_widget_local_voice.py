@@ -105,7 +105,10 @@ def test_local_widget_runs_the_notebooks_tool_the_model_calls(open_notebook):
         )
     except AssertionError:
         log = nb.kernel.value(
-            "[(e.get('direction'), e.get('type'), str(e)[:300]) for e in w.event_log[-40:]]"
+            "[(s.active_response_id, sorted(s._awaiting), len(s.transcription_jobs),"
+            " [(r.item.get('type'), r.item.get('status'), r.transcript) for r in"
+            " s.conversation.records()][-8:]) for s in w.server.sessions]"
+            " + [(i['type'], i['status'], i['text'][:80], i['transcript'][:80]) for i in w.items]"
         )
         raise AssertionError(json.dumps(log, indent=1)) from None
     assert answer, "the spoken answer uses the tool's result"
