@@ -28,6 +28,12 @@ The state machine is the energy VAD's, on probabilities instead of levels (Siler
 ``threshold`` is therefore what the Realtime API documents it to be, an activation threshold on
 a speech probability (0.5 by default), rather than the energy VAD's level mapping.
 
+The model judges the sound, not its loudness: it still finds speech 40 dB down, where the
+energy VAD hears nothing. So that faint audio (a distant voice, a television next door, the
+fading tail of echo) does not open turns, a window quieter than ``min_level_dbfs`` (-60 dBFS,
+20 dB below the energy VAD's default on-level; normal speech sits at -20 to -35 dBFS) counts as
+silence whatever its probability.
+
 Models: each detector needs its own model instance (the recurrent state lives inside it, about
 10 MB and 40 ms to build), taken on the first window and given back on :meth:`SileroVAD.close`
 or when the detector is garbage-collected, so sessions that never send audio cost nothing and a
@@ -128,9 +134,11 @@ class SileroVAD:
             enough to bound a one-window blip, and barge-in stays quick.
         hysteresis: how far below ``threshold`` a window's probability must fall to count as
             silence (Silero's own default offset, 0.15).
+        min_level_dbfs: a window whose RMS level is below this is silence (``None``: no floor).
 
     Raises:
-        ValueError: a bad rate, a threshold or hysteresis outside [0, 1], or a negative duration.
+        ValueError: a bad rate, a threshold or hysteresis outside [0, 1], a negative duration, or
+            a floor that is not a finite number.
     """
 
     def __init__(
@@ -142,10 +150,18 @@ class SileroVAD:
         *,
         min_speech_ms: float = 64,
         hysteresis: float = 0.15,
+        min_level_dbfs: float | None = -60.0,
     ) -> None:
         self.rate = check_rate(rate)
         self.threshold = _unit(threshold, "threshold")
         self.off_threshold = max(0.0, self.threshold - _unit(hysteresis, "hysteresis"))
+        if min_level_dbfs is None:
+            self._min_power = 0.0
+        elif isinstance(min_level_dbfs, numbers.Real) and math.isfinite(min_level_dbfs):
+            self._min_power = 10.0 ** (float(min_level_dbfs) / 10.0)  # mean square of the floor
+        else:
+            raise ValueError(f"min_level_dbfs must be a number of dBFS, got {min_level_dbfs!r}")
+        self.min_level_dbfs = min_level_dbfs
         self.model_rate = 8000 if self.rate == 8000 else 16000
         self.window = 32 * self.model_rate // 1000  # what the model takes: 512 or 256 samples
         self.window_ms = 32
@@ -248,11 +264,15 @@ class SileroVAD:
         windows = np.ascontiguousarray(x[: n * self.window], dtype=np.float32).copy()
         self._pending = x[n * self.window :].copy()
         model = self._model if self._model is not None else self._take_model()
+        frames = windows.reshape(n, self.window)
+        loud = (np.einsum("ij,ij->i", frames, frames) / self.window >= self._min_power).tolist()
         events: list[VadEvent] = []
         view = memoryview(windows.data)
         for i in range(n):
+            # Every window goes through the model, quiet or not: its recurrent state follows
+            # the whole stream, so the events cannot depend on the floor's earlier verdicts.
             probability = model.process(view[i * self.window : (i + 1) * self.window])
-            self._step(probability, events)
+            self._step(probability if loud[i] else 0.0, events)
         self._probability = float(probability)
         return events
 

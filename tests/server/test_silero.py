@@ -125,6 +125,13 @@ def test_silero_hears_quiet_speech_independent_of_level(phrases):
     assert len(EnergyVAD().process(x)) < 4
 
 
+def test_silero_ignores_speech_fainter_than_its_level_floor(phrases):
+    # 50 dB down (about -72 dBFS): a voice from the next room. The model alone would hear it.
+    x = _conversation(phrases, gain_db=-50)
+    assert SileroVAD().process(x) == []
+    assert SileroVAD(min_level_dbfs=None).process(x) != []
+
+
 @pytest.mark.parametrize(
     "name, sound",
     [
@@ -231,6 +238,8 @@ def test_silero_survives_nan_and_infinite_samples(phrases):
         {"prefix_padding_ms": -1},
         {"silence_duration_ms": float("nan")},
         {"rate": 0},
+        {"min_level_dbfs": float("nan")},
+        {"min_level_dbfs": "-60"},
     ],
 )
 def test_silero_rejects_bad_settings(kwargs):
