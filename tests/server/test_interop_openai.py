@@ -132,3 +132,43 @@ async def test_openai_sdk_completes_tool_call_round_trip(server):
         done = await _until(conn, "response.done", seen)
     assert args == {"a": 2, "b": 3}
     assert done.response.output[0].content[0].text == "add returned 5."
+
+
+async def test_openai_sdk_sends_current_ga_settings_and_the_server_takes_them(server):
+    # Issue 12: a config OpenAI accepts works offline too, sent by the SDK's own client.
+    seen: list = []
+    session = {
+        "type": "realtime",
+        "model": "gpt-realtime-2",
+        "reasoning": {"effort": "low"},
+        "parallel_tool_calls": False,
+        "tools": [
+            {"type": "mcp", "server_label": "docs", "server_url": "http://127.0.0.1:9/mcp"},
+        ],
+        "tool_choice": {"type": "mcp", "server_label": "docs"},
+        "audio": {
+            "input": {
+                "noise_reduction": {"type": "far_field", "strength": 0.4},
+                "transcription": {
+                    "model": "gpt-live-transcribe",
+                    "languages": ["fr", "en"],
+                    "keywords": ["Jupyter"],
+                },
+            },
+            "output": {"voice": {"id": "voice_1234"}},
+        },
+    }
+    async with _client(server).realtime.connect(model="gpt-realtime-2") as conn:
+        await _until(conn, "session.created", seen)
+        await conn.session.update(session=session)
+        updated = await _until(conn, "session.updated", seen)
+        await conn.response.create(response={"reasoning": {"effort": "high"}})
+        done = await _until(conn, "response.done", seen)
+    assert not [e for e in seen if e.type == "error"]
+    assert updated.session.reasoning.effort == "low"
+    assert updated.session.audio.input.noise_reduction.strength == 0.4
+    assert updated.session.audio.input.transcription.languages == ["fr", "en"]
+    assert updated.session.audio.output.voice.id == "voice_1234"
+    assert updated.session.tool_choice.server_label == "docs"
+    assert done.response.status == "completed"
+    assert done.response.audio.output.voice == "voice_1234"
