@@ -1,7 +1,8 @@
 """Test helpers for realtime_widget and for users' own tests.
 
-``schema`` validates events against OpenAI's Realtime schemas (copied into ``spec/`` with their
-provenance); ``faults`` is a fault-injecting proxy; ``fixtures`` is a pytest plugin (enable it with
+``schema`` validates events against OpenAI's Realtime schemas (in ``spec/`` with their provenance;
+``spec_from_sdk`` regenerates the GA one from the installed openai SDK); ``faults`` is a
+fault-injecting proxy; ``fixtures`` is a pytest plugin (enable it with
 ``pytest_plugins = ["realtime_widget.testing.fixtures"]``) giving ``realtime_server``,
 ``realtime_client`` and ``scripted_brain``; ``brains`` holds the brains tests script answers with;
 ``helpers.converse`` sends a message and waits for the model's final answer.

@@ -1,8 +1,9 @@
 """Validate Realtime events against OpenAI's own schemas (test oracle; DESIGN §6).
 
-The schemas are OpenAPI documents (GA: OpenAPI 3.1, beta: 3.0) trimmed from OpenAI's spec and
-copied into ``spec/`` with their provenance (``x-source``). OpenAPI is not quite JSON Schema, so
-each component is prepared before use:
+The schemas live in ``spec/`` with their provenance (``x-source``): the GA one (OpenAPI 3.1
+layout) is generated from the installed openai SDK's models by :mod:`.spec_from_sdk`, the beta one
+(OpenAPI 3.0) is trimmed from OpenAI's OpenAPI document. OpenAPI is not quite JSON Schema, so each
+component is prepared before use:
 
 - the event unions' ``discriminator`` does nothing in JSON Schema, so the schema is picked by the
   event's ``type`` (a map built from each event component's ``type`` enum);

@@ -297,3 +297,18 @@ def test_build_session_drops_ga_only_transcription_settings_on_beta():
     with pytest.warns(UserWarning, match="'audio.input.transcription.keywords' exists only"):
         session = build_session(config, "beta")
     assert session == {"input_audio_transcription": {"model": "whisper-1"}}
+
+
+def test_build_session_keeps_every_realtime_session_the_sdk_can_send():
+    # Issue 12: users may pass any GA setting the installed SDK types; none is refused or lost.
+    pytest.importorskip("openai")
+    from tests.sdk_models import client_event_params, covering_samples
+
+    sessions = [
+        s["session"]
+        for s in covering_samples(client_event_params()["session.update"])
+        if s["session"]["type"] == "realtime"
+    ]
+    assert len(sessions) > 10
+    for session in sessions:
+        assert build_session(session) == session
