@@ -74,24 +74,39 @@ class LocalBrain:
                 (the response fails with this message; the next turn works).
         """
         messages, tools = chat_messages(context)
-        offered = tools
-        if context.items and context.items[-1].get("type") == "function_call_output":
-            # The answer to a tool's result: small models call the same tool again and again
-            # when they see their own call syntax here, so this turn only speaks, and reads
-            # the results as plain text.
-            offered, messages = [], _results_as_text(messages)
+        answering = bool(context.items) and context.items[-1].get("type") == "function_call_output"
+        if not answering:
+            calls = yield from self._answer(messages, tools, context, stop)
+            yield from _checked(calls, tools)
+            return
+        # The answer to a tool's result: small models call the same tool again and again when
+        # they see their own call syntax here, so this turn only speaks and reads the results as
+        # plain text; if the model still writes a call, it gets one plainer second try.
+        for attempt in (_results_as_text(messages), _plain_question(messages)):
+            calls = yield from self._answer(attempt, [], context, stop)
+            if not calls or stop.is_set():
+                return
+        raise StageError(
+            "the local model wrote a tool call instead of answering with the tool's result; "
+            "a larger model (REALTIME_WIDGET_LLM) follows tool results better."
+        )
+
+    def _answer(
+        self, messages: list[dict], tools: list[dict], context: BrainContext, stop: threading.Event
+    ) -> Iterator[str]:
+        """Stream one model answer's text; return the calls it wrote (a generator's value)."""
         limit = context.max_output_tokens
         text = ToolCallText()
         native: list[ParsedCall] = []
         for piece in self.llm.stream(
             messages,
-            offered,
+            tools,
             temperature=context.temperature,
             max_tokens=limit if isinstance(limit, int) else None,
             stop=stop,
         ):
             if stop.is_set():
-                return
+                return []
             if isinstance(piece, ParsedCall):
                 native.append(piece)
                 continue
@@ -101,17 +116,7 @@ class LocalBrain:
         rest = text.finish()
         if rest.strip():
             yield rest
-        names = {tool["function"]["name"] for tool in tools}
-        for call in text.calls + native:
-            if call.error:
-                raise StageError(call.error)
-            if call.name not in names:
-                known = ", ".join(sorted(names)) or "none"
-                raise StageError(
-                    f"the local model called a tool that does not exist: {call.name!r} "
-                    f"(tools: {known})."
-                )
-            yield Call(call.name, call.arguments)
+        return text.calls + native
 
     def respond(self, context: BrainContext) -> list[PlanItem]:
         """The whole answer at once (for callers that do not stream)."""
@@ -122,6 +127,38 @@ class LocalBrain:
             else:
                 plan.append(piece)
         return ([Say(text.strip())] if text.strip() else []) + plan
+
+
+def _checked(calls: list[ParsedCall], tools: list[dict]) -> Iterator[Call]:
+    """The calls as :class:`Call` items, or :class:`StageError` for a malformed or unknown one."""
+    names = {tool["function"]["name"] for tool in tools}
+    for call in calls:
+        if call.error:
+            raise StageError(call.error)
+        if call.name not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise StageError(
+                f"the local model called a tool that does not exist: {call.name!r} "
+                f"(tools: {known})."
+            )
+        yield Call(call.name, call.arguments)
+
+
+def _plain_question(messages: list[dict]) -> list[dict]:
+    """The system prompt and one user message: the last question and the tools' results."""
+    system = [m for m in messages[:1] if m["role"] == "system"]
+    question, results, names = "", [], {}
+    for message in messages:
+        for call in message.get("tool_calls") or []:
+            names[call["id"]] = call["function"]["name"]
+        if message["role"] == "user":
+            question, results = message["content"], []
+        elif message["role"] == "tool":
+            name = names.get(message.get("tool_call_id", ""), "a tool")
+            results.append(f"{name} says: {message['content']}")
+    facts = "\n".join(results)
+    prompt = f"{question}\n\nFacts:\n{facts}\n\nAnswer in one short sentence, in words, not JSON."
+    return [*system, {"role": "user", "content": prompt}]
 
 
 def _results_as_text(messages: list[dict]) -> list[dict]:
