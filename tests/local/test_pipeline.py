@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from realtime_widget.server import LocalRealtimeServer
@@ -227,5 +228,50 @@ def test_widget_without_models_says_how_to_get_the_local_pipeline(monkeypatch):
     try:
         # a configured but broken pipeline still starts; a missing library falls back to echo
         assert "offline" in widget.notice.lower()
+    finally:
+        widget.close()
+
+
+def test_widget_answers_with_the_result_of_its_tool(pipeline, monkeypatch):
+    """The widget's own client (no browser): spoken question -> tool in the kernel -> answer."""
+    from realtime_widget import RealtimeWidget
+    from realtime_widget.server.speech import espeak_speech
+
+    paths = models.paths()
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for name, value in {
+        "STT": str(paths["stt"]),
+        "LLM": str(paths["llm"]),
+        "LLM_SHA256": models.LLM_SHA256,
+        "TTS": str(paths["tts"]),
+        "LLM_TEMPERATURE": "0",
+    }.items():
+        monkeypatch.setenv(f"REALTIME_WIDGET_{name}", value)
+    widget = RealtimeWidget(instructions="You are a helpful assistant.")
+    calls = []
+
+    @widget.tool
+    def city_population(city: str) -> dict:
+        """The population of a city."""
+        calls.append(city)
+        return {"city": city, "population": 2102650, "year": 2023}
+
+    try:
+        speech = np.asarray(espeak_speech("What is the population of Paris"))
+        audio = np.concatenate([np.zeros(4800, np.int16), speech, np.zeros(48000, np.int16)])
+        deadline = time.monotonic() + 20
+        while widget.status != "connected" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for offset in range(0, len(audio), 960):
+            widget.client.append_input_audio(audio[offset : offset + 960])
+            time.sleep(0.04)
+        deadline = time.monotonic() + 60
+        answer = ""
+        while time.monotonic() < deadline and "210265" not in answer:
+            time.sleep(0.5)
+            answers = [i["transcript"] for i in widget.items if i.get("role") == "assistant"]
+            answer = "".join(c for c in "".join(answers) if c.isdigit())
+        assert calls and "paris" in calls[0].lower()
+        assert "210265" in answer, widget.items
     finally:
         widget.close()
