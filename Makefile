@@ -49,7 +49,17 @@ install-local: $(STAMP_LOCAL)
 # JupyterLab on the quickstart notebook; with no OPENAI_API_KEY the widget uses the embedded server.
 # Root (containers, CI boxes) needs --allow-root; the server listens on loopback only.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# With the local pipeline installed (`make test` installs it with its test models), the widget
+# answers by voice offline with them; otherwise its notice says how to get it.
+MODELS := $(HOME)/.cache/realtime_widget/test-models
 demo: install
+	@if [ -f $(STAMP_LOCAL) ] && [ -f $(MODELS)/.verified ]; then \
+	  echo "offline voice: the local pipeline with the test models in $(MODELS)"; \
+	  export REALTIME_WIDGET_STT=$(MODELS)/whisper-base \
+	    REALTIME_WIDGET_LLM=$(MODELS)/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf \
+	    REALTIME_WIDGET_LLM_SHA256=$$($(PY) -c 'from tests.local.models import LLM_SHA256 as h; print(h)') \
+	    REALTIME_WIDGET_TTS=$(MODELS)/piper/en_US-joe-medium.onnx; \
+	else echo "offline echo demo: the local pipeline is not installed (make test installs it)"; fi; \
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) --ServerApp.root_dir=notebooks \
 	  --LabApp.default_url=/lab/tree/01_quickstart.ipynb
 

@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
         "'module:attribute' (a Brain or a callable text -> str); default: the deterministic "
         "echo brain",
     )
+    parser.add_argument(
+        "--vad",
+        choices=["auto", "silero", "energy"],
+        default=None,
+        help="server VAD detector (default auto: Silero when installed, else energy)",
+    )
     parser.add_argument("--stt", help="with --brain local: a Whisper model/folder or a URL")
     parser.add_argument("--llm", help="with --brain local: a .gguf file or a chat endpoint URL")
     parser.add_argument("--tts", help="with --brain local: a Piper .onnx, 'espeak' or a URL")
@@ -70,6 +76,7 @@ async def _serve(args: argparse.Namespace) -> None:
         speed=args.speed,
         max_session_seconds=args.max_session_seconds,
         brain=_load_brain(args),
+        vad=args.vad,
     )
     async with server:
         print(f"listening on {server.url}", flush=True)

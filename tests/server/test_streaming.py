@@ -183,3 +183,13 @@ async def test_server_bug_while_producing_fails_the_response_instead_of_hanging(
         again = await _until(ws, "response.done")
         assert again["response"]["status"] == "completed"
         await ws.close()
+
+
+async def test_server_vad_option_is_checked_at_construction_and_reaches_sessions():
+    with pytest.raises(ValueError, match="vad must be one of"):
+        LocalRealtimeServer(vad="loud")
+    async with LocalRealtimeServer(vad="energy") as server:
+        ws = await _session(server)
+        await _until(ws, "session.updated")
+        assert [s.input.vad_kind for s in server.sessions] == ["energy"]
+        await ws.close()
