@@ -14,7 +14,6 @@ as ``stop`` is set (a cancel, a barge-in or a closed connection: no CPU left bur
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
@@ -23,7 +22,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from realtime_widget.server._clauses import ParsedCall
-from realtime_widget.server._shared import is_shared, shared
+from realtime_widget.server._shared import (
+    StageError,
+    endpoint_client,
+    file_sha256,
+    is_shared,
+    shared,
+)
 from realtime_widget.server.brains import BrainContext
 
 __all__ = [
@@ -45,10 +50,6 @@ TOOL_STYLE = (
     "else yourself, without tools."
 )
 """Added to the system prompt when tools are offered (small models call them for anything)."""
-
-
-class StageError(RuntimeError):
-    """A pipeline stage cannot work: the message says what to install, fix or configure."""
 
 
 class LanguageModel(Protocol):
@@ -282,15 +283,7 @@ def _with_object_arguments(call: dict) -> dict:
 
 
 def _sha256(path: Path) -> str:
-    return shared(("sha256", str(path), path.stat().st_mtime_ns), lambda: _digest(path))
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return shared(("sha256", str(path), path.stat().st_mtime_ns), lambda: file_sha256(path))
 
 
 # -- any OpenAI-compatible endpoint ------------------------------------------------------------
@@ -316,19 +309,8 @@ class OpenAIChatLLM:
         api_key: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        try:
-            import openai
-        except ImportError as exc:
-            raise StageError(
-                "endpoint stages need the openai package: pip install 'realtime_widget[local]'."
-            ) from exc
         self.base_url = base_url.rstrip("/")
-        self._client = openai.OpenAI(
-            base_url=self.base_url,
-            api_key=api_key or "not-needed",
-            timeout=timeout,
-            max_retries=0,
-        )
+        self._client = endpoint_client(self.base_url, api_key, timeout)
         self._model = model
 
     @property

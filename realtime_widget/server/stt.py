@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 
 from realtime_widget.audio import resample, wav_bytes
-from realtime_widget.server._shared import shared
-from realtime_widget.server.llm import StageError
+from realtime_widget.server._shared import StageError, endpoint_client, shared
 
 __all__ = ["FasterWhisperSTT", "OpenAITranscriptionSTT"]
 
@@ -180,17 +179,9 @@ class OpenAITranscriptionSTT:
         language: str | None = "en",
         timeout: float = 20.0,
     ) -> None:
-        try:
-            import openai
-        except ImportError as exc:
-            raise StageError(
-                "endpoint stages need the openai package: pip install 'realtime_widget[local]'."
-            ) from exc
         self.base_url = base_url.rstrip("/")
         self.model_name, self.language = model, language
-        self._client = openai.OpenAI(
-            base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
-        )
+        self._client = endpoint_client(self.base_url, api_key, timeout)
 
     @property
     def name(self) -> str:

