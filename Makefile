@@ -80,8 +80,8 @@ test-js: install
 	npx vitest run
 
 # Real-browser tier: JupyterLab + Debian's Chromium via Playwright (fails, not skips, when CI=true
-# and Chromium is missing).
-test-ui: install
+# and Chromium is missing). Its offline-voice tests use the local pipeline's models.
+test-ui: install-local
 	$(PY) -m pytest -q -p no:cacheprovider -m ui tests/ui
 
 # Local tier: the embedded server with real models (whisper base, a 0.5B GGUF, a Piper voice).
