@@ -408,36 +408,61 @@ class LocalRealtimeServer:
 
     async def _transcribe_jobs(self, conn: _Connection) -> None:
         """Run the session's transcription jobs; early guesses at pauses serve their turn."""
-        loop = asyncio.get_running_loop()
         guesses: OrderedDict[tuple[int, int], asyncio.Future] = OrderedDict()
-        transcriber = self.transcriber
-        assert transcriber is not None
         while True:
             await conn.jobs.wait()
             conn.jobs.clear()
             while conn.state.transcription_jobs:
                 job: TranscriptionJob = conn.state.transcription_jobs.popleft()
-                if job.item_id is None:
-                    if job.key in guesses:
-                        continue
-                    for key, older in list(guesses.items()):
-                        if older.cancel():  # not started yet: a newer pause replaces it
-                            del guesses[key]
-                    guesses[job.key] = loop.run_in_executor(  # type: ignore[index]
-                        self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
-                    )
-                    while len(guesses) > 4:
-                        guesses.popitem(last=False)
-                    continue
-                future = guesses.pop(job.key, None) if job.key is not None else None
-                if future is None or future.cancelled():
-                    future = loop.run_in_executor(
-                        self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
-                    )
-                text, error = await future
-                for event in conn.state.provide_transcript(job.item_id, text, error):
-                    conn.queue.put_nowait(event)
-                conn.wake.set()  # a response may have waited for this transcript
+                try:
+                    await self._transcribe_job(conn, job, guesses)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug must cost one transcript, never every later turn
+                    log.exception("= embedded server failed while transcribing")
+                    if job.item_id is not None:
+                        error = f"{type(exc).__name__}: {exc}"
+                        for event in conn.state.provide_transcript(job.item_id, None, error):
+                            conn.queue.put_nowait(event)
+                        conn.wake.set()
+
+    async def _transcribe_job(
+        self,
+        conn: _Connection,
+        job: TranscriptionJob,
+        guesses: OrderedDict[tuple[int, int], asyncio.Future],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        transcriber = self.transcriber
+        assert transcriber is not None
+        if job.item_id is None:
+            if job.key in guesses:
+                return
+            for key, older in list(guesses.items()):
+                if older.cancel():  # not started yet: a newer pause replaces it
+                    del guesses[key]
+            guesses[job.key] = loop.run_in_executor(  # type: ignore[index]
+                self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
+            )
+            while len(guesses) > 4:
+                guesses.popitem(last=False)
+            return
+        future = guesses.pop(job.key, None) if job.key is not None else None
+        if future is None or future.cancelled():
+            future = loop.run_in_executor(
+                self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
+            )
+        try:
+            text, error = await future
+        except asyncio.CancelledError:
+            if not future.cancelled():
+                raise  # this task is being cancelled, not the guess
+            text, error = await loop.run_in_executor(
+                self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
+            )
+        for event in conn.state.provide_transcript(job.item_id, text, error):
+            conn.queue.put_nowait(event)
+        conn.wake.set()  # a response may have waited for this transcript
 
     # -- streamed answers -----------------------------------------------------------------
     async def _produce(self, conn: _Connection, response_id: str) -> None:

@@ -300,9 +300,10 @@ def test_cli_brain_local_prints_each_stage_and_listens():
 
 
 def test_cli_brain_local_says_what_is_missing():
+    stt = str(models.paths()["stt"])
     result = subprocess.run(
         [
-            *(sys.executable, "-m", "realtime_widget.server", "--brain", "local"),
+            *(sys.executable, "-m", "realtime_widget.server", "--brain", "local", "--stt", stt),
             *("--llm", "/nonexistent/model.gguf", "--tts", "espeak"),
         ],
         capture_output=True,
