@@ -193,3 +193,24 @@ async def test_server_vad_option_is_checked_at_construction_and_reaches_sessions
         await _until(ws, "session.updated")
         assert [s.input.vad_kind for s in server.sessions] == ["energy"]
         await ws.close()
+
+
+async def test_server_with_an_unreachable_model_endpoint_fails_the_response_and_says_so():
+    import socket
+
+    from realtime_widget.server.llm import OpenAIChatLLM
+    from realtime_widget.server.local import LocalBrain
+
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    brain = LocalBrain(OpenAIChatLLM(f"http://127.0.0.1:{port}/v1", "any", timeout=5))
+    async with LocalRealtimeServer(brain=brain, speed=0) as server:
+        ws = await _session(server)
+        await ws.send(json.dumps({"type": "response.create"}))
+        seen: list[dict] = []
+        done = await _until(ws, "response.done", seen, timeout=20)
+        assert done["response"]["status"] == "failed"
+        errors = [e for e in seen if e["type"] == "error"]
+        assert errors and f"127.0.0.1:{port}" in errors[0]["error"]["message"]
+        await ws.close()
