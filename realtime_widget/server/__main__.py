@@ -22,6 +22,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
     parser.add_argument("--port", type=int, default=8765, help="TCP port (0 = any free port)")
     parser.add_argument("--api-key", default=None, help="require this key from clients")
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept browser pages from this origin (repeatable; loopback pages and "
+        "non-browser clients are always accepted)",
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="audio pacing, 0 = unpaced")
     parser.add_argument(
         "--max-session-seconds", type=float, default=3600, help="session length (default 3600)"
@@ -73,6 +81,7 @@ async def _serve(args: argparse.Namespace) -> None:
         args.host,
         args.port,
         api_key=args.api_key,
+        allowed_origins=args.allowed_origin,
         speed=args.speed,
         max_session_seconds=args.max_session_seconds,
         brain=_load_brain(args),

@@ -19,8 +19,10 @@ Per connection, tasks on one loop share one :class:`SessionState`:
   so the model and the synthesizer stop at once;
 - a *timer* ends the session at ``max_session_seconds`` with an error and close code 1001.
 
-The handshake is checked before the upgrade (``process_request``): a wrong path gets HTTP 404 and
-a wrong or missing key (when ``api_key`` is set) HTTP 401, both with an OpenAI-style JSON body.
+The handshake is checked before the upgrade (``process_request``): a wrong path gets HTTP 404, a
+web page from another origin HTTP 403 (a browser sends ``Origin``; non-browser clients send none
+and pages on loopback are the user's own, so both pass; ``allowed_origins`` adds more) and a wrong
+or missing key (when ``api_key`` is set) HTTP 401, each with an OpenAI-style JSON body.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -98,6 +100,42 @@ def _request_key(request: Request) -> str | None:
     return None
 
 
+_LOOPBACK_HOSTS = ("localhost", "[::1]")
+
+
+def origin_allowed(origin: str | None, allowed: frozenset[str] = frozenset()) -> bool:
+    """Whether a websocket handshake with this ``Origin`` header may connect.
+
+    Browsers send ``Origin`` with every websocket handshake and let any page open a socket to
+    any port, so a page from the web could drive a server on the user's machine; clients that
+    are not browsers (the widget's kernel-side client, SDKs) send no ``Origin``.
+
+    Args:
+        origin: the header's value (``None`` when absent).
+        allowed: more origins to accept, exactly as browsers send them
+            (``"https://hub.example.org"``); ``"*"`` accepts every origin.
+
+    Returns:
+        True for no ``Origin``, an ``http(s)`` page on loopback (``localhost``, ``127.x.x.x``,
+        ``[::1]``, any port) or an origin in ``allowed``; False otherwise (including ``null``).
+    """
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    if "*" in allowed or origin in allowed:
+        return True
+    scheme, _, rest = origin.partition("://")
+    if scheme not in ("http", "https") or not rest or "/" in rest or "@" in rest:
+        return False
+    host = rest.rsplit(":", 1)[0] if not rest.endswith("]") else rest
+    if host in _LOOPBACK_HOSTS:
+        return True
+    parts = host.split(".")
+    return (
+        len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) < 256 for p in parts)
+    )
+
+
 def _masked(key: str) -> str:
     return key[:3] + "*" * max(0, min(len(key) - 7, 20)) + key[-4:] if len(key) > 8 else "***"
 
@@ -129,6 +167,9 @@ class LocalRealtimeServer:
             else energy), ``"silero"`` or ``"energy"``; ``None`` reads ``REALTIME_WIDGET_VAD``.
         max_pending_bytes: JSON bytes of events allowed to wait for a client that does not read
             (default 8 MiB); past it the connection is closed with 1008 and a reason.
+        allowed_origins: web origins, besides loopback pages, whose pages may connect (e.g. a
+            Jupyter server's ``"https://hub.example.org"``; ``"*"`` for any). Handshakes without
+            ``Origin`` (clients that are not browsers) are always accepted; other pages get 403.
 
     Raises:
         ValueError: ``brain`` is an unknown string, or ``vad`` names a detector that is not
@@ -149,11 +190,15 @@ class LocalRealtimeServer:
         model: str = "gpt-realtime-2",
         vad: str | None = None,
         max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         if max_pending_bytes <= 0:
             raise ValueError(f"max_pending_bytes must be positive, not {max_pending_bytes!r}")
         self.host, self.port = host, port
         self.max_pending_bytes = max_pending_bytes
+        if isinstance(allowed_origins, str):  # one origin, not its characters
+            allowed_origins = (allowed_origins,)
+        self.allowed_origins = frozenset(o.strip().rstrip("/").lower() for o in allowed_origins)
         self.api_key = api_key
         choose_vad(vad)  # a bad choice fails here, not in the first session
         self.vad = vad
@@ -264,6 +309,20 @@ class LocalRealtimeServer:
                     "type": "invalid_request_error",
                     "param": None,
                     "code": "not_found",
+                },
+            )
+        origin = request.headers.get("Origin")
+        if not origin_allowed(origin, self.allowed_origins):
+            log.warning("= refused a handshake from the web page origin %r", origin[:200])
+            return _json_response(
+                http.HTTPStatus.FORBIDDEN,
+                {
+                    "message": f"Origin {origin[:200]!r} is not allowed: this local server accepts "
+                    "pages on loopback and clients that send no Origin. Start it with "
+                    "allowed_origins=[...] to accept this page.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "origin_not_allowed",
                 },
             )
         if self.api_key is None:

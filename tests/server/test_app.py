@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from realtime_widget.audio import encode_base64
 from realtime_widget.server import LocalRealtimeServer
+from realtime_widget.server.app import origin_allowed
 from realtime_widget.server.speech import formant_speech
 from tests.helpers import UNIT
 from tests.server.checked import CheckedClient, checked, types
@@ -371,3 +372,75 @@ async def test_unpaced_long_reply_to_a_reading_client_is_sent_whole_past_the_out
     assert events[-1]["response"]["status"] == "completed"
     audio = sum(len(e["delta"]) for e in of_type(events, "response.output_audio.delta"))
     assert audio > 4 * 64 * 1024
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://127.0.0.1:8888", True),
+        ("http://localhost:8888", True),
+        ("https://LOCALHOST", True),
+        ("http://[::1]:8888", True),
+        ("http://127.0.0.5:80", True),
+        ("https://evil.example", False),
+        ("http://127.0.0.1.evil.example", False),
+        ("http://localhost.evil.example:8888", False),
+        ("http://evil.example@localhost", False),
+        ("null", False),
+        ("file://", False),
+        ("chrome-extension://abc", False),
+    ],
+)
+def test_origin_allowed_accepts_loopback_pages_only(origin, allowed):
+    assert origin_allowed(origin) is allowed
+
+
+def test_origin_allowed_accepts_no_origin_listed_origins_and_star():
+    assert origin_allowed(None)
+    assert origin_allowed("https://hub.example.org/", frozenset({"https://hub.example.org"}))
+    assert not origin_allowed("https://other.example.org", frozenset({"https://hub.example.org"}))
+    assert origin_allowed("https://evil.example", frozenset({"*"}))
+
+
+async def _handshake_status(url: str, origin: str | None, **kwargs) -> int | InvalidStatus:
+    try:
+        async with websockets.connect(url, origin=origin, **kwargs) as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5 * UNIT))["type"] == (
+                "session.created"
+            )
+            return 101
+    except InvalidStatus as exc:
+        return exc
+
+
+async def test_server_refuses_a_web_page_origin_with_http_403_json_even_with_the_right_key():
+    async with LocalRealtimeServer(api_key="sk-right") as server:
+        key = {"additional_headers": {"Authorization": "Bearer sk-right"}}
+        for origin in (None, "http://127.0.0.1:8888", "http://localhost:8888"):
+            assert await _handshake_status(server.url, origin, **key) == 101, origin
+        refused = await _handshake_status(server.url, "https://evil.example", **key)
+        assert isinstance(refused, InvalidStatus)
+        response = refused.response
+        assert response.status_code == 403
+        assert response.headers["Content-Type"] == "application/json"
+        error = json.loads(response.body)["error"]
+        assert error["code"] == "origin_not_allowed" and error["type"] == "invalid_request_error"
+        assert "https://evil.example" in error["message"]
+        assert "sk-right" not in response.body.decode()
+
+
+async def test_server_accepts_the_origins_it_is_given():
+    allowed = ["https://hub.example.org"]
+    async with LocalRealtimeServer(allowed_origins=allowed) as server:
+        assert await _handshake_status(server.url, "https://hub.example.org") == 101
+        assert await _handshake_status(server.url, "http://localhost:8888") == 101
+        refused = await _handshake_status(server.url, "https://other.example.org")
+        assert isinstance(refused, InvalidStatus) and refused.response.status_code == 403
+
+
+def test_cli_takes_repeated_allowed_origins():
+    from realtime_widget.server.__main__ import _parser
+
+    args = _parser().parse_args(["--allowed-origin", "https://a.example", "--allowed-origin", "*"])
+    assert args.allowed_origin == ["https://a.example", "*"]
+    assert _parser().parse_args([]).allowed_origin == []
