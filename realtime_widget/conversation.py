@@ -57,7 +57,7 @@ import numpy as np
 from realtime_widget._conversation_audio import FormattedItem
 from realtime_widget._conversation_deltas import DeltaEventsMixin
 from realtime_widget._conversation_input import InputAudioRing, InputEventsMixin
-from realtime_widget.protocol import normalize_server_event
+from realtime_widget.protocol import NORMALIZED_SERVER_EVENTS, normalize_server_event
 
 __all__ = ["FormattedItem", "InputAudioRing", "RealtimeConversation"]
 
@@ -163,7 +163,8 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
             that change nothing or that name an unknown item (never raises).
         """
         try:
-            event = normalize_server_event(event)  # the same object for a GA event
+            if event["type"] in NORMALIZED_SERVER_EVENTS:  # deltas skip the call (hot path)
+                event = normalize_server_event(event)  # the same object for a GA event
             return _HANDLERS[event["type"]](self, event, input_audio)
         except KeyError:
             if not isinstance(event, dict) or event.get("type") not in _HANDLERS:

@@ -60,7 +60,11 @@ from realtime_widget.protocol.models import (
     shutdown_date,
     warn_if_deprecated,
 )
-from realtime_widget.protocol.server_events import normalize_server_event, to_beta_server_event
+from realtime_widget.protocol.server_events import (
+    NORMALIZED_SERVER_EVENTS,
+    normalize_server_event,
+    to_beta_server_event,
+)
 from realtime_widget.protocol.session import (
     VALID_KEYS,
     build_session,
@@ -80,6 +84,7 @@ __all__ = [
     "GA_ONLY_SERVER_EVENTS",
     "GA_TO_BETA_CONTENT_TYPES",
     "GA_TO_BETA_SERVER_EVENTS",
+    "NORMALIZED_SERVER_EVENTS",
     "SERVER_EVENTS",
     "VALID_KEYS",
     "DeprecatedModelWarning",

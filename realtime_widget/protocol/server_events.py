@@ -114,6 +114,11 @@ _FIXES: dict[str, _Fix] = {
 }
 
 
+NORMALIZED_SERVER_EVENTS: frozenset[str] = frozenset(BETA_TO_GA_SERVER_EVENTS) | frozenset(_FIXES)
+"""Event types :func:`normalize_server_event` may change; any other type comes back as it is
+(a reducer's hot path, the audio and text deltas, can skip the call)."""
+
+
 def normalize_server_event(event: Any) -> Any:
     """Return a server event in GA shape.
 
