@@ -3,11 +3,18 @@
 `RealtimeWidget()` with no arguments must work the first time (issue 6): with `OPENAI_API_KEY`
 set it talks to OpenAI (GA); without one it starts the embedded server in-process and says so.
 The key itself stays inside the client's `RealtimeAPI`; nothing here keeps or prints it.
+
+The embedded server listens on a loopback port that any local process or web page could find, so
+it requires a random key made here, per server, that only the kernel knows (issue 13): the
+widget's client gets it the same way it would get an OpenAI key (inside its `RealtimeAPI`, so it
+is never in a trait, the event log, a repr or the saved notebook), and the server refuses every
+other connection with 401 (and other web pages' handshakes with 403).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,14 +114,15 @@ def _open(
         return Connection(made, None, "", _label_of(made))
     from realtime_widget.server import LocalRealtimeServer
 
+    local_key = secrets.token_urlsafe(32)  # only this kernel knows it (module docstring)
     pipeline = _local_pipeline()
     if pipeline is not None:
-        server = LocalRealtimeServer(brain=pipeline).start()
-        made = RealtimeClient(session_config, url=server.url, **options)
+        server = LocalRealtimeServer(api_key=local_key, brain=pipeline).start()
+        made = RealtimeClient(session_config, url=server.url, api_key=local_key, **options)
         notice = LOCAL_NOTICE.format(summary=pipeline.summary)
         return Connection(made, server, notice, f"embedded server ({pipeline.summary})")
-    server = LocalRealtimeServer().start()
-    made = RealtimeClient(session_config, url=server.url, **options)
+    server = LocalRealtimeServer(api_key=local_key).start()
+    made = RealtimeClient(session_config, url=server.url, api_key=local_key, **options)
     return Connection(made, server, OFFLINE_NOTICE, "embedded server (offline demo)")
 
 

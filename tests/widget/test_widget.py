@@ -93,6 +93,31 @@ def test_widget_without_arguments_or_key_starts_the_embedded_server_and_says_off
     assert not w.client.is_connected
 
 
+def test_widget_embedded_server_requires_a_key_only_the_kernel_knows(no_key):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    w = RealtimeWidget()
+    other = RealtimeWidget(autoconnect=False)
+    try:
+        wait_until(lambda: w.status == "connected", what="connected with the kernel's key")
+        key = w.server.api_key
+        assert key and len(key) >= 32 and key != other.server.api_key  # random, per server
+        for headers in ({}, {"Authorization": "Bearer sk-guessed"}):
+            with pytest.raises(InvalidStatus) as info:
+                connect(w.server.url, additional_headers=headers, open_timeout=5 * UNIT)
+            assert info.value.response.status_code == 401
+        w.send_text("hello with the local key")
+        wait_until(lambda: completed_reply(w), what="a completed reply")
+        browser(w, {"type": "hello", "view": "v1"})  # a view appears: saved state refreshed
+        wait_until(lambda: w.items_snapshot and w.event_log, what="saved-state traits")
+        text = json.dumps(w.get_state(), default=str) + repr(w) + repr(w.client) + repr(w.server)
+        assert key not in text + str(w.errors) + w.server_label + w.notice
+    finally:
+        w.close()
+        other.close()
+
+
 def test_widget_send_text_round_trip_through_the_real_client_and_server(widget):
     widget.send_text("hello widget")
     reply = wait_until(lambda: completed_reply(widget), what="a completed reply")[0]
