@@ -163,6 +163,8 @@ class InputEventsMixin:
 
     def _on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
         transcript = event.get("transcript")
+        if not isinstance(transcript, str):  # a broken server's value is no transcript
+            transcript = None
         shown = transcript or " "  # the seed's marker for "transcribed, but empty"
         item = self._item_lookup.get(event.get("item_id"))
         if item is None:
