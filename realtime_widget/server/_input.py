@@ -22,11 +22,21 @@ if TYPE_CHECKING:
 
 
 def _job(
-    item_id: str | None, audio: np.ndarray, rate: int, key: tuple[int, int] | None
+    item_id: str | None,
+    audio: np.ndarray,
+    rate: int,
+    key: tuple[int, int] | None,
+    transcription: dict | None,
 ) -> TranscriptionJob:
     from realtime_widget.server.state import TranscriptionJob
 
-    return TranscriptionJob(item_id, audio, rate, key)
+    config = transcription or {}
+    hints = tuple(
+        (name, config[name])
+        for name in ("language", "prompt")
+        if isinstance(config.get(name), str) and config[name]
+    )
+    return TranscriptionJob(item_id, audio, rate, key, hints)
 
 
 __all__ = ["MAX_APPEND_BYTES", "InputAudioHandlers"]
@@ -98,7 +108,9 @@ class InputAudioHandlers:
         # still waits for silence_duration_ms, hides that much of the transcriber's time.
         if self.defer_transcription:
             key = (turn.start_ms, turn.speech_end_ms or turn.start_ms)
-            self.transcription_jobs.append(_job(None, self.input.peek(*key), self.input.rate, key))
+            transcription = self.session["audio"]["input"]["transcription"]
+            audio = self.input.peek(*key)
+            self.transcription_jobs.append(_job(None, audio, self.input.rate, key, transcription))
         return []
 
     _turn_handlers = {
@@ -167,7 +179,9 @@ class InputAudioHandlers:
     ) -> None:
         if self.defer_transcription:
             audio = record.audio if speech is None else speech
-            self.transcription_jobs.append(_job(record.item["id"], audio, record.rate, key))
+            transcription = self.session["audio"]["input"]["transcription"]
+            job = _job(record.item["id"], audio, record.rate, key, transcription)
+            self.transcription_jobs.append(job)
             self._awaiting.add(record.item["id"])
             return
         try:

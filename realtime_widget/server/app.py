@@ -544,23 +544,21 @@ class LocalRealtimeServer:
                 if older.cancel():  # not started yet: a newer pause replaces it
                     del guesses[key]
             guesses[job.key] = loop.run_in_executor(  # type: ignore[index]
-                self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
+                self._stt_executor(), _call_stt, transcriber, job
             )
             while len(guesses) > 4:
                 guesses.popitem(last=False)
             return
         future = guesses.pop(job.key, None) if job.key is not None else None
         if future is None or future.cancelled():
-            future = loop.run_in_executor(
-                self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
-            )
+            future = loop.run_in_executor(self._stt_executor(), _call_stt, transcriber, job)
         try:
             text, error = await future
         except asyncio.CancelledError:
             if not future.cancelled():
                 raise  # this task is being cancelled, not the guess
             text, error = await loop.run_in_executor(
-                self._stt_executor(), _call_stt, transcriber, job.audio, job.rate
+                self._stt_executor(), _call_stt, transcriber, job
             )
         for event in conn.state.provide_transcript(job.item_id, text, error):
             conn.outbox.put_nowait(event)
@@ -711,13 +709,25 @@ def _server_error(exc: Exception, message: str | None = None, code: str | None =
     }
 
 
-def _call_stt(transcriber: Transcriber, audio: np.ndarray, rate: int) -> tuple[str | None, str]:
-    """Run a transcriber on a worker thread: ``(text, "")`` or ``(None, what failed)``."""
+def _call_stt(transcriber: Transcriber, job: TranscriptionJob) -> tuple[str | None, str]:
+    """Run a transcriber on a worker thread: ``(text, "")`` or ``(None, what failed)``.
+
+    The session's ``language`` and ``prompt`` go to transcribers that take them as keywords.
+    """
     try:
-        return str(transcriber(audio, rate)), ""
+        hints = {k: v for k, v in job.hints if _takes_keyword(transcriber, k)}
+        return str(transcriber(job.audio, job.rate, **hints)), ""
     except Exception as exc:  # a failing transcriber fails the transcription, not the turn
         log.warning("= transcriber failed: %s", exc)
         return None, f"{type(exc).__name__}: {exc}"
+
+
+def _takes_keyword(fn: Callable, name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _takes_voice(fn: Callable) -> bool:

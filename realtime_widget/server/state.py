@@ -59,12 +59,14 @@ class TranscriptionJob:
         rate: their sample rate.
         key: ``(start_ms, speech_end_ms)`` of a VAD turn: a guess and the turn it turned out
             to be share it, so the guess's text can be used at once; ``None`` otherwise.
+        hints: the session's ``language`` and ``prompt`` for the transcriber (those set).
     """
 
     item_id: str | None
     audio: np.ndarray
     rate: int
     key: tuple[int, int] | None = None
+    hints: tuple[tuple[str, str], ...] = ()
 
 
 MAX_DEPTH = 32

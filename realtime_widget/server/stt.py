@@ -103,8 +103,23 @@ class FasterWhisperSTT:
                 "network access for its first download."
             ) from exc
 
-    def __call__(self, samples: np.ndarray, rate: int) -> str:
-        """Transcribe one turn (int16 at ``rate``)."""
+    def __call__(
+        self,
+        samples: np.ndarray,
+        rate: int,
+        *,
+        language: str | None = None,
+        prompt: str | None = None,
+    ) -> str:
+        """Transcribe one turn (int16 at ``rate``).
+
+        Args:
+            samples: the turn's audio.
+            rate: its sample rate.
+            language: the session's transcription language (default: the stage's).
+            prompt: the session's transcription prompt: words and spellings to expect.
+        """
+        language = language or self.language
         audio = np.asarray(samples, dtype=np.float32) / 32768.0
         if rate != _WHISPER_RATE:
             audio = np.asarray(resample(audio, rate, _WHISPER_RATE), dtype=np.float32)
@@ -112,11 +127,12 @@ class FasterWhisperSTT:
             return ""
         model = self.model
         with self._lock:
-            text = self._short_window(model, audio)
+            text = self._short_window(model, audio, language, prompt)
             if text is None:
                 segments, _ = model.transcribe(
                     audio,
-                    language=self.language,
+                    language=language,
+                    initial_prompt=prompt,
                     beam_size=1,
                     without_timestamps=True,
                     condition_on_previous_text=False,
@@ -124,7 +140,9 @@ class FasterWhisperSTT:
                 text = "".join(segment.text for segment in segments)
         return text.strip()
 
-    def _short_window(self, model: Any, audio: np.ndarray) -> str | None:
+    def _short_window(
+        self, model: Any, audio: np.ndarray, language: str | None, prompt: str | None
+    ) -> str | None:
         import ctranslate2
 
         seconds = audio.size / _WHISPER_RATE
@@ -136,17 +154,25 @@ class FasterWhisperSTT:
         padded[:, : min(frames, features.shape[-1])] = features[:, :frames]
         encoded = model.model.encode(ctranslate2.StorageView.from_array(padded[None]))
         tokenizer = model.hf_tokenizer
-        prompt = [tokenizer.token_to_id("<|startoftranscript|>")]
-        if self.language:
-            prompt.append(tokenizer.token_to_id(f"<|{self.language}|>"))
-        prompt += [
+        start = [tokenizer.token_to_id("<|startoftranscript|>")]
+        if language:
+            start.append(tokenizer.token_to_id(f"<|{language}|>"))
+        start += [
             tokenizer.token_to_id("<|transcribe|>"),
             tokenizer.token_to_id("<|notimestamps|>"),
         ]
-        if None in prompt:
-            return None
+        if None in start:
+            return None  # e.g. a language Whisper does not know: the library's path says so
+        previous: list[int] = []
+        if prompt:  # Whisper's "previous text": spellings and names to expect
+            previous = [tokenizer.token_to_id("<|startofprev|>")]
+            previous += tokenizer.encode(" " + prompt.strip(), add_special_tokens=False).ids[-200:]
         result = model.model.generate(
-            encoded, [prompt], beam_size=1, max_length=int(12 + seconds * 8), suppress_blank=True
+            encoded,
+            [previous + start],
+            beam_size=1,
+            max_length=len(previous) + int(12 + seconds * 8),
+            suppress_blank=True,
         )
         eot = tokenizer.token_to_id("<|endoftext|>")
         ids = [t for t in result[0].sequences_ids[0] if t < eot]
@@ -188,12 +214,23 @@ class OpenAITranscriptionSTT:
         """The model and where it runs."""
         return f"{self.model_name} at {self.base_url}"
 
-    def __call__(self, samples: np.ndarray, rate: int) -> str:
-        """Send the turn as a WAV file; return the text."""
+    def __call__(
+        self,
+        samples: np.ndarray,
+        rate: int,
+        *,
+        language: str | None = None,
+        prompt: str | None = None,
+    ) -> str:
+        """Send the turn as a WAV file (with the session's language and prompt); return the text."""
         import openai
 
         wav = io.BytesIO(wav_bytes(np.asarray(samples, dtype=np.int16), rate))
-        extra = {"language": self.language} if self.language else {}
+        extra: dict = {}
+        if language or self.language:
+            extra["language"] = language or self.language
+        if prompt:
+            extra["prompt"] = prompt
         try:
             result = self._client.audio.transcriptions.create(
                 model=self.model_name, file=("turn.wav", wav, "audio/wav"), **extra

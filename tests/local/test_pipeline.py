@@ -312,3 +312,11 @@ def test_cli_brain_local_says_what_is_missing():
     )
     assert result.returncode != 0
     assert "does not exist" in result.stderr
+
+
+def test_whisper_uses_the_sessions_prompt_for_names_it_would_miss(pipeline):
+    from realtime_widget.server.speech import espeak_speech
+
+    audio = np.asarray(espeak_speech("Please ask Siobhan about the Kubernetes cluster"))
+    assert "Kubernetes" not in pipeline.stt(audio, 24000)
+    assert "Kubernetes" in pipeline.stt(audio, 24000, prompt="Siobhan, Kubernetes")

@@ -214,3 +214,30 @@ async def test_server_with_an_unreachable_model_endpoint_fails_the_response_and_
         errors = [e for e in seen if e["type"] == "error"]
         assert errors and f"127.0.0.1:{port}" in errors[0]["error"]["message"]
         await ws.close()
+
+
+async def test_server_gives_the_sessions_transcription_language_and_prompt_to_the_transcriber():
+    import base64
+
+    seen: list[dict] = []
+
+    def transcriber(samples, rate, *, language=None, prompt=None):
+        seen.append({"language": language, "prompt": prompt})
+        return "guten Tag"
+
+    async with LocalRealtimeServer(transcriber=transcriber, speed=0) as server:
+        ws = await websockets.connect(server.url)
+        transcription = {"model": "whisper-1", "language": "de", "prompt": "Kubernetes"}
+        session = {
+            "type": "realtime",
+            "audio": {"input": {"turn_detection": None, "transcription": transcription}},
+        }
+        await ws.send(json.dumps({"type": "session.update", "session": session}))
+        await _until(ws, "session.updated")
+        audio = base64.b64encode(formant_speech("hallo").tobytes()).decode()
+        await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": audio}))
+        await ws.send(json.dumps({"type": "input_audio_buffer.commit"}))
+        done = await _until(ws, "conversation.item.input_audio_transcription.completed")
+        assert done["transcript"] == "guten Tag"
+        assert seen == [{"language": "de", "prompt": "Kubernetes"}]
+        await ws.close()
