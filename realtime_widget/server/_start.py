@@ -11,7 +11,12 @@ from realtime_widget.server._items import Conversation
 from realtime_widget.server._response import ResponseRun
 from realtime_widget.server.brains import Brain, BrainContext, Call, item_text
 
-__all__ = ["start_response"]
+__all__ = ["input_tokens", "start_response"]
+
+
+def input_tokens(items: list[dict]) -> int:
+    """Estimated input tokens of a brain's view (about 4 characters per token)."""
+    return sum(math.ceil(len(item_text(i)) / 4) for i in items)
 
 
 def start_response(
@@ -93,7 +98,7 @@ def start_response(
         run.single_call = single_call
         return created, run
     view = context()
-    input_tokens = sum(math.ceil(len(item_text(i)) / 4) for i in view.items)
+    tokens = input_tokens(view.items)
     try:
         plan = list(brain.respond(view))
     except Exception as exc:  # a faulty brain fails its response, never the session
@@ -108,5 +113,5 @@ def start_response(
     if single_call:
         calls = [p for p in plan if isinstance(p, Call)]
         plan = [p for p in plan if not isinstance(p, Call) or p is calls[0]]
-    run = ResponseRun(response, plan, target, new_id, input_tokens)
+    run = ResponseRun(response, plan, target, new_id, tokens)
     return created, run

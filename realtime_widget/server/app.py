@@ -632,7 +632,12 @@ class LocalRealtimeServer:
                 return
             if isinstance(piece, str):
                 clauses = splitter.feed(piece) if audio_out else [piece]
-                if not all([await say(clause) for clause in clauses]):
+                accepted = True
+                for clause in clauses:
+                    accepted = await say(clause)
+                    if not accepted:
+                        break  # the run takes no more (cancelled or max_output_tokens)
+                if not accepted:
                     break
                 continue
             if not await say(splitter.flush()):

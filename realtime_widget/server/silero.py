@@ -53,6 +53,7 @@ import numpy as np
 
 from realtime_widget.audio import SAMPLE_RATE, StreamingResampler, VadEvent, as_pcm16
 from realtime_widget.audio.resampler import check_rate
+from realtime_widget.audio.vad import _non_negative_ms  # the same check as the energy VAD
 
 __all__ = ["SileroVAD", "silero_available"]
 
@@ -110,12 +111,6 @@ def _unit(value, name: str) -> float:
     return float(value)
 
 
-def _ms(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{name} must be a number of milliseconds >= 0, got {value!r}")
-    return float(value)
-
-
 class SileroVAD:
     """Detect speech start and stop in a mono stream with the Silero VAD model.
 
@@ -165,9 +160,11 @@ class SileroVAD:
         self.model_rate = 8000 if self.rate == 8000 else 16000
         self.window = 32 * self.model_rate // 1000  # what the model takes: 512 or 256 samples
         self.window_ms = 32
-        self.prefix_padding = round(_ms(prefix_padding_ms, "prefix_padding_ms") * self.rate / 1000)
-        silence = _ms(silence_duration_ms, "silence_duration_ms")
-        speech = _ms(min_speech_ms, "min_speech_ms")
+        self.prefix_padding = round(
+            _non_negative_ms(prefix_padding_ms, "prefix_padding_ms") * self.rate / 1000
+        )
+        silence = _non_negative_ms(silence_duration_ms, "silence_duration_ms")
+        speech = _non_negative_ms(min_speech_ms, "min_speech_ms")
         self._silence_windows = max(1, math.ceil(silence / self.window_ms - 1e-9))
         self._speech_windows = max(1, math.ceil(speech / self.window_ms - 1e-9))
         self._resampler = (

@@ -33,7 +33,7 @@ from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge
 from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers
 from realtime_widget.server._items import Conversation, Record
 from realtime_widget.server._response import Clause, ResponseRun, Step
-from realtime_widget.server._start import start_response
+from realtime_widget.server._start import input_tokens, start_response
 from realtime_widget.server.brains import (
     Brain,
     BrainContext,
@@ -41,7 +41,6 @@ from realtime_widget.server.brains import (
     Say,
     as_brain,
     is_streaming,
-    item_text,
 )
 from realtime_widget.server.speech import Transcriber, describe_audio
 from realtime_widget.server.vad import InputAudio
@@ -269,7 +268,7 @@ class SessionState(InputAudioHandlers):
         if run is None or run.id != response_id or run.context is None:
             return None
         context, run.context = run.context(), None
-        run.input_tokens = sum(-(-len(item_text(i)) // 4) for i in context.items)
+        run.input_tokens = input_tokens(context.items)
         return context
 
     def feed(self, response_id: str, piece: Clause | Call | Say) -> bool:

@@ -18,6 +18,7 @@ from realtime_widget.server import LocalRealtimeServer
 from realtime_widget.server.brains import BrainContext
 from realtime_widget.server.llm import LlamaCppLLM, OpenAIChatLLM, StageError, chat_messages
 from realtime_widget.server.local import find_pipeline
+from tests.helpers import require
 from tests.local import models
 from tests.local.voice import VoiceSession
 
@@ -43,7 +44,7 @@ async def test_local_server_hears_a_spoken_question_and_answers_it(pipeline):
     async with LocalRealtimeServer(brain=pipeline) as server:
         async with VoiceSession(server.url) as session:
             turn = await session.speak("What is the capital of France?")
-    assert {"capital", "france"} <= _words(turn.heard) or "capital" in _words(turn.heard)
+    assert "capital" in _words(turn.heard), turn.heard
     assert turn.status == "completed"
     assert "paris" in _words(turn.answer), turn.answer
     assert turn.latency is not None and turn.latency < 5.0
@@ -118,9 +119,8 @@ async def test_local_server_missing_model_fails_the_response_and_says_what_to_do
 
 
 def test_llama_refuses_a_file_whose_digest_does_not_match():
+    require(models.ready(), "the test models: run `make test-local`")
     llm = LlamaCppLLM(models.paths()["llm"], sha256="0" * 64)
-    if not models.ready():
-        pytest.skip("test models not prepared")
     with pytest.raises(StageError, match="sha256"):
         llm.load()
 
@@ -130,8 +130,7 @@ def llama_server():
     """llama-cpp-python's own OpenAI-compatible server on loopback, serving the test GGUF."""
     import socket
 
-    if not models.ready():
-        pytest.skip("test models not prepared")
+    require(models.ready(), "the test models: run `make test-local`")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -221,13 +220,12 @@ def test_widget_without_models_says_how_to_get_the_local_pipeline(monkeypatch):
     from realtime_widget import RealtimeWidget
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.setenv("REALTIME_WIDGET_LLM", "/nonexistent/dir/")
-    monkeypatch.setenv("REALTIME_WIDGET_STT", "http://127.0.0.1:9/v1")
-    monkeypatch.delenv("REALTIME_WIDGET_TTS", raising=False)
+    # a Whisper folder that is not there: the widget never downloads, so no pipeline
+    monkeypatch.setenv("REALTIME_WIDGET_STT", "/nonexistent/whisper-folder")
     widget = RealtimeWidget(autoconnect=False)
     try:
-        # a configured but broken pipeline still starts; a missing library falls back to echo
-        assert "offline" in widget.notice.lower()
+        assert "echo" in widget.notice and "realtime_widget[local]" in widget.notice
+        assert not widget.notice.startswith("Offline:")
     finally:
         widget.close()
 
