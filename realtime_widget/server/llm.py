@@ -14,7 +14,10 @@ as ``stop`` is set (a cancel, a barge-in or a closed connection: no CPU left bur
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -38,6 +41,8 @@ __all__ = [
     "StageError",
     "chat_messages",
 ]
+
+log = logging.getLogger(__name__)
 
 VOICE_STYLE = (
     "You are talking with a person by voice. Answer in one to three short spoken sentences, "
@@ -224,12 +229,25 @@ class LlamaCppLLM:
             ) from exc
         if not self.path.is_file():
             raise StageError(f"the language model file {self.path} does not exist.")
-        return Llama(
-            str(self.path),
-            n_ctx=self.n_ctx,
-            n_threads=self.n_threads or os.cpu_count() or 2,
-            verbose=False,
-        )
+        # verbose=False would make llama-cpp-python point the *process's* stdout and stderr
+        # (file descriptors 1 and 2) at /dev/null while it loads: in a notebook, whatever another
+        # cell or thread prints meanwhile is lost. Load verbosely instead, with only Python's
+        # stderr caught for the load (llama.cpp's own log goes there through its callback),
+        # then quiet it for generation.
+        from llama_cpp import _logger
+
+        caught = io.StringIO()
+        with contextlib.redirect_stderr(caught):
+            model = Llama(
+                str(self.path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads or os.cpu_count() or 2,
+                verbose=True,
+            )
+        model.verbose = False
+        _logger.set_verbose(False)
+        log.debug("= llama.cpp loaded %s: %s", self.path.name, caught.getvalue()[-2000:])
+        return model
 
     def stream(
         self,

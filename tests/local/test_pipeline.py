@@ -318,3 +318,22 @@ def test_whisper_uses_the_sessions_prompt_for_names_it_would_miss(pipeline):
     audio = np.asarray(espeak_speech("Please ask Siobhan about the Kubernetes cluster"))
     assert "Kubernetes" not in pipeline.stt(audio, 24000)
     assert "Kubernetes" in pipeline.stt(audio, 24000, prompt="Siobhan, Kubernetes")
+
+
+def test_loading_the_language_model_loses_no_output_of_other_threads(capfd):
+    """In a notebook the model loads in the background while cells print: nothing is lost."""
+    require(models.ready(), "the test models: run `make test-local`")
+    llm = LlamaCppLLM(models.paths()["llm"], n_ctx=1536)  # its own load, not the shared one
+    loader = threading.Thread(target=llm.load)
+    loader.start()
+    printed = 0
+    while loader.is_alive() or printed < 20:
+        print(f"line {printed}", flush=True)
+        printed += 1
+        time.sleep(0.005)
+    loader.join()
+    out = capfd.readouterr().out
+    assert [f"line {n}" for n in range(printed)] == [
+        x for x in out.splitlines() if x.startswith("line ")
+    ]
+    assert printed > 20  # the load really overlapped the printing
