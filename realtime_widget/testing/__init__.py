@@ -5,7 +5,8 @@
 fault-injecting proxy; ``fixtures`` is a pytest plugin (enable it with
 ``pytest_plugins = ["realtime_widget.testing.fixtures"]``) giving ``realtime_server``,
 ``realtime_client`` and ``scripted_brain``; ``brains`` holds the brains tests script answers with;
-``helpers.converse`` sends a message and waits for the model's final answer.
+``helpers.converse`` sends a message and waits for the model's final answer; ``mcp_demo`` is a
+real MCP server on loopback for MCP tools (needs the ``mcp`` extra).
 
 The names below are imported lazily, so importing one submodule does not pull in pytest or the
 client.
@@ -43,4 +44,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*__all__, "faults", "schema"])
+    return sorted([*__all__, "faults", "mcp_demo", "schema"])
