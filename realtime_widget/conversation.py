@@ -44,6 +44,9 @@ Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differen
 11. Input audio for VAD slicing is kept for ``input_audio_seconds`` (default 300 s, 14.4 MB at
     24 kHz) by ``append_input_audio``; older audio is forgotten (the seed client keeps the whole
     session and re-copies it on every append).
+12. MCP items (``mcp_list_tools``, ``mcp_call``, ``mcp_approval_request`` / ``_response``) and
+    their events: ``_conversation_mcp.py`` has the rules (a ``formatted["mcp"]`` summary, a
+    display status, streamed arguments, a request marked with its decision).
 """
 
 from __future__ import annotations
@@ -57,7 +60,12 @@ import numpy as np
 from realtime_widget._conversation_audio import FormattedItem
 from realtime_widget._conversation_deltas import DeltaEventsMixin
 from realtime_widget._conversation_input import InputAudioRing, InputEventsMixin
-from realtime_widget.protocol import NORMALIZED_SERVER_EVENTS, normalize_server_event
+from realtime_widget._conversation_mcp import McpEventsMixin
+from realtime_widget.protocol import (
+    MCP_ITEM_TYPES,
+    NORMALIZED_SERVER_EVENTS,
+    normalize_server_event,
+)
 
 __all__ = ["FormattedItem", "InputAudioRing", "RealtimeConversation"]
 
@@ -81,7 +89,7 @@ def _clone(value: Any) -> Any:
     return value
 
 
-class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
+class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
     """Conversation state built from server events (pure: no I/O, no clock, no threads).
 
     Args:
@@ -228,6 +236,8 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
         elif kind == "function_call_output":
             item["status"] = "completed"
             formatted["output"] = item.get("output")
+        elif kind in MCP_ITEM_TYPES:
+            self._format_mcp(item, announced=True)
         return {"item": item}
 
     _on_conversation_item_created = _on_conversation_item_added
@@ -250,6 +260,8 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
                 tool["arguments"] = item["arguments"]
         elif item.get("type") == "function_call_output":
             formatted["output"] = item.get("output")
+        elif item.get("type") in MCP_ITEM_TYPES:
+            self._format_mcp(item, announced=False)
         elif not formatted["text"]:
             # Text normally arrives as deltas; a done item is authoritative if they were missed.
             for part in item.get("content") or ():
@@ -318,6 +330,9 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin):
         item = self._item_lookup.get(wire.get("id"))
         if item is None:
             return {}
+        if item.get("type") in MCP_ITEM_TYPES:
+            # MCP items have no wire status; the done item carries the call's output or error.
+            return self._on_conversation_item_done({"type": event["type"], "item": wire})
         item["status"] = wire.get("status")
         return {"item": item}
 
@@ -371,6 +386,15 @@ _HANDLERS: dict[str, Callable[[RealtimeConversation, dict[str, Any], Any], Resul
     "response.output_text.done": _C._on_response_output_text_done,
     "response.function_call_arguments.delta": _C._on_response_function_call_arguments_delta,
     "response.function_call_arguments.done": _C._on_item_only,
+    # MCP tools, which the server runs (issue 12)
+    "mcp_list_tools.in_progress": _C._on_mcp_list_tools_in_progress,
+    "mcp_list_tools.completed": _C._on_mcp_list_tools_completed,
+    "mcp_list_tools.failed": _C._on_mcp_list_tools_failed,
+    "response.mcp_call_arguments.delta": _C._on_response_mcp_call_arguments_delta,
+    "response.mcp_call_arguments.done": _C._on_response_mcp_call_arguments_done,
+    "response.mcp_call.in_progress": _C._on_response_mcp_call_in_progress,
+    "response.mcp_call.completed": _C._on_response_mcp_call_completed,
+    "response.mcp_call.failed": _C._on_response_mcp_call_failed,
 }
 """Wire event type (GA) -> handler. Every other event is explicitly ignored below."""
 
@@ -389,14 +413,6 @@ IGNORED_EVENTS: frozenset[str] = frozenset(
         "output_audio_buffer.stopped",
         "output_audio_buffer.cleared",
         "rate_limits.updated",
-        "mcp_list_tools.in_progress",
-        "mcp_list_tools.completed",
-        "mcp_list_tools.failed",
-        "response.mcp_call_arguments.delta",
-        "response.mcp_call_arguments.done",
-        "response.mcp_call.in_progress",
-        "response.mcp_call.completed",
-        "response.mcp_call.failed",
     }
 )
 """Server events that carry nothing for the conversation's items (sessions, buffers, limits)."""

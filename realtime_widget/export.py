@@ -34,6 +34,8 @@ RECORD_COLUMNS = (
     "output",
     "audio_seconds",
     "truncated",
+    "server_label",
+    "error",
 )
 """The keys of each :func:`to_records` dict (and the DataFrame's columns), in order."""
 
@@ -165,11 +167,61 @@ def _md_function_call_output(item: dict, outputs: dict, calls: set, cut: set) ->
     return f"**Tool output** ({item.get('call_id')}): `{item.get('output')}`"
 
 
+def _mcp_error_text(item: dict) -> str | None:
+    error = item.get("error")
+    if error is None:
+        return None
+    return str(error.get("message") or error) if isinstance(error, dict) else str(error)
+
+
+def _md_mcp_list_tools(item: dict, outputs: dict, calls: set, cut: set) -> str:
+    label = item.get("server_label")
+    if item.get("status") == "failed":
+        return f"**MCP server** {label}: *(could not list its tools)*"
+    names = [str(t.get("name")) for t in item.get("tools") or [] if isinstance(t, dict)]
+    return f"**MCP server** {label}: tools {', '.join(f'`{n}`' for n in names) or '*(none)*'}"
+
+
+def _md_mcp_call(item: dict, outputs: dict, calls: set, cut: set) -> str:
+    call = f"{item.get('name')}({item.get('arguments') or ''})"
+    line = f"**MCP tool** {item.get('server_label')}: `{call}`"
+    error = _mcp_error_text(item)
+    if error is not None:
+        return line + f" → *failed: {error}*"
+    if item.get("output") is not None:
+        return line + f" → `{item['output']}`"
+    return line + (" *(running)*" if item.get("status") == "in_progress" else " *(no output)*")
+
+
+def _md_mcp_approval_request(item: dict, outputs: dict, calls: set, cut: set) -> str:
+    line = (
+        f"**Approval asked** for {item.get('server_label')}: "
+        f"`{item.get('name')}({item.get('arguments') or ''})`"
+    )
+    decision = (_formatted(item).get("mcp") or {}).get("decision")
+    if decision is None:
+        return line + " *(waiting)*"
+    verdict = "approved" if decision.get("approve") else "denied"
+    reason = f" ({decision['reason']})" if decision.get("reason") else ""
+    return f"{line} → {verdict}{reason}"
+
+
+def _md_mcp_approval_response(item: dict, outputs: dict, calls: set, cut: set) -> str | None:
+    if _formatted(item):
+        return None  # shown on its request's line (the reducer marked the request)
+    verdict = "approved" if item.get("approve") else "denied"
+    return f"**Approval** {item.get('approval_request_id')}: {verdict}"
+
+
 # item type -> Markdown renderer (unknown types are left out).
 _MARKDOWN: dict[str, Callable[[dict, dict, set, set], str | None]] = {
     "message": _md_message,
     "function_call": _md_function_call,
     "function_call_output": _md_function_call_output,
+    "mcp_list_tools": _md_mcp_list_tools,
+    "mcp_call": _md_mcp_call,
+    "mcp_approval_request": _md_mcp_approval_request,
+    "mcp_approval_response": _md_mcp_approval_response,
 }
 
 
@@ -201,6 +253,8 @@ def to_records(source: Any, *, truncated: Iterable[str] = ()) -> list[dict[str, 
                 "output": item.get("output"),
                 "audio_seconds": _seconds(item),
                 "truncated": _is_truncated(item, cut) if is_message else False,
+                "server_label": item.get("server_label"),
+                "error": _mcp_error_text(item),
             }
         )
     return records

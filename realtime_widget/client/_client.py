@@ -14,6 +14,8 @@ from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._events import ServerEventsMixin
 from realtime_widget.client._interruption import InterruptionMixin
 from realtime_widget.client._lifecycle import ConnectionLifecycle, Event
+from realtime_widget.client._mcp import McpServers
+from realtime_widget.client._mcp_session import McpMixin
 from realtime_widget.client._outputs import ToolOutputs
 from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
@@ -33,7 +35,12 @@ _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under t
 
 
 class RealtimeClient(
-    SessionMixin, WaitingMixin, InterruptionMixin, ServerEventsMixin, RealtimeEventHandler
+    SessionMixin,
+    McpMixin,
+    WaitingMixin,
+    InterruptionMixin,
+    ServerEventsMixin,
+    RealtimeEventHandler,
 ):
     """A realtime conversation: session settings, responses, tools, interruption, reconnect.
 
@@ -60,7 +67,15 @@ class RealtimeClient(
     ``usage.updated``, ``rate_limits.updated`` (the server's event, also kept in
     :attr:`rate_limits`), ``reconnecting``, ``reconnected``, ``error`` (server errors and local
     ones, ``"source": "local"``; a refused ``session.update`` adds ``rolled_back``, see
-    :meth:`update_session`) and ``close`` (``code``, ``reason``, ``error``).
+    :meth:`update_session`; MCP failures, ``"source": "mcp"``), ``close`` (``code``,
+    ``reason``, ``error``) and ``mcp.approval_request`` (``item``, ``auto_approved``: answer
+    with :meth:`approve_mcp`). Raw server events, MCP ones included, reach
+    ``realtime.event`` listeners (or ``client.realtime.on("server.<type>", ...)``).
+
+    MCP tools (``add_tool({"type": "mcp", "server_label": ..., "server_url": ...})``) are run
+    by the server; the client lists them in ``session.tools`` (also after a reconnect) and
+    answers their approval requests (:meth:`approve_mcp`, :meth:`deny_mcp`, or
+    ``add_tool(..., auto_approve=[names])``).
 
     Differences from the seed, on purpose: :meth:`disconnect` keeps the conversation (the seed
     clears it; call :meth:`reset` for that); :meth:`reset` keeps listeners and tools; at most one
@@ -117,6 +132,7 @@ class RealtimeClient(
         self._updates = PendingUpdates()  # session.update events the server has not answered
         self._relay = bool(relay)
         self.tools = tools if tools is not None else ToolRegistry()
+        self._mcp = McpServers()  # MCP tools (run by the server) and their approvals
         self._lifecycle = ConnectionLifecycle(auto_reconnect, max_reconnect_attempts)
         self.healthy_after = healthy_after
         self.response_timeout = response_timeout
@@ -340,6 +356,7 @@ class RealtimeClient(
         self.conversation.clear()
         self._config.reset()
         self._tool_calls.clear()
+        self._mcp.clear_approvals()
         self._outputs.clear()
         self._playback.clear()
         self._usage = {"responses": 0}

@@ -60,6 +60,7 @@ class ServerEventsMixin:
         self._appended: set[str] = set()
         self._completed: set[str] = set()
         self._replayed: set[str] = set()  # ids replayed into a new session: already in history
+        self._mcp_reported: set[str] = set()  # failed MCP calls already reported as `error`
         self._cap_schedule = CapSchedule()  # max_audio_seconds while audio streams in
         self._user_closed = False
         self._reconnect_task: asyncio.Task[None] | None = None
@@ -113,6 +114,7 @@ class ServerEventsMixin:
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, event, result)
+        self._on_mcp_event(kind, event, result)
 
     def _local_error(self, code: str, message: str) -> None:
         error = {"type": "client_error", "code": code, "message": message}
@@ -408,7 +410,12 @@ class ServerEventsMixin:
         if self._relay:
             return 0
         outputs = self._outputs.pending()
-        items = history_items(self.conversation.get_items(), self._tool_calls.running, outputs)
+        items = history_items(
+            self.conversation.get_items(),
+            self._tool_calls.running,
+            outputs,
+            pending_approvals={r["id"] for r in self._mcp.pending()},
+        )
         for item in items:
             if "id" in item:
                 self._replayed.add(item["id"])

@@ -6,6 +6,12 @@ server accepts from a client: user and system text (audio turns as their transcr
 text and transcripts as ``output_text`` (GA; the API converts to beta's ``text``), and function
 call / output pairs. Item ids are kept, so the client's own history does not grow duplicates.
 Tool outputs the old session never acknowledged follow their call (see ``_outputs``).
+
+MCP items are replayed as MCP items (the SDK's ``conversation.item.create`` takes all four
+kinds): settled ``mcp_call`` items with their output or error, and approval requests that were
+answered (with their answer) or still wait for one (so :meth:`approve_mcp` can answer them in
+the new session). ``mcp_list_tools`` items are not: the new session lists the servers of its
+``session.tools`` again itself.
 """
 
 from __future__ import annotations
@@ -38,10 +44,71 @@ def _message_text(item: dict) -> str:
     return formatted.get("text") or formatted.get("transcript") or ""
 
 
+def _mcp_call(item: dict, requests: set[str]) -> dict | None:
+    if item.get("status") not in ("completed", "failed"):
+        return None  # cut by the drop: it never ran to the end
+    entry = {
+        "id": item.get("id"),
+        "type": "mcp_call",
+        "server_label": item.get("server_label") or "",
+        "name": item.get("name") or "",
+        "arguments": item.get("arguments") or "{}",
+        "output": item.get("output"),
+    }
+    if item.get("error") is not None:
+        entry["error"] = item["error"]
+    if item.get("approval_request_id") in requests:
+        entry["approval_request_id"] = item["approval_request_id"]
+    return entry
+
+
+def _mcp_history(items: list[dict], pending_approvals: Iterable[str]) -> dict[str, dict]:
+    """The replayed form of each MCP item to keep, by id."""
+    answers = {
+        i.get("approval_request_id"): i for i in items if i.get("type") == "mcp_approval_response"
+    }
+    requests = {
+        i["id"]
+        for i in items
+        if i.get("type") == "mcp_approval_request"
+        and isinstance(i.get("id"), str)
+        and (i["id"] in answers or i["id"] in set(pending_approvals))
+    }
+    kept: dict[str, dict] = {}
+    for item in items:
+        kind, item_id = item.get("type"), item.get("id")
+        if kind == "mcp_call":
+            entry = _mcp_call(item, requests)
+        elif kind == "mcp_approval_request" and item_id in requests:
+            entry = {
+                "id": item_id,
+                "type": kind,
+                "server_label": item.get("server_label") or "",
+                "name": item.get("name") or "",
+                "arguments": item.get("arguments") or "{}",
+            }
+        elif kind == "mcp_approval_response" and item.get("approval_request_id") in requests:
+            entry = {
+                "id": item_id,
+                "type": kind,
+                "approval_request_id": item["approval_request_id"],
+                "approve": bool(item.get("approve")),
+            }
+            if item.get("reason") is not None:
+                entry["reason"] = item["reason"]
+        else:
+            entry = None
+        if entry is not None and isinstance(item_id, str):
+            kept[item_id] = entry
+    return kept
+
+
 def history_items(
     items: Iterable[dict],
     keep_calls: Iterable[str] = (),
     outputs: Mapping[str, str] | None = None,
+    *,
+    pending_approvals: Iterable[str] = (),
 ) -> list[dict]:
     """The ``item`` payloads of ``conversation.item.create`` events that replay ``items``.
 
@@ -51,6 +118,7 @@ def history_items(
             still running when the connection dropped answers them in the new session).
         outputs: tool outputs the old session never acknowledged, by call id: each is replayed
             right after the call it answers (issue 13: a result is never lost to a drop).
+        pending_approvals: ids of MCP approval requests still waiting for the user's answer.
 
     Returns:
         GA item dicts; messages without words (silence, untranscribed audio) are left out, and
@@ -61,10 +129,13 @@ def history_items(
     pending = set(keep_calls) | outputs.keys()
     answered = {i.get("call_id") for i in items if i.get("type") == "function_call_output"}
     called = {i.get("call_id") for i in items if i.get("type") == "function_call"}
+    mcp = _mcp_history(items, pending_approvals)
     replay: list[dict] = []
     for item in items:
         kind = item.get("type")
-        if kind == "message":
+        if item.get("id") in mcp:
+            replay.append(mcp[item["id"]])
+        elif kind == "message":
             text = _message_text(item)
             role = item.get("role")
             if not text or role not in ("user", "assistant", "system"):

@@ -11,10 +11,12 @@ Relay mode sends nothing.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import OrderedDict
 from typing import Any
 
 from realtime_widget.client._config import SessionChange
+from realtime_widget.protocol import check_mcp_tool
 
 __all__ = ["PendingUpdates", "SessionMixin"]
 
@@ -63,6 +65,7 @@ class SessionMixin:
     # Provided by RealtimeClient; declared for readers and type checkers.
     realtime: Any
     tools: Any
+    _mcp: Any
     _config: Any
     _playback: Any
     _relay: bool
@@ -72,6 +75,10 @@ class SessionMixin:
         """Change session settings (seed flat keys and/or GA keys).
 
         Takes a dict (the seed's ``updateSession(config)``), keywords, or both (keywords win).
+        ``tools``: its MCP tools (``{"type": "mcp", ...}``) become the session's MCP tools
+        (replacing those added before); function tools come from the tool registry
+        (:meth:`add_tool` with a handler), so a function definition given here without one is
+        left out, with a warning.
         When connected, a ``session.update`` carrying only the settings that changed is sent at
         once (nothing, if none did). Before :meth:`connect` they are stored and sent on connect.
         If the server refuses the update (an ``error`` answering it, naming the setting), the
@@ -88,10 +95,34 @@ class SessionMixin:
         """
         if config is not None and not isinstance(config, dict):
             raise TypeError(f"update_session takes a dict of settings, got {type(config).__name__}")
-        change = self._config.update({**(config or {}), **settings})
+        merged = {**(config or {}), **settings}
+        tools = merged.pop("tools", None)
+        if tools is not None:
+            self._check_session_tools(tools)
+        change = self._config.update(merged)
         self._sync_output_rate()
+        if tools is not None:
+            self._mcp.replace([t for t in tools if t.get("type") == "mcp"])
         if change and self.is_connected and not self._relay:
             self._soon(self._send_session_update, change)
+        if tools is not None and self.is_connected and not self._relay:
+            self._soon(self._send_tools_update)
+
+    def _check_session_tools(self, tools: Any) -> None:
+        """``update_session(tools=...)``: MCP tools checked, unregistered functions warned."""
+        if not isinstance(tools, (list, tuple)) or not all(isinstance(t, dict) for t in tools):
+            raise ValueError("tools: expected a list of tool definitions (dicts)")
+        for i, tool in enumerate(tools):
+            if tool.get("type") == "mcp":
+                check_mcp_tool(tool, f"tools[{i}]")
+            elif tool.get("name") not in self.tools:
+                warnings.warn(
+                    f"tools[{i}]: function tool {tool.get('name')!r} has no handler and was left "
+                    "out; register it with client.add_tool(definition, handler) (or "
+                    "@client.tool) so the client can run it",
+                    UserWarning,
+                    stacklevel=3,
+                )
 
     def _sync_output_rate(self) -> None:
         self._playback.rate, self._playback.bytes_per_sample = self._config.output_rate
@@ -100,7 +131,7 @@ class SessionMixin:
         """Send every setting and the tools (``change=None``, on connect) or only ``change``."""
         if not self.is_connected:
             return  # kept in the config: connect() sends it
-        tools = self.tools.definitions() if change is None else None
+        tools = self._tool_definitions() if change is None else None
         session = self._config.session(self.realtime.dialect, tools, change)
         if session is not None:
             sent = self.realtime.send("session.update", {"session": session}, raw=True)
@@ -108,9 +139,13 @@ class SessionMixin:
 
     def _send_tools_update(self) -> None:
         if self.is_connected:
-            tools = self.tools.definitions()
+            tools = self._tool_definitions()
             session = self._config.session(self.realtime.dialect, tools, SessionChange({}))
             self.realtime.send("session.update", {"session": session}, raw=True)
+
+    def _tool_definitions(self) -> list[dict[str, Any]]:
+        """``session.tools``: the registry's function tools, then the MCP tools."""
+        return self.tools.definitions() + self._mcp.definitions()
 
     def _on_tools_changed(self) -> None:
         if self.is_connected and not self._relay:
@@ -146,11 +181,36 @@ class SessionMixin:
         return {**event, "rolled_back": restored}
 
     def add_tool(self, definition: Any, handler: Any = None, **options: Any) -> Any:
-        """Register a tool (``add_tool(fn)`` or the seed's ``add_tool(definition, handler)``).
+        """Register a tool (``add_tool(fn)`` or the seed's ``add_tool(definition, handler)``),
+        or an MCP server's tools (``add_tool({"type": "mcp", ...})``).
 
-        The session is updated at once when connected. Returns the registered tool.
+        The session is updated at once when connected. Returns the registered tool (for an MCP
+        tool, its checked definition).
+
+        An MCP tool is the SDK's ``Mcp`` tool: ``server_label`` (required), one of
+        ``server_url`` / ``connector_id`` / ``tunnel_id``, and optionally ``require_approval``
+        (``"always"`` -- the API's default --, ``"never"``, or ``{"never": {"tool_names":
+        [...]}}``), ``allowed_tools``, ``headers``, ``authorization``, ``server_description``.
+        The server runs its tools; a second one with the same label replaces the first. The
+        one option, ``auto_approve``, names tools (or ``True``: all) whose approval requests
+        the client answers "yes" by itself.
+
+        Raises:
+            ValueError: a malformed MCP tool (the message names the field and what to write).
+            ToolDefinitionError: a function tool that cannot be one.
         """
         self._require("add tools", connected=False)
+        if isinstance(definition, dict) and definition.get("type") == "mcp":
+            auto_approve = options.pop("auto_approve", ())
+            if handler is not None or options:
+                extra = ["handler"] * (handler is not None) + sorted(options)
+                raise TypeError(
+                    f"add_tool(mcp_tool): the server runs MCP tools, so {', '.join(extra)} "
+                    "cannot apply; the only option is auto_approve=[tool names]"
+                )
+            clean = self._mcp.add(definition, auto_approve)
+            self._on_tools_changed()
+            return clean
         return self.tools.add(definition, handler, **options)
 
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
@@ -171,10 +231,23 @@ class SessionMixin:
         return self.tools.deny(call_id, reason)
 
     def remove_tool(self, name: str) -> None:
-        """Unregister a tool; the session is updated at once when connected.
+        """Unregister a tool, or an MCP tool by its ``server_label``; the session is updated at
+        once when connected.
 
         Raises:
-            KeyError: no tool of that name.
+            KeyError: no tool (or MCP server label) of that name.
         """
         self._require("remove tools", connected=False)
-        self.tools.remove(name)
+        if name in self._mcp and name not in self.tools:
+            self._mcp.remove(name)
+            self._on_tools_changed()
+            return
+        try:
+            self.tools.remove(name)
+        except KeyError:
+            if self._mcp.labels:
+                raise KeyError(
+                    f"no tool named {name!r}; registered tools: {list(self.tools)}, "
+                    f"MCP servers: {self._mcp.labels}"
+                ) from None
+            raise

@@ -52,6 +52,12 @@ from realtime_widget.protocol.client_events import normalize_client_event, to_be
 from realtime_widget.protocol.formats import to_beta_format, to_ga_format
 from realtime_widget.protocol.ids import generate_id
 from realtime_widget.protocol.items import item_to_beta, item_to_ga
+from realtime_widget.protocol.mcp import (
+    MCP_ITEM_TYPES,
+    check_mcp_tool,
+    mcp_approval_response_item,
+    requires_approval,
+)
 from realtime_widget.protocol.models import (
     DEFAULT_MODEL,
     DEFAULT_TRANSCRIPTION_MODEL,
@@ -84,6 +90,7 @@ __all__ = [
     "GA_ONLY_SERVER_EVENTS",
     "GA_TO_BETA_CONTENT_TYPES",
     "GA_TO_BETA_SERVER_EVENTS",
+    "MCP_ITEM_TYPES",
     "NORMALIZED_SERVER_EVENTS",
     "SERVER_EVENTS",
     "VALID_KEYS",
@@ -92,6 +99,7 @@ __all__ = [
     "assistant_text_item",
     "build_session",
     "check_dialect",
+    "check_mcp_tool",
     "conversation_item_create",
     "conversation_item_delete",
     "conversation_item_retrieve",
@@ -104,9 +112,11 @@ __all__ = [
     "input_audio_buffer_commit",
     "item_to_beta",
     "item_to_ga",
+    "mcp_approval_response_item",
     "normalize_client_event",
     "normalize_server_event",
     "output_audio_buffer_clear",
+    "requires_approval",
     "response_cancel",
     "response_create",
     "session_to_flat",

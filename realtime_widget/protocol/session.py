@@ -17,6 +17,7 @@ from typing import Any
 from realtime_widget.protocol import _shape
 from realtime_widget.protocol.catalogue import Dialect, check_dialect
 from realtime_widget.protocol.formats import to_ga_format
+from realtime_widget.protocol.mcp import check_mcp_tool
 
 _GA_TOP_KEYS = frozenset(
     {
@@ -142,6 +143,8 @@ def _check_tools(value: Any, where: str) -> list[Any]:
         tool = {"type": "function", **tool} if "type" not in tool else dict(tool)
         if tool["type"] == "function" and not isinstance(tool.get("name"), str):
             raise ValueError(f"{where}[{i}]: a function tool needs a 'name'")
+        if tool["type"] == "mcp":  # the server runs these; checked field by field (issue 12)
+            tool = check_mcp_tool(tool, f"{where}[{i}]")
         tools.append(tool)
     return tools
 

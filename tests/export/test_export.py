@@ -218,3 +218,52 @@ def test_sources_client_widget_like_and_list_give_the_same_export(conversation):
     assert to_markdown(conversation.get_items()) == expected
     with pytest.raises(TypeError, match="cannot export int"):
         to_markdown(3)
+
+
+def _mcp_conversation() -> RealtimeConversation:
+    conversation = RealtimeConversation()
+    tools = [{"name": "add", "input_schema": {}}, {"name": "fail", "input_schema": {}}]
+    listing = {"id": "l1", "type": "mcp_list_tools", "server_label": "demo", "tools": tools}
+    calls = [
+        {"id": "c1", "name": "add", "arguments": '{"a": 2}', "output": "5"},
+        {
+            "id": "c2",
+            "name": "fail",
+            "arguments": "{}",
+            "error": {"type": "tool_execution_error", "message": "boom"},
+        },
+    ]
+    request = {"id": "r1", "type": "mcp_approval_request", "name": "add", "arguments": "{}"}
+    answer = {
+        "id": "a1",
+        "type": "mcp_approval_response",
+        "approval_request_id": "r1",
+        "approve": False,
+        "reason": "later",
+    }
+    items = [
+        listing,
+        *({"type": "mcp_call", "server_label": "demo", **c} for c in calls),
+        {**request, "server_label": "demo"},
+        answer,
+    ]
+    for item in items:
+        conversation.process_event({"type": "conversation.item.added", "item": item})
+    return conversation
+
+
+def test_export_markdown_shows_mcp_tools_calls_and_approvals():
+    text = to_markdown(_mcp_conversation())
+    assert text.split("\n\n") == [
+        "**MCP server** demo: tools `add`, `fail`",
+        '**MCP tool** demo: `add({"a": 2})` → `5`',
+        "**MCP tool** demo: `fail({})` → *failed: boom*",
+        "**Approval asked** for demo: `add({})` → denied (later)\n",
+    ]
+
+
+def test_export_records_carry_mcp_server_and_error():
+    records = {r["id"]: r for r in to_records(_mcp_conversation())}
+    assert records["c1"]["server_label"] == "demo" and records["c1"]["output"] == "5"
+    assert records["c2"]["error"] == "boom" and records["c2"]["status"] == "failed"
+    json.dumps(list(records.values()))  # JSON-ready
