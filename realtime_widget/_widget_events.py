@@ -179,7 +179,7 @@ class ClientEventHandlers:
 
     def _on_error(self, event: dict[str, Any]) -> None:
         error = event.get("error") or {}
-        source = "kernel" if event.get("source") == "local" else "server"
+        source = {"local": "kernel", "mcp": "mcp"}.get(event.get("source") or "", "server")
         if error.get("code") in _CONNECTION_ERRORS:
             source = "connection"
         self.add_error(

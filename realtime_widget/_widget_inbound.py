@@ -162,6 +162,14 @@ def _on_deny(w: RealtimeWidget, content: dict, buffers: list) -> None:
     w.client.tools.deny(str(content.get("call_id", "")))
 
 
+def _on_mcp_approve(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    request_id = str(content.get("request_id", ""))
+    try:
+        w.client.approve_mcp(request_id, bool(content.get("approve")))
+    except (ValueError, RuntimeError) as exc:  # answered already, or not connected: say so
+        w._sync.add_error("kernel", "mcp_approval_failed", str(exc))
+
+
 def _on_replay(w: RealtimeWidget, content: dict, buffers: list) -> None:
     item_id = str(content.get("item_id", ""))
     samples = item_audio(w.client, item_id)
@@ -197,6 +205,7 @@ _HANDLERS: dict[str | None, Callable[[Any, dict, list], None]] = {
     "played": _on_played,
     "approve": _on_approve,
     "deny": _on_deny,
+    "mcp_approve": _on_mcp_approve,
     "replay": _on_replay,
     "browser_error": _on_browser_error,
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 from realtime_widget._redaction import AUDIO_EVENTS, redact
 
-__all__ = ["EventLog", "item_view", "redact", "transcript_markdown"]
+__all__ = ["EventLog", "item_view", "mcp_view", "redact", "transcript_markdown"]
 
 WIRE_RATE = 24000
 
@@ -42,6 +42,58 @@ def audio_content_index(item: dict[str, Any]) -> int:
     return 0
 
 
+_MCP_TYPES = frozenset(
+    {"mcp_list_tools", "mcp_call", "mcp_approval_request", "mcp_approval_response"}
+)
+_MCP_TEXT_LIMIT = 20_000  # characters of an MCP output kept in a view (a tool may return MBs)
+
+
+def _clip(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value)
+    if len(value) > _MCP_TEXT_LIMIT:
+        return value[:_MCP_TEXT_LIMIT] + f"… ({len(value) - _MCP_TEXT_LIMIT} more characters)"
+    return value
+
+
+def mcp_view(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The MCP part of an item view (docs/widget-protocol.md, "MCP"), or None for other items.
+
+    Keys: ``server_label``, ``name``, ``arguments``, ``output`` and ``error`` (message text) of
+    a call or approval request; ``tools`` (``name``, ``description``) of a tool listing;
+    ``decision`` (``approve``, ``reason``) of an answered request; ``approval_request_id``,
+    ``approve``, ``reason`` of an answer.
+    """
+    kind = item.get("type")
+    if kind not in _MCP_TYPES:
+        return None
+    summary = (item.get("formatted") or {}).get("mcp") or {}
+    error = item.get("error")
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("type")
+    tools = summary.get("tools")
+    if tools is None and kind == "mcp_list_tools":  # straight from the wire (no `formatted`)
+        tools = [
+            {"name": str(t.get("name")), "description": str(t.get("description") or "")}
+            for t in item.get("tools") or []
+            if isinstance(t, dict)
+        ]
+    decision = summary.get("decision")
+    return {
+        "server_label": str(item.get("server_label") or summary.get("server_label") or ""),
+        "name": str(item.get("name") or ""),
+        "arguments": str(item.get("arguments") or ""),
+        "output": _clip(item.get("output")),
+        "error": _clip(error),
+        "tools": list(tools or []),
+        "decision": dict(decision) if isinstance(decision, dict) else None,
+        "approval_request_id": item.get("approval_request_id"),
+        "approve": item.get("approve") if kind == "mcp_approval_response" else None,
+        "reason": item.get("reason"),
+    }
+
+
 def item_view(
     item: dict[str, Any],
     *,
@@ -61,7 +113,8 @@ def item_view(
         duration_ms: for function calls: how long the tool ran.
 
     Returns:
-        A JSON-safe dict with the keys of docs/widget-protocol.md's item shape.
+        A JSON-safe dict with the keys of docs/widget-protocol.md's item shape (``mcp``:
+        see :func:`mcp_view`).
     """
     formatted = item.get("formatted") or {}
     text, transcript = _text_of(item)
@@ -100,6 +153,7 @@ def item_view(
         "output": output if output is None else str(output),
         "tool_state": tool_state,
         "duration_ms": duration_ms,
+        "mcp": mcp_view(item),
     }
 
 
@@ -109,12 +163,12 @@ def transcript_markdown(views: list[dict[str, Any]]) -> str:
     Args:
         views: item views (see `item_view`) in conversation order.
     """
+    lines: list[str] = []
     outputs = {
         (v.get("tool") or {}).get("call_id"): v.get("output")
         for v in views
         if v.get("type") == "function_call_output"
     }
-    lines: list[str] = []
     for v in views:
         if v["type"] == "message":
             words = (
@@ -130,6 +184,14 @@ def transcript_markdown(views: list[dict[str, Any]]) -> str:
             line = f"**Tool:** `{tool.get('name')}({tool.get('arguments')})`"
             if result is not None:
                 line += f" → `{result}`"
+            lines.append(line)
+        elif v["type"] == "mcp_call" and v.get("mcp"):
+            mcp = v["mcp"]
+            line = f"**MCP tool** {mcp['server_label']}: `{mcp['name']}({mcp['arguments']})`"
+            if mcp["error"] is not None:
+                line += f" → *failed: {mcp['error']}*"
+            elif mcp["output"] is not None:
+                line += f" → `{mcp['output']}`"
             lines.append(line)
     return "\n\n".join(lines)
 

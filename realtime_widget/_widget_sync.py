@@ -135,6 +135,9 @@ class WidgetSync(ClientEventHandlers):
             call_item = self.call_items.get(item["call_id"])
             if call_item and call_item != item_id:
                 self.refresh_by_id(call_item)
+        if kind == "mcp_approval_response" and item.get("approval_request_id"):
+            # The reducer marked the request with this answer: its card shows the decision.
+            self.refresh_by_id(str(item["approval_request_id"]))
         call_id = item.get("call_id") if kind == "function_call" else None
         record = self.tool_records.get(call_id) if call_id else None
         if call_id:

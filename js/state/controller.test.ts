@@ -157,3 +157,17 @@ describe("Controller's saved copy of items_snapshot and event_log", () => {
     expect(controller.state.list().map((i) => i.id)).toEqual(["k"]);
   });
 });
+
+describe("Controller's MCP approvals", () => {
+  it("sends one mcp_approve per request, even on a double click", () => {
+    const { host, controller } = setup();
+    controller.decideMcp("mcpr_1", true);
+    controller.decideMcp("mcpr_1", false);
+    controller.decideMcp("mcpr_2", false);
+    expect(host.sent).toEqual([
+      { type: "mcp_approve", request_id: "mcpr_1", approve: true },
+      { type: "mcp_approve", request_id: "mcpr_2", approve: false },
+    ]);
+    expect([...controller.mcpSent]).toEqual(["mcpr_1", "mcpr_2"]);
+  });
+});

@@ -34,6 +34,8 @@ export class Controller {
   lastPlayedReport = 0;
   playedTimer: ReturnType<typeof setTimeout> | null = null;
   cutItems: Set<string> = new Set();
+  /** MCP approval requests the user answered here, until the server records the answer. */
+  mcpSent: Set<string> = new Set();
   streaming: Set<string> = new Set();
   audioSeq = 0;
   pttActive = false;
@@ -354,6 +356,14 @@ export class Controller {
 
   decide(callId: string, approve: boolean): void {
     this.send({ type: approve ? "approve" : "deny", call_id: callId });
+  }
+
+  /** Answer an MCP approval request (the kernel sends `mcp_approval_response`). */
+  decideMcp(requestId: string, approve: boolean): void {
+    if (this.mcpSent.has(requestId)) return; // one answer per request, even on a double click
+    this.mcpSent.add(requestId);
+    this.send({ type: "mcp_approve", request_id: requestId, approve });
+    this.notify("items");
   }
 
   replay(itemId: string): void {

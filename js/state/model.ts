@@ -11,6 +11,26 @@ export interface ToolInfo {
   arguments: string;
 }
 
+/** A tool an MCP server listed (`mcp_list_tools`). */
+export interface McpToolInfo {
+  name: string;
+  description: string;
+}
+
+/** The MCP part of an item view (docs/widget-protocol.md, "MCP"); null for other items. */
+export interface McpInfo {
+  server_label: string;
+  name: string;
+  arguments: string;
+  output: string | null;
+  error: string | null;
+  tools: McpToolInfo[];
+  decision: { approve: boolean; reason: string | null } | null;
+  approval_request_id: string | null;
+  approve: boolean | null;
+  reason: string | null;
+}
+
 /** One conversation item without audio (the `items` trait and frame patches). */
 export interface ItemView {
   id: string;
@@ -27,6 +47,8 @@ export interface ItemView {
   output: string | null;
   tool_state: "running" | "awaiting_approval" | "done" | "error" | "denied" | null;
   duration_ms: number | null;
+  /** MCP items only (absent in copies saved before MCP support). */
+  mcp?: McpInfo | null;
 }
 
 export interface LogEntry {

@@ -17,5 +17,6 @@ export function item(id: string, text = ""): ItemView {
     output: null,
     tool_state: null,
     duration_ms: null,
+    mcp: null,
   };
 }

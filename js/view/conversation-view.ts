@@ -3,6 +3,7 @@
  * touches its own turn. Function calls render as tool cards merged with their output.
  */
 import type { Controller } from "../state/controller";
+import { isMcp, mcpState } from "../state/mcp";
 import type { ItemView } from "../state/model";
 import { attr, h, listen, text } from "./dom";
 
@@ -10,6 +11,7 @@ const WIRE_RATE = 24000;
 
 function roleOf(item: ItemView): string {
   if (item.type === "function_call") return "tool";
+  if (isMcp(item)) return "mcp";
   return item.role === "user" ? "user" : item.role === "assistant" ? "assistant" : "system";
 }
 
@@ -31,7 +33,8 @@ function morph(el: HTMLElement, fresh: HTMLElement): HTMLElement {
 
 export class ConversationView {
   el: HTMLElement;
-  turns: Map<string, { el: HTMLElement; item: ItemView; output: string | null | undefined }> = new Map();
+  turns: Map<string, { el: HTMLElement; item: ItemView; output: string | null | undefined; state: string }> =
+    new Map();
 
   constructor(private c: Controller, private disposers: (() => void)[]) {
     this.el = h("div", { role: "log", "aria-label": "Conversation", class: "rtw-conversation", "aria-live": "polite" });
@@ -44,11 +47,16 @@ export class ConversationView {
       if (action === "replay") c.replay(id);
       else if (action === "approve") c.decide(id, true);
       else if (action === "deny") c.decide(id, false);
+      else if (action === "mcp-approve") c.decideMcp(id, true);
+      else if (action === "mcp-deny") c.decideMcp(id, false);
     }, disposers);
   }
 
   update(): void {
-    const items = this.c.state.list().filter((i) => i.type !== "function_call_output");
+    // Outputs and MCP answers are shown on their call's / request's card.
+    const items = this.c.state
+      .list()
+      .filter((i) => i.type !== "function_call_output" && i.type !== "mcp_approval_response");
     const seen = new Set<string>();
     let previous: Element | null = null;
     const stick = this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 40;
@@ -62,12 +70,13 @@ export class ConversationView {
       // Re-render a turn only when its item changed: patches replace the item object, so an
       // identity check keeps a frame's cost proportional to what it changed.
       let turn = this.turns.get(item.id);
-      if (!turn || turn.item !== item || turn.output !== output?.output) {
+      const state = isMcp(item) ? mcpState(item, this.c.mcpSent) : "";
+      if (!turn || turn.item !== item || turn.output !== output?.output || turn.state !== state) {
         const fresh = this.render(item, output);
         // Update a turn in place: its element keeps its identity (screen readers, selections
         // and tests holding it see a change, not a removal).
         const el = turn ? morph(turn.el, fresh) : fresh;
-        turn = { el, item, output: output?.output };
+        turn = { el, item, output: output?.output, state };
         this.turns.set(item.id, turn);
       }
       const expected: Element | null = previous ? previous.nextElementSibling : this.el.firstElementChild;
@@ -93,6 +102,10 @@ export class ConversationView {
       this.renderTool(el, item, output);
       return el;
     }
+    if (isMcp(item)) {
+      this.renderMcp(el, item);
+      return el;
+    }
     const words = item.text || item.transcript;
     const body = h("div", { class: "rtw-text" });
     if (words) text(body, words);
@@ -110,6 +123,63 @@ export class ConversationView {
     }
     if (meta.childNodes.length) el.append(meta);
     return el;
+  }
+
+  /** An MCP card: a tool listing, a call (expandable), or an approval request. */
+  renderMcp(el: HTMLElement, item: ItemView): void {
+    const mcp = item.mcp;
+    const state = mcpState(item, this.c.mcpSent);
+    attr(el, "data-mcp-type", item.type);
+    attr(el, "data-mcp-state", state);
+    attr(el, "data-server-label", mcp?.server_label ?? "");
+    const label = mcp?.server_label ?? "?";
+    if (item.type === "mcp_list_tools") {
+      const tools = mcp?.tools ?? [];
+      const what = state === "failed" ? "could not list its tools" : state === "in_progress" ? "listing tools…" : `${tools.length} tools`;
+      el.append(
+        h(
+          "details",
+          { class: "rtw-mcp-list" },
+          h("summary", {}, "MCP server ", h("code", {}, label), ` · ${what}`),
+          h("ul", {}, ...tools.map((t) => h("li", {}, h("code", {}, t.name), t.description ? ` — ${t.description}` : ""))),
+        ),
+      );
+      return;
+    }
+    const name = mcp?.name ?? "?";
+    if (item.type === "mcp_approval_request") {
+      el.append(
+        h("div", { class: "rtw-who" }, "Approve MCP tool ", h("code", {}, name), " on ", h("code", {}, label), "?"),
+        h("pre", { class: "rtw-args", "aria-label": "Arguments" }, prettyJson(mcp?.arguments ?? "")),
+      );
+      if (state === "awaiting_approval") {
+        el.append(
+          h(
+            "div",
+            { class: "rtw-approval" },
+            h("button", { type: "button", "aria-label": "Approve", "data-action": "mcp-approve", "data-id": item.id }, "Approve"),
+            h("button", { type: "button", "aria-label": "Deny", "data-action": "mcp-deny", "data-id": item.id }, "Deny"),
+          ),
+        );
+      } else {
+        const reason = mcp?.decision?.reason ? ` (${mcp.decision.reason})` : "";
+        el.append(h("div", { class: "rtw-meta" }, state === "sending" ? "sending…" : `${state}${reason}`));
+      }
+      return;
+    }
+    // mcp_call: the header and status stay visible; arguments and result expand.
+    const result = mcp?.error ?? mcp?.output;
+    const details = h(
+      "details",
+      { class: "rtw-mcp-call", open: state === "failed" },
+      h("summary", {}, "MCP tool ", h("code", {}, name), " on ", h("code", {}, label)),
+      h("pre", { class: "rtw-args", "aria-label": "Arguments" }, prettyJson(mcp?.arguments ?? "")),
+    );
+    if (result !== null && result !== undefined) {
+      const failed = state === "failed";
+      details.append(h("pre", { class: failed ? "rtw-result rtw-error-text" : "rtw-result", "aria-label": failed ? "Error" : "Result" }, prettyJson(result)));
+    }
+    el.append(details, h("div", { class: "rtw-meta" }, state.replace("_", " ")));
   }
 
   renderTool(el: HTMLElement, item: ItemView, output?: ItemView): void {

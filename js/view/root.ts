@@ -7,6 +7,7 @@ import { Controls } from "./controls";
 import { ConversationView } from "./conversation-view";
 import { attr, h, listen, text } from "./dom";
 import { EventLogView } from "./event-log";
+import { McpToolsView } from "./mcp-tools";
 import { SettingsView } from "./settings";
 
 /** Android Chrome and Safari do not cancel echo of Web Audio playback (DESIGN §4). */
@@ -20,6 +21,7 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const controls = new Controls(c, disposers);
   const conversation = new ConversationView(c, disposers);
   const log = new EventLogView(c, disposers);
+  const mcpTools = new McpToolsView(c, disposers);
   const settings = new SettingsView(c, disposers);
   const notice = h("div", { class: "rtw-notice", role: "note" });
   const label = h("span", { class: "rtw-dim rtw-label" });
@@ -44,7 +46,7 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
     alerts,
     conversation.el,
     composer,
-    h("div", { class: "rtw-footer" }, usage, settings.el, log.el),
+    h("div", { class: "rtw-footer" }, usage, mcpTools.el, settings.el, log.el),
   );
   if (weakEchoCancellation()) {
     notice.after(h("div", { class: "rtw-hint", role: "note" }, "This browser does not cancel echo: use headphones, or push-to-talk instead of hands-free."));
@@ -92,7 +94,10 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   };
 
   const onChange = (changes: Set<Change>) => {
-    if (changes.has("items")) conversation.update();
+    if (changes.has("items")) {
+      conversation.update();
+      mcpTools.update();
+    }
     if (changes.has("log")) log.update();
     if (changes.has("errors") || changes.has("traits")) renderErrors();
     if (changes.has("traits") || changes.has("capture") || changes.has("errors")) renderTraits();
