@@ -61,6 +61,7 @@ class ServerEventsMixin:
         self._completed: set[str] = set()
         self._replayed: set[str] = set()  # ids replayed into a new session: already in history
         self._mcp_reported: set[str] = set()  # failed MCP calls already reported as `error`
+        self._mcp_list_failure: dict | None = None  # mcp_list_tools.failed not yet reported
         self._cap_schedule = CapSchedule()  # max_audio_seconds while audio streams in
         self._user_closed = False
         self._reconnect_task: asyncio.Task[None] | None = None

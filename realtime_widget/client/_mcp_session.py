@@ -13,6 +13,8 @@ the model goes on (queued behind a response still running, like every request).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +24,8 @@ from realtime_widget.protocol import MCP_ITEM_TYPES, mcp_approval_response_item
 __all__ = ["McpMixin"]
 
 logger = logging.getLogger("realtime_widget.client")
+
+_LIST_ERROR_WAIT = 0.5  # seconds to wait for the server's own `error` about a failed listing
 
 # Events after which an MCP item is final enough to act on (announced, or settled).
 _ITEM_EVENTS = frozenset(
@@ -102,8 +106,18 @@ class McpMixin:
     # ------------------------------------------------------------------ server events
     def _on_mcp_event(self, kind: str, event: dict, result: dict) -> None:
         """Called for every server event after the reducer (cheap when not MCP)."""
+        failed, self._mcp_list_failure = self._mcp_list_failure, None
+        if failed is not None:
+            # A failed listing: a server that explains it (the embedded one) sends an `error`
+            # with the same code right after `mcp_list_tools.failed`; that one reached the
+            # listeners already. Otherwise (the wire only says "failed"), the client says it.
+            error = event.get("error") if kind == "error" else None
+            if not (isinstance(error, dict) and error.get("code") == "mcp_list_tools_failed"):
+                self._mcp_list_failed(failed)
         if kind == "mcp_list_tools.failed":
-            self._mcp_list_failed(event)
+            self._mcp_list_failure = event  # reported on the next event, or in a moment
+            with contextlib.suppress(RuntimeError):  # no loop: a test driving the parts
+                asyncio.get_running_loop().call_later(_LIST_ERROR_WAIT, self._mcp_list_timeout)
             return
         item = result.get("item")
         if kind not in _ITEM_EVENTS or not isinstance(item, dict):
@@ -120,6 +134,11 @@ class McpMixin:
                 self._mcp.answer(request_id, bool(item.get("approve")))
         elif item_type == "mcp_call" and kind != "conversation.item.added":
             self._mcp_call_settled(item)
+
+    def _mcp_list_timeout(self) -> None:
+        failed, self._mcp_list_failure = self._mcp_list_failure, None
+        if failed is not None:
+            self._mcp_list_failed(failed)
 
     def _mcp_request_seen(self, item: dict) -> None:
         if not self._mcp.on_request(item):

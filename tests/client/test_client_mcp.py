@@ -273,3 +273,83 @@ async def test_client_replays_mcp_tools_and_items_into_a_new_session(make_mcp_cl
         await probe.until(lambda: len(probe.received("conversation.item.added")) >= 9)
         assert not probe.of("error")
         assert [i["id"] for i in client.conversation.get_items()].count("mcp_1") == 1
+
+
+# -- failures -------------------------------------------------------------------------------
+
+
+def feed(client: RealtimeClient, *events: dict) -> list[dict]:
+    """Server events straight into the client's event path (no socket); returns `error`s."""
+    errors: list[dict] = []
+    client.on("error", errors.append)
+    for event in events:
+        client._on_server_event(event)
+    return errors
+
+
+LISTING = {
+    "type": "conversation.item.added",
+    "event_id": "evt_1",
+    "item": {"id": "mcpl_1", "type": "mcp_list_tools", "server_label": "gone", "tools": []},
+}
+FAILED = {"type": "mcp_list_tools.failed", "event_id": "evt_2", "item_id": "mcpl_1"}
+
+
+def test_client_says_which_mcp_server_failed_to_list_when_the_server_does_not():
+    client = RealtimeClient(api_key="sk-local-test")
+    later = {"type": "rate_limits.updated", "event_id": "evt_3", "rate_limits": []}
+    [error] = feed(client, LISTING, FAILED, later)
+    assert error["source"] == "mcp"
+    assert error["error"]["code"] == "mcp_list_tools_failed"
+    assert "MCP server 'gone' could not be reached" in error["error"]["message"]
+    assert client.conversation.get_item("mcpl_1")["status"] == "failed"
+
+
+def test_client_does_not_repeat_the_servers_own_error_about_a_failed_listing():
+    client = RealtimeClient(api_key="sk-local-test")
+    server_error = {
+        "type": "error",
+        "event_id": "evt_3",
+        "error": {
+            "type": "invalid_request_error",
+            "code": "mcp_list_tools_failed",
+            "message": "MCP server 'gone' at http://127.0.0.1:9/mcp: Could not connect",
+        },
+    }
+    [error] = feed(client, LISTING, FAILED, server_error)
+    assert error["error"]["message"].endswith("Could not connect")
+
+
+def test_client_reports_a_failed_mcp_call_once():
+    client = RealtimeClient(api_key="sk-local-test")
+    call = {
+        "id": "mcp_1",
+        "type": "mcp_call",
+        "server_label": "demo",
+        "name": "fail",
+        "arguments": "{}",
+        "output": None,
+        "error": {"type": "tool_execution_error", "message": "disk on fire"},
+    }
+    added = {**call, "error": None}
+    errors = feed(
+        client,
+        {"type": "conversation.item.added", "event_id": "e1", "item": added},
+        {
+            "type": "response.mcp_call.failed",
+            "event_id": "e2",
+            "item_id": "mcp_1",
+            "output_index": 0,
+        },
+        {
+            "type": "response.output_item.done",
+            "event_id": "e3",
+            "response_id": "r",
+            "output_index": 0,
+            "item": call,
+        },
+        {"type": "conversation.item.done", "event_id": "e4", "item": call},
+    )
+    [error] = errors
+    assert error["source"] == "mcp" and error["error"]["code"] == "mcp_call_failed"
+    assert "MCP tool 'fail' of server 'demo' failed: disk on fire" in error["error"]["message"]
