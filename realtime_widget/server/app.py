@@ -3,9 +3,11 @@
 Per connection, tasks on one loop share one :class:`SessionState`:
 
 - the *reader* feeds each frame to the state and queues what it returns;
-- the *pump* pulls the active response step by step, sleeping between audio steps so audio goes
-  out in real time (``speed`` scales it; ``0`` or ``inf`` sends as fast as possible), and runs the
-  synthesizer in a worker thread so one reply's speech never stalls other sessions;
+- the *pump* starts one *stream* per response in progress (the in-band one and each out-of-band
+  one, which run concurrently); a stream pulls its response step by step, sleeping between audio
+  steps so audio goes out in real time (``speed`` scales it; ``0`` or ``inf`` sends as fast as
+  possible), and runs the synthesizer in a worker thread so one reply's speech never stalls other
+  sessions;
 - the *writer* drains one :class:`~realtime_widget.server._outbox.Outbox`, so events leave in
   exactly the order the state produced them even when a cancel arrives between two audio steps;
   the outbox is bounded by bytes: a client that stops reading while more than
@@ -392,8 +394,8 @@ class LocalRealtimeServer:
                 conn.stop_stale()  # a cancel or barge-in stops the model at once
                 if state.transcription_jobs:
                     conn.jobs.set()
-                if state.response_active:
-                    conn.wake.set()
+                if state.response_active or conn.streams:
+                    conn.wake.set()  # streams of responses that just ended exit too
         except ConnectionClosed:
             pass
         finally:
@@ -445,39 +447,42 @@ class LocalRealtimeServer:
         while True:
             await conn.wake.wait()
             conn.wake.clear()
-            try:
-                await self._stream(conn)
-            except Exception as exc:  # a bug must fail one response, not hang the session
-                log.exception("= embedded server failed while streaming a response")
-                conn.outbox.put_nowait(_server_error(exc))
-                for event in conn.state.fail_response():
-                    conn.outbox.put_nowait(event)
-                conn.stop_stale()
+            for response_id in conn.state.response_ids:
+                if response_id not in conn.streams:
+                    conn.start_stream(response_id, self._stream_guarded(conn, response_id))
+            conn.wake_streams()
 
-    async def _stream(self, conn: _Connection) -> None:
-        """Send active responses step by step until none is left."""
+    async def _stream_guarded(self, conn: _Connection, response_id: str) -> None:
+        try:
+            await self._stream(conn, response_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must fail one response, not hang the session
+            log.exception("= embedded server failed while streaming a response")
+            conn.outbox.put_nowait(_server_error(exc))
+            for event in conn.state.fail_response(response_id=response_id):
+                conn.outbox.put_nowait(event)
+            conn.stop_stale()
+
+    async def _stream(self, conn: _Connection, response_id: str) -> None:
+        """Send one response step by step until it ends (other responses stream alongside)."""
         state, outbox = conn.state, conn.outbox
+        wake = conn.streams[response_id]
         loop = asyncio.get_running_loop()
         paced = self.speed and math.isfinite(self.speed) and self.speed > 0
         synth = self.synthesizer or synthesize
-        run_id, started, sent_ms = None, 0.0, 0.0
-        while True:
-            request = state.audio_request
+        started, sent_ms = loop.time(), 0.0
+        while state.has_response(response_id):
+            request = state.audio_request_of(response_id)
             if request is not None:
                 text, voice = request
                 samples = await loop.run_in_executor(None, _call_synth, synth, text, voice)
-                if state.audio_request == request:  # the response may have ended meanwhile
-                    state.provide_audio(samples)
+                if state.audio_request_of(response_id) == request:  # it may have ended meanwhile
+                    state.provide_audio(samples, response_id)
                 continue
-            ready = state.brain_request
-            if ready is not None and ready not in conn.producers:
-                conn.start_producer(ready, self._produce(conn, ready))
-            current = state.active_response_id
-            if current is None:
-                return
-            if current != run_id:
-                run_id, started, sent_ms = current, loop.time(), 0.0
-            elif paced:
+            if state.brain_ready(response_id) and response_id not in conn.producers:
+                conn.start_producer(response_id, self._produce(conn, response_id))
+            if paced:
                 # Sleep *before* pulling the next step: a cancel during the sleep then ends
                 # the response cleanly instead of racing an already-built audio step.
                 delay = started + sent_ms / 1000.0 / self.speed - loop.time()
@@ -490,17 +495,19 @@ class LocalRealtimeServer:
                 if not await outbox.wait_for_room(STALL_SECONDS):
                     return
                 continue
-            step = state.next_output()
+            step = state.next_output(response_id)
             if step is not None:
                 for event in step.events:
                     outbox.put_nowait(event)
                 sent_ms += step.audio_ms
                 continue
-            if state.response_waiting or state.brain_request is not None:
-                conn.wake.clear()
-                await conn.wake.wait()
+            if state.waiting(response_id) or state.brain_ready(response_id):
+                wake.clear()
+                await wake.wait()
                 if paced:  # audio resumes now: pace it from here, not from before the wait
                     started = max(started, loop.time() - sent_ms / 1000.0 / self.speed)
+            else:
+                await asyncio.sleep(0)  # nothing to do this turn: let the others run
 
     # -- deferred transcription -----------------------------------------------------------
     def _stt_executor(self) -> concurrent.futures.ThreadPoolExecutor:
@@ -589,7 +596,7 @@ class LocalRealtimeServer:
             return
         loop = asyncio.get_running_loop()
         audio_out = "audio" in context.output_modalities
-        voice = state.active_voice or "alloy"
+        voice = state.voice_of(response_id) or "alloy"
         synth = self.synthesizer or synthesize
         pieces: asyncio.Queue = asyncio.Queue()
         brain = self.brain
@@ -654,18 +661,18 @@ class LocalRealtimeServer:
 
     @staticmethod
     def _fail(conn: _Connection, response_id: str, exc: Exception) -> None:
-        if conn.state.active_response_id != response_id:
+        if not conn.state.has_response(response_id):
             return
         log.warning("= the brain failed: %s", exc)
         message = f"The local model failed: {exc}"
         conn.outbox.put_nowait(_server_error(exc, message, "local_pipeline_failed"))
-        for event in conn.state.fail_response(message, type(exc).__name__):
+        for event in conn.state.fail_response(message, type(exc).__name__, response_id):
             conn.outbox.put_nowait(event)
         conn.wake.set()
 
 
 class _Connection:
-    """One connection's shared state between its tasks (outbox, wake-ups, producers)."""
+    """One connection's shared state between its tasks (outbox, wake-ups, streams, producers)."""
 
     def __init__(
         self, state: SessionState, max_pending_bytes: int, on_overflow: Callable[[str], None]
@@ -675,7 +682,24 @@ class _Connection:
         self.wake = asyncio.Event()  # the pump has something to do
         self.jobs = asyncio.Event()  # the transcriber has jobs
         self.producers: dict[str, threading.Event] = {}  # response id -> its stop flag
+        self.streams: dict[str, asyncio.Event] = {}  # response id -> its stream's wake-up
         self._tasks: set[asyncio.Task] = set()
+
+    def start_stream(self, response_id: str, coroutine: Any) -> None:
+        self.streams[response_id] = asyncio.Event()
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+
+        def done(task: asyncio.Task) -> None:
+            self._tasks.discard(task)
+            self.streams.pop(response_id, None)
+
+        task.add_done_callback(done)
+
+    def wake_streams(self) -> None:
+        """Every stream checks its response again (a piece was fed, or it ended)."""
+        for event in self.streams.values():
+            event.set()
 
     def start_producer(self, response_id: str, coroutine: Any) -> None:
         self.producers[response_id] = threading.Event()
@@ -684,10 +708,10 @@ class _Connection:
         task.add_done_callback(self._tasks.discard)
 
     def stop_stale(self) -> None:
-        """Stop producers whose response is no longer the active one."""
-        active = self.state.active_response_id
+        """Stop producers whose response is no longer in progress."""
+        live = set(self.state.response_ids)
         for response_id, stop in list(self.producers.items()):
-            if response_id != active:
+            if response_id not in live:
                 stop.set()
                 self.wake.set()
 

@@ -11,7 +11,12 @@ Rules (issue 3, DESIGN §6):
   ``realtime_widget.protocol`` (events without a beta twin are not sent).
 - Every refused client event gives one ``error`` (``invalid_request_error``, ``code``, ``param``,
   the client's ``event_id``) and changes nothing; the session stays open.
-- One response at a time; server VAD commits turns and may start or interrupt responses.
+- One in-band response at a time (it writes to the default conversation); server VAD commits
+  turns and may start or interrupt it. Out-of-band responses (``conversation: "none"``) run
+  alongside it, each its own :class:`ResponseRun` whose items stay out of the conversation, up
+  to :data:`MAX_OUT_OF_BAND_RESPONSES` at once ("only one Response can write to the default
+  Conversation at a time, but otherwise multiple Responses can be created in parallel", the
+  SDK's ``response_create_event.py``). The I/O layer steps each response by its id.
 """
 
 from __future__ import annotations
@@ -45,7 +50,16 @@ from realtime_widget.server.brains import (
 from realtime_widget.server.speech import Transcriber, describe_audio
 from realtime_widget.server.vad import InputAudio
 
-__all__ = ["MAX_APPEND_BYTES", "SessionState", "Step", "TranscriptionJob"]
+__all__ = [
+    "MAX_APPEND_BYTES",
+    "MAX_OUT_OF_BAND_RESPONSES",
+    "SessionState",
+    "Step",
+    "TranscriptionJob",
+]
+
+MAX_OUT_OF_BAND_RESPONSES = 4
+"""Out-of-band responses one session runs at once; more are refused with an error."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +155,8 @@ class SessionState(InputAudioHandlers):
         self.conversation = Conversation(new_id("conv_"))
         audio_in = self.session["audio"]["input"]
         self.input = InputAudio(audio_in["format"], audio_in["turn_detection"], vad)
-        self._run: ResponseRun | None = None
+        self._run: ResponseRun | None = None  # the in-band response (default conversation)
+        self._oob: dict[str, ResponseRun] = {}  # out-of-band responses, oldest first
         self._turn_item_id: str | None = None
         self._tokens_used = 0
         self._handlers: dict[str, Callable[[dict], list[dict]]] = {
@@ -211,25 +226,51 @@ class SessionState(InputAudioHandlers):
 
     @property
     def response_active(self) -> bool:
-        """Whether a response is in progress."""
-        return self._run is not None
+        """Whether any response (in-band or out-of-band) is in progress."""
+        return self._run is not None or bool(self._oob)
 
     @property
     def active_response_id(self) -> str | None:
-        """Id of the response in progress, or ``None``."""
+        """Id of the in-band response in progress (the default conversation's), or ``None``."""
         return None if self._run is None else self._run.id
 
     @property
-    def audio_request(self) -> tuple[str, str] | None:
-        """``(text, voice)`` to synthesize before the next step can be produced, or ``None``."""
-        if self._run is None or self._run.audio_request is None:
-            return None
-        return self._run.audio_request, self._run.response["audio"]["output"]["voice"]
+    def response_ids(self) -> list[str]:
+        """Ids of every response in progress: the in-band one first, then out-of-band ones."""
+        return [run.id for run in self._runs()]
 
-    def provide_audio(self, samples: np.ndarray) -> None:
-        """Give the synthesized audio (int16, 24 kHz) asked for by :attr:`audio_request`."""
-        if self._run is not None:
-            self._run.provide_audio(samples)
+    def has_response(self, response_id: str) -> bool:
+        """Whether ``response_id`` is in progress."""
+        return self._find(response_id) is not None
+
+    @property
+    def audio_request(self) -> tuple[str, str] | None:
+        """``(text, voice)`` some response needs synthesized before it can go on, or ``None``."""
+        for run in self._runs():
+            if run.audio_request is not None:
+                return self.audio_request_of(run.id)
+        return None
+
+    def audio_request_of(self, response_id: str) -> tuple[str, str] | None:
+        """``(text, voice)`` to synthesize before ``response_id``'s next step, or ``None``."""
+        run = self._find(response_id)
+        if run is None or run.audio_request is None:
+            return None
+        return run.audio_request, run.response["audio"]["output"]["voice"]
+
+    def provide_audio(self, samples: np.ndarray, response_id: str | None = None) -> None:
+        """Give the synthesized audio (int16, 24 kHz) asked for by :attr:`audio_request`.
+
+        Args:
+            samples: the speech.
+            response_id: the response that asked (default: the one :attr:`audio_request` names).
+        """
+        if response_id is None:
+            run = next((r for r in self._runs() if r.audio_request is not None), None)
+        else:
+            run = self._find(response_id)
+        if run is not None:
+            run.provide_audio(samples)
 
     # -- deferred work: transcripts and streamed answers (done by the I/O layer) -----------
     def provide_transcript(
@@ -253,19 +294,21 @@ class SessionState(InputAudioHandlers):
 
     @property
     def brain_request(self) -> str | None:
-        """Id of the active response whose brain the I/O layer should start now, or ``None``.
+        """Id of a response whose brain the I/O layer should start now, or ``None``.
 
         A deferred response is ready once every transcript it may read has arrived.
         """
-        run = self._run
-        if run is None or run.context is None or self._awaiting:
-            return None
-        return run.id
+        return next((run.id for run in self._runs() if self.brain_ready(run.id)), None)
+
+    def brain_ready(self, response_id: str) -> bool:
+        """Whether the brain of ``response_id`` should start now (see :attr:`brain_request`)."""
+        run = self._find(response_id)
+        return run is not None and run.context is not None and not self._awaiting
 
     def start_brain(self, response_id: str) -> BrainContext | None:
         """Take the brain's view of a response named by :attr:`brain_request` (once)."""
-        run = self._run
-        if run is None or run.id != response_id or run.context is None:
+        run = self._find(response_id)
+        if run is None or run.context is None:
             return None
         context, run.context = run.context(), None
         run.input_tokens = input_tokens(context.items)
@@ -273,47 +316,66 @@ class SessionState(InputAudioHandlers):
 
     def feed(self, response_id: str, piece: Clause | Call | Say) -> bool:
         """Add a piece of a streamed answer; ``False`` when the response takes no more."""
-        run = self._run
-        return run is not None and run.id == response_id and run.feed(piece)
+        run = self._find(response_id)
+        return run is not None and run.feed(piece)
 
     def close_plan(self, response_id: str) -> None:
         """The streamed answer of ``response_id`` is complete."""
-        run = self._run
-        if run is not None and run.id == response_id:
+        run = self._find(response_id)
+        if run is not None:
             run.close_plan()
 
     @property
     def active_voice(self) -> str | None:
-        """The voice of the response in progress (for its synthesizer), or ``None``."""
-        return None if self._run is None else self._run.response["audio"]["output"]["voice"]
+        """The voice of the in-band response in progress (for its synthesizer), or ``None``."""
+        return None if self._run is None else self.voice_of(self._run.id)
+
+    def voice_of(self, response_id: str) -> str | None:
+        """The voice of response ``response_id``, or ``None`` when it is not in progress."""
+        run = self._find(response_id)
+        return None if run is None else run.response["audio"]["output"]["voice"]
 
     @property
     def response_waiting(self) -> bool:
-        """Whether the active response waits for its producer (brain or synthesis)."""
-        run = self._run
+        """Whether the in-band response waits for its producer (brain or synthesis)."""
+        return self._run is not None and self.waiting(self._run.id)
+
+    def waiting(self, response_id: str) -> bool:
+        """Whether response ``response_id`` waits for its producer (brain or synthesis)."""
+        run = self._find(response_id)
         return run is not None and (run.context is not None or run.waiting)
 
-    def next_output(self) -> Step | None:
-        """The next step of the active response (events ready to send), or ``None``."""
-        run = self._run
-        if run is None:
-            return None
-        step = run.next_step()
-        if step is None:
-            return None
-        if run.finished:
-            step.events += self._end_response(run)
-        step.events = self._out(step.events)
-        return step
+    def next_output(self, response_id: str | None = None) -> Step | None:
+        """The next step of a response (events ready to send), or ``None``.
 
-    def fail_response(self, message: str | None = None, code: str | None = None) -> list[dict]:
-        """End the active response as ``failed`` (the I/O layer or a stage hit an error).
+        Args:
+            response_id: the response to step; by default the first one in progress that has
+                a step ready (the in-band one first), which is how a test drains them all.
+        """
+        runs = self._runs() if response_id is None else [self._find(response_id)]
+        for run in runs:
+            if run is None:
+                continue
+            step = run.next_step()
+            if step is None:
+                continue
+            if run.finished:
+                step.events += self._end_response(run)
+            step.events = self._out(step.events)
+            return step
+        return None
+
+    def fail_response(
+        self, message: str | None = None, code: str | None = None, response_id: str | None = None
+    ) -> list[dict]:
+        """End a response as ``failed`` (the I/O layer or a stage hit an error).
 
         Args:
             message: what failed and what to do, put in ``status_details.error``.
             code: a short code for it (e.g. the exception's name).
+            response_id: the response (default: the in-band one).
         """
-        run = self._run
+        run = self._run if response_id is None else self._find(response_id)
         if run is None:
             return []
         events = run.fail(message, code) + self._end_response(run)
@@ -351,8 +413,19 @@ class SessionState(InputAudioHandlers):
         }
         return self._out([{"type": "error", "error": error}])
 
+    def _runs(self) -> list[ResponseRun]:
+        return ([] if self._run is None else [self._run]) + list(self._oob.values())
+
+    def _find(self, response_id: str) -> ResponseRun | None:
+        if self._run is not None and self._run.id == response_id:
+            return self._run
+        return self._oob.get(response_id)
+
     def _end_response(self, run: ResponseRun) -> list[dict]:
-        self._run = None
+        if run is self._run:
+            self._run = None
+        else:
+            self._oob.pop(run.id, None)
         self.input.mark_activity()
         usage = run.response.get("usage") or {}
         self._tokens_used += int(usage.get("total_tokens", 0))
@@ -422,6 +495,8 @@ class SessionState(InputAudioHandlers):
     def _on_response_create(self, event: dict) -> list[dict]:
         params = event.get("response") or {}
         check_fields(params, RESPONSE_SPEC, "response")
+        if params.get("conversation") == "none":
+            return self._create_out_of_band(params)
         if self._run is not None:
             raise ClientError(
                 "conversation_already_has_active_response",
@@ -431,22 +506,41 @@ class SessionState(InputAudioHandlers):
         return self._create_response(params)
 
     def _on_response_cancel(self, event: dict) -> list[dict]:
+        # Without an id, the default conversation's response is the one cancelled (SDK:
+        # response_cancel_event.py); an out-of-band one is cancelled by its id.
         wanted = event.get("response_id")
-        if self._run is None or (wanted and wanted != self._run.id):
+        run = self._find(wanted) if wanted else self._run
+        if run is None:
             raise ClientError(
                 "response_cancel_not_active",
                 "Cancellation failed: no active response found"
                 + (f" with id {wanted}." if wanted else "."),
                 "response_id" if wanted else None,
             )
-        run = self._run
         return run.cancel("client_cancelled") + self._end_response(run)
 
+    def _create_out_of_band(self, params: dict) -> list[dict]:
+        if len(self._oob) >= MAX_OUT_OF_BAND_RESPONSES:
+            raise ClientError(
+                "too_many_active_responses",
+                f"This session already has {len(self._oob)} out-of-band responses in progress "
+                f"(the local server runs at most {MAX_OUT_OF_BAND_RESPONSES} at once): wait for "
+                "one's response.done, or cancel one with response.cancel and its response_id.",
+                "response.conversation",
+            )
+        events, run = self._start(params)
+        if run is not None:
+            self._oob[run.id] = run
+        return events
+
     def _create_response(self, params: dict) -> list[dict]:
+        events, self._run = self._start(params)
+        return events
+
+    def _start(self, params: dict) -> tuple[list[dict], ResponseRun | None]:
         parallel = bool(self.extras.get("parallel_tool_calls", True))
         defer = is_streaming(self.brain) or self.defer_transcription
         session, params = _config.named_voice(self.session), _config.named_voice(params)
-        events, self._run = start_response(
+        return start_response(
             session, params, self.conversation, self.brain, self._new_id, parallel, defer
         )
-        return events

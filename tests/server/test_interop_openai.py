@@ -172,3 +172,45 @@ async def test_openai_sdk_sends_current_ga_settings_and_the_server_takes_them(se
     assert updated.session.tool_choice.server_label == "docs"
     assert done.response.status == "completed"
     assert done.response.audio.output.voice == "voice_1234"
+
+
+async def test_openai_sdk_runs_out_of_band_response_beside_in_band_audio():
+    from tests.sdk_models import sdk_errors
+
+    seen: list = []
+    async with LocalRealtimeServer(
+        speed=2.0, synthesizer=lambda text: formant_speech(text).copy()
+    ) as paced:
+        async with _client(paced).realtime.connect(model="gpt-realtime") as conn:
+            await _until(conn, "session.created", seen)
+            await conn.conversation.item.create(
+                item={
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": "tell me about the weather"}],
+                }
+            )
+            added = await _until(conn, "conversation.item.added", seen)
+            await conn.response.create()
+            await _until(conn, "response.output_audio.delta", seen)
+            in_band = next(e for e in seen if e.type == "response.created").response.id
+            await conn.response.create(
+                response={
+                    "conversation": "none",
+                    "output_modalities": ["text"],
+                    "instructions": "Summarize the conversation in one line.",
+                    "metadata": {"purpose": "summary"},
+                    "input": [{"type": "item_reference", "id": added.item.id}],
+                }
+            )
+            first_done = await _until(conn, "response.done", seen)
+            second_done = await _until(conn, "response.done", seen)
+    assert first_done.response.id != in_band  # the summary did not wait for the audio
+    assert first_done.response.metadata == {"purpose": "summary"}
+    assert first_done.response.conversation_id is None
+    assert first_done.response.output[0].content[0].text == "You said: tell me about the weather"
+    assert second_done.response.id == in_band and second_done.response.status == "completed"
+    oob_items = {i.id for i in first_done.response.output}
+    announced = {e.item.id for e in seen if e.type == "conversation.item.added"}
+    assert not oob_items & announced
+    assert [p for e in seen for p in sdk_errors(e.to_dict())] == []
