@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from collections.abc import Coroutine
 from typing import Any
 
@@ -12,6 +13,7 @@ from realtime_widget.api import RealtimeAPI
 from realtime_widget.audio import as_pcm16, encode_base64
 from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._events import ServerEventsMixin
+from realtime_widget.client._handles import MAX_OUTSTANDING, ResponseHandle, ResponseTracker
 from realtime_widget.client._interruption import InterruptionMixin
 from realtime_widget.client._lifecycle import ConnectionLifecycle, Event
 from realtime_widget.client._mcp import McpServers
@@ -64,6 +66,8 @@ class RealtimeClient(
     Events: ``conversation.updated`` (``item``, ``delta``), ``conversation.item.appended``,
     ``conversation.item.completed`` (each once per item), ``conversation.interrupted``,
     ``realtime.event`` (``time``, ``source``, ``event``: every event both ways),
+    ``response.finished`` (``handle``, ``response_id``, ``out_of_band``, ``status``: every
+    response as it ends, see :meth:`on_response`),
     ``usage.updated``, ``rate_limits.updated`` (the server's event, also kept in
     :attr:`rate_limits`), ``reconnecting``, ``reconnected``, ``error`` (server errors and local
     ones, ``"source": "local"``; a refused ``session.update`` adds ``rolled_back``, see
@@ -140,6 +144,9 @@ class RealtimeClient(
         self.auto_truncate = auto_truncate
         self.max_audio_seconds = max_audio_seconds
         self._responses = ResponseSequencer(self._send_response_create)
+        self._handles = ResponseTracker(self._new_handle, self._response_finished)
+        self._asked: set[ResponseHandle] = set()  # handles create_response gave, not finished
+        self._asked_lock = threading.Lock()
         self._outputs = ToolOutputs()  # tool outputs until the server acknowledges them
         self._tool_calls = ToolCalls(
             self.tools, self._deliver_tool_output, self._request_after_tools, tool_timeout
@@ -330,8 +337,9 @@ class RealtimeClient(
     async def _disconnect(self) -> None:
         self._user_closed = True
         self._session_created = False
-        self._held.clear()
+        self._drop_held()
         self._owed.clear()  # the user ended it: nothing is owed (held tool outputs stay)
+        self._handles.on_session_lost(keep_queued=False)  # held requests end with it
         self._stop_health_timer()
         self._lifecycle.handle(Event.CLOSED)
         reconnecting = self._cancel_reconnect()
@@ -418,20 +426,114 @@ class RealtimeClient(
             self.realtime.send("input_audio_buffer.append", {"audio": encode_base64(chunk)})
         self.conversation.append_input_audio(samples)
 
-    def create_response(self, response: dict[str, Any] | None = None) -> None:
-        """Ask for a response; queued while another one runs (one in flight at a time).
+    def create_response(self, response: dict[str, Any] | None = None) -> ResponseHandle:
+        """Ask for a response and return a handle on it.
 
-        With manual turns, input audio appended since the last commit is committed first (or
-        cleared when under 100 ms, which the server would refuse).
+        In-band responses (the default conversation) are queued while another one runs (one in
+        flight at a time); with manual turns, input audio appended since the last commit is
+        committed first (or cleared when under 100 ms, which the server would refuse).
+
+        Out-of-band responses (``{"conversation": "none", ...}``) are sent at once, even while an
+        in-band response runs, and never hold up the in-band queue: the server runs them in
+        parallel, their items stay out of the conversation (and out of the widget), and their
+        output is only in the handle (or :meth:`on_response`). Give them ``input`` (items, or
+        ``{"type": "item_reference", "id": ...}``) to choose what they read (default: the whole
+        conversation) and ``metadata`` to recognise them. The client does not run tools for
+        them: their function calls are in the result's ``items``.
 
         Args:
             response: per-response settings (GA ``response`` object), e.g. ``{"instructions":
                 ...}``; ``None`` uses the session's.
+
+        Returns:
+            A :class:`~realtime_widget.client.ResponseHandle`: ``await handle`` or
+            ``handle.result(timeout)`` gives the text, audio, items, usage, status and
+            metadata. A failed, cancelled or refused response raises ``ResponseError`` there,
+            as does one lost with its session (a reconnect re-sends in-band requests not yet
+            answered, with the same handle; out-of-band ones are not re-sent). Ignoring the
+            handle is fine.
+
+        Raises:
+            RuntimeError: not connected, relay mode, or :data:`MAX_OUTSTANDING` responses
+                already wait (await some first).
+            TypeError: ``response`` is not a dict.
         """
         self._require("create responses", hold=True)
-        self._soon_or_hold(self._create_response, response)
+        if response is not None and not isinstance(response, dict):
+            raise TypeError(f"response must be a dict of response settings, not {response!r}")
+        params = copy.deepcopy(response) if response is not None else None
+        handle = self._new_handle(params)
+        with self._asked_lock:  # counted here, in the caller's thread, so the bound is exact
+            if len(self._asked) >= MAX_OUTSTANDING:
+                raise RuntimeError(
+                    f"{len(self._asked)} responses asked for have not finished yet (the limit "
+                    f"is {MAX_OUTSTANDING}): await some of their handles first"
+                )
+            self._asked.add(handle)
+        handle.add_done_callback(self._forget_handle)
+        if handle.out_of_band:
+            self._soon_or_hold(self._create_out_of_band, handle)
+        else:
+            self._soon_or_hold(self._create_response, params, handle)
+        return handle
 
-    def _create_response(self, response: dict[str, Any] | None) -> None:
+    def on_response(self, callback: Any) -> Any:
+        """Call ``callback(event)`` as each response ends (in-band, out-of-band, server VAD).
+
+        The event is ``{"type": "response.finished", "handle": ResponseHandle, "response_id",
+        "out_of_band", "status"}``; ``event["handle"].result()`` does not block there.
+
+        Returns:
+            ``callback``, for :meth:`off` (``client.off("response.finished", callback)``).
+        """
+        return self.on("response.finished", callback)
+
+    def _forget_handle(self, handle: ResponseHandle) -> None:
+        with self._asked_lock:
+            self._asked.discard(handle)
+
+    def _new_handle(self, params: dict | None) -> ResponseHandle:
+        return ResponseHandle(
+            params, in_runtime_thread=self._runtime.in_runtime_thread, cancel=self._cancel_handle
+        )
+
+    def _cancel_handle(self, handle: ResponseHandle) -> None:
+        self._soon(self._send_handle_cancel, handle)
+
+    def _send_handle_cancel(self, handle: ResponseHandle) -> None:
+        """Cancel a response by its id (once it has one: see ``_on_response_created``)."""
+        if handle.id is None or handle.done() or not self.is_connected:
+            return
+        if not handle.out_of_band:
+            self._responses.on_cancel()  # not to be asked again after a reconnect
+        self.realtime.send("response.cancel", {"response_id": handle.id})
+
+    def _response_finished(self, handle: ResponseHandle) -> None:
+        result = handle._future.result()
+        self.dispatch(
+            "response.finished",
+            {
+                "type": "response.finished",
+                "handle": handle,
+                "response_id": handle.id,
+                "out_of_band": handle.out_of_band,
+                "status": result.status,
+            },
+        )
+
+    def _create_out_of_band(self, handle: ResponseHandle) -> None:
+        try:
+            event = self.realtime.send("response.create", {"response": handle.params})
+        except RuntimeError as exc:  # held for a reconnect that gave up meanwhile
+            self._handles.abandon(handle, str(exc))
+            return
+        self._handles.sent_out_of_band(event["event_id"], handle)
+
+    def _create_response(
+        self, response: dict[str, Any] | None, handle: ResponseHandle | None = None
+    ) -> None:
+        if handle is not None:
+            self._handles.queued_in_band(handle)
         ring = self.conversation.input_audio
         pending = ring.end - self._committed
         if not self.get_turn_detection_type() and pending > 0:
@@ -448,6 +550,7 @@ class RealtimeClient(
 
     def _send_response_create(self, params: dict | None) -> dict:
         event = self.realtime.send("response.create", {"response": params} if params else None)
+        self._handles.sent_in_band(event["event_id"], params)
         self._response_activity()
         return event
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from realtime_widget.api import RealtimeConnectionError
 from realtime_widget.client._audio_cap import CapSchedule, cap_audio
+from realtime_widget.client._handles import ResponseHandle
 from realtime_widget.client._lifecycle import Event, State
 from realtime_widget.client._reconnect import backoff_delay, history_items
 from realtime_widget.client._usage import add_usage
@@ -38,6 +39,14 @@ _QUIET = frozenset(
 )
 _ANNOUNCE = frozenset({"conversation.item.added", "conversation.item.created"})
 _ITEM_EVENTS = _ANNOUNCE | {"conversation.item.done"}
+# Output of a response, collected by its handle (``_handles``).
+_OUTPUT_DELTAS = frozenset(
+    {
+        "response.output_text.delta",
+        "response.output_audio_transcript.delta",
+        "response.output_audio.delta",
+    }
+)
 # Refusals the client already handles: visible in ``realtime.event``, not raised as ``error``.
 _HANDLED_CODES = frozenset({"response_cancel_not_active"})
 
@@ -52,6 +61,8 @@ class ServerEventsMixin:
     # Provided by RealtimeClient; declared for readers and type checkers.
     realtime: Any
     conversation: Any
+    _handles: Any
+    _send_handle_cancel: Callable[[Any], None]
     max_audio_seconds: float | None
     dispatch: Callable[[str, Any], None]
     _guarded: Callable[..., None]
@@ -111,7 +122,14 @@ class ServerEventsMixin:
             if result.get("item") is not None and kind not in _QUIET:
                 self.dispatch("conversation.updated", {"type": "conversation.updated", **result})
         if kind.startswith("response."):
+            if self._handles.is_out_of_band(event.get("response_id")):
+                # Not the default conversation's: no playback, no tools, no sequencing; the
+                # reducer skipped its items (never announced) and the handle collects it.
+                self._handles.on_output_event(event)
+                return
             self._response_activity()
+        if kind in _OUTPUT_DELTAS:
+            self._handles.on_output_event(event)
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, event, result)
@@ -207,7 +225,11 @@ class ServerEventsMixin:
         self.dispatch("conversation.interrupted", event)
 
     def _on_response_created(self, event: dict, result: dict) -> None:
-        self._responses.on_response_created(event)
+        handle = self._handles.on_response_created(event, self._responses.in_flight)
+        if not handle.out_of_band:  # an out-of-band one runs beside the in-band queue
+            self._responses.on_response_created(event)
+        if handle.cancel_wanted:  # cancelled before the server had named it
+            self._send_handle_cancel(handle)
 
     def _on_response_output(self, event: dict, result: dict) -> None:
         self._responses.on_output()  # the user got something of this response
@@ -236,6 +258,9 @@ class ServerEventsMixin:
             )
         if response.get("status") == "completed":
             self._lifecycle.handle(Event.HEALTHY)  # this session works: attempts start afresh
+        handle = self._handles.on_response_done(event)
+        if handle is not None and handle.out_of_band:
+            return
         self._responses.on_response_done(event)
         if not self._relay:
             self._tool_calls.on_response_done(event)
@@ -254,6 +279,7 @@ class ServerEventsMixin:
         if isinstance(error.get("event_id"), str):
             self._outputs.on_refused(error["event_id"])  # refused: sending it again won't help
         event = self._on_session_update_refused(event)
+        self._handles.on_error(event)  # before the sequencer: a retry takes its handles along
         if (
             self._responses.on_error(event)
             and error.get("code") == "conversation_already_has_active_response"
@@ -277,6 +303,7 @@ class ServerEventsMixin:
         state = self._lifecycle.handle(Event.DROPPED if dropped else Event.CLOSED)
         if state is State.BACKING_OFF:  # what the lost session still had to answer: asked again
             self._owed += self._responses.owed()
+        self._handles.on_session_lost(keep_queued=state is State.BACKING_OFF)
         self._responses.reset()
         self._outputs.on_session_lost()
         self._tool_calls.on_session_lost()
@@ -313,11 +340,12 @@ class ServerEventsMixin:
         # Their fault (a broken server that failed a response without response.done): without
         # this, every later create_response() would wait behind it forever.
         logger.warning("= no response.* event for %s s: response given up", self.response_timeout)
-        self._local_error(
-            "response_timeout",
+        message = (
             f"the server sent nothing about the running response for {self.response_timeout} s "
-            "and never ended it (no response.done); the client stopped waiting for it",
+            "and never ended it (no response.done); the client stopped waiting for it"
         )
+        self._local_error("response_timeout", message)
+        self._handles.expire(self._responses.in_flight, self._responses.active_id, message)
         self._responses.expire()  # the next queued request goes now
 
     def _stop_response_timer(self) -> None:
@@ -386,21 +414,31 @@ class ServerEventsMixin:
         if self._lifecycle.state is State.GAVE_UP:
             self._give_up(closed, last_error)
         else:  # auto_reconnect was switched off meanwhile: the session ends here
-            self._held.clear()
+            self._handles.on_session_lost(keep_queued=False)
+            self._drop_held()
             self._owed.clear()
             self.dispatch("close", closed)
 
     def _give_up(self, closed: dict, last_error: str) -> None:
         self._owed.clear()
+        self._handles.on_session_lost(keep_queued=False)
         if self._held:
             last_error += f"; {len(self._held)} message/audio sends made meanwhile were dropped"
-            self._held.clear()
+            self._drop_held()
         self._local_error(
             "reconnect_failed",
             f"could not reconnect after {self._lifecycle.attempts} attempts ({last_error}); "
             "call connect() to try again (the conversation is kept)",
         )
         self.dispatch("close", closed)
+
+    def _drop_held(self) -> None:
+        """Forget what was said while reconnecting; response handles among it end as lost."""
+        held, self._held = self._held, []
+        for _fn, args in held:
+            for arg in args:
+                if isinstance(arg, ResponseHandle):
+                    self._handles.abandon(arg, "the session ended before this request was sent")
 
     def _send_held(self) -> None:
         held, self._held = self._held, []
