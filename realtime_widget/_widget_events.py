@@ -166,7 +166,10 @@ class ClientEventHandlers:
         self.refresh_by_id(item_id)
 
     def _on_output_audio_done(self, wire: dict[str, Any]) -> None:
-        self.outbox.end_audio(wire.get("item_id") or "", wire.get("content_index", 0))
+        item_id = wire.get("item_id") or ""
+        if self.client.conversation.get_item(item_id) is None:
+            return  # an out-of-band response's item: never in the conversation, never played
+        self.outbox.end_audio(item_id, wire.get("content_index", 0))
 
     def _on_response_boundary(self, wire: dict[str, Any]) -> None:
         self.mark("response_active")

@@ -26,6 +26,7 @@ from realtime_widget._widget_items import transcript_markdown
 from realtime_widget._widget_media import WidgetMediaMixin
 from realtime_widget._widget_session import open_connection
 from realtime_widget._widget_sync import WidgetSync
+from realtime_widget.client import ResponseHandle
 from realtime_widget.runtime import get_runtime
 
 __all__ = ["RealtimeWidget"]
@@ -370,6 +371,20 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         if not (self._client.is_connected or self._client.is_reconnecting):
             raise RuntimeError("not connected: call connect() (or press Connect) first")
         self._client.send_user_message_content([{"type": "input_text", "text": str(text)}])
+
+    def create_response(self, response: dict[str, Any] | None = None) -> ResponseHandle:
+        """Ask for a response; returns its handle (see ``RealtimeClient.create_response``).
+
+        ``{"conversation": "none", ...}`` asks for an out-of-band response (a summary, a
+        classification) that runs beside the spoken one: it is neither shown nor played here,
+        and its output is in the handle (``await handle`` or ``handle.result(timeout)``).
+
+        Raises:
+            RuntimeError: not connected (call `connect()` first or press Connect).
+        """
+        if not (self._client.is_connected or self._client.is_reconnecting):
+            raise RuntimeError("not connected: call connect() (or press Connect) first")
+        return self._client.create_response(response)
 
     def on(self, event: str, callback: Callable[[dict[str, Any]], Any]) -> Any:
         """Listen to a client event (``conversation.updated``, ``realtime.event``, ...).
