@@ -200,3 +200,12 @@ async def test_client_reconnect_fails_out_of_band_handle_and_resends_queued_in_b
         assert result.status == "completed" and not result.out_of_band
         resent = probe.sent("response.create")[-1]
         assert resent["response"] == {"instructions": "Carry on."}
+
+
+async def test_client_out_of_band_handle_works_in_the_beta_dialect(make_client, server):
+    client, probe = await connected(make_client, server.url, dialect="beta")
+    client.send_user_message_content("hello")
+    result = await wait(client.create_response(summary_request()))
+    assert result.out_of_band and result.text.startswith("You said:")
+    await probe.received_type("response.done", 2)
+    assert len(client.conversation.get_items()) == 2 and not probe.of("error")
