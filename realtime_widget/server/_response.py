@@ -11,6 +11,12 @@ A plan is either given whole (the deterministic brains) or *streamed*: the run i
 clause of the assistant's message with its audio already synthesized) and calls as the language
 model produces them, and :meth:`~ResponseRun.close_plan` ends it. Consecutive clauses grow one
 message item, so the first clause is heard while the model still writes the rest (DESIGN §10).
+
+A call to an MCP tool (``route`` says which server) becomes an ``mcp_call`` item whose result the
+I/O layer fetches (:meth:`~ResponseRun.take_mcp_request`, :meth:`~ResponseRun.provide_mcp_result`);
+the run waits for it, then, once the plan is spent, asks for the brain again
+(:attr:`~ResponseRun.wants_brain`) so the answer uses the result in the same response, as OpenAI
+does. A call that needs approval becomes an ``mcp_approval_request`` item instead.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ import numpy as np
 
 from realtime_widget.audio import alaw_encode, encode_base64, resample, ulaw_encode
 from realtime_widget.server._items import Conversation, Record
+from realtime_widget.server._mcp import MAX_ROUNDS, ApprovedCall, McpRoute
 from realtime_widget.server.brains import BrainContext, Call, PlanItem, Say
 
-__all__ = ["Clause", "ResponseRun", "Step"]
+__all__ = ["Clause", "McpCallRequest", "ResponseRun", "Step"]
 
 CHUNK_MS = 100  # audio per delta, like the real service's ~100 ms deltas
 
@@ -59,6 +66,17 @@ class Clause:
 
     text: str
     audio: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class McpCallRequest:
+    """An MCP tool call for the I/O layer to make; answer it with ``provide_mcp_result``."""
+
+    response_id: str
+    item_id: str
+    server_label: str
+    name: str
+    arguments: str
 
 
 def _tokens(text: str) -> int:
@@ -131,6 +149,17 @@ class ResponseRun:
         """For a streamed plan: builds what the brain sees (set by ``start_response``)."""
         self.single_call = False  # parallel_tool_calls off: keep only the first call
         self._calls = 0
+        self.route: Callable[[Call], McpRoute | None] | None = None
+        """Which calls go to an MCP server (set by ``start_response``)."""
+        self.resume: Callable[[], BrainContext] | None = None
+        """Builds the brain's view again, to continue after MCP results (``start_response``)."""
+        self.deferred = False  # the brain runs in the I/O layer (streamed)
+        self.wants_brain = False
+        """The plan is spent after MCP results: the brain should be asked to go on."""
+        self._mcp_wait: McpCallRequest | None = None  # the call whose result is awaited
+        self._mcp_taken = False
+        self._mcp_answered = 0  # MCP results since the brain was last asked
+        self._rounds = 0
 
     @property
     def audio_request(self) -> str | None:
@@ -168,8 +197,51 @@ class ResponseRun:
 
     @property
     def waiting(self) -> bool:
-        """Whether the run waits for the producer (nothing to send until more is fed)."""
-        return not self.finished and not self._steps and not self._plan and not self.plan_closed
+        """Whether the run waits for the producer or an MCP call (nothing to send meanwhile)."""
+        if self.finished or self._steps:
+            return False
+        return self._mcp_wait is not None or (not self._plan and not self.plan_closed)
+
+    def take_mcp_request(self) -> McpCallRequest | None:
+        """The MCP call to make now (given once), or ``None``."""
+        if self._mcp_wait is None or self._mcp_taken or self.finished:
+            return None
+        self._mcp_taken = True
+        return self._mcp_wait
+
+    def provide_mcp_result(self, item_id: str, output: str | None, error: dict | None) -> bool:
+        """The result of the MCP call ``item_id``: its ``output`` or its wire ``error`` object.
+
+        Returns:
+            ``False`` when the call is no longer awaited (the response ended meanwhile).
+        """
+        wait = self._mcp_wait
+        if wait is None or wait.item_id != item_id or self.finished or self._current is None:
+            return False
+        item = self._current.item
+        index = self.response["output"].index(item)
+        # completed/failed carry no response_id in the SDK's models
+        if error is None:
+            item["output"] = output if output is not None else ""
+            events = [
+                {"type": "response.mcp_call.completed", "output_index": index, "item_id": item_id}
+            ]
+        else:
+            item["error"] = dict(error)
+            events = [
+                {"type": "response.mcp_call.failed", "output_index": index, "item_id": item_id}
+            ]
+        self._steps.append(Step([*events, *self._close_current()], item_id=item_id))
+        self._mcp_wait, self._mcp_taken = None, False
+        self._mcp_answered += 1
+        return True
+
+    def reopen(self, context: Callable[[], BrainContext] | None) -> None:
+        """Let the brain add to the plan again (after MCP results): fed by the I/O layer when
+        ``context`` is given (a streamed brain), else by :meth:`feed` then :meth:`close_plan`."""
+        self.plan_closed = False
+        self.context = context
+        self._calls = 0
 
     def provide_audio(self, samples: np.ndarray) -> None:
         """Give the audio (int16, 24 kHz) asked for by :attr:`audio_request`."""
@@ -180,6 +252,8 @@ class ResponseRun:
         if self.finished or (self.audio_request is not None and not self._steps):
             return None
         if not self._steps:
+            if self._mcp_wait is not None:
+                return None  # the call's result comes first
             if self._plan:
                 head = self._plan[0]
                 if self._streaming and not isinstance(head, Clause):
@@ -192,6 +266,11 @@ class ResponseRun:
             elif self._streaming:
                 self._streaming = False
                 self._steps.append(Step([], closing=True))
+            elif self._mcp_answered and self._can_resume():
+                self._mcp_answered = 0
+                self._rounds += 1
+                self.wants_brain = True
+                return None
             else:
                 self.finished = True
                 if self.cut_short:
@@ -206,6 +285,9 @@ class ResponseRun:
             self._sent_transcript += step.transcript_delta
         return step
 
+    def _can_resume(self) -> bool:
+        return self.resume is not None and not self.cut_short and self._rounds < MAX_ROUNDS
+
     def cancel(self, reason: str) -> list[dict]:
         """End the response now: finish the item in flight as incomplete, then ``response.done``.
 
@@ -219,6 +301,7 @@ class ResponseRun:
         self._plan.clear()
         self.finished = self.plan_closed = True
         self._streaming = False
+        self._mcp_wait = None
         return events + self._finish("cancelled", reason)
 
     def _within_limit(self, plan: list) -> list:
@@ -256,6 +339,7 @@ class ResponseRun:
         self._plan.clear()
         self.finished = self.plan_closed = True
         self._streaming = False
+        self._mcp_wait = None
         events += self._finish("failed", None)
         if message:
             error = {"type": "server_error", "code": code, "message": message}
@@ -287,8 +371,28 @@ class ResponseRun:
     def _expand(self, plan_item: PlanItem | Clause) -> None:
         if isinstance(plan_item, Clause):
             self._expand_clause(plan_item)
+        elif isinstance(plan_item, ApprovedCall):
+            label = plan_item.server_label
+            self._expand_mcp_call(
+                label, plan_item.name, plan_item.arguments, plan_item.approval_request_id
+            )
+            known = self.route(Call(plan_item.name, server_label=label)) if self.route else None
+            if known is None:  # approved, but the session has no such server (tool) any more
+                error = {
+                    "type": "tool_execution_error",
+                    "message": f"The approved call to {plan_item.name!r} was not made: MCP server "
+                    f"{label!r} has no such tool in this session's tools (add the mcp tool with "
+                    "its server_url to the session first).",
+                }
+                self.provide_mcp_result(self._steps[-1].item_id or "", None, error)
         elif isinstance(plan_item, Call):
-            self._expand_call(plan_item)
+            route = self.route(plan_item) if self.route is not None else None
+            if route is None:
+                self._expand_call(plan_item)
+            elif route.approval:
+                self._expand_approval_request(route.server_label, plan_item)
+            else:
+                self._expand_mcp_call(route.server_label, plan_item.name, plan_item.arguments_json)
         elif "audio" in self.response["output_modalities"]:
             audio, self._audio = self._audio, None
             self._expand_audio(
@@ -439,6 +543,47 @@ class ResponseRun:
         events += self._close_current()
         self._steps.append(Step(events, item_id=item["id"]))
 
+    def _expand_mcp_call(
+        self, server_label: str, name: str, arguments: str, approval_request_id: str | None = None
+    ) -> None:
+        """An ``mcp_call`` item up to ``response.mcp_call.in_progress``; then the call is made."""
+        item = {
+            "id": self._new_id("item_"),
+            "type": "mcp_call",
+            "server_label": server_label,
+            "name": name,
+            "arguments": "",
+            "approval_request_id": approval_request_id,
+            "error": None,
+            "output": None,
+        }
+        events, index = self._start_item(item)
+        ids = {"item_id": item["id"]}
+        events += [
+            self._base("response.mcp_call_arguments.delta", index, **ids, delta=arguments),
+            self._base("response.mcp_call_arguments.done", index, **ids, arguments=arguments),
+            # in_progress carries no response_id in the SDK's model
+            {"type": "response.mcp_call.in_progress", "output_index": index, **ids},
+        ]
+        item["arguments"] = arguments
+        self._out_text += _tokens(arguments)
+        self._steps.append(Step(events, item_id=item["id"]))
+        self._mcp_wait = McpCallRequest(self.id, item["id"], server_label, name, arguments)
+        self._mcp_taken = False
+
+    def _expand_approval_request(self, server_label: str, call: Call) -> None:
+        """An ``mcp_approval_request`` item: the call waits for the user's answer."""
+        item = {
+            "id": self._new_id("mcpr_"),
+            "type": "mcp_approval_request",
+            "server_label": server_label,
+            "name": call.name,
+            "arguments": call.arguments_json,
+        }
+        events, _ = self._start_item(item)
+        self._out_text += _tokens(item["arguments"])
+        self._steps.append(Step([*events, *self._close_current()], item_id=item["id"]))
+
     # -- closing --------------------------------------------------------------------------
     def _close_current(self, *, incomplete: bool = False) -> list[dict]:
         record = self._current
@@ -471,7 +616,15 @@ class ResponseRun:
                     "response.content_part.done", index, **ids, part={"type": "text", "text": text}
                 ),
             ]
-        item["status"] = "incomplete" if incomplete else "completed"
+        if item["type"].startswith("mcp_"):  # MCP items carry no status (the SDK's models)
+            if incomplete and item["type"] == "mcp_call" and item.get("output") is None:
+                item["error"] = item.get("error") or {
+                    "type": "tool_execution_error",
+                    "message": "The response ended before the MCP call finished; it was not "
+                    "waited for.",
+                }
+        else:
+            item["status"] = "incomplete" if incomplete else "completed"
         events.append(self._base("response.output_item.done", index, item=copy.deepcopy(item)))
         if self._conversation is not None and item["id"] in self._conversation:
             events.append({"type": "conversation.item.done", "item": copy.deepcopy(item)})

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Callable
 
 from realtime_widget.server import _events
 from realtime_widget.server._items import Conversation
+from realtime_widget.server._mcp import ApprovedCall, McpRoute, McpTools
 from realtime_widget.server._response import ResponseRun
 from realtime_widget.server.brains import Brain, BrainContext, Call, item_text
 
-__all__ = ["input_tokens", "start_response"]
+__all__ = ["continue_response", "input_tokens", "start_response"]
 
 
 def input_tokens(items: list[dict]) -> int:
@@ -27,6 +29,8 @@ def start_response(
     new_id: Callable[[str], str],
     parallel: bool = True,
     defer: bool = False,
+    mcp: McpTools | None = None,
+    approved: list[ApprovedCall] | None = None,
 ) -> tuple[list[dict], ResponseRun | None]:
     """Create a response from the session and a ``response.create``'s overrides.
 
@@ -40,6 +44,10 @@ def start_response(
         defer: leave the brain to the I/O layer: the run starts with an open plan and
             ``run.context()`` builds the brain's view when it is asked (after the input's
             transcriptions arrive), for streaming brains and slow transcribers (DESIGN §10).
+        mcp: the session's MCP servers: their listed tools join the brain's tools, and calls
+            to them become ``mcp_call`` items.
+        approved: MCP calls the user approved since the last response: made first, then the
+            brain is asked with their results.
 
     Returns:
         ``(events, run)``: ``response.created`` (plus ``response.done`` when the brain failed,
@@ -55,12 +63,25 @@ def start_response(
         if "input" in params
         else conversation.records()
     )
-    tools = params.get("tools", session["tools"])
+    configured = params.get("tools", session["tools"])
     choice = params.get("tool_choice", session["tool_choice"])
+    mcp_tools = mcp.brain_tools(configured, choice) if mcp is not None else []
+    tools = [t for t in configured if t.get("type") != "mcp"]
     if choice == "none":
         tools = []
+    elif isinstance(choice, dict) and choice.get("type") == "mcp":
+        tools = mcp_tools
     elif isinstance(choice, dict):
         tools = [t for t in tools if t.get("name") == choice.get("name")]
+    else:
+        tools = [*tools, *mcp_tools]
+    function_names = {t.get("name") for t in tools if "server_label" not in t}
+
+    def route(call: Call) -> McpRoute | None:
+        if mcp is None or (call.server_label is None and call.name in function_names):
+            return None
+        return mcp.route(call.name, call.server_label)
+
     response = {
         "object": "realtime.response",
         "id": new_id("resp_"),
@@ -92,10 +113,16 @@ def start_response(
 
     single_call = not params.get("parallel_tool_calls", parallel)
     target = None if out_of_band else conversation
+
+    def prepared(run: ResponseRun) -> ResponseRun:
+        run.single_call, run.route, run.resume, run.deferred = single_call, route, context, defer
+        return run
+
+    if approved:  # the approved calls first; the brain continues with their results
+        return created, prepared(ResponseRun(response, list(approved), target, new_id))
     if defer:
-        run = ResponseRun(response, None, target, new_id)
+        run = prepared(ResponseRun(response, None, target, new_id))
         run.context = context
-        run.single_call = single_call
         return created, run
     view = context()
     tokens = input_tokens(view.items)
@@ -113,5 +140,40 @@ def start_response(
     if single_call:
         calls = [p for p in plan if isinstance(p, Call)]
         plan = [p for p in plan if not isinstance(p, Call) or p is calls[0]]
-    run = ResponseRun(response, plan, target, new_id, tokens)
+    run = prepared(ResponseRun(response, plan, target, new_id, tokens))
     return created, run
+
+
+def continue_response(run: ResponseRun, brain: Brain) -> list[dict]:
+    """Ask the brain again after MCP results (``run.wants_brain``): same response, more output.
+
+    The brain's view is the response's input plus its output so far (the ``mcp_call`` items with
+    their results). A streamed brain is left to the I/O layer (``run.context``); another is asked
+    here.
+
+    Returns:
+        The events of a failure (the brain raised: the response fails), else ``[]``.
+    """
+    run.wants_brain = False
+    resume = run.resume
+    assert resume is not None
+
+    def context() -> BrainContext:
+        view = resume()
+        seen = {item.get("id") for item in view.items}
+        done = [copy.deepcopy(i) for i in run.response["output"] if i.get("id") not in seen]
+        return dataclasses.replace(view, items=[*view.items, *done])
+
+    if run.deferred:
+        run.reopen(context)
+        return []
+    run.reopen(None)
+    try:
+        plan = list(brain.respond(context()))
+    except Exception as exc:  # a faulty brain fails its response, never the session
+        return run.fail(f"The brain failed: {type(exc).__name__}: {exc}", type(exc).__name__)
+    for piece in plan:
+        if not run.feed(piece):
+            break
+    run.close_plan()
+    return []

@@ -19,7 +19,10 @@ Per connection, tasks on one loop share one :class:`SessionState`:
   worker thread, cuts its text into clauses, synthesizes each and feeds it to the response while
   the pump sends the previous one; a cancel, a barge-in or a closed connection sets its ``stop``
   so the model and the synthesizer stop at once;
-- a *timer* ends the session at ``max_session_seconds`` with an error and close code 1001.
+- a *timer* ends the session at ``max_session_seconds`` with an error and close code 1001;
+- MCP tools (``server/mcp.py``): a task per listing (after a ``session.update``) and per call (when
+  a response reaches an ``mcp_call``); a call's task is cancelled when its response ends early
+  (a cancel or a barge-in), so nothing waits for a call nobody needs.
 
 The handshake is checked before the upgrade (``process_request``): a wrong path gets HTTP 404, a
 web page from another origin HTTP 403 (a browser sends ``Origin``; non-browser clients send none
@@ -51,9 +54,11 @@ from websockets.http11 import Request, Response
 
 from realtime_widget._redaction import RedactingLogger
 from realtime_widget.protocol import generate_id
+from realtime_widget.server import mcp as mcp_io
 from realtime_widget.server._clauses import ClauseSplitter
+from realtime_widget.server._mcp import ListJob
 from realtime_widget.server._outbox import DEFAULT_MAX_PENDING_BYTES, Outbox
-from realtime_widget.server._response import Clause
+from realtime_widget.server._response import Clause, McpCallRequest
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
 from realtime_widget.server.state import SessionState, TranscriptionJob
@@ -172,6 +177,10 @@ class LocalRealtimeServer:
         allowed_origins: web origins, besides loopback pages, whose pages may connect (e.g. a
             Jupyter server's ``"https://hub.example.org"``; ``"*"`` for any). Handshakes without
             ``Origin`` (clients that are not browsers) are always accepted; other pages get 403.
+        mcp_timeout: seconds an MCP tool call may take before it fails (``mcp`` tools).
+        mcp_list_timeout: seconds to connect to an MCP server and list its tools.
+        mcp_max_output_chars: an MCP tool's output is cut to this many characters (with a note
+            saying so) before it goes into the conversation.
 
     Raises:
         ValueError: ``brain`` is an unknown string, or ``vad`` names a detector that is not
@@ -193,11 +202,17 @@ class LocalRealtimeServer:
         vad: str | None = None,
         max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
         allowed_origins: Iterable[str] = (),
+        mcp_timeout: float = mcp_io.DEFAULT_CALL_TIMEOUT,
+        mcp_list_timeout: float = mcp_io.DEFAULT_LIST_TIMEOUT,
+        mcp_max_output_chars: int = 64 * 1024,
     ) -> None:
         if max_pending_bytes <= 0:
             raise ValueError(f"max_pending_bytes must be positive, not {max_pending_bytes!r}")
         self.host, self.port = host, port
         self.max_pending_bytes = max_pending_bytes
+        self.mcp_timeout = mcp_timeout
+        self.mcp_list_timeout = mcp_list_timeout
+        self.mcp_max_output_chars = mcp_max_output_chars
         if isinstance(allowed_origins, str):  # one origin, not its characters
             allowed_origins = (allowed_origins,)
         self.allowed_origins = frozenset(o.strip().rstrip("/").lower() for o in allowed_origins)
@@ -392,6 +407,8 @@ class LocalRealtimeServer:
                 for event in events:
                     conn.outbox.put_nowait(event)
                 conn.stop_stale()  # a cancel or barge-in stops the model at once
+                while (job := state.take_mcp_list_job()) is not None:
+                    conn.start_task(self._list_mcp_tools(conn, job))
                 if state.transcription_jobs:
                     conn.jobs.set()
                 if state.response_active or conn.streams:
@@ -473,6 +490,9 @@ class LocalRealtimeServer:
         synth = self.synthesizer or synthesize
         started, sent_ms = loop.time(), 0.0
         while state.has_response(response_id):
+            call = state.take_mcp_call(response_id)
+            if call is not None:
+                conn.start_mcp_call(response_id, self._call_mcp_tool(conn, *call))
             request = state.audio_request_of(response_id)
             if request is not None:
                 text, voice = request
@@ -502,12 +522,79 @@ class LocalRealtimeServer:
                 sent_ms += step.audio_ms
                 continue
             if state.waiting(response_id) or state.brain_ready(response_id):
+                if state.brain_ready(response_id) and response_id not in conn.producers:
+                    continue  # the brain goes on after MCP results: start its producer
                 wake.clear()
                 await wake.wait()
                 if paced:  # audio resumes now: pace it from here, not from before the wait
                     started = max(started, loop.time() - sent_ms / 1000.0 / self.speed)
             else:
                 await asyncio.sleep(0)  # nothing to do this turn: let the others run
+
+    # -- MCP tools ------------------------------------------------------------------------
+    async def _list_mcp_tools(self, conn: _Connection, job: ListJob) -> None:
+        """List one MCP server's tools and report the result on the wire."""
+        try:
+            endpoint = mcp_io.McpEndpoint.from_tool(job.tool)
+            tools = await mcp_io.list_tools(endpoint, self.mcp_list_timeout)
+            events = conn.state.provide_mcp_tools(job.item_id, tools)
+        except mcp_io.McpFailure as exc:
+            log.warning("= MCP listing failed: %s", exc)
+            events = conn.state.provide_mcp_tools(job.item_id, None, exc.error["message"])
+        except Exception as exc:  # a bug must cost this listing, never the session
+            log.exception("= embedded server failed while listing MCP tools")
+            message = (
+                f"Listing the tools of MCP server {job.server_label!r} failed: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            events = conn.state.provide_mcp_tools(job.item_id, None, message)
+        for event in events:
+            conn.outbox.put_nowait(event)
+
+    async def _call_mcp_tool(
+        self, conn: _Connection, request: McpCallRequest, tool: dict | None
+    ) -> None:
+        """Make one MCP call and give its result to the waiting response."""
+        output: str | None = None
+        error: dict | None = None
+        try:
+            arguments = json.loads(request.arguments or "{}")
+        except ValueError:
+            arguments = None
+        if tool is None or not tool.get("server_url"):
+            error = {
+                "type": "tool_execution_error",
+                "message": f"MCP server {request.server_label!r} is not among the session's "
+                "tools (with a server_url) any more, so the call was not made.",
+            }
+        elif not isinstance(arguments, dict):
+            error = {
+                "type": "protocol_error",
+                "code": -32602,
+                "message": f"The arguments of the call to {request.name!r} are not a JSON object: "
+                f"{request.arguments[:200]!r}.",
+            }
+        else:
+            try:
+                output = await mcp_io.call_tool(
+                    mcp_io.McpEndpoint.from_tool(tool),
+                    request.name,
+                    arguments,
+                    self.mcp_timeout,
+                    self.mcp_max_output_chars,
+                )
+            except mcp_io.McpFailure as exc:
+                log.warning("= MCP call failed: %s", exc)
+                error = exc.error
+            except Exception as exc:  # a bug must fail this call, never hang the response
+                log.exception("= embedded server failed while calling an MCP tool")
+                error = {
+                    "type": "tool_execution_error",
+                    "message": f"Calling {request.name!r} on MCP server {request.server_label!r} "
+                    f"failed: {type(exc).__name__}: {exc}",
+                }
+        conn.state.provide_mcp_result(request.response_id, request.item_id, output, error)
+        conn.wake.set()
 
     # -- deferred transcription -----------------------------------------------------------
     def _stt_executor(self) -> concurrent.futures.ThreadPoolExecutor:
@@ -683,6 +770,7 @@ class _Connection:
         self.jobs = asyncio.Event()  # the transcriber has jobs
         self.producers: dict[str, threading.Event] = {}  # response id -> its stop flag
         self.streams: dict[str, asyncio.Event] = {}  # response id -> its stream's wake-up
+        self.mcp_calls: dict[asyncio.Task, str] = {}  # an MCP call's task -> its response id
         self._tasks: set[asyncio.Task] = set()
 
     def start_stream(self, response_id: str, coroutine: Any) -> None:
@@ -701,6 +789,19 @@ class _Connection:
         for event in self.streams.values():
             event.set()
 
+    def start_task(self, coroutine: Any) -> asyncio.Task:
+        """Run a task of this connection (cancelled when it closes)."""
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def start_mcp_call(self, response_id: str, coroutine: Any) -> None:
+        """Run an MCP call for a response; it is cancelled if the response ends first."""
+        task = self.start_task(coroutine)
+        self.mcp_calls[task] = response_id
+        task.add_done_callback(lambda done: self.mcp_calls.pop(done, None))
+
     def start_producer(self, response_id: str, coroutine: Any) -> None:
         self.producers[response_id] = threading.Event()
         task = asyncio.create_task(coroutine)
@@ -714,6 +815,9 @@ class _Connection:
             if response_id not in live:
                 stop.set()
                 self.wake.set()
+        for task, response_id in list(self.mcp_calls.items()):
+            if response_id not in live:
+                task.cancel()  # nobody waits for its result any more
 
     def stop_all(self) -> None:
         for stop in self.producers.values():

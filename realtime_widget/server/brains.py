@@ -49,15 +49,23 @@ class Say:
 class Call:
     """A function call the model makes.
 
+    A call to a tool of one of the session's MCP servers (a tool in ``BrainContext.tools`` with a
+    ``server_label``) becomes an ``mcp_call``: the server calls the MCP server and asks the brain
+    again with the result in the same response. Function tools win a name clash unless
+    ``server_label`` says which MCP server is meant.
+
     Attributes:
         name: the tool's name.
         arguments: a JSON string, or a dict serialised with ``json.dumps``.
         call_id: fixed call id, or ``None`` to let the server generate one.
+        server_label: the MCP server to call (``None``: function tool, else the MCP tool of
+            that name).
     """
 
     name: str
     arguments: str | dict = "{}"
     call_id: str | None = None
+    server_label: str | None = None
 
     @property
     def arguments_json(self) -> str:
@@ -75,7 +83,9 @@ class BrainContext:
     Attributes:
         items: the conversation (or the response's ``input``), GA item dicts, oldest first; user
             audio items carry the server's transcript in ``content[i]["transcript"]``.
-        tools: function tools in effect (``{"type": "function", "name", "parameters", ...}``).
+        tools: function tools in effect (``{"type": "function", "name", "parameters", ...}``),
+            including the listed tools of the session's MCP servers (those carry
+            ``server_label``; a :class:`Call` to one is made to its MCP server).
         instructions: the instructions in effect.
         output_modalities: ``["audio"]`` or ``["text"]``.
         tool_choice: ``"auto"``, ``"required"`` (a call is expected) or a named function (the
@@ -138,6 +148,10 @@ def item_text(item: dict) -> str:
         return str(item.get("output") or "")
     if kind == "function_call":
         return f"{item.get('name')}({item.get('arguments')})"
+    if kind == "mcp_call":
+        error = item.get("error") or {}
+        result = item.get("output") or error.get("message") or ""
+        return f"{item.get('name')}({item.get('arguments')}) -> {result}"
     return ""
 
 
@@ -148,17 +162,33 @@ def _last_user_text(items: Sequence[dict]) -> str:
     return ""
 
 
-def _pending_outputs(items: Sequence[dict]) -> list[tuple[str, str]]:
-    """(tool name, output) pairs answered since the last user message, if nothing answered them."""
+def _pending_outputs(items: Sequence[dict]) -> list[str]:
+    """Sentences about the tool results since the last user message, if nothing answered them.
+
+    Function outputs and MCP call results read ``"NAME returned OUTPUT."``; a failed MCP call
+    ``"NAME failed: MESSAGE"`` and a refused approval ``"NAME was not approved, so I did not
+    call it."``.
+    """
     names = {i.get("call_id"): i.get("name") for i in items if i.get("type") == "function_call"}
-    outputs: list[tuple[str, str]] = []
+    requests = {i.get("id"): i for i in items if i.get("type") == "mcp_approval_request"}
+    outputs: list[str] = []
     for item in reversed(items):
         kind, role = item.get("type"), item.get("role")
         if kind == "message" and role in ("user", "assistant"):
             break
         if kind == "function_call_output":
             name = names.get(item.get("call_id")) or "the tool"
-            outputs.append((str(name), str(item.get("output") or "")))
+            outputs.append(f"{name} returned {item.get('output') or ''}.")
+        elif kind == "mcp_call" and (item.get("output") is not None or item.get("error")):
+            if item.get("error"):
+                message = str((item.get("error") or {}).get("message") or "an error").rstrip(".")
+                outputs.append(f"{item.get('name')} failed: {message}.")
+            else:
+                outputs.append(f"{item.get('name')} returned {item.get('output')}.")
+        elif kind == "mcp_approval_response" and item.get("approve") is False:
+            request = requests.get(item.get("approval_request_id")) or {}
+            name = request.get("name") or "the tool"
+            outputs.append(f"{name} was not approved, so I did not call it.")
     return list(reversed(outputs))
 
 
@@ -188,7 +218,7 @@ class EchoBrain:
         """Plan the reply to the last user message (see the class docstring)."""
         outputs = _pending_outputs(context.items)
         if outputs:
-            return [Say(" ".join(f"{name} returned {out}." for name, out in outputs))]
+            return [Say(" ".join(outputs))]
         text = _last_user_text(context.items)
         tools = [t for t in context.tools if isinstance(t, dict) and t.get("type") == "function"]
         calls = _requested_calls(text, tools) if tools else []
@@ -244,7 +274,14 @@ def _as_plan(entry: Any) -> list[PlanItem]:
     if isinstance(entry, str):
         return [Say(entry)]
     if isinstance(entry, dict) and "name" in entry:
-        return [Call(entry["name"], entry.get("arguments", "{}"), entry.get("call_id"))]
+        return [
+            Call(
+                entry["name"],
+                entry.get("arguments", "{}"),
+                entry.get("call_id"),
+                entry.get("server_label"),
+            )
+        ]
     if isinstance(entry, dict) and "text" in entry:
         return [Say(str(entry["text"]))]
     raise TypeError(f"cannot turn {entry!r} into a response plan: use a str, Say, Call or a list")
@@ -263,11 +300,7 @@ class CallableBrain:
     def respond(self, context: BrainContext) -> list[PlanItem]:
         """Ask the function for the reply text."""
         outputs = _pending_outputs(context.items)
-        prompt = (
-            " ".join(f"{n} returned {o}." for n, o in outputs)
-            if outputs
-            else _last_user_text(context.items)
-        )
+        prompt = " ".join(outputs) if outputs else _last_user_text(context.items)
         return [Say(str(self.fn(prompt)))]
 
 

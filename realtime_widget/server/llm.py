@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -118,6 +118,18 @@ def chat_messages(context: BrainContext) -> tuple[list[dict], list[dict]]:
                     "content": str(item.get("output") or ""),
                 }
             )
+        elif kind in _MCP_CALLS:
+            result = _MCP_CALLS[kind](item, context.items)
+            if result is not None:  # an MCP call and its result, as a tool call and its output
+                name, arguments, output = result
+                call_id = str(item.get("id"))
+                call = {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments or "{}"},
+                }
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+                messages.append({"role": "tool", "tool_call_id": call_id, "content": output})
     tools = [
         {
             "type": "function",
@@ -131,6 +143,33 @@ def chat_messages(context: BrainContext) -> tuple[list[dict], list[dict]]:
         if isinstance(tool, dict) and tool.get("type") == "function" and tool.get("name")
     ]
     return messages, tools
+
+
+def _mcp_call(item: dict, items: Sequence[dict]) -> tuple[str, str, str] | None:
+    error = item.get("error") or {}
+    if item.get("output") is None and not error:
+        return None  # not answered (cancelled): nothing to tell the model
+    output = item.get("output") if not error else f"Error: {error.get('message')}"
+    return str(item.get("name")), str(item.get("arguments") or "{}"), str(output)
+
+
+def _mcp_refusal(item: dict, items: Sequence[dict]) -> tuple[str, str, str] | None:
+    # An approved request is followed by its mcp_call (which speaks for it); a refused one is
+    # told to the model as the call's result, so it does not ask again or pretend it ran.
+    if item.get("approve") is not False:
+        return None
+    wanted = item.get("approval_request_id")
+    request = next((i for i in items if i.get("id") == wanted), None)
+    if request is None:
+        return None
+    return (
+        str(request.get("name")),
+        str(request.get("arguments") or "{}"),
+        "The user did not approve this call, so it was not made.",
+    )
+
+
+_MCP_CALLS = {"mcp_call": _mcp_call, "mcp_approval_response": _mcp_refusal}
 
 
 def _content_text(parts: list) -> str:

@@ -37,8 +37,9 @@ from realtime_widget.server._checks import ClientError, check_fields
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
 from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers
 from realtime_widget.server._items import Conversation, Record
-from realtime_widget.server._response import Clause, ResponseRun, Step
-from realtime_widget.server._start import input_tokens, start_response
+from realtime_widget.server._mcp import ListJob, McpTools
+from realtime_widget.server._response import Clause, McpCallRequest, ResponseRun, Step
+from realtime_widget.server._start import continue_response, input_tokens, start_response
 from realtime_widget.server.brains import (
     Brain,
     BrainContext,
@@ -153,6 +154,8 @@ class SessionState(InputAudioHandlers):
         self.session = default_session(new_id("sess_"), model, int(now + max_session_seconds))
         self.extras: dict = {}
         self.conversation = Conversation(new_id("conv_"))
+        self.mcp = McpTools(new_id)
+        """The session's MCP servers (``mcp`` tools): listed tools, approvals, listing jobs."""
         audio_in = self.session["audio"]["input"]
         self.input = InputAudio(audio_in["format"], audio_in["turn_detection"], vad)
         self._run: ResponseRun | None = None  # the in-band response (default conversation)
@@ -325,6 +328,40 @@ class SessionState(InputAudioHandlers):
         if run is not None:
             run.close_plan()
 
+    # -- MCP tools: listings and calls (made by the I/O layer) -----------------------------------
+    def take_mcp_list_job(self) -> ListJob | None:
+        """The next MCP server whose tools the I/O layer should list, or ``None``."""
+        return self.mcp.list_jobs.popleft() if self.mcp.list_jobs else None
+
+    def provide_mcp_tools(
+        self, item_id: str, tools: list[dict] | None, error: str | None = None
+    ) -> list[dict]:
+        """A listing's result (``tools``, or ``None`` and ``error``); return its events."""
+        return self._out(self.mcp.listed(item_id, tools, error, self.conversation))
+
+    def take_mcp_call(
+        self, response_id: str | None = None
+    ) -> tuple[McpCallRequest, dict | None] | None:
+        """An MCP call a response waits for (given once) and its server's tool config
+        (``None`` when the server is no longer configured), or ``None``.
+
+        Args:
+            response_id: the response; by default any response in progress.
+        """
+        runs = self._runs() if response_id is None else [self._find(response_id)]
+        for run in runs:
+            request = run.take_mcp_request() if run is not None else None
+            if request is not None:
+                return request, self.mcp.endpoint_tool(request.server_label)
+        return None
+
+    def provide_mcp_result(
+        self, response_id: str, item_id: str, output: str | None, error: dict | None = None
+    ) -> bool:
+        """An MCP call's output (or wire ``error``); ``False`` when its response has ended."""
+        run = self._find(response_id)
+        return run is not None and run.provide_mcp_result(item_id, output, error)
+
     @property
     def active_voice(self) -> str | None:
         """The voice of the in-band response in progress (for its synthesizer), or ``None``."""
@@ -357,6 +394,11 @@ class SessionState(InputAudioHandlers):
             if run is None:
                 continue
             step = run.next_step()
+            if step is None and run.wants_brain:  # MCP results are in: the brain goes on
+                failed = continue_response(run, self.brain)
+                if failed:
+                    return Step(self._out(failed + self._end_response(run)))
+                step = run.next_step()
             if step is None:
                 continue
             if run.finished:
@@ -445,7 +487,8 @@ class SessionState(InputAudioHandlers):
             new_in["turn_detection"],
         ):
             self.input.configure(new_in["format"], new_in["turn_detection"])
-        return [{"type": "session.updated", "session": copy.deepcopy(session)}]
+        updated = [{"type": "session.updated", "session": copy.deepcopy(session)}]
+        return updated + self.mcp.configure(session["tools"], self.conversation)
 
     def _on_transcription_session_update(self, event: dict) -> list[dict]:
         raise ClientError(
@@ -541,6 +584,16 @@ class SessionState(InputAudioHandlers):
         parallel = bool(self.extras.get("parallel_tool_calls", True))
         defer = is_streaming(self.brain) or self.defer_transcription
         session, params = _config.named_voice(self.session), _config.named_voice(params)
+        # Approved MCP calls are made by the next response of the default conversation.
+        in_band = params.get("conversation") != "none"
         return start_response(
-            session, params, self.conversation, self.brain, self._new_id, parallel, defer
+            session,
+            params,
+            self.conversation,
+            self.brain,
+            self._new_id,
+            parallel,
+            defer,
+            mcp=self.mcp,
+            approved=self.mcp.take_approvals(self.conversation) if in_band else None,
         )

@@ -53,6 +53,8 @@ class StateDriver:
                 self.state.provide_audio(formant_speech(request[0]).copy())
             step = self.state.next_output()
             if step is None:
+                if self.state.audio_request is not None:
+                    continue  # the brain went on (after MCP results) with speech to synthesize
                 break
             out += self._keep(step.events)
         return out

@@ -164,7 +164,10 @@ async def test_openai_sdk_sends_current_ga_settings_and_the_server_takes_them(se
         updated = await _until(conn, "session.updated", seen)
         await conn.response.create(response={"reasoning": {"effort": "high"}})
         done = await _until(conn, "response.done", seen)
-    assert not [e for e in seen if e.type == "error"]
+    # the only error: the MCP server at port 9 does not exist (listing it fails, named)
+    errors = [e.error for e in seen if e.type == "error"]
+    assert [e.code for e in errors] == ["mcp_list_tools_failed"], errors
+    assert "'docs'" in errors[0].message
     assert updated.session.reasoning.effort == "low"
     assert updated.session.audio.input.noise_reduction.strength == 0.4
     assert updated.session.audio.input.transcription.languages == ["fr", "en"]
