@@ -16,6 +16,7 @@ __all__ = [
     "AUDIO_EVENTS",
     "SECRET_HEADERS",
     "SECRET_KEYS",
+    "SECRET_MAPS",
     "SECRET_PATTERN",
     "RedactingLogger",
     "redact",
@@ -31,6 +32,9 @@ AUDIO_EVENTS = frozenset(
 )
 # Keys whose values are secrets wherever they appear (never in a trait, log or repr: DESIGN §5).
 SECRET_KEYS = frozenset({"api_key", "authorization", "client_secret", "api-key"})
+# Keys whose values are dicts of HTTP headers (an MCP tool's ``headers``): every value is hidden,
+# since servers take credentials in headers of any name (``X-Api-Key``, ``Authorization``).
+SECRET_MAPS = frozenset({"headers"})
 # Handshake header lines (as websockets logs them, after "> " or "< ") that carry keys.
 SECRET_HEADERS = ("authorization:", "api-key:", "sec-websocket-protocol:")
 # Key-shaped strings, for error texts that may quote a URL or header.
@@ -89,13 +93,17 @@ def redact(value: Any, *, audio_delta: bool = False) -> Any:
 
     Returns:
         The copy: ``audio`` strings (and that ``delta``) become ``"<N bytes of audio>"``,
-        values of secret keys ``"<redacted>"``, non-JSON values ``"<type name>"``.
+        values of secret keys (in any case) and of header maps ``"<redacted>"``, non-JSON
+        values ``"<type name>"``.
     """
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, v in value.items():
-            if key in SECRET_KEYS:
+            lowered = key.lower() if isinstance(key, str) else key
+            if lowered in SECRET_KEYS:
                 out[key] = "<redacted>"
+            elif lowered in SECRET_MAPS and isinstance(v, dict):
+                out[key] = dict.fromkeys(v, "<redacted>")
             elif isinstance(v, str) and (key == "audio" or (audio_delta and key == "delta")):
                 out[key] = f"<{len(v) * 3 // 4} bytes of audio>"
             else:

@@ -193,3 +193,49 @@ def test_offline_widget_starts_its_server_on_loopback(monkeypatch):
         assert {s.getsockname()[0] for s in widget.server._server.sockets} == {"127.0.0.1"}
     finally:
         widget.close()
+
+
+MCP_TOKEN = "mcp-token-LEAKCHECK-" + secrets.token_hex(12)
+MCP_HEADER = "mcp-header-LEAKCHECK-" + secrets.token_hex(12)
+
+
+def test_mcp_tool_credentials_stay_out_of_logs_event_log_and_reprs(debug_logs):
+    """An MCP tool's ``authorization`` and ``headers`` are secrets too (a header named in any
+    case, e.g. ``Authorization`` or ``X-Api-Key``)."""
+    tool = {
+        "type": "mcp",
+        "server_label": "private",
+        "server_url": "http://127.0.0.1:9/mcp",
+        "authorization": MCP_TOKEN,
+        "headers": {"X-Api-Key": MCP_HEADER, "Authorization": f"Bearer {MCP_TOKEN}"},
+    }
+    with LocalRealtimeServer(api_key=KEY) as server:
+        w = RealtimeWidget(url=server.url, api_key=KEY)
+        client = RealtimeClient(url=server.url, api_key=KEY, debug=True)  # logs every event
+        try:
+            wait_until(lambda: w.status == "connected", what="connected")
+            w.client.add_tool(tool)
+            client.add_tool(tool)
+            client.connect(10 * UNIT)
+            client.wait_for_session_created(10 * UNIT)
+
+            def log_json() -> str:  # the entries the browser's event log gets (frames)
+                return json.dumps(w._sync.log.snapshot())
+
+            wait_until(
+                lambda: log_json().count("session.update") >= 2 and "private" in log_json(),
+                what="the session.update with the MCP tool in the event log",
+            )
+            seen = {
+                "event log": log_json(),
+                "items": json.dumps(w.items, default=str),
+                "reprs": " ".join(map(repr, (w, w.client, client, client._mcp))),
+                "logs": debug_logs.getvalue(),
+            }
+        finally:
+            client.close()
+            w.close()
+    assert "private" in seen["logs"]  # the debug log did log the session.update
+    for where, text in seen.items():
+        for secret in (MCP_TOKEN, MCP_HEADER):
+            assert secret not in text, f"an MCP credential leaked into {where}"
