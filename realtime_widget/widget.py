@@ -67,7 +67,9 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         turn_detection: ``...`` (default) for server VAD with default settings (hands-free), a
             dict of VAD settings (e.g. ``{"threshold": 0.6}`` or ``{"type": "semantic_vad"}``),
             or None for push-to-talk.
-        tools: functions (or tool definitions) to register, as with the ``tool`` decorator.
+        tools: functions (or tool definitions) to register, as with the ``tool`` decorator,
+            and MCP tools (``{"type": "mcp", "server_label": ..., "server_url": ...}``, run by
+            the server; their approval requests show as cards with Approve / Deny).
         autoconnect: connect in the background right away (the widget is live when shown).
         interrupt_guard_ms: for this long after an answer's audio starts, server voice detection
             does not stop playback (echo of its first syllables; 0 disables the guard). See
