@@ -25,6 +25,7 @@ describe("mcpState", () => {
     expect(mcpState(mcp("c", "mcp_call", "completed", { output: "5" }))).toBe("completed");
     expect(mcpState(mcp("c", "mcp_call", "completed", { error: "boom" }))).toBe("failed");
     expect(mcpState(mcp("c", "mcp_call", "failed", {}))).toBe("failed");
+    expect(mcpState(mcp("c", "mcp_call", "incomplete", {}))).toBe("incomplete");
   });
 
   it("waits for approval, shows the click, then the server's record of the answer", () => {

@@ -16,6 +16,7 @@ export type McpState =
   | "in_progress"
   | "completed"
   | "failed"
+  | "incomplete"
   | "awaiting_approval"
   | "sending"
   | "approved"
@@ -37,6 +38,7 @@ export function mcpState(item: ItemView, sent: ReadonlySet<string> = new Set()):
   }
   if (item.type === "mcp_call" && item.mcp?.error) return "failed";
   if (item.status === "failed") return "failed";
+  if (item.status === "incomplete") return "incomplete"; // cut by a dropped connection
   return item.status === "in_progress" ? "in_progress" : "completed";
 }
 
