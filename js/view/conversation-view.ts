@@ -75,7 +75,10 @@ export class ConversationView {
         const fresh = this.render(item, output);
         // Update a turn in place: its element keeps its identity (screen readers, selections
         // and tests holding it see a change, not a removal).
+        // An MCP card the user expanded stays expanded while its call updates.
+        const expanded = turn?.el.querySelector("details")?.open ?? false;
         const el = turn ? morph(turn.el, fresh) : fresh;
+        if (expanded) el.querySelector("details")?.setAttribute("open", "");
         turn = { el, item, output: output?.output, state };
         this.turns.set(item.id, turn);
       }
