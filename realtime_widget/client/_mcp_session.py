@@ -160,6 +160,7 @@ class McpMixin:
             return
         self._mcp_reported.add(item.get("id"))
         message = error.get("message") if isinstance(error, dict) else str(error)
+        message = str(message or "no message").rstrip(". ")
         label, name = item.get("server_label") or "?", item.get("name") or "?"
         self._mcp_error(
             "mcp_call_failed",
