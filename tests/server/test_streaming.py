@@ -241,3 +241,35 @@ async def test_server_gives_the_sessions_transcription_language_and_prompt_to_th
         assert done["transcript"] == "guten Tag"
         assert seen == [{"language": "de", "prompt": "Kubernetes"}]
         await ws.close()
+
+
+class TwoBrains:
+    """A long answer in band; a short one for responses whose metadata names a purpose."""
+
+    def __init__(self) -> None:
+        self.long = WordsBrain(count=10_000, pause=0.005)
+        self.short = WordsBrain(count=6, pause=0.01)
+
+    def stream(self, context, stop):
+        brain = self.short if context.metadata.get("purpose") else self.long
+        return brain.stream(context, stop)
+
+
+async def test_server_streams_out_of_band_brain_beside_in_band_one_and_cancels_each_alone():
+    brains = TwoBrains()
+    async with LocalRealtimeServer(brain=brains, speed=0) as server:
+        ws = await _session(server)
+        await ws.send(json.dumps({"type": "response.create"}))
+        await _until(ws, "response.output_text.delta")
+        oob = {"conversation": "none", "metadata": {"purpose": "summary"}}
+        await ws.send(json.dumps({"type": "response.create", "response": oob}))
+        done = await _until(ws, "response.done")
+        assert done["response"]["metadata"] == {"purpose": "summary"}
+        assert done["response"]["status"] == "completed"
+        assert done["response"]["output"][0]["content"][0]["text"].startswith("word0 word1")
+        assert not brains.long.ended.is_set()  # the in-band brain still writes
+        await ws.send(json.dumps({"type": "response.cancel"}))
+        done = await _until(ws, "response.done")
+        assert done["response"]["status"] == "cancelled" and done["response"]["metadata"] is None
+        assert await asyncio.to_thread(brains.long.ended.wait, 1.0)
+        await ws.close()
