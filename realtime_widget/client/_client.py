@@ -226,7 +226,8 @@ class RealtimeClient(
 
     @property
     def response_active(self) -> bool:
-        """Whether a response is being generated (or requested)."""
+        """Whether an in-band response is being generated (or requested); out-of-band ones
+        (``conversation: "none"``) run beside it and do not count."""
         return self._responses.is_active
 
     def get_turn_detection_type(self) -> str | None:
