@@ -408,7 +408,7 @@ class LocalRealtimeServer:
                     conn.outbox.put_nowait(event)
                 conn.stop_stale()  # a cancel or barge-in stops the model at once
                 while (job := state.take_mcp_list_job()) is not None:
-                    conn.start_task(self._list_mcp_tools(conn, job))
+                    conn.start_mcp_listing(job.server_label, self._list_mcp_tools(conn, job))
                 if state.transcription_jobs:
                     conn.jobs.set()
                 if state.response_active or conn.streams:
@@ -771,6 +771,7 @@ class _Connection:
         self.producers: dict[str, threading.Event] = {}  # response id -> its stop flag
         self.streams: dict[str, asyncio.Event] = {}  # response id -> its stream's wake-up
         self.mcp_calls: dict[asyncio.Task, str] = {}  # an MCP call's task -> its response id
+        self.mcp_listings: dict[str, asyncio.Task] = {}  # server_label -> its listing's task
         self._tasks: set[asyncio.Task] = set()
 
     def start_stream(self, response_id: str, coroutine: Any) -> None:
@@ -795,6 +796,22 @@ class _Connection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def start_mcp_listing(self, server_label: str, coroutine: Any) -> None:
+        """List a server's tools; a listing of the same server still running is cancelled
+        (its answer would be ignored anyway), so repeated updates cannot pile up tasks."""
+        older = self.mcp_listings.pop(server_label, None)
+        if older is not None:
+            older.cancel()
+        task = self.start_task(coroutine)
+        self.mcp_listings[server_label] = task
+        task.add_done_callback(
+            lambda done: (
+                self.mcp_listings.pop(server_label, None)
+                if self.mcp_listings.get(server_label) is done
+                else None
+            )
+        )
 
     def start_mcp_call(self, response_id: str, coroutine: Any) -> None:
         """Run an MCP call for a response; it is cancelled if the response ends first."""

@@ -24,6 +24,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "DEFAULT_CALL_TIMEOUT",
@@ -70,7 +71,12 @@ class McpEndpoint:
         return cls(str(tool["server_label"]), str(tool["server_url"]), tuple(headers.items()))
 
     def where(self) -> str:
-        return f"MCP server {self.label!r} at {self.url}"
+        """``MCP server 'label' at URL`` for messages (credentials in the URL left out)."""
+        parts = urlsplit(self.url)
+        url = self.url
+        if "@" in parts.netloc:
+            url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+        return f"MCP server {self.label!r} at {url}"
 
 
 class McpFailure(Exception):

@@ -291,6 +291,10 @@ async def test_cancel_during_an_mcp_call_stops_waiting_for_it(mcp_url):
         call = done["output"][0]
         assert call["output"] is None and call["error"]["type"] == "tool_execution_error"
         assert conn_state.active_response_id is None
+        # nothing waits for the call any more: its task is cancelled, not left to time out
+        await asyncio.sleep(0.1 * UNIT)
+        calls = [t for t in asyncio.all_tasks() if "_call_mcp_tool" in repr(t.get_coro())]
+        assert not calls
         answer = (await _turn(client, "hello again"))[-1]
         assert _answer(answer) == "You said: hello again"
         checked(client.received)
@@ -429,3 +433,15 @@ async def test_openai_sdk_parses_every_mcp_event(mcp_url):
         # every event parsed into its own SDK model (an unknown shape would be a plain object)
         checked([e.to_dict() for e in seen])
         assert all(type(e).__name__ != "dict" for e in seen)
+
+
+async def test_server_keeps_credentials_in_the_mcp_url_out_of_its_errors(caplog):
+    async with LocalRealtimeServer(speed=0) as server:
+        url = "http://user:s3cret-pw@127.0.0.1:9/mcp"
+        client, events = await _session(
+            server, {"type": "mcp", "server_label": "x", "server_url": url}
+        )
+        message = events[-1]["error"]["message"]
+        assert "127.0.0.1:9/mcp" in message and "s3cret-pw" not in message
+        assert "s3cret-pw" not in caplog.text
+        checked(client.received)
