@@ -74,7 +74,7 @@ class LocalBrain:
                 (the response fails with this message; the next turn works).
         """
         messages, tools = chat_messages(context)
-        answering = bool(context.items) and context.items[-1].get("type") == "function_call_output"
+        answering = bool(context.items) and _is_result(context.items[-1])
         if not answering:
             calls = yield from self._answer(messages, tools, context, stop)
             yield from _checked(calls, tools)
@@ -127,6 +127,17 @@ class LocalBrain:
             else:
                 plan.append(piece)
         return ([Say(text.strip())] if text.strip() else []) + plan
+
+
+def _is_result(item: dict) -> bool:
+    """Whether an item is a tool's result the model should now answer with: a function output,
+    an answered MCP call (the server asks again in the same response) or a refused approval."""
+    kind = item.get("type")
+    if kind == "mcp_call":
+        return item.get("output") is not None or bool(item.get("error"))
+    if kind == "mcp_approval_response":
+        return item.get("approve") is False
+    return kind == "function_call_output"
 
 
 def _checked(calls: list[ParsedCall], tools: list[dict]) -> Iterator[Call]:

@@ -337,3 +337,42 @@ def test_loading_the_language_model_loses_no_output_of_other_threads(capfd):
         x for x in out.splitlines() if x.startswith("line ")
     ]
     assert printed > 20  # the load really overlapped the printing
+
+
+async def test_local_model_calls_an_mcp_tool_and_answers_with_its_result(pipeline):
+    pytest.importorskip("mcp")
+    from realtime_widget.testing.mcp_demo import DemoMCPServer
+    from tests.server.checked import CheckedClient, checked
+
+    with DemoMCPServer() as url:
+        async with LocalRealtimeServer(brain=pipeline, speed=0) as server:
+            client = await CheckedClient.connect(server.url)
+            tool = {"type": "mcp", "server_label": "demo", "server_url": url,
+                    "require_approval": "never", "allowed_tools": ["add"]}  # fmt: skip
+            await client.send(
+                {
+                    "type": "session.update",
+                    "session": {"type": "realtime", "output_modalities": ["text"],
+                                "tools": [tool]},
+                }
+            )  # fmt: skip
+            await client.until("mcp_list_tools.completed", 30)
+            question = "Use the add tool to add 1234 and 4321. What is the sum?"
+            await client.send(
+                {
+                    "type": "conversation.item.create",
+                    "item": {"type": "message", "role": "user",
+                             "content": [{"type": "input_text", "text": question}]},
+                }
+            )  # fmt: skip
+            await client.send({"type": "response.create"})
+            done = (await client.until("response.done", 120))[-1]["response"]
+            checked(client.received)
+    calls = [o for o in done["output"] if o["type"] == "mcp_call"]
+    assert calls and calls[0]["name"] == "add", done["output"]
+    assert calls[0]["output"] == "5555", calls[0]
+    text = " ".join(
+        part.get("text", "") for o in done["output"] if o["type"] == "message"
+        for part in o["content"]
+    )  # fmt: skip
+    assert "5555" in text.replace(",", ""), text
