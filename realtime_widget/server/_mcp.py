@@ -143,6 +143,11 @@ class McpTools:
         """Listings for the I/O layer to run, oldest first."""
         self._answered: set[str] = set()  # approval request ids already acted on
 
+    @property
+    def listing(self) -> bool:
+        """Whether some server's tools are still being listed (responses wait for them)."""
+        return any(server.status == "in_progress" for server in self.servers.values())
+
     # -- session.update ---------------------------------------------------------------------
     def configure(self, tools: Sequence[dict], conversation: Conversation) -> list[dict]:
         """Take the session's tools after a ``session.update``; return the events to send now.

@@ -65,17 +65,22 @@ def start_response(
     )
     configured = params.get("tools", session["tools"])
     choice = params.get("tool_choice", session["tool_choice"])
-    mcp_tools = mcp.brain_tools(configured, choice) if mcp is not None else []
-    tools = [t for t in configured if t.get("type") != "mcp"]
-    if choice == "none":
-        tools = []
-    elif isinstance(choice, dict) and choice.get("type") == "mcp":
-        tools = mcp_tools
-    elif isinstance(choice, dict):
-        tools = [t for t in tools if t.get("name") == choice.get("name")]
-    else:
-        tools = [*tools, *mcp_tools]
-    function_names = {t.get("name") for t in tools if "server_label" not in t}
+
+    def effective_tools() -> list[dict]:
+        # MCP tools as listed when the brain is asked (a deferred response waits for listings)
+        mcp_tools = mcp.brain_tools(configured, choice) if mcp is not None else []
+        tools = [t for t in configured if t.get("type") != "mcp"]
+        if choice == "none":
+            return []
+        if isinstance(choice, dict) and choice.get("type") == "mcp":
+            return mcp_tools
+        if isinstance(choice, dict):
+            return [t for t in tools if t.get("name") == choice.get("name")]
+        return [*tools, *mcp_tools]
+
+    function_names = {
+        t.get("name") for t in configured if isinstance(t, dict) and t.get("type") == "function"
+    }
 
     def route(call: Call) -> McpRoute | None:
         if mcp is None or (call.server_label is None and call.name in function_names):
@@ -102,7 +107,7 @@ def start_response(
     def context() -> BrainContext:
         return BrainContext(
             items=conversation.brain_view(records),
-            tools=tools,
+            tools=effective_tools(),
             instructions=instructions,
             output_modalities=response["output_modalities"],
             tool_choice=choice,

@@ -550,6 +550,7 @@ class LocalRealtimeServer:
             events = conn.state.provide_mcp_tools(job.item_id, None, message)
         for event in events:
             conn.outbox.put_nowait(event)
+        conn.wake.set()  # a response may have waited for these tools
 
     async def _call_mcp_tool(
         self, conn: _Connection, request: McpCallRequest, tool: dict | None

@@ -306,7 +306,12 @@ class SessionState(InputAudioHandlers):
     def brain_ready(self, response_id: str) -> bool:
         """Whether the brain of ``response_id`` should start now (see :attr:`brain_request`)."""
         run = self._find(response_id)
-        return run is not None and run.context is not None and not self._awaiting
+        return (
+            run is not None
+            and run.context is not None
+            and not self._awaiting
+            and not self.mcp.listing  # a response sees the tools of every MCP server listed
+        )
 
     def start_brain(self, response_id: str) -> BrainContext | None:
         """Take the brain's view of a response named by :attr:`brain_request` (once)."""
@@ -582,7 +587,9 @@ class SessionState(InputAudioHandlers):
 
     def _start(self, params: dict) -> tuple[list[dict], ResponseRun | None]:
         parallel = bool(self.extras.get("parallel_tool_calls", True))
-        defer = is_streaming(self.brain) or self.defer_transcription
+        # While an MCP server's tools are being listed, the brain waits for them (in the I/O
+        # layer, as a deferred response), so a turn right after session.update can use them.
+        defer = is_streaming(self.brain) or self.defer_transcription or self.mcp.listing
         session, params = _config.named_voice(self.session), _config.named_voice(params)
         # Approved MCP calls are made by the next response of the default conversation.
         in_band = params.get("conversation") != "none"

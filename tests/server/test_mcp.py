@@ -445,3 +445,21 @@ async def test_server_keeps_credentials_in_the_mcp_url_out_of_its_errors(caplog)
         assert "127.0.0.1:9/mcp" in message and "s3cret-pw" not in message
         assert "s3cret-pw" not in caplog.text
         checked(client.received)
+
+
+async def test_a_turn_right_after_session_update_waits_for_the_mcp_tools(mcp_url):
+    async with LocalRealtimeServer(speed=0) as server:
+        client = await CheckedClient.connect(server.url)
+        tool = _mcp_tool(mcp_url, require_approval="never")
+        await client.send(
+            {
+                "type": "session.update",
+                "session": {"type": "realtime", "output_modalities": ["text"], "tools": [tool]},
+            }
+        )
+        events = await _turn(client, 'call add with {"a": 20, "b": 22}')  # no wait for listing
+        kinds = types(events)
+        assert kinds.index("mcp_list_tools.completed") < kinds.index("response.output_item.added")
+        done = events[-1]["response"]
+        assert done["output"][0]["type"] == "mcp_call" and done["output"][0]["output"] == "42"
+        checked(client.received)
