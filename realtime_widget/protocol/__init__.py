@@ -56,7 +56,6 @@ from realtime_widget.protocol.mcp import (
     MCP_ITEM_TYPES,
     check_mcp_tool,
     mcp_approval_response_item,
-    requires_approval,
 )
 from realtime_widget.protocol.models import (
     DEFAULT_MODEL,
@@ -116,7 +115,6 @@ __all__ = [
     "normalize_client_event",
     "normalize_server_event",
     "output_audio_buffer_clear",
-    "requires_approval",
     "response_cancel",
     "response_create",
     "session_to_flat",

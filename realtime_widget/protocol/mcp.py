@@ -22,7 +22,6 @@ __all__ = [
     "MCP_TOOL_KEYS",
     "check_mcp_tool",
     "mcp_approval_response_item",
-    "requires_approval",
 ]
 
 MCP_ITEM_TYPES = frozenset(
@@ -200,23 +199,6 @@ def check_mcp_tool(tool: Any, where: str = "tool") -> dict[str, Any]:
     if headers is not None:
         clean["headers"] = dict(headers)
     return clean
-
-
-def requires_approval(tool: dict[str, Any], name: str) -> bool:
-    """Whether the MCP tool ``tool`` asks for approval before running its tool ``name``.
-
-    The API's default (no ``require_approval``) is to ask. A filter naming the tool decides;
-    a tool named by neither side of a filter asks (``read_only`` filters cannot be decided
-    here: the server knows the annotations, so such tools count as asking).
-    """
-    rule = tool.get("require_approval")
-    if rule == "never":
-        return False
-    if rule is None or rule == "always" or not isinstance(rule, dict):
-        return True
-    if name in (rule.get("never") or {}).get("tool_names", ()):
-        return False
-    return True
 
 
 def mcp_approval_response_item(
