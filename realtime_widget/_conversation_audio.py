@@ -88,6 +88,9 @@ class FormattedItem(dict):
             return
         size = self._size
         total = size + sum(len(chunk) for chunk in pending)
+        if total == size:  # only empty chunks: nothing to write (the buffer may be read-only)
+            self.pending_audio = []
+            return
         buf = self._buf
         if total > len(buf):
             # Exact size on the first read (the common "read once when done" case uses no slack);

@@ -132,3 +132,16 @@ def test_input_audio_ring_never_holds_more_than_its_capacity():
 def test_input_audio_ring_rejects_a_non_positive_capacity():
     with pytest.raises(ValueError, match="positive number of samples"):
         InputAudioRing(0)
+
+
+def test_formatted_item_takes_an_empty_chunk_after_audio_it_was_handed():
+    # Found by the reducer fuzzer: audio set from a read-only array (a VAD turn's slice), then
+    # an empty chunk, made the next read write zero samples into the read-only array and raise.
+    handed = np.arange(10, dtype=np.int16)
+    handed.flags.writeable = False
+    formatted = FormattedItem(audio=handed)
+    formatted.append_audio(np.zeros(0, dtype=np.int16))
+    assert list(formatted["audio"]) == list(range(10))
+    formatted.append_audio(np.array([7], dtype=np.int16))
+    formatted.truncate_audio(11)
+    assert list(formatted["audio"]) == [*range(10), 7]
