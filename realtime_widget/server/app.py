@@ -33,7 +33,9 @@ or missing key (when ``api_key`` is set) HTTP 401, each with an OpenAI-style JSO
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
+import contextlib
 import http
 import inspect
 import json
@@ -96,11 +98,14 @@ def _offered_protocols(request: Request) -> list[str]:
 
 
 def _request_key(request: Request) -> str | None:
-    auth = request.headers.get("Authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    if request.headers.get("api-key"):
-        return request.headers["api-key"]
+    # A header may come twice (a URL's user:password@ adds Basic auth beside the Bearer key):
+    # the first bearer key counts; ``headers.get`` would raise and end the handshake with 500.
+    for auth in request.headers.get_all("Authorization"):
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip()
+    for key in request.headers.get_all("api-key"):
+        if key:
+            return key
     for protocol in _offered_protocols(request):
         if protocol.startswith("openai-insecure-api-key."):
             return protocol[len("openai-insecure-api-key.") :]
@@ -245,6 +250,9 @@ class LocalRealtimeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.sessions: set[SessionState] = set()
         """Live sessions (for inspection in tests)."""
+        self.refused: collections.Counter[str] = collections.Counter()
+        """Handshakes refused, by error code (``origin_not_allowed``, ``invalid_api_key``,
+        ``not_found``): what a web page or a stray client tried."""
 
     def __repr__(self) -> str:
         state = f"url={self.url!r}" if self._server else "stopped"
@@ -317,6 +325,13 @@ class LocalRealtimeServer:
 
     # -- handshake ------------------------------------------------------------------------
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        response = self._check_request(request)
+        if response is not None:
+            with contextlib.suppress(Exception):  # counting must never break a handshake
+                self.refused[json.loads(response.body)["error"]["code"]] += 1
+        return response
+
+    def _check_request(self, request: Request) -> Response | None:
         path = urlsplit(request.path).path.rstrip("/")
         if path not in PATHS:
             return _json_response(

@@ -444,3 +444,17 @@ def test_cli_takes_repeated_allowed_origins():
     args = _parser().parse_args(["--allowed-origin", "https://a.example", "--allowed-origin", "*"])
     assert args.allowed_origin == ["https://a.example", "*"]
     assert _parser().parse_args([]).allowed_origin == []
+
+
+async def test_server_takes_the_bearer_key_beside_a_urls_basic_auth_and_counts_refusals():
+    # ws://user:password@host/ adds "Authorization: Basic ..." beside the client's Bearer key:
+    # the server used `headers.get`, which raises on a repeated header (HTTP 500, no session).
+    async with LocalRealtimeServer(api_key="sk-right") as server:
+        both = [("Authorization", "Basic bWU6cGFzcw=="), ("Authorization", "Bearer sk-right")]
+        assert await _handshake_status(server.url, None, additional_headers=both) == 101
+        wrong = [("Authorization", "Basic bWU6cGFzcw=="), ("Authorization", "Bearer sk-wrong")]
+        refused = await _handshake_status(server.url, None, additional_headers=wrong)
+        assert isinstance(refused, InvalidStatus) and refused.response.status_code == 401
+        page = await _handshake_status(server.url, "https://evil.example", additional_headers=both)
+        assert isinstance(page, InvalidStatus) and page.response.status_code == 403
+        assert server.refused == {"invalid_api_key": 1, "origin_not_allowed": 1}
