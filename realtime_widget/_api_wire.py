@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from realtime_widget._redaction import AUDIO_EVENTS, redact
+from realtime_widget._redaction import AUDIO_EVENTS, SECRET_QUERY, redact
 
 DEFAULT_URL = "wss://api.openai.com/v1/realtime"
 REFUSAL_HINTS = {
@@ -22,9 +22,7 @@ REFUSAL_HINTS = {
 
 
 # Query parameters that carry credentials (Azure's ``api-key``, SAS-style ``sig``, tokens).
-_SECRET_QUERY = frozenset(
-    {"api-key", "api_key", "apikey", "key", "token", "access_token", "client_secret", "sig"}
-)
+_SECRET_QUERY = SECRET_QUERY
 
 
 def public_url(url: str) -> str:

@@ -18,8 +18,10 @@ __all__ = [
     "SECRET_KEYS",
     "SECRET_MAPS",
     "SECRET_PATTERN",
+    "SECRET_QUERY",
     "RedactingLogger",
     "redact",
+    "redact_query_secrets",
 ]
 
 # Event types whose payload is base64 audio (a top-level ``delta``, or ``audio``).
@@ -39,6 +41,15 @@ SECRET_MAPS = frozenset({"headers"})
 SECRET_HEADERS = ("authorization:", "api-key:", "sec-websocket-protocol:")
 # Key-shaped strings, for error texts that may quote a URL or header.
 SECRET_PATTERN = re.compile(r"(sk-|sess_|ek_)[A-Za-z0-9_\-*.]{6,}")
+# Credentials in a URL's query (Azure's ``api-key``, tokens, SAS ``sig``), as a logged request
+# line ("GET /v1/realtime?api-key=...") or an error quoting a URL shows them.
+SECRET_QUERY = frozenset(
+    {"api-key", "api_key", "apikey", "key", "token", "access_token", "client_secret", "sig"}
+)
+_QUERY_SECRET = re.compile(
+    r"([?&](?:" + "|".join(re.escape(k) for k in sorted(SECRET_QUERY)) + r")=)[^&#\s]+",
+    re.IGNORECASE,
+)
 _FRAME_DUMPS = ("< TEXT", "> TEXT", "< BINARY", "> BINARY", "< CONT", "> CONT")
 
 
@@ -77,8 +88,22 @@ class RedactingLogger(logging.LoggerAdapter):
         secret = self._secret() if callable(self._secret) else self._secret
         if secret:
             text = text.replace(secret, "[redacted]")
+        text = redact_query_secrets(text)  # a key in a request's URL, whoever's it is
         kwargs.pop("extra", None)
         self.logger.log(level, "%s", text, **kwargs)
+
+
+def redact_query_secrets(text: str) -> str:
+    """``text`` with the values of credential query parameters (``?api-key=...``) replaced.
+
+    Args:
+        text: a log line or message that may quote a URL or an HTTP request line.
+
+    Returns:
+        The text, each ``api-key``/``key``/``token``/... value after ``?`` or ``&`` replaced by
+        ``[redacted]``.
+    """
+    return _QUERY_SECRET.sub(r"\1[redacted]", text)
 
 
 def redact(value: Any, *, audio_delta: bool = False) -> Any:
