@@ -13,14 +13,23 @@ other connection with 401 (and other web pages' handshakes with 403).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from realtime_widget.tools import kernel_main_thread_executor
 
-__all__ = ["LOCAL_NOTICE", "OFFLINE_NOTICE", "Connection", "open_connection"]
+__all__ = [
+    "LOCAL_NOTICE",
+    "OFFLINE_HINT",
+    "OFFLINE_NOTICE",
+    "Connection",
+    "connection_failure",
+    "open_connection",
+]
 
 OFFLINE_NOTICE = (
     "This is the offline demo (echo brain): an embedded local server with a simple scripted "
@@ -28,6 +37,17 @@ OFFLINE_NOTICE = (
     "model, or set OPENAI_API_KEY before creating the widget (or pass "
     "RealtimeWidget(api_key=...))."
 )
+
+OFFLINE_HINT = {
+    "env": "To use the offline model instead, unset OPENAI_API_KEY (in a cell: "
+    "`del os.environ['OPENAI_API_KEY']`) and create the widget again.",
+    "api_key": "To use the offline model instead, create the widget without api_key= (and with "
+    "OPENAI_API_KEY unset).",
+    "url": "To use the offline model instead, create the widget without url= and api_key= (and "
+    "with OPENAI_API_KEY unset).",
+}
+"""What to do to talk to the embedded server when the chosen remote one fails, by what chose it
+(a key from the environment, an ``api_key=`` argument, a ``url=`` argument)."""
 
 LOCAL_NOTICE = (
     "Offline: {summary} answer on this computer (no network, no API key). To talk to OpenAI's "
@@ -45,12 +65,15 @@ class Connection:
             widget stops it when closed.
         notice: text shown above the conversation ("" for none).
         label: short description of the other end, without secrets.
+        fallback_hint: how to use the offline model instead, added to connection errors ("" for
+            the embedded server itself, or a client the caller passed in).
     """
 
     client: Any
     server: Any
     notice: str
     label: str
+    fallback_hint: str = ""
 
 
 def open_connection(
@@ -111,7 +134,8 @@ def _open(
         if url is not None:
             options["url"] = url
         made = RealtimeClient(session_config, api_key=key, **options)
-        return Connection(made, None, "", _label_of(made))
+        chosen_by = "url" if url is not None else "api_key" if api_key else "env"
+        return Connection(made, None, "", _label_of(made), OFFLINE_HINT[chosen_by])
     from realtime_widget.server import LocalRealtimeServer
 
     local_key = secrets.token_urlsafe(32)  # only this kernel knows it (module docstring)
@@ -124,6 +148,27 @@ def _open(
     server = LocalRealtimeServer(api_key=local_key).start()
     made = RealtimeClient(session_config, url=server.url, api_key=local_key, **options)
     return Connection(made, server, OFFLINE_NOTICE, "embedded server (offline demo)")
+
+
+def connection_failure(exc: Exception, fallback_hint: str = "") -> Exception:
+    """The error a widget's ``connect()`` raises for a failed connection attempt.
+
+    Args:
+        exc: what the client raised (`RealtimeConnectionError` says the cause and what to fix).
+        fallback_hint: `Connection.fallback_hint` ("" adds nothing).
+
+    Returns:
+        A `RealtimeConnectionError` with the cause, what to fix and, where it applies, how to use
+        the offline model; ``exc`` itself for errors that are not about the connection (bad
+        settings are the caller's to fix, and their message already says how).
+    """
+    from realtime_widget.api import RealtimeConnectionError
+
+    if not isinstance(exc, RealtimeConnectionError):
+        return exc
+    if not fallback_hint:
+        return exc
+    return RealtimeConnectionError(f"{exc} {fallback_hint}", exc.status)
 
 
 def _local_pipeline():
@@ -156,7 +201,12 @@ def _label_of(client: Any) -> str:
     api = getattr(client, "realtime", None)
     url = str(getattr(api, "url", "") or "")
     model = getattr(api, "model", None)
-    host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    # Host and port only: a URL may carry a key (``user:key@``, ``?api-key=``; issue 13).
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # IPv6
+    with contextlib.suppress(ValueError):  # a malformed port: the host alone
+        host += f":{parts.port}" if parts.port else ""
     if "openai.com" in host and "azure" not in host:
         return f"OpenAI {model}" if model else "OpenAI"
     return f"{model} at {host}" if model else host

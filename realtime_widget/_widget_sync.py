@@ -117,10 +117,19 @@ class WidgetSync(ClientEventHandlers):
         self.schedule()
 
     def add_error(self, source: str, code: str, message: str) -> None:
-        """Record an error for the `errors` trait (message must be secret-free)."""
-        self.errors.append(
-            {"time": time.time(), "source": source, "code": code or "", "message": message}
-        )
+        """Record an error for the `errors` trait (message must be secret-free).
+
+        The same error again (same source, code and message: pressing Connect twice against a
+        wrong key) is not a second alert: its entry moves to the end with ``count`` raised and
+        the new ``time``, so the browser shows one alert per distinct failure.
+        """
+        entry = {"time": time.time(), "source": source, "code": code or "", "message": message}
+        for old in self.errors:
+            if (old["source"], old["code"], old["message"]) == (source, entry["code"], message):
+                self.errors.remove(old)
+                entry["count"] = old.get("count", 1) + 1
+                break
+        self.errors.append(entry)
         self.mark("errors")
 
     def refresh_item(self, item: dict[str, Any]) -> None:

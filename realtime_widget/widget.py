@@ -10,6 +10,7 @@ come from `_widget_media`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pathlib
 import threading
@@ -24,7 +25,7 @@ from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS
 from realtime_widget._widget_inbound import handle_browser_message, truncate_at_last_reports
 from realtime_widget._widget_items import transcript_markdown
 from realtime_widget._widget_media import WidgetMediaMixin
-from realtime_widget._widget_session import open_connection
+from realtime_widget._widget_session import connection_failure, open_connection
 from realtime_widget._widget_sync import WidgetSync
 from realtime_widget.client import ResponseHandle
 from realtime_widget.runtime import get_runtime
@@ -116,7 +117,8 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
 
     errors = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The last 50 errors: ``{"time", "source", "code", "message"}``; ``source`` is "server",
-    "connection", "browser" or "kernel" (tool failures show on their tool-call card)."""
+    "connection", "browser" or "kernel" (tool failures show on their tool-call card). The same
+    error again moves to the end with ``"count"`` (2, 3, ...) rather than being listed twice."""
 
     notice = traitlets.Unicode("").tag(sync=True)
     """Shown above the conversation (the offline-demo notice, or "")."""
@@ -167,6 +169,8 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         )
         self._client = connection.client
         self._server = connection.server
+        self._fallback_hint = connection.fallback_hint
+        self._connect_failure: str | None = None  # why the last attempt failed (for send_text)
         self._owns_client = client is None  # a client passed in is the caller's to disconnect
         # Settings to push to a client that is already connected when the widget binds to it.
         self._explicit = bool(voice or instructions) or turn_detection is not ...
@@ -285,7 +289,7 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
             self._sync.add_error("kernel", "bad_settings", str(exc))
 
     # ------------------------------------------------------------------ connection
-    async def _connect(self) -> None:
+    async def _connect(self, raise_errors: bool = False) -> None:
         if self._client.is_connected:
             if self._explicit:
                 self._apply_session_settings()
@@ -295,13 +299,23 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         try:
             self._client.update_session(**self._session_settings())
             await self._client.connect_async()
+        except asyncio.CancelledError:  # the caller's timeout: not connected, not an error
+            self._sync.set_status("disconnected", immediate=True)
+            raise
         except Exception as exc:  # shown in the widget; the message says what to fix
-            self._sync.add_error("connection", type(exc).__name__, str(exc))
+            error = connection_failure(exc, self._fallback_hint)
+            self._connect_failure = str(error)
+            # One alert per failure: a repeat of the same one counts up (`WidgetSync.add_error`).
+            self._sync.add_error("connection", type(exc).__name__, str(error))
             self._sync.set_status("error", immediate=True)
+            if raise_errors:  # connect()/connect_async(): the caller learns why, at once
+                raise error from None
             return
+        self._connect_failure = None
         self._sync.set_status("connected", immediate=True)
 
     async def _disconnect(self) -> None:
+        self._connect_failure = None
         await self._client.disconnect_async()
         self._sync.set_status("disconnected", immediate=True)
         self._sync.refresh_snapshot()
@@ -313,12 +327,23 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         self._runtime.submit(self._disconnect())
 
     def connect(self, timeout: float | None = 30.0) -> None:
-        """Connect (blocking); errors also appear in the widget. See `connect_async`."""
-        self._runtime.run(self._connect(), timeout)
+        """Connect (blocking); a failure also appears in the widget. See `connect_async`.
+
+        Raises:
+            RealtimeConnectionError: the connection failed (key refused, unknown host, nothing
+                listening...): the message says why, what to fix and, where it applies, how to
+                use the offline model instead.
+            TimeoutError: ``timeout`` seconds passed first.
+        """
+        self._runtime.run(self._connect(raise_errors=True), timeout)
 
     async def connect_async(self) -> None:
-        """``await``-able twin of `connect` (for notebook cells)."""
-        await self._runtime.run_async(self._connect())
+        """``await``-able twin of `connect` (for notebook cells).
+
+        Raises:
+            RealtimeConnectionError: as `connect`.
+        """
+        await self._runtime.run_async(self._connect(raise_errors=True))
 
     def disconnect(self, timeout: float | None = 10.0) -> None:
         """Disconnect (blocking); the conversation is kept. See `disconnect_async`."""
@@ -368,9 +393,13 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         once the new session has started.
 
         Raises:
-            RuntimeError: not connected (call `connect()` first or press Connect).
+            RuntimeError: not connected (call `connect()` first or press Connect); after a failed
+                connection attempt the message says why it failed.
         """
         if not (self._client.is_connected or self._client.is_reconnecting):
+            failure = self._connect_failure
+            if failure:
+                raise RuntimeError(f"not connected: the last connection attempt failed: {failure}")
             raise RuntimeError("not connected: call connect() (or press Connect) first")
         self._client.send_user_message_content([{"type": "input_text", "text": str(text)}])
 

@@ -66,6 +66,8 @@ export interface ErrorEntry {
   source: string;
   code: string;
   message: string;
+  /** How often the same error happened (absent: once); the kernel lists a repeat once. */
+  count?: number;
 }
 
 export interface TurnDetection {

@@ -3,6 +3,7 @@
  * `rtw-root` data attributes the browser tests read, and returns its cleanup.
  */
 import type { Change, Controller } from "../state/controller";
+import { alertText } from "./alert-text";
 import { Controls } from "./controls";
 import { ConversationView } from "./conversation-view";
 import { attr, h, listen, text } from "./dom";
@@ -68,7 +69,11 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const renderErrors = () => {
     alerts.replaceChildren(
       ...c.errors().map((e) =>
-        h("div", { role: "alert", class: "rtw-alert", "data-code": e.code, "data-source": e.source }, `${e.message}`),
+        h(
+          "div",
+          { role: "alert", class: "rtw-alert", "data-code": e.code, "data-source": e.source, "data-count": String(e.count ?? 1) },
+          alertText(e),
+        ),
       ),
     );
   };
