@@ -4,22 +4,23 @@
 set it talks to OpenAI (GA); without one it starts the embedded server in-process and says so.
 The key itself stays inside the client's `RealtimeAPI`; nothing here keeps or prints it.
 
-The embedded server listens on a loopback port that any local process or web page could find, so
-it requires a random key made here, per server, that only the kernel knows (issue 13): the
-widget's client gets it the same way it would get an OpenAI key (inside its `RealtimeAPI`, so it
-is never in a trait, the event log, a repr or the saved notebook), and the server refuses every
-other connection with 401 (and other web pages' handshakes with 403).
+The embedded server (one per process, shared by the offline widgets: `_widget_server`) listens
+on a loopback port that any local process or web page could find, so it requires a random key,
+per server, that only the kernel knows (issue 13): the widget's client gets it the same way it
+would get an OpenAI key (inside its `RealtimeAPI`, so it is never in a trait, the event log, a
+repr or the saved notebook), and the server refuses every other connection with 401 (and other
+web pages' handshakes with 403).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from realtime_widget._widget_server import Lease, shared_servers
 from realtime_widget.tools import kernel_main_thread_executor
 
 __all__ = [
@@ -61,12 +62,14 @@ class Connection:
 
     Attributes:
         client: the `RealtimeClient`.
-        server: the embedded `LocalRealtimeServer` the widget started (None otherwise); the
-            widget stops it when closed.
+        server: the embedded `LocalRealtimeServer` the widget uses (None otherwise), shared by
+            the offline widgets of the process.
         notice: text shown above the conversation ("" for none).
         label: short description of the other end, without secrets.
         fallback_hint: how to use the offline model instead, added to connection errors ("" for
             the embedded server itself, or a client the caller passed in).
+        lease: the widget's `Lease` on the shared embedded server (None otherwise); released
+            when the widget is closed or collected, the last release stops the server.
     """
 
     client: Any
@@ -74,6 +77,7 @@ class Connection:
     notice: str
     label: str
     fallback_hint: str = ""
+    lease: Lease | None = None
 
 
 def open_connection(
@@ -96,7 +100,8 @@ def open_connection(
         client_options: more `RealtimeClient` keyword arguments (e.g. `dialect`, `tools`).
 
     Returns:
-        The connection; with no key and no URL, one to a freshly started embedded server. Its
+        The connection; with no key and no URL, one to the process's embedded server (started
+        if none runs). Its
         client runs ``thread="main"`` tools on the IPython kernel's main thread when there is
         one (unless the client already has a main-thread executor).
     """
@@ -136,18 +141,16 @@ def _open(
         made = RealtimeClient(session_config, api_key=key, **options)
         chosen_by = "url" if url is not None else "api_key" if api_key else "env"
         return Connection(made, None, "", _label_of(made), OFFLINE_HINT[chosen_by])
-    from realtime_widget.server import LocalRealtimeServer
-
-    local_key = secrets.token_urlsafe(32)  # only this kernel knows it (module docstring)
-    pipeline = _local_pipeline()
+    # The offline widgets of this process share one embedded server (`_widget_server`).
+    lease = shared_servers().lease(_local_pipeline)
+    made = RealtimeClient(session_config, url=lease.server.url, api_key=lease.key, **options)
+    pipeline = lease.pipeline
     if pipeline is not None:
-        server = LocalRealtimeServer(api_key=local_key, brain=pipeline).start()
-        made = RealtimeClient(session_config, url=server.url, api_key=local_key, **options)
         notice = LOCAL_NOTICE.format(summary=pipeline.summary)
-        return Connection(made, server, notice, f"embedded server ({pipeline.summary})")
-    server = LocalRealtimeServer(api_key=local_key).start()
-    made = RealtimeClient(session_config, url=server.url, api_key=local_key, **options)
-    return Connection(made, server, OFFLINE_NOTICE, "embedded server (offline demo)")
+        label = f"embedded server ({pipeline.summary})"
+        return Connection(made, lease.server, notice, label, lease=lease)
+    label = "embedded server (offline demo)"
+    return Connection(made, lease.server, OFFLINE_NOTICE, label, lease=lease)
 
 
 def connection_failure(exc: Exception, fallback_hint: str = "") -> Exception:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pathlib
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,6 +52,24 @@ _BROWSER_KEPT = frozenset({"items_snapshot", "event_log"})
 """Saved-state traits the browser updates locally from frame patches (docs/widget-protocol.md)."""
 
 
+def _asset(name: str, missing: str) -> str | pathlib.Path:
+    """A front-end file's contents, or its path while anywidget's hot reload is on.
+
+    Given a path, anywidget connects every new widget to the file's change signal with a
+    callback holding the widget (for hot reload), so no widget could ever be garbage collected
+    and its session and server never released (issue 13). Text has no such signal. With
+    ``ANYWIDGET_HMR=1`` (front-end development) the path is kept, and widgets with it.
+    """
+    path = _STATIC / name
+    if not path.exists():
+        return missing
+    if os.environ.get("ANYWIDGET_HMR") == "1":
+        return path
+    text = path.read_text(encoding="utf-8")
+    # anywidget takes a one-line string with a file extension for a path: keep it multi-line.
+    return text if "\n" in text.strip() else text + "\n/* realtime_widget */\n"
+
+
 class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
     """A voice conversation with a realtime speech model, displayed in a notebook.
 
@@ -78,8 +98,8 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         **client_options: more `RealtimeClient` options (``dialect``, ``auto_reconnect``, ...).
     """
 
-    _esm = _STATIC / "widget.js" if (_STATIC / "widget.js").exists() else _NOT_BUILT
-    _css = _STATIC / "widget.css" if (_STATIC / "widget.css").exists() else ""
+    _esm = _asset("widget.js", _NOT_BUILT)
+    _css = _asset("widget.css", "")
 
     _instance_id = traitlets.Unicode().tag(sync=True)
     """A unique id of this widget: the browser keys its one controller and audio engine per widget
@@ -169,6 +189,7 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         )
         self._client = connection.client
         self._server = connection.server
+        self._lease = connection.lease
         self._fallback_hint = connection.fallback_hint
         self._connect_failure: str | None = None  # why the last attempt failed (for send_text)
         self._owns_client = client is None  # a client passed in is the caller's to disconnect
@@ -186,8 +207,14 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         )
         runtime = get_runtime()
         self._runtime = runtime
-        self._sync = WidgetSync(self._client, self.send, self._apply_traits, runtime.loop)
-        self._sync.on_interrupt_timeout = lambda: truncate_at_last_reports(self)
+        # The runtime keeps the client (its socket's tasks), the client keeps the sync's
+        # listeners: those reach the widget only weakly, so a widget nobody else holds can be
+        # collected (ipywidgets' `__del__` then closes it: session ended, server given back).
+        self._sync = WidgetSync(
+            self._client, _weakly(self.send), _weakly(self._apply_traits), runtime.loop
+        )
+        me = weakref.ref(self)
+        self._sync.on_interrupt_timeout = lambda: _call_with(me, truncate_at_last_reports)
         self._sync.interrupt_guard_ms = float(interrupt_guard_ms)
         for fn in tools:
             self._client.add_tool(fn)
@@ -210,7 +237,9 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
 
     @property
     def server(self) -> Any:
-        """The embedded `LocalRealtimeServer` this widget started (offline demo), or None."""
+        """The embedded `LocalRealtimeServer` this widget talks to (offline), or None. The
+        offline widgets of a process share it; it stops when the last of them is closed or
+        garbage collected."""
         return self._server
 
     @property
@@ -354,8 +383,9 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         await self._runtime.run_async(self._disconnect())
 
     def close(self) -> None:
-        """Close the views; disconnect the client and stop the embedded server if this widget
-        created them (a client passed in stays connected: it is the caller's)."""
+        """Close the views; disconnect the client if this widget created it (a client passed in
+        stays connected: it is the caller's) and give back the embedded server (the offline
+        widgets of a process share one; it stops with the last of them, before this returns)."""
         if self._closed:
             super().close()
             return
@@ -370,8 +400,8 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
                 self._runtime.run(self._client.disconnect_async(), 10.0)
         finally:
             self._runtime.call_soon(self._sync.close)
-            if self._server is not None and not self._runtime.in_runtime_thread():
-                self._server.stop()
+            if self._lease is not None:
+                self._lease.release(wait=not self._runtime.in_runtime_thread())
             super().close()
 
     def _save_state_now(self) -> None:
@@ -437,3 +467,21 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         # Whatever thread ipykernel delivers on: copy the buffers and hand over (DESIGN §3).
         copied = [bytes(b) for b in buffers or []]
         self._runtime.call_soon(handle_browser_message, self, content, copied)
+
+
+def _weakly(method: Callable[..., Any]) -> Callable[..., None]:
+    """``method`` of an object held weakly: a call after the object is gone does nothing."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(*args)
+
+    return call
+
+
+def _call_with(ref: weakref.ref, fn: Callable[[Any], Any]) -> None:
+    widget = ref()
+    if widget is not None:
+        fn(widget)

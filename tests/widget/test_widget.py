@@ -102,7 +102,8 @@ def test_widget_embedded_server_requires_a_key_only_the_kernel_knows(no_key):
     try:
         wait_until(lambda: w.status == "connected", what="connected with the kernel's key")
         key = w.server.api_key
-        assert key and len(key) >= 32 and key != other.server.api_key  # random, per server
+        assert key and len(key) >= 32  # random (a new one per server: test_widget_server.py)
+        assert other.server is w.server  # the offline widgets of a process share one server
         for headers in ({}, {"Authorization": "Bearer sk-guessed"}):
             with pytest.raises(InvalidStatus) as info:
                 connect(w.server.url, additional_headers=headers, open_timeout=5 * UNIT)
