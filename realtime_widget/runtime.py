@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import queue
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -133,6 +134,10 @@ class Runtime:
         return self._thread is not None and self._thread.is_alive()
 
     def _start(self) -> None:
+        if sys.is_finalizing():
+            # Interpreter exit stops daemon threads, and starting one now waits forever (a
+            # widget closed by the collector at exit would hang the process).
+            raise RuntimeError("the interpreter is exiting: the realtime runtime is gone")
         loop = asyncio.new_event_loop()
         loop.set_default_executor(DaemonThreadPool(thread_name_prefix=f"{self._name}-worker"))
         ready = threading.Event()

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import pathlib
+import sys
 import threading
 import uuid
 import weakref
@@ -390,6 +391,10 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
             super().close()
             return
         self._closed = True
+        if sys.is_finalizing():
+            # Collected at interpreter exit (ipywidgets' __del__ closes): the runtime thread is
+            # gone and the process frees everything; waiting for it would hang the exit.
+            return
         try:
             self._save_state_now()
             if (

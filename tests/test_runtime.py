@@ -3,7 +3,6 @@
 import asyncio
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 
@@ -72,8 +71,10 @@ def test_get_runtime_is_shared():
 
 
 # The resolver here answers at once (NXDOMAIN), so the script makes getaddrinfo hang for the one
-# host, as a resolver that gets no reply does; the widget, runtime and interpreter exit are real.
-_EXIT_SCRIPT = """
+# host, as a resolver that gets no reply does; the widget, client, runtime and interpreter exit are
+# real. 10.255.255.1 is a private address nothing answers on: with no route the connect fails at
+# once, with a route it hangs in the kernel's TCP connect (not in a thread) until open_timeout.
+_HANG_RESOLVER = """
 import socket, time
 real = socket.getaddrinfo
 def hanging(host, *args, **kwargs):
@@ -81,28 +82,56 @@ def hanging(host, *args, **kwargs):
         time.sleep(60)
     return real(host, *args, **kwargs)
 socket.getaddrinfo = hanging
-from realtime_widget import RealtimeWidget
-w = RealtimeWidget(api_key="sk-test-exit", url="wss://unreachable.invalid/v1/realtime")
-time.sleep(0.3)  # the connection is resolving the host now
-print(w.status, flush=True)
 """
+_URLS = {
+    "resolving": "wss://unreachable.invalid/v1/realtime",
+    "blackhole": "ws://10.255.255.1:443/v1/realtime",
+}
+_MAKE = {
+    # The widget connects in the background; the script ends while it tries.
+    "widget": """
+from realtime_widget import RealtimeWidget
+w = RealtimeWidget(api_key="sk-test-exit", url=URL)
+time.sleep(0.3)  # the connection is under way now
+print(w.status, flush=True)
+""",
+    # A script's blocking connect() gives up after its timeout while the attempt still runs.
+    "client": """
+from realtime_widget import RealtimeClient
+c = RealtimeClient(api_key="sk-test-exit", url=URL)
+try:
+    c.connect(timeout=0.3)
+except Exception as exc:
+    print(type(exc).__name__, flush=True)
+else:
+    print("connected", flush=True)
+""",
+}
 
 
-def test_runtime_process_exits_promptly_while_a_session_resolves_an_unreachable_host(tmp_path):
-    script = tmp_path / "exit_while_resolving.py"
-    script.write_text(textwrap.dedent(_EXIT_SCRIPT))
+@pytest.mark.parametrize("peer", ["resolving", "blackhole"])
+@pytest.mark.parametrize("maker", ["widget", "client"])
+def test_runtime_process_exits_promptly_while_a_session_tries_an_unreachable_host(
+    tmp_path, maker, peer
+):
+    script = tmp_path / "exit_while_connecting.py"
+    resolver = _HANG_RESOLVER if peer == "resolving" else ""
+    script.write_text(f"import time\nURL = {_URLS[peer]!r}\n{resolver}{_MAKE[maker]}")
     process = subprocess.Popen(
         [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert process.stdout.readline().strip() == "connecting"
+        line = process.stdout.readline().strip()
         ended = time.monotonic()  # the script's last line ran: from here on it is exiting
         process.wait(timeout=10 * UNIT)
-        assert time.monotonic() - ended <= 2 * UNIT
+        took = time.monotonic() - ended
     finally:
         process.kill()
-        process.communicate()
-    assert process.returncode == 0
+        _, stderr = process.communicate()
+    assert process.returncode == 0, stderr
+    if peer == "resolving":  # still resolving when the script ended
+        assert line == ("connecting" if maker == "widget" else "TimeoutError"), stderr
+    assert took <= 2 * UNIT, f"exit took {took:.1f} s after {line!r}"
 
 
 def test_daemon_thread_pool_runs_work_in_daemon_threads_and_reports_errors():
