@@ -52,3 +52,32 @@ def test_restarted_kernel_is_shown_in_the_widget_and_stops_the_controls(open_not
     nb.screenshot("kernel-gone")
     assert re.search(r"re-?run|restart", alert.inner_text(), re.IGNORECASE), alert.inner_text()
     assert view.control("button", "Microphone").is_disabled()
+
+
+def test_pressing_connect_again_after_a_refused_key_shows_one_alert_that_counts(open_notebook):
+    # The widget's own server with a key, and a widget holding the wrong one: HTTP 401 each time.
+    cells = [
+        "from realtime_widget import LocalRealtimeServer, RealtimeWidget\n"
+        "server = LocalRealtimeServer(api_key='sk-test-right-key-for-this-test').start()\n"
+        "w = RealtimeWidget(url=server.url, api_key='sk-test-wrong-key-for-this-test')\n"
+        "w"
+    ]
+    nb = open_notebook(cells, wav="silence")
+    view = nb.wait_widget()
+    view.wait_status("error")
+    refusals = view.alerts.filter(has_text="HTTP 401")
+    refusals.first.wait_for(timeout=15 * UNIT * 1000)
+    assert refusals.count() == 1
+    for failures in (2, 3):
+        view.control("button", "Connect").click()
+        nb.kernel.wait_for(f"w.errors and w.errors[-1].get('count') == {failures}")
+        counted = view.alerts.filter(has_text=f"({failures} times)")
+        counted.first.wait_for(timeout=10 * UNIT * 1000)
+        view.wait_status("error")
+        assert refusals.count() == 1, [a.inner_text() for a in view.alerts.all()]
+    nb.screenshot("one-alert-three-failures")
+    alert = refusals.first
+    assert alert.get_attribute("data-source") == "connection"
+    assert alert.get_attribute("data-count") == "3"
+    assert "wrong-key" not in alert.inner_text()
+    assert nb.kernel.value("len(w.errors)") == 1
