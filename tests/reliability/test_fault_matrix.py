@@ -177,11 +177,18 @@ def test_a_message_whose_acknowledgement_the_drop_ate_is_said_again_after_the_hi
     assert guard.escaped == []
 
 
+def _server_sent(rig: Rig, kind: str) -> bool:
+    return any(source == "server" and event["type"] == kind for source, event in list(rig.wire))
+
+
 def test_a_refused_message_is_not_said_again_after_a_reconnect():
     with EscapeGuard() as guard, Rig() as rig:
         rig.connect()
         rig.client.send_user_message_content([{"type": "bogus_part", "text": "refused"}])
         wait_until(lambda: rig.of("error"), 5 * UNIT, "the refusal")
+        # The response.create sent with the refused item still runs (the echo brain's greeting,
+        # nothing to answer): let it end, or its item may land after "accepted" (a test race).
+        wait_until(lambda: _server_sent(rig, "response.done"), 10 * UNIT, "the greeting's end")
         rig.say("accepted")
         rig.on_loop(rig.proxy.drop)
         wait_until(lambda: rig.of("reconnected"), 10 * UNIT, "reconnected")
