@@ -270,3 +270,19 @@ def rate_limits(tokens_used: int) -> dict:
             },
         ],
     }
+
+
+def beta_mcp_error() -> dict:
+    """The error for MCP tools on a beta connection (beta has no MCP items or events)."""
+    return {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "code": "unsupported_in_beta",
+            "message": "MCP tools need the GA Realtime interface; this connection speaks beta "
+            "(OpenAI-Beta: realtime=v1), so its MCP tools are kept but never listed or called. "
+            "Connect without the beta header to use them.",
+            "param": "session.tools",
+            "event_id": None,
+        },
+    }

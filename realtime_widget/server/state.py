@@ -493,6 +493,11 @@ class SessionState(InputAudioHandlers):
         ):
             self.input.configure(new_in["format"], new_in["turn_detection"])
         updated = [{"type": "session.updated", "session": copy.deepcopy(session)}]
+        if self.dialect == "beta":
+            # The beta interface has no MCP items or events: say so rather than emit them.
+            if any(t.get("type") == "mcp" for t in session["tools"] if isinstance(t, dict)):
+                updated.append(_events.beta_mcp_error())
+            return updated
         return updated + self.mcp.configure(session["tools"], self.conversation)
 
     def _on_transcription_session_update(self, event: dict) -> list[dict]:

@@ -463,3 +463,40 @@ async def test_a_turn_right_after_session_update_waits_for_the_mcp_tools(mcp_url
         done = events[-1]["response"]
         assert done["output"][0]["type"] == "mcp_call" and done["output"][0]["output"] == "42"
         checked(client.received)
+
+
+async def test_barge_in_during_an_mcp_call_stops_waiting_for_it(mcp_url):
+    from realtime_widget.audio import encode_base64
+    from tests.server.driver import speech
+
+    async with LocalRealtimeServer(speed=0) as server:
+        client, _ = await _session(server, _mcp_tool(mcp_url, require_approval="never"))
+        await client.send(_user('call slow with {"seconds": 30}'))
+        await client.send({"type": "response.create"})
+        await client.until("response.mcp_call.in_progress")
+        audio = speech(tail=0.0)
+        for start in range(0, len(audio), 1200):  # 50 ms chunks, like a microphone
+            chunk = encode_base64(audio[start : start + 1200])
+            await client.send({"type": "input_audio_buffer.append", "audio": chunk})
+        events = await client.until("response.done", 2 * UNIT)
+        assert "input_audio_buffer.speech_started" in types(events)
+        done = events[-1]["response"]
+        assert done["status_details"] == {"type": "cancelled", "reason": "turn_detected"}
+        assert done["output"][0]["error"]["type"] == "tool_execution_error"
+        await asyncio.sleep(0.1 * UNIT)
+        assert not [t for t in asyncio.all_tasks() if "_call_mcp_tool" in repr(t.get_coro())]
+        checked(client.received)
+
+
+async def test_beta_connection_says_mcp_tools_need_ga(mcp_url):
+    async with LocalRealtimeServer(speed=0) as server:
+        client = await CheckedClient.connect(server.url, dialect="beta")
+        tool = _mcp_tool(mcp_url, require_approval="never")
+        await client.send({"type": "session.update", "session": {"tools": [tool]}})
+        # (the beta schema has no mcp tool: read the raw frames, not schema-checked ones)
+        frames = [json.loads(await client.ws.recv()) for _ in range(2)]
+        assert [f["type"] for f in frames] == ["session.updated", "error"]
+        error = frames[1]["error"]
+        assert error["code"] == "unsupported_in_beta" and error["param"] == "session.tools"
+        assert "GA" in error["message"]
+        checked([frames[1]], "beta")
