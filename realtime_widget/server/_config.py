@@ -20,6 +20,7 @@ Invalid values are refused with the real service's codes, naming the field.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from realtime_widget.server._checks import (
@@ -158,11 +159,28 @@ _MCP_TOOL = {
     "defer_loading": typed(bool),
 }
 
+_FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _function_name(value: Any, param: str) -> None:
+    # OpenAI's rule for function names (^[a-zA-Z0-9_-]{1,64}$): a model cannot call a tool whose
+    # name holds NULs, bidi overrides or 300 characters, and such a name misleads whoever reads it.
+    typed(str)(value, param)
+    if not _FUNCTION_NAME.fullmatch(value):
+        shown = repr(value) if len(value) <= 64 else f"{value[:40]!r}... ({len(value)} characters)"
+        raise ClientError(
+            "invalid_value",
+            f"Invalid '{param}': {shown} is not a valid function name. Use 1 to 64 letters, "
+            "digits, underscores or dashes (^[a-zA-Z0-9_-]{1,64}$), e.g. 'get_weather'.",
+            param,
+        )
+
+
 _TOOLS = {
     "function": (
         {
             "type": typed(str),
-            "name": typed(str),
+            "name": _function_name,
             "description": typed(str),
             "parameters": typed(dict),
         },
@@ -185,7 +203,7 @@ _TOOL_CHOICE = one_of(
     typed(str, enum=("auto", "none", "required")),
     tagged(
         {
-            "function": ({"type": typed(str), "name": typed(str)}, ("name",)),
+            "function": ({"type": typed(str), "name": _function_name}, ("name",)),
             "mcp": (
                 {
                     "type": typed(str),

@@ -7,7 +7,7 @@ from typing import Any
 
 from realtime_widget.tools.decorator import ToolOptions, options_of
 from realtime_widget.tools.invoke import RegisteredTool, is_async_callable
-from realtime_widget.tools.schema import ToolDefinitionError, build_signature
+from realtime_widget.tools.schema import ToolDefinitionError, _check_name, build_signature
 
 __all__ = ["tool_from_definition", "tool_from_function"]
 
@@ -40,6 +40,7 @@ def tool_from_definition(
             "a tool definition needs a 'name', e.g. {'name': 'get_weather', "
             "'description': ..., 'parameters': {...}}"
         )
+    _check_name(name)
     if not callable(handler):
         raise ToolDefinitionError(
             f"tool {name!r}: add(definition, handler) needs a callable handler that takes "

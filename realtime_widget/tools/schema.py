@@ -32,8 +32,12 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _INFERABLE = (bool, int, float, str, list, dict, tuple)
 
 
-class ToolDefinitionError(TypeError):
-    """A function cannot be a tool as written; the message names the problem and the fix."""
+class ToolDefinitionError(TypeError, ValueError):
+    """A function cannot be a tool as written; the message names the problem and the fix.
+
+    Both a ``TypeError`` (a function of the wrong shape) and a ``ValueError`` (a bad value,
+    e.g. a tool name the Realtime API refuses), so either ``except`` catches it.
+    """
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,12 @@ def tool_name_of(fn: Callable[..., Any]) -> str:
 
 
 def _check_name(name: str) -> str:
-    if not _NAME_RE.match(name):
+    # fullmatch: "$" would also match before a trailing newline.
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        shown = repr(name) if len(repr(name)) <= 80 else f"{repr(name)[:60]}... ({len(name)} chars)"
         raise ToolDefinitionError(
-            f"tool name {name!r} is not allowed: the Realtime API needs 1-64 letters, digits, "
-            f"'_' or '-'. Pass a name, e.g. @tool(name='my_tool')."
+            f"tool name {shown} is not allowed: the Realtime API needs 1-64 letters, digits, "
+            f"'_' or '-'. Pass such a name, e.g. @tool(name='my_tool') or {{'name': 'my_tool'}}."
         )
     return name
 

@@ -150,3 +150,11 @@ async def test_client_in_beta_sends_only_changed_flat_settings(server, make_clie
     client.update_session(voice="echo", temperature=0.7)
     await probe.received_type("session.updated", 2)
     assert probe.sent("session.update")[-1]["session"] == {"voice": "echo", "temperature": 0.7}
+
+
+def test_client_add_tool_refuses_a_name_the_api_refuses():
+    client = RealtimeClient(url="ws://127.0.0.1:9/v1/realtime")
+    hostile = "x" * 290 + "\x00\u202egetkey"
+    with pytest.raises(ValueError, match="1-64 letters, digits"):
+        client.add_tool({"name": hostile, "parameters": {"type": "object"}}, lambda args: None)
+    assert client.tools.definitions() == []

@@ -250,3 +250,26 @@ def test_history_dataframe_without_pandas_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # what `import pandas` sees when absent
     with pytest.raises(ImportError, match=r"pip install pandas"):
         registry.history.to_dataframe()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["x" * 300, "get\x00time", "get\u202etime", "get time", "x" * 65, "ok\n"],
+)
+def test_registry_refuses_tool_names_the_api_refuses_in_both_forms(name):
+    registry = ToolRegistry()
+    with pytest.raises(ValueError, match="1-64 letters, digits") as info:
+        registry.add({"name": name, "parameters": {"type": "object"}}, lambda args: None)
+    assert isinstance(info.value, ToolDefinitionError)
+    assert "\x00" not in str(info.value) and "\u202e" not in str(info.value)  # shown escaped
+    assert len(str(info.value)) < 300
+    with pytest.raises(ValueError, match="1-64 letters, digits"):
+        registry.add(get_time, name=name)
+    assert list(registry) == []
+
+
+def test_registry_accepts_a_64_character_name_with_dashes_and_underscores():
+    registry = ToolRegistry()
+    name = "a-b_" + "c" * 60
+    registry.add({"name": name}, lambda args: None)
+    assert name in registry
