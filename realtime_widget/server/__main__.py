@@ -1,6 +1,11 @@
 """Command line: ``python -m realtime_widget.server --host 127.0.0.1 --port 8765``.
 
 Prints ``listening on ws://HOST:PORT/v1/realtime`` and serves until interrupted (Ctrl-C).
+
+The key clients must present comes from the ``REALTIME_WIDGET_SERVER_KEY`` environment variable
+or from ``--api-key-file PATH`` (the file's first line): a key given as ``--api-key`` is visible
+to every user of the machine in the process list, so that option is kept for compatibility only
+and warns. The key itself is never printed.
 """
 
 from __future__ import annotations
@@ -9,9 +14,14 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import os
 import sys
+from pathlib import Path
 
 from realtime_widget.server.app import LocalRealtimeServer
+
+KEY_ENV = "REALTIME_WIDGET_SERVER_KEY"
+"""Environment variable holding the key clients must present (unset or empty: no key)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,7 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
     parser.add_argument("--port", type=int, default=8765, help="TCP port (0 = any free port)")
-    parser.add_argument("--api-key", default=None, help="require this key from clients")
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help=f"require this key from clients (visible in the process list: prefer {KEY_ENV} "
+        "or --api-key-file)",
+    )
+    parser.add_argument(
+        "--api-key-file",
+        default=None,
+        metavar="PATH",
+        help="require the key on this file's first line from clients",
+    )
     parser.add_argument(
         "--allowed-origin",
         action="append",
@@ -76,11 +97,43 @@ def _load_brain(args: argparse.Namespace) -> object:
     return target() if isinstance(target, type) else target
 
 
+def _api_key(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The key clients must present and where it came from (for a message without the key)."""
+    if args.api_key is not None and args.api_key_file is not None:
+        raise SystemExit("give --api-key or --api-key-file, not both")
+    if args.api_key is not None:
+        print(
+            f"warning: --api-key is visible to other users in the process list; set {KEY_ENV} "
+            "or use --api-key-file instead",
+            file=sys.stderr,
+            flush=True,
+        )
+        key, source = args.api_key, "--api-key"
+    elif args.api_key_file is not None:
+        try:
+            lines = Path(args.api_key_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            # The error names the file and the reason, never its content.
+            raise SystemExit(
+                f"--api-key-file: cannot read {args.api_key_file!r} ({type(exc).__name__}); "
+                "give a readable UTF-8 file whose first line is the key"
+            ) from None
+        key, source = (lines[0].strip() if lines else ""), "--api-key-file"
+        if not key:
+            raise SystemExit(f"--api-key-file: {args.api_key_file!r} has no key on its first line")
+    else:
+        key, source = os.environ.get(KEY_ENV, "").strip(), KEY_ENV
+    if not key:
+        return None, ""
+    return key, source
+
+
 async def _serve(args: argparse.Namespace) -> None:
+    api_key, source = _api_key(args)
     server = LocalRealtimeServer(
         args.host,
         args.port,
-        api_key=args.api_key,
+        api_key=api_key,
         allowed_origins=args.allowed_origin,
         speed=args.speed,
         max_session_seconds=args.max_session_seconds,
@@ -89,6 +142,8 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     async with server:
         print(f"listening on {server.url}", flush=True)
+        if api_key is not None:
+            print(f"clients must present the key from {source}", flush=True)
         await asyncio.Event().wait()
 
 
