@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "ClientError",
     "check_fields",
+    "error_event",
     "is_base64",
     "one_of",
     "optional",
@@ -37,6 +38,18 @@ class ClientError(Exception):
     def __init__(self, code: str, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.param = code, message, param
+
+
+def error_event(exc: ClientError, event_id: str | None) -> dict:
+    """The ``error`` event refusing a client event (``event_id``: the client's, or ``None``)."""
+    error = {
+        "type": "invalid_request_error",
+        "code": exc.code,
+        "message": exc.message,
+        "param": exc.param,
+        "event_id": event_id,
+    }
+    return {"type": "error", "error": error}
 
 
 Checker = Callable[[Any, str], None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from realtime_widget.server import _events
-from realtime_widget.server._checks import ClientError
+from realtime_widget.server._checks import ClientError, error_event
 from realtime_widget.server._items import Record
 from realtime_widget.server.vad import TurnEvent
 
@@ -58,6 +58,7 @@ class InputAudioHandlers:
                 "audio",
             )
         samples = self.input.decode(audio)
+        self.limits.check_input_audio(self.input.buffered_samples, samples.size, self.input.rate)
         out: list[dict] = []
         for turn in self.input.append(samples, idle_allowed=self._run is None):
             out += self._turn_handlers[turn.kind](self, turn)
@@ -88,8 +89,7 @@ class InputAudioHandlers:
                 "item_id": item_id,
             }
         ]
-        out += self._commit(item_id, turn.start_ms, turn.end_ms, turn.speech_end_ms)
-        return out + self._auto_response()
+        return out + self._vad_commit(item_id, turn.start_ms, turn.end_ms, turn.speech_end_ms)
 
     def _on_timeout_triggered(self: SessionState, turn: TurnEvent) -> list[dict]:
         item_id = self._new_id("item_")
@@ -101,7 +101,25 @@ class InputAudioHandlers:
                 "item_id": item_id,
             }
         ]
-        return out + self._commit(item_id, turn.start_ms, turn.end_ms) + self._auto_response()
+        return out + self._vad_commit(item_id, turn.start_ms, turn.end_ms)
+
+    def _vad_commit(
+        self: SessionState,
+        item_id: str,
+        start_ms: int,
+        end_ms: int,
+        speech_end_ms: int | None = None,
+    ) -> list[dict]:
+        # A turn the server ends itself: a full conversation refuses it with an error event
+        # (the client sent no event to refuse) and the turn's audio is dropped with it, as a
+        # turn can only be committed whole.
+        try:
+            self._check_room(0, None)
+        except ClientError as exc:
+            self.input.take(start_ms, end_ms)
+            message = f"{exc.message} This turn's audio was not committed."
+            return [error_event(ClientError(exc.code, message), None)]
+        return self._commit(item_id, start_ms, end_ms, speech_end_ms) + self._auto_response()
 
     def _on_pause(self: SessionState, turn: TurnEvent) -> list[dict]:
         # The speaker went quiet: this may be the end of the turn. Transcribing now, while VAD
@@ -134,6 +152,7 @@ class InputAudioHandlers:
                 "Error committing input audio buffer: buffer too small. Expected at least 100ms "
                 f"of audio, but buffer only has {buffered:.2f}ms of audio.",
             )
+        self._check_room(0, None)  # refused: the buffer stays for a commit after a delete
         self._turn_item_id = None
         return self._commit(self._new_id("item_"))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from realtime_widget.server._checks import ClientError
+from realtime_widget.server._limits import item_size
 
 __all__ = ["Conversation", "Record"]
 
@@ -25,6 +26,7 @@ class Record:
             transcription events are off).
         audio_ms: for assistant audio, milliseconds generated so far (truncate checks it).
         extras: anything else the server notes about the item (e.g. a transcription error).
+        size: JSON bytes of ``item`` when last measured (the conversation's byte count).
     """
 
     item: dict
@@ -33,6 +35,7 @@ class Record:
     transcript: str | None = None
     audio_ms: float = 0.0
     extras: dict = field(default_factory=dict)
+    size: int = 0
 
     def truncate(self, content_index: int, audio_end_ms: int) -> None:
         """Cut assistant audio at ``audio_end_ms`` and drop its transcript, as the service does.
@@ -75,6 +78,11 @@ class Conversation:
         max_audio_seconds: user audio kept for ``conversation.item.retrieve``; beyond it the
             oldest items' audio is dropped (their transcripts stay), so an hour-long session does
             not grow without bound (DESIGN §8).
+
+    Attributes:
+        total_bytes: JSON bytes of all items as last measured (on add, and by
+            :meth:`remeasure` once a response has finished writing them); the session's
+            ``max_conversation_bytes`` is checked against it.
     """
 
     def __init__(self, conversation_id: str, max_audio_seconds: float = 600.0) -> None:
@@ -82,6 +90,7 @@ class Conversation:
         self._order: list[str] = []
         self._records: dict[str, Record] = {}
         self.max_audio_seconds = max_audio_seconds
+        self.total_bytes = 0
 
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._records
@@ -120,6 +129,8 @@ class Conversation:
             )
         self._order.insert(index, item_id)
         self._records[item_id] = record
+        record.size = item_size(record.item)
+        self.total_bytes += record.size
         if record.audio is not None:
             self._bound_audio()
         return self._order[index - 1] if index > 0 else None
@@ -151,9 +162,18 @@ class Conversation:
 
     def delete(self, item_id: str) -> None:
         """Remove an item (raises ``ClientError`` when unknown)."""
-        self.get(item_id)
+        record = self.get(item_id)
         self._order.remove(item_id)
         del self._records[item_id]
+        self.total_bytes -= record.size
+
+    def remeasure(self, item_id: str) -> None:
+        """Count an item's bytes again (a response's item grows while it streams)."""
+        record = self._records.get(item_id)
+        if record is not None:
+            size = item_size(record.item)
+            self.total_bytes += size - record.size
+            record.size = size
 
     def records(self) -> list[Record]:
         """All records, in order."""
@@ -175,10 +195,21 @@ class Conversation:
         """Items as a brain sees them: copies, user audio carrying the server's transcript."""
         out = []
         for record in self.records() if records is None else records:
-            item = copy.deepcopy(record.item)
+            item = _copy_json(record.item)
             if record.transcript is not None:
                 for part in item.get("content") or []:
                     if part.get("type") == "input_audio" and not part.get("transcript"):
                         part["transcript"] = record.transcript
             out.append(item)
         return out
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars): several times faster than ``deepcopy``,
+    which keeps a memo for shared and cyclic objects that JSON cannot have. A response over a
+    conversation of thousands of items copies them all on the event loop."""
+    if isinstance(value, dict):
+        return {key: _copy_json(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(child) for child in value]
+    return value

@@ -17,7 +17,9 @@ So the outbox counts the bytes of JSON waiting behind the frame being sent. Past
 always goes) it drops what is waiting, refuses everything after, and calls ``on_overflow`` with a
 reason, so the connection closes with 1008 instead of blocking anybody. Events are serialized when
 they are put (ASCII JSON: characters are bytes), so the count is exact and the writer only sends
-strings.
+strings. An event too large to serialize on the loop (long audio, ``_payload``) is put as a future
+of its JSON (in pieces: the fragments of one message) with an estimate of its size
+(:meth:`Outbox.put_later`): it keeps its place in the order and the writer waits for it.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class Outbox:
         self.on_overflow = on_overflow
         self.pending_bytes = 0
         self.overflowed = False
-        self._frames: deque[str | tuple[int, str]] = deque()
+        self._frames: deque[str | tuple[int, str] | _Later] = deque()
         self._ready = asyncio.Event()
         self._taken = asyncio.Event()  # the writer took a frame (the client is reading)
 
@@ -74,20 +76,40 @@ class Outbox:
         if self.pending_bytes > self.max_bytes and len(self._frames) > 1:
             self._overflow()
 
+    def put_later(self, text: asyncio.Future[list[str]], size: int) -> None:
+        """Queue the JSON a worker is still writing, in order; ``size`` estimates its bytes.
+
+        The future gives the JSON in pieces, sent as the fragments of one message.
+
+        Dropped (and its future cancelled) once the outbox has overflowed.
+        """
+        if self.overflowed:
+            text.cancel()
+            return
+        self._frames.append(_Later(text, size))
+        self.pending_bytes += size
+        self._ready.set()
+        if self.pending_bytes > self.max_bytes and len(self._frames) > 1:
+            self._overflow()
+
     def put_close(self, code: int, reason: str) -> None:
         """Queue a close after the events already queued (the writer closes the socket)."""
         if not self.overflowed:
             self._frames.append((code, reason))
             self._ready.set()
 
-    async def get(self) -> str | tuple[int, str]:
-        """The next frame: a JSON string, or ``(code, reason)`` to close with."""
+    async def get(self) -> str | list[str] | tuple[int, str]:
+        """The next frame: a JSON string, its pieces, or ``(code, reason)`` to close with."""
         while not self._frames:
             self._ready.clear()
             await self._ready.wait()
         frame = self._frames.popleft()
         if isinstance(frame, str):
             self.pending_bytes -= len(frame)
+        elif isinstance(frame, _Later):
+            self.pending_bytes -= frame.size
+            self._taken.set()
+            return await frame.text
         self._taken.set()
         return frame
 
@@ -114,7 +136,19 @@ class Outbox:
             mib = self.max_bytes / (1024 * 1024)
             reason = f"client is not reading: over {mib:g} MiB of events waiting"
         self.overflowed = True
+        for frame in self._frames:
+            if isinstance(frame, _Later):
+                frame.text.cancel()
         self._frames.clear()
         self.pending_bytes = 0
         if self.on_overflow is not None:
             self.on_overflow(reason)
+
+
+class _Later:
+    """A frame whose JSON a worker thread is writing, and its estimated size."""
+
+    __slots__ = ("size", "text")
+
+    def __init__(self, text: asyncio.Future[list[str]], size: int) -> None:
+        self.text, self.size = text, size

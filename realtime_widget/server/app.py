@@ -58,8 +58,10 @@ from realtime_widget._redaction import RedactingLogger
 from realtime_widget.protocol import generate_id
 from realtime_widget.server import mcp as mcp_io
 from realtime_widget.server._clauses import ClauseSplitter
+from realtime_widget.server._limits import Limits
 from realtime_widget.server._mcp import ListJob
 from realtime_widget.server._outbox import DEFAULT_MAX_PENDING_BYTES, Outbox
+from realtime_widget.server._payload import lazy_size, serialize
 from realtime_widget.server._response import Clause, McpCallRequest
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
@@ -77,6 +79,8 @@ LAGGING_CLOSE_SECONDS = 3.0
 # A response's own output waits for the client to read; a client that reads nothing for this long
 # while half the outbox waits is closed as not reading.
 STALL_SECONDS = 30.0
+# One connection's reader yields the loop after this long of back-to-back frames.
+READ_SLICE_SECONDS = 0.004
 _END = object()
 log = logging.getLogger(__name__)
 _closing: set[asyncio.Task] = set()  # closes of lagging connections in progress (kept alive)
@@ -186,10 +190,19 @@ class LocalRealtimeServer:
         mcp_list_timeout: seconds to connect to an MCP server and list its tools.
         mcp_max_output_chars: an MCP tool's output is cut to this many characters (with a note
             saying so) before it goes into the conversation.
+        max_input_audio_seconds: uncommitted input audio one session may hold (default 15
+            minutes); an append past it gets the error ``input_audio_buffer_full``.
+        max_items: items in one conversation (default 4096); past it
+            ``conversation.item.create``, ``input_audio_buffer.commit`` and ``response.create``
+            get ``conversation_full`` (delete items or start a new session).
+        max_conversation_bytes: JSON bytes of one conversation's items, audio excluded (default
+            8 MiB); past it, ``conversation_full`` as for ``max_items``.
+        max_item_bytes: JSON bytes of one created item, audio excluded (default 1 MiB); larger
+            gets ``item_too_large``. All four caps: ``realtime_widget.server._limits``.
 
     Raises:
-        ValueError: ``brain`` is an unknown string, or ``vad`` names a detector that is not
-            available (the message says what to install).
+        ValueError: ``brain`` is an unknown string, ``vad`` names a detector that is not
+            available (the message says what to install), or a limit is not positive.
     """
 
     def __init__(
@@ -210,9 +223,17 @@ class LocalRealtimeServer:
         mcp_timeout: float = mcp_io.DEFAULT_CALL_TIMEOUT,
         mcp_list_timeout: float = mcp_io.DEFAULT_LIST_TIMEOUT,
         mcp_max_output_chars: int = 64 * 1024,
+        max_input_audio_seconds: float = Limits.max_input_audio_seconds,
+        max_items: int = Limits.max_items,
+        max_conversation_bytes: int = Limits.max_conversation_bytes,
+        max_item_bytes: int = Limits.max_item_bytes,
     ) -> None:
         if max_pending_bytes <= 0:
             raise ValueError(f"max_pending_bytes must be positive, not {max_pending_bytes!r}")
+        self.limits = Limits(
+            max_input_audio_seconds, max_items, max_conversation_bytes, max_item_bytes
+        )
+        """What one session may hold (the four ``max_*`` caps)."""
         self.host, self.port = host, port
         self.max_pending_bytes = max_pending_bytes
         self.mcp_timeout = mcp_timeout
@@ -398,6 +419,8 @@ class LocalRealtimeServer:
             max_session_seconds=self.max_session_seconds,
             defer_transcription=self.transcriber is not None,
             vad=self.vad,
+            limits=self.limits,
+            lazy_audio=True,
         )
         self.sessions.add(state)
         conn = _Connection(state, self.max_pending_bytes, lambda reason: self._drop(ws, reason))
@@ -410,8 +433,16 @@ class LocalRealtimeServer:
             tasks.append(asyncio.create_task(self._transcribe_jobs(conn)))
         for event in state.start():
             conn.outbox.put_nowait(event)
+        loop = asyncio.get_running_loop()
+        slice_start = loop.time()
         try:
             async for frame in ws:
+                if loop.time() - slice_start > READ_SLICE_SECONDS:
+                    # Frames already received are handed over without a pause: a client that
+                    # floods small events would hold the loop (every session's) for as long as
+                    # its backlog lasts.
+                    await asyncio.sleep(0)
+                    slice_start = loop.time()
                 if conn.outbox.overflowed:
                     continue  # closing: its requests are read (not to block it) and ignored
                 try:
@@ -420,7 +451,11 @@ class LocalRealtimeServer:
                     log.exception("= embedded server failed on a client event")
                     events = [_server_error(exc)]
                 for event in events:
-                    conn.outbox.put_nowait(event)
+                    size = lazy_size(event)
+                    if size is None:
+                        conn.outbox.put_nowait(event)
+                    else:  # long audio: its base64 and JSON are written on a worker thread
+                        conn.outbox.put_later(loop.run_in_executor(None, serialize, event), size)
                 conn.stop_stale()  # a cancel or barge-in stops the model at once
                 while (job := state.take_mcp_list_job()) is not None:
                     conn.start_mcp_listing(job.server_label, self._list_mcp_tools(conn, job))
@@ -440,11 +475,17 @@ class LocalRealtimeServer:
     async def _writer(ws: ServerConnection, outbox: Outbox) -> None:
         try:
             while True:
-                frame = await outbox.get()
+                try:
+                    frame = await outbox.get()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a long event's worker failed: report, go on
+                    log.exception("= embedded server failed while serializing an event")
+                    frame = json.dumps(_server_error(exc))
                 if isinstance(frame, tuple):
                     await ws.close(*frame)
                     return
-                await ws.send(frame)
+                await ws.send(frame)  # a list: the fragments of one message
         except ConnectionClosed:
             pass
 

@@ -33,11 +33,13 @@ import numpy as np
 from realtime_widget.audio import encode_base64
 from realtime_widget.protocol import generate_id, normalize_client_event, to_beta_server_event
 from realtime_widget.server import _config, _events
-from realtime_widget.server._checks import ClientError, check_fields
+from realtime_widget.server._checks import ClientError, check_fields, error_event
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
 from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers
 from realtime_widget.server._items import Conversation, Record
+from realtime_widget.server._limits import Limits, item_size
 from realtime_widget.server._mcp import ListJob, McpTools
+from realtime_widget.server._payload import LAZY_AUDIO_SECONDS, LazyAudio
 from realtime_widget.server._response import Clause, McpCallRequest, ResponseRun, Step
 from realtime_widget.server._start import continue_response, input_tokens, start_response
 from realtime_widget.server.brains import (
@@ -54,6 +56,7 @@ from realtime_widget.server.vad import InputAudio
 __all__ = [
     "MAX_APPEND_BYTES",
     "MAX_OUT_OF_BAND_RESPONSES",
+    "Limits",
     "SessionState",
     "Step",
     "TranscriptionJob",
@@ -128,6 +131,11 @@ class SessionState(InputAudioHandlers):
             wait for their input's transcripts before the brain is asked (DESIGN §10).
         vad: the server-VAD detector, ``"auto"``, ``"silero"`` or ``"energy"`` (``None``: the
             ``REALTIME_WIDGET_VAD`` variable, else auto), see ``vad.choose_vad``.
+        limits: caps on uncommitted audio, items and their size (``_limits.Limits``; its
+            defaults when ``None``); past one a request gets a documented ``error``.
+        lazy_audio: answer ``conversation.item.retrieve`` of long audio with a
+            ``_payload.LazyAudio`` in place of its base64, for the I/O layer to serialize off
+            the event loop (``_payload.dumps``).
     """
 
     def __init__(
@@ -142,8 +150,12 @@ class SessionState(InputAudioHandlers):
         max_session_seconds: float = 3600,
         defer_transcription: bool = False,
         vad: str | None = None,
+        limits: Limits | None = None,
+        lazy_audio: bool = False,
     ) -> None:
+        self.lazy_audio = lazy_audio
         self.dialect = dialect
+        self.limits = limits or Limits()
         self.defer_transcription = defer_transcription
         self.transcription_jobs: deque[TranscriptionJob] = deque()
         """Deferred transcriptions for the I/O layer, oldest first."""
@@ -157,7 +169,12 @@ class SessionState(InputAudioHandlers):
         self.mcp = McpTools(new_id)
         """The session's MCP servers (``mcp`` tools): listed tools, approvals, listing jobs."""
         audio_in = self.session["audio"]["input"]
-        self.input = InputAudio(audio_in["format"], audio_in["turn_detection"], vad)
+        self.input = InputAudio(
+            audio_in["format"],
+            audio_in["turn_detection"],
+            vad,
+            max_seconds=self.limits.max_input_audio_seconds,
+        )
         self._run: ResponseRun | None = None  # the in-band response (default conversation)
         self._oob: dict[str, ResponseRun] = {}  # out-of-band responses, oldest first
         self._turn_item_id: str | None = None
@@ -451,14 +468,7 @@ class SessionState(InputAudioHandlers):
         return out
 
     def _error(self, exc: ClientError, event_id: str | None) -> list[dict]:
-        error = {
-            "type": "invalid_request_error",
-            "code": exc.code,
-            "message": exc.message,
-            "param": exc.param,
-            "event_id": event_id,
-        }
-        return self._out([{"type": "error", "error": error}])
+        return self._out([error_event(exc, event_id)])
 
     def _runs(self) -> list[ResponseRun]:
         return ([] if self._run is None else [self._run]) + list(self._oob.values())
@@ -473,6 +483,8 @@ class SessionState(InputAudioHandlers):
             self._run = None
         else:
             self._oob.pop(run.id, None)
+        for item in run.response["output"]:  # they grew while the response wrote them
+            self.conversation.remeasure(item.get("id"))
         self.input.mark_activity()
         usage = run.response.get("usage") or {}
         self._tokens_used += int(usage.get("total_tokens", 0))
@@ -511,6 +523,9 @@ class SessionState(InputAudioHandlers):
     # -- conversation ---------------------------------------------------------------------
     def _on_conversation_item_create(self, event: dict) -> list[dict]:
         item, audio = _events.check_new_item(event["item"], self.conversation, self._new_id)
+        size = item_size(item)
+        self.limits.check_item(size)
+        self._check_room(size, "item")
         record = Record(item)
         if audio is not None:
             record.audio, record.rate = audio, self.input.rate
@@ -529,7 +544,11 @@ class SessionState(InputAudioHandlers):
         record = self.conversation.get(event["item_id"])
         item = copy.deepcopy(record.item)
         if record.audio is not None and record.rate == 24000:
-            item["content"][0]["audio"] = encode_base64(record.audio)
+            long = len(record.audio) >= LAZY_AUDIO_SECONDS * record.rate
+            audio = record.audio
+            item["content"][0]["audio"] = (
+                LazyAudio(audio) if self.lazy_audio and long else encode_base64(audio)
+            )
         return [{"type": "conversation.item.retrieved", "item": item}]
 
     def _on_conversation_item_truncate(self, event: dict) -> list[dict]:
@@ -556,7 +575,12 @@ class SessionState(InputAudioHandlers):
                 f"Conversation already has an active response in progress: {self._run.id}. Wait "
                 "until the response is finished before creating a new one.",
             )
+        self._check_room(0, None)  # its output goes into the conversation
         return self._create_response(params)
+
+    def _check_room(self, size: int, param: str | None) -> None:
+        conversation = self.conversation
+        self.limits.check_room(len(conversation), conversation.total_bytes, size, param)
 
     def _on_response_cancel(self, event: dict) -> list[dict]:
         # Without an id, the default conversation's response is the one cancelled (SDK:

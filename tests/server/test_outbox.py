@@ -76,3 +76,35 @@ async def test_outbox_wait_for_room_overflows_when_nothing_is_read_for_stall_sec
     outbox.put_nowait(_event(600))
     assert await outbox.wait_for_room(0.05) is False
     assert outbox.overflowed and reasons == ["client is not reading: nothing read for 0.05 s"]
+
+
+async def test_outbox_keeps_the_place_of_an_event_a_worker_still_writes():
+    outbox = Outbox(10_000)
+    later: asyncio.Future = asyncio.get_running_loop().create_future()
+    outbox.put_nowait({"type": "a"})
+    outbox.put_later(later, 500)
+    outbox.put_nowait({"type": "c"})
+    assert outbox.pending_bytes == len(json.dumps({"type": "a"})) * 2 + 500
+    assert json.loads(await outbox.get())["type"] == "a"
+    taking = asyncio.ensure_future(outbox.get())
+    await asyncio.sleep(0.01)
+    assert not taking.done()  # the writer waits for it: nothing overtakes it
+    later.set_result(['{"type": ', '"b"}'])
+    assert await taking == ['{"type": ', '"b"}']
+    assert json.loads(await outbox.get())["type"] == "c"
+    assert outbox.pending_bytes == 0
+
+
+def test_outbox_overflow_cancels_the_events_workers_still_write():
+    outbox = Outbox(1000)
+    loop = asyncio.new_event_loop()
+    try:
+        later = loop.create_future()
+        outbox.put_nowait({"type": "a"})
+        outbox.put_later(later, 5000)
+        assert outbox.overflowed and later.cancelled()
+        refused = loop.create_future()
+        outbox.put_later(refused, 10)
+        assert refused.cancelled() and len(outbox) == 0
+    finally:
+        loop.close()
