@@ -264,6 +264,10 @@ class LocalRealtimeServer:
         # One thread for speech-to-text: turns are transcribed in order and never compete with
         # each other for the cores (the language model and synthesizer use the default pool).
         self._stt_pool: concurrent.futures.ThreadPoolExecutor | None = None
+        # One thread serializes long audio answers (_payload) for all sessions: one at a time
+        # bounds the memory in flight, and one thread keeps one malloc arena (a pool of six grew
+        # the process by tens of MB that it never gave back).
+        self._payload_pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.speed = speed
         self.max_session_seconds = max_session_seconds
         self.model = model
@@ -455,7 +459,8 @@ class LocalRealtimeServer:
                     if size is None:
                         conn.outbox.put_nowait(event)
                     else:  # long audio: its base64 and JSON are written on a worker thread
-                        conn.outbox.put_later(loop.run_in_executor(None, serialize, event), size)
+                        pool = self._payload_executor()
+                        conn.outbox.put_later(loop.run_in_executor(pool, serialize, event), size)
                 conn.stop_stale()  # a cancel or barge-in stops the model at once
                 while (job := state.take_mcp_list_job()) is not None:
                     conn.start_mcp_listing(job.server_label, self._list_mcp_tools(conn, job))
@@ -654,6 +659,11 @@ class LocalRealtimeServer:
         conn.wake.set()
 
     # -- deferred transcription -----------------------------------------------------------
+    def _payload_executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._payload_pool is None:
+            self._payload_pool = concurrent.futures.ThreadPoolExecutor(1, "realtime-payload")
+        return self._payload_pool
+
     def _stt_executor(self) -> concurrent.futures.ThreadPoolExecutor:
         if self._stt_pool is None:
             self._stt_pool = concurrent.futures.ThreadPoolExecutor(1, "realtime-stt")
