@@ -4,7 +4,13 @@ Fault matrix: every fault of ``tests/reliability/_faults.py`` (drop mid-response
 turns, stall, split and corrupt frames, unknown / malformed / error events, close 1001, the
 server's session cap) applied to a live conversation behind the fault proxy, auto-reconnect on;
 rows count faults tried, sessions recovered (a follow-up exchange worked), items lost (before vs
-after, on the client and in the server's new session) and exceptions that escaped.
+after, on the client and in the server's new session), tool calls not answered exactly once
+(counted in the server's session), reconnect attempts (bounded) and exceptions that escaped. The
+matrix includes issue 13's unlucky-timing rows (a drop while a tool runs, as its output is sent,
+before it is acknowledged, as a response starts, as a call's arguments complete, on the
+``response.done`` carrying a call) and its misbehaving-server rows (close right after
+``session.created`` repeatedly, a failed response without ``response.done``, a frame nested
+100 000 deep).
 
 Soak: an accelerated conversation (``tests/reliability/_soak.py``: 60 s of microphone audio per
 simulated minute, two turns, 10 s replies, server unpaced in its own process), with the client's
@@ -32,6 +38,7 @@ from tests.reliability._faults import FAULTS, run_fault  # noqa: E402
 from tests.reliability._soak import soak  # noqa: E402
 
 CAP_SECONDS = 120
+MAX_ATTEMPTS = 10  # reconnect attempts one fault may cost (the client gives up after 5 in a row)
 
 
 def fault_rows() -> list[Row]:
@@ -45,6 +52,8 @@ def fault_rows() -> list[Row]:
     recovered = sum(o.recovered for o, _ in outcomes)
     lost = sum(o.items_lost for o, _ in outcomes)
     escaped = sum(len(o.escaped) for o, _ in outcomes)
+    calls_wrong = sum(o.calls_unanswered + o.calls_repeated for o, _ in outcomes)
+    attempts = max(o.surfaced.get("reconnecting", 0) for o, _ in outcomes)
     rows = [
         Row("faults tried", tried, "", f"== {len(FAULTS)}", tried == len(FAULTS), "issue 8.1"),
         Row(
@@ -57,18 +66,44 @@ def fault_rows() -> list[Row]:
         ),
         Row("items lost to faults", lost, "", "== 0", lost == 0, "client items + server history"),
         Row("exceptions escaped", escaped, "", "== 0", escaped == 0, "hooks, loop, ERROR logs"),
+        Row(
+            "tool calls not answered exactly once",
+            calls_wrong,
+            "",
+            "== 0",
+            calls_wrong == 0,
+            "counted in the server's session: calls without an output, or answered twice",
+        ),
+        Row(
+            "reconnect attempts, most in one fault",
+            attempts,
+            "",
+            f"<= {MAX_ATTEMPTS}",
+            attempts <= MAX_ATTEMPTS,
+            "'reconnecting' events during one fault",
+        ),
     ]
     for outcome, seconds in outcomes:
         surfaced = ", ".join(f"{k}={v}" for k, v in outcome.surfaced.items() if v) or "none"
-        ok = outcome.recovered and outcome.items_lost == 0 and not outcome.escaped
+        calls = outcome.calls_unanswered + outcome.calls_repeated
+        tries = outcome.surfaced.get("reconnecting", 0)
+        ok = (
+            outcome.recovered
+            and outcome.items_lost == 0
+            and not outcome.escaped
+            and calls == 0
+            and tries <= MAX_ATTEMPTS
+        )
         rows.append(
             Row(
                 f"fault '{outcome.fault}': items lost",
                 outcome.items_lost,
                 "",
-                "== 0, recovered",
+                "== 0, recovered, calls once",
                 ok,
-                f"recovered={outcome.recovered}; events: {surfaced}; {seconds:.2f} s",
+                f"recovered={outcome.recovered}; calls unanswered={outcome.calls_unanswered} "
+                f"repeated={outcome.calls_repeated}; reconnect attempts={tries}; "
+                f"events: {surfaced}; {seconds:.2f} s",
             )
         )
     return rows
