@@ -272,11 +272,16 @@ def test_server_loop_never_stalls_on_long_audio_or_a_flood_of_items():
     assert all(seconds < MAX_LAG * UNIT for seconds in worst.values()), worst
 
 
-async def test_server_retrieve_of_long_audio_sends_it_whole_and_exact():
+@pytest.mark.parametrize("dialect", ["ga", "beta"])
+async def test_server_retrieve_of_long_audio_sends_it_whole_and_exact(dialect):
     samples = (np.random.default_rng(5).standard_normal(24000 * 12) * 3000).astype(np.int16)
     async with LocalRealtimeServer(speed=0) as server:
-        client = await CheckedClient.connect(server.url)
-        await _no_turn_detection(client)
+        client = await CheckedClient.connect(server.url, dialect)
+        if dialect == "ga":
+            await _no_turn_detection(client)
+        else:
+            await client.send({"type": "session.update", "session": {"turn_detection": None}})
+            await client.until("session.updated")
         await client.send({"type": "input_audio_buffer.append", "audio": encode_base64(samples)})
         await client.send({"type": "input_audio_buffer.commit"})
         item_id = (await client.until("input_audio_buffer.committed"))[-1]["item_id"]
