@@ -240,36 +240,53 @@ class _LoopLag:
             self.worst = max(self.worst, loop.time() - before - 0.001)
 
 
-MAX_LAG = 0.4  # before the fix: commit 1.3 s, retrieve 1.2-2.5 s, flood 0.6 s (2 loaded cores)
+# Before the fix, best of 3 on 2 loaded cores: commit 0.27-1.3 s, retrieve 0.5-2.5 s, flood
+# 0.1-0.6 s; after: at most 0.06 s (appends and the flood, one frame's work at a time).
+MAX_LAG = 0.15
+PHASES = ["append", "commit", "retrieve", "flood", "respond"]
+
+
+def _phase_lags(server: LocalRealtimeServer, lag: _LoopLag) -> dict[str, float]:
+    """The server loop's worst lag during each phase of one heavy client's run."""
+    client = subprocess.Popen(
+        [sys.executable, "-m", "tests.server.heavy_client", server.url, *PHASES],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    worst = {}
+    try:
+        time.sleep(0.1)
+        lag.worst = 0.0
+        for phase in PHASES:
+            line = client.stdout.readline()
+            assert line == f"done {phase}\n", f"the client failed in {phase}: {line!r}"
+            worst[phase] = lag.worst
+            lag.worst = 0.0
+            client.stdin.write("\n")
+            client.stdin.flush()
+        assert client.wait(30 * UNIT) == 0
+    finally:
+        client.kill()
+    return worst
 
 
 def test_server_loop_never_stalls_on_long_audio_or_a_flood_of_items():
-    phases = ["append", "commit", "retrieve", "flood", "respond"]
+    # A stall in the server repeats on every run; another process taking the cores (the
+    # machine is shared) rarely hits the same phase three times: each phase's best of up to 3.
     lag = _LoopLag()
+    best: dict[str, float] = {}
     with LocalRealtimeServer(speed=0) as server:
         ticker = asyncio.run_coroutine_threadsafe(lag.run(), server._loop)
-        client = subprocess.Popen(
-            [sys.executable, "-m", "tests.server.heavy_client", server.url, *phases],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        worst = {}
         try:
-            time.sleep(0.1)
-            lag.worst = 0.0
-            for phase in phases:
-                line = client.stdout.readline()
-                assert line == f"done {phase}\n", f"the client failed in {phase}: {line!r}"
-                worst[phase] = lag.worst
-                lag.worst = 0.0
-                client.stdin.write("\n")
-                client.stdin.flush()
-            assert client.wait(30 * UNIT) == 0
+            for _ in range(3):
+                for phase, seconds in _phase_lags(server, lag).items():
+                    best[phase] = min(best.get(phase, seconds), seconds)
+                if all(seconds < MAX_LAG * UNIT for seconds in best.values()):
+                    break
         finally:
-            client.kill()
             ticker.cancel()
-    assert all(seconds < MAX_LAG * UNIT for seconds in worst.values()), worst
+    assert all(seconds < MAX_LAG * UNIT for seconds in best.values()), best
 
 
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
