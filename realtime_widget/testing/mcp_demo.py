@@ -20,6 +20,7 @@ Needs the ``mcp`` extra: ``pip install realtime_widget[mcp]``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -50,6 +51,22 @@ CAPITALS: dict[str, str] = {
 _HUGE_LIMIT_KB = 16 * 1024
 
 
+def _quietly(build: Any) -> Any:
+    """Run ``build()`` leaving the root logger as it was.
+
+    ``MCPServer()`` calls ``logging.basicConfig(level="INFO")``: in a notebook kernel that would
+    give every library's INFO records (uvicorn, httpx, this package) a handler in the user's cell
+    output, for the rest of the session.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        return build()
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def build_demo_server(name: str = "realtime-widget-demo") -> MCPServer:
     """Build the demo ``MCPServer`` with its tools registered (not served yet).
 
@@ -59,7 +76,7 @@ def build_demo_server(name: str = "realtime-widget-demo") -> MCPServer:
     Returns:
         The ``MCPServer``; serve it with ``DemoMCPServer`` or ``streamable_http_app()``.
     """
-    server = MCPServer(name, instructions="Demo tools for realtime_widget tests.")
+    server = _quietly(lambda: MCPServer(name, instructions="Demo tools for realtime_widget tests."))
 
     @server.tool()
     def add(a: int, b: int) -> int:

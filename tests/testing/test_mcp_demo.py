@@ -81,3 +81,22 @@ def test_importing_demo_without_mcp_says_which_extra_to_install():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30 * UNIT
     )
     assert "pip install 'realtime_widget[mcp]'" in out.stdout, out.stderr
+
+
+def test_demo_server_leaves_the_root_logger_alone():
+    # MCPServer() runs logging.basicConfig(level="INFO"); in a kernel that printed uvicorn's and
+    # httpx's INFO records ("StreamableHTTP session manager started") into the user's cells.
+    code = (
+        "import logging\n"
+        "from realtime_widget.testing.mcp_demo import DemoMCPServer\n"
+        "with DemoMCPServer():\n"
+        "    pass\n"
+        "root = logging.getLogger()\n"
+        "print(root.handlers, logging.getLevelName(root.level))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60 * UNIT
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[] WARNING"
+    assert "session manager" not in run.stderr, run.stderr
