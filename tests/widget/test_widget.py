@@ -276,8 +276,13 @@ def test_widget_tool_decorator_registers_a_tool_the_model_can_call(widget):
     )[0]
     assert call["tool"]["name"] == "add" and call["duration_ms"] is not None
     assert call["output"] == "5"  # the card shows the call's result
-    outputs = [i for i in widget.items if i["type"] == "function_call_output"]
-    assert outputs and outputs[0]["output"] == "5"
+    # The output item appears when the server announces it, a moment after the tool finished.
+    outputs = wait_until(
+        lambda: [i for i in widget.items if i["type"] == "function_call_output"],
+        timeout=10 * UNIT,
+        what="the call's output item",
+    )
+    assert outputs[0]["output"] == "5"
 
 
 def test_widget_hands_free_switch_changes_turn_detection_live(widget):
