@@ -23,6 +23,7 @@ import copy
 import re
 from typing import Any
 
+from realtime_widget.protocol.mcp import MCP_CONNECTORS
 from realtime_widget.server._checks import (
     ClientError,
     check_fields,
@@ -130,19 +131,7 @@ _MCP_TOOL = {
     "server_url": typed(str),
     "connector_id": typed(
         str,
-        enum=tuple(
-            f"connector_{name}"
-            for name in (
-                "dropbox",
-                "gmail",
-                "googlecalendar",
-                "googledrive",
-                "microsoftteams",
-                "outlookcalendar",
-                "outlookemail",
-                "sharepoint",
-            )
-        ),
+        enum=tuple(sorted(MCP_CONNECTORS)),
     ),
     "tunnel_id": typed(str),
     "server_description": typed(str),

@@ -15,6 +15,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from realtime_widget.audio import encode_base64
+from realtime_widget.protocol.builders import user_text_item
 from realtime_widget.server import LocalRealtimeServer
 from realtime_widget.server.app import origin_allowed
 from realtime_widget.server.speech import formant_speech
@@ -24,14 +25,7 @@ from tests.server.driver import of_type, speech
 
 
 def _user(text: str) -> dict:
-    return {
-        "type": "conversation.item.create",
-        "item": {
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": text}],
-        },
-    }
+    return {"type": "conversation.item.create", "item": user_text_item(text)}
 
 
 def _short_voice(text: str) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from realtime_widget.protocol.builders import user_text_item
 from realtime_widget.server import LocalRealtimeServer
 from realtime_widget.server.speech import formant_speech
 from tests.server.checked import CheckedClient
@@ -11,14 +12,7 @@ LONG = "a long answer please with many words in it to speak"
 
 
 def _user(text: str) -> dict:
-    return {
-        "type": "conversation.item.create",
-        "item": {
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": text}],
-        },
-    }
+    return {"type": "conversation.item.create", "item": user_text_item(text)}
 
 
 def _voice(text: str) -> object:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from realtime_widget.protocol.builders import user_text_item
 from realtime_widget.server import BrainContext, Call, EchoBrain, Say, ScriptedBrain
 from realtime_widget.server.brains import CallableBrain, as_brain
 
@@ -33,8 +34,7 @@ ADD = {
 }
 
 
-def _user(text: str) -> dict:
-    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+_user = user_text_item
 
 
 def _ask(text: str, tools=(WEATHER, ADD), brain=None) -> list:

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from realtime_widget.protocol.builders import user_text_item
 from realtime_widget.server.brains import BrainContext, Call
 from realtime_widget.server.llm import StageError, chat_messages
 from realtime_widget.server.local import LocalBrain
@@ -30,8 +31,7 @@ class ScriptedLLM:
             yield text[i : i + 3]
 
 
-def _user(text: str) -> dict:
-    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+_user = user_text_item
 
 
 CALL = {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": '{"q": "x"}'}

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from realtime_widget.protocol.builders import user_text_item
 from realtime_widget.server import LocalRealtimeServer
 from realtime_widget.server.brains import BrainContext, Call, ScriptedBrain
 from tests.helpers import UNIT
@@ -30,14 +31,7 @@ def mcp_url() -> Iterator[str]:
 
 
 def _user(text: str) -> dict:
-    return {
-        "type": "conversation.item.create",
-        "item": {
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": text}],
-        },
-    }
+    return {"type": "conversation.item.create", "item": user_text_item(text)}
 
 
 def _mcp_tool(url: str, **fields) -> dict:
