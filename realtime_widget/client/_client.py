@@ -157,6 +157,7 @@ class RealtimeClient(
         self._committed = 0  # session sample where the uncommitted input audio starts
         self._session_created = False
         self.session: dict[str, Any] | None = None
+        self._connect_failure: str | None = None  # why the last connect() failed, until one works
         self._init_event_state()
         self._unsubscribe_tools = self.tools.on_change(self._on_tools_changed)
         self._install_api_handlers()
@@ -279,6 +280,11 @@ class RealtimeClient(
         if self._relay:
             raise RuntimeError(f"cannot {action} in relay mode (relay=True sends nothing itself)")
         if connected and not self.is_connected and not (hold and self.is_reconnecting):
+            if self._connect_failure:  # say why, not only "not connected" (issue 13)
+                raise RuntimeError(
+                    f"cannot {action}: not connected; the last connect() failed: "
+                    f"{self._connect_failure}"
+                )
             raise RuntimeError(f"cannot {action}: not connected; call connect() first")
 
     # ------------------------------------------------------------------ connection
@@ -306,9 +312,12 @@ class RealtimeClient(
         self._lifecycle.handle(Event.CONNECT)
         try:
             await self.realtime._connect()
-        except BaseException:  # refused, unreachable, or the caller's timeout cancelled it
+        except BaseException as exc:  # refused, unreachable, or the caller's timeout cancelled it
             self._lifecycle.handle(Event.FAILED)
+            if isinstance(exc, Exception):  # kept for the next "not connected" error
+                self._connect_failure = str(exc)
             raise
+        self._connect_failure = None
         self._lifecycle.handle(Event.OPENED)
         self._start_session()
         if self.conversation.get_items() or self._unacked or len(self._outputs):
@@ -336,6 +345,7 @@ class RealtimeClient(
         await self._runtime.run_async(self._disconnect())
 
     async def _disconnect(self) -> None:
+        self._connect_failure = None
         self._user_closed = True
         self._session_created = False
         self._drop_held()

@@ -190,6 +190,24 @@ async def test_client_refused_handshake_says_to_set_the_key_without_showing_it()
     assert not client.is_connected
 
 
+async def test_client_says_why_it_is_not_connected_after_a_failed_connect():
+    async with LocalRealtimeServer(api_key="sk-right-key-000000") as srv:
+        client = RealtimeClient(url=srv.url, api_key="sk-wrong-key-123456789")
+        with pytest.raises(RealtimeConnectionError) as failed:
+            await client.connect_async()
+        with pytest.raises(RuntimeError) as info:
+            client.send_user_message_content("hello?")
+        assert "not connected" in str(info.value)
+        assert str(failed.value) in str(info.value)  # the cause, not only "not connected"
+        assert "123456789" not in str(info.value)
+        client.realtime._api_key = "sk-right-key-000000"  # fixed: the old cause is gone
+        await client.connect_async()
+        await client.disconnect_async()
+        with pytest.raises(RuntimeError) as info:
+            client.send_user_message_content("hello?")
+        assert "failed" not in str(info.value) and "call connect() first" in str(info.value)
+
+
 async def test_client_gives_up_reconnecting_when_the_server_is_gone(make_client):
     async with LocalRealtimeServer(speed=0) as srv:
         proxy = await FaultProxy(srv.url).start()
