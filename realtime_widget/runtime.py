@@ -194,6 +194,8 @@ class Runtime:
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
+            if future.done():  # the coroutine's own TimeoutError (same class since 3.11): keep it
+                raise
             future.cancel()
             raise TimeoutError(f"timed out after {timeout} s") from None
 

@@ -11,6 +11,7 @@ come from `_widget_media`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import pathlib
@@ -30,7 +31,7 @@ from realtime_widget._widget_items import transcript_markdown
 from realtime_widget._widget_media import WidgetMediaMixin
 from realtime_widget._widget_session import connection_failure, open_connection
 from realtime_widget._widget_sync import WidgetSync
-from realtime_widget.client import ResponseHandle
+from realtime_widget.client import Reply, ResponseHandle
 from realtime_widget.runtime import get_runtime
 
 __all__ = ["RealtimeWidget"]
@@ -193,6 +194,7 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         self._lease = connection.lease
         self._fallback_hint = connection.fallback_hint
         self._connect_failure: str | None = None  # why the last attempt failed (for send_text)
+        self._connecting: concurrent.futures.Future | None = None  # the latest background connect
         self._owns_client = client is None  # a client passed in is the caller's to disconnect
         # Settings to push to a client that is already connected when the widget binds to it.
         self._explicit = bool(voice or instructions) or turn_detection is not ...
@@ -351,7 +353,8 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         self._sync.refresh_snapshot()
 
     def _start_connect(self) -> None:
-        self._runtime.submit(self._connect())
+        # Kept so that ask() right after the constructor waits for the autoconnect to finish.
+        self._connecting = self._runtime.submit(self._connect())
 
     def _start_disconnect(self) -> None:
         self._runtime.submit(self._disconnect())
@@ -431,12 +434,55 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
             RuntimeError: not connected (call `connect()` first or press Connect); after a failed
                 connection attempt the message says why it failed.
         """
+        self._require_connected()
+        self._client.send_user_message_content([{"type": "input_text", "text": str(text)}])
+
+    def _require_connected(self) -> None:
         if not (self._client.is_connected or self._client.is_reconnecting):
             failure = self._connect_failure
             if failure:
                 raise RuntimeError(f"not connected: the last connection attempt failed: {failure}")
             raise RuntimeError("not connected: call connect() (or press Connect) first")
-        self._client.send_user_message_content([{"type": "input_text", "text": str(text)}])
+
+    def ask(self, text: str, timeout: float = 60.0) -> Reply:
+        """Send a user text message and block until the model has answered it.
+
+        ``reply = w.ask("What is the speed of light?")``; ``print(reply)`` prints the answer.
+        The question and answer also appear (and the answer plays) in the widget. Waits through
+        tool calls: returns the answer given after the tools ran.
+
+        Args:
+            text: the user message.
+            timeout: seconds to wait for the answer (the response goes on after a timeout).
+
+        Returns:
+            A ``Reply``: ``.text`` (the transcript of a spoken answer), ``.item`` (the assistant
+            message), ``.result`` (the ``ResponseResult``); ``str(reply)`` is the text.
+
+        Raises:
+            RuntimeError: not connected (the message says why the last attempt failed), or
+                called from an event callback (the runtime thread): use `ask_async` there.
+            TimeoutError: no answer within ``timeout``; the message says what it waited for.
+            ResponseError: the response failed, was cancelled or was lost with the session.
+        """
+        connecting = self._connecting
+        if connecting is not None and not connecting.done():  # the autoconnect, still under way
+            if self._runtime.in_runtime_thread():
+                raise RuntimeError(
+                    "ask() blocks, and this is the realtime runtime thread (an event callback?): "
+                    "use `await w.ask_async()` instead"
+                )
+            concurrent.futures.wait([connecting], timeout)
+        self._require_connected()
+        return self._client.ask(text, timeout)
+
+    async def ask_async(self, text: str, timeout: float = 60.0) -> Reply:
+        """``await``-able twin of `ask` (``reply = await w.ask_async(...)`` in a cell)."""
+        connecting = self._connecting
+        if connecting is not None and not connecting.done():  # the autoconnect, still under way
+            await asyncio.wait([asyncio.wrap_future(connecting)], timeout=timeout)
+        self._require_connected()
+        return await self._client.ask_async(text, timeout)
 
     def create_response(self, response: dict[str, Any] | None = None) -> ResponseHandle:
         """Ask for a response; returns its handle (see ``RealtimeClient.create_response``).

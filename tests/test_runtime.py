@@ -53,6 +53,16 @@ def test_runtime_run_times_out_and_cancels(runtime):
     assert cancelled.wait(5 * UNIT)
 
 
+def test_runtime_run_keeps_the_coroutines_own_timeout_error(runtime):
+    # concurrent.futures.TimeoutError is TimeoutError since 3.11: the coroutine's own message
+    # (e.g. ask()'s "still waiting for ...") was replaced by "timed out after None s".
+    async def gives_up():
+        raise TimeoutError("waited for the answer")
+
+    with pytest.raises(TimeoutError, match="waited for the answer"):
+        runtime.run(gives_up(), timeout=None)
+
+
 async def test_runtime_run_async_is_awaitable_from_another_loop(runtime):
     async def value():
         return threading.current_thread().name

@@ -9,7 +9,8 @@ glue), ``_playback`` (played samples for truncation), ``_reconnect`` (history re
 
 from __future__ import annotations
 
+from realtime_widget.client._ask import Reply
 from realtime_widget.client._client import RealtimeClient
 from realtime_widget.client._handles import ResponseError, ResponseHandle, ResponseResult
 
-__all__ = ["RealtimeClient", "ResponseError", "ResponseHandle", "ResponseResult"]
+__all__ = ["RealtimeClient", "Reply", "ResponseError", "ResponseHandle", "ResponseResult"]

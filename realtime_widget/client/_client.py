@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import threading
@@ -11,6 +12,7 @@ from typing import Any
 from realtime_widget._api_wire import public_url
 from realtime_widget.api import RealtimeAPI
 from realtime_widget.audio import as_pcm16, encode_base64
+from realtime_widget.client._ask import AnswerCollector, Reply, answer_item_id, function_calls
 from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._events import ServerEventsMixin
 from realtime_widget.client._handles import MAX_OUTSTANDING, ResponseHandle, ResponseTracker
@@ -413,12 +415,13 @@ class RealtimeClient(
             parts.append(part)
         self._soon_or_hold(self._send_user_message, parts)
 
-    def _send_user_message(self, parts: list[dict]) -> None:
+    def _send_user_message(self, parts: list[dict], respond: bool = True) -> None:
         if parts:
             item = {"type": "message", "role": "user", "content": parts}
             self._unacked.append(item)  # until the server announces it (see _replay_history)
             self.realtime.send("conversation.item.create", {"item": item})
-        self._create_response(None)
+        if respond:  # ask() asks itself, with a handle
+            self._create_response(None)
 
     def append_input_audio(self, audio: Any) -> None:
         """Append microphone audio (int16 array or PCM16 little-endian bytes, 24 kHz mono).
@@ -487,6 +490,78 @@ class RealtimeClient(
         else:
             self._soon_or_hold(self._create_response, params, handle)
         return handle
+
+    def ask(self, text: str, timeout: float = 60.0) -> Reply:
+        """Send a user text message and block until the model has answered it.
+
+        Waits through tool calls: when the response only calls tools, the client runs them and
+        asks again, and ``ask`` returns the answer given after them. The answer also appears in
+        the conversation as usual. ``await client.ask_async(...)`` is the twin for event loops.
+
+        Args:
+            text: the user message.
+            timeout: seconds to wait for the answer (the response goes on after a timeout).
+
+        Returns:
+            A :class:`~realtime_widget.client.Reply`: ``.text`` (the transcript of a spoken
+            answer), ``.item`` (the assistant message), ``.result`` (the ``ResponseResult``);
+            ``str(reply)`` is the text.
+
+        Raises:
+            RuntimeError: not connected (says why the last ``connect()`` failed), relay mode,
+                or called on the runtime thread (an event callback: use ``ask_async`` there).
+            TimeoutError: no answer within ``timeout``; the message says what it waited for.
+            ResponseError: the response failed, was cancelled, refused, or lost with the session.
+        """
+        self._require("ask", hold=True)
+        return self._blocking("ask", self._ask(str(text), timeout), None)
+
+    async def ask_async(self, text: str, timeout: float = 60.0) -> Reply:
+        """``await``-able twin of :meth:`ask` (from any event loop, e.g. a notebook cell)."""
+        self._require("ask", hold=True)
+        return await self._runtime.run_async(self._ask(str(text), timeout))
+
+    async def _ask(self, text: str, timeout: float) -> Reply:
+        collector = AnswerCollector()
+        arrived = asyncio.Event()
+
+        def on_finished(event: dict[str, Any]) -> None:
+            collector.on_finished(event)
+            arrived.set()
+
+        self.on("response.finished", on_finished)
+        waiting = f"the response to {_short(text)}"
+        responses = 0
+        try:
+            async with asyncio.timeout(timeout):
+                parts = [{"type": "input_text", "text": text}]
+                self._guarded(self._send_user_message, (parts, False), True)
+                handle = self.create_response()
+                result = await handle
+                responses = 1
+                while calls := function_calls(result):
+                    waiting = (
+                        f"the answer to {_short(text)} after its tool calls "
+                        f"({', '.join(calls)}; {responses} responses finished)"
+                    )
+                    following = result.id
+                    while (handle := collector.next_after(following)) is None:
+                        arrived.clear()
+                        await arrived.wait()
+                    result = await handle
+                    responses += 1
+        except TimeoutError:
+            raise TimeoutError(
+                f"ask(): no answer within {timeout} s: still waiting for {waiting}; raise "
+                "`timeout`, or check that the model is running (and no tool hangs)"
+            ) from None
+        finally:
+            self.off("response.finished", on_finished)
+        item_id = answer_item_id(result)
+        item = self.conversation.get_item(item_id) if item_id else None
+        if item is None and item_id:  # not in the conversation (yet): the response's own copy
+            item = next((i for i in result.items if i.get("id") == item_id), None)
+        return Reply(text=result.output, item=item, result=result, responses=responses)
 
     def on_response(self, callback: Any) -> Any:
         """Call ``callback(event)`` as each response ends (in-band, out-of-band, server VAD).
@@ -586,3 +661,8 @@ class RealtimeClient(
         if self.is_connected:
             self.disconnect()
         self._unsubscribe_tools()
+
+
+def _short(text: str) -> str:
+    """A user message as an error message quotes it (long ones cut)."""
+    return repr(text if len(text) <= 60 else text[:57] + "...")
