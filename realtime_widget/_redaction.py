@@ -117,9 +117,9 @@ def redact(value: Any, *, audio_delta: bool = False) -> Any:
         audio_delta: treat a top-level string ``delta`` as audio (set for audio delta events).
 
     Returns:
-        The copy: ``audio`` strings (and that ``delta``) become ``"<N bytes of audio>"``,
-        values of secret keys (in any case) and of header maps ``"<redacted>"``, non-JSON
-        values ``"<type name>"``.
+        The copy: ``audio`` strings (and that ``delta``) become ``"<N bytes of audio>"``, image
+        data URLs ``"<image/png, N bytes>"``, values of secret keys (in any case) and of header
+        maps ``"<redacted>"``, non-JSON values ``"<type name>"``.
     """
     if isinstance(value, dict):
         out: dict[str, Any] = {}
@@ -131,6 +131,9 @@ def redact(value: Any, *, audio_delta: bool = False) -> Any:
                 out[key] = dict.fromkeys(v, "<redacted>")
             elif isinstance(v, str) and (key == "audio" or (audio_delta and key == "delta")):
                 out[key] = f"<{len(v) * 3 // 4} bytes of audio>"
+            elif isinstance(v, str) and key == "image_url" and v.startswith("data:"):
+                # An image is up to megabytes of base64: keep its type, not its bytes.
+                out[key] = f"<{v[5:].split(';', 1)[0]}, {len(v) * 3 // 4} bytes>"
             else:
                 out[key] = redact(v)
         return out

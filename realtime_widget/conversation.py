@@ -10,7 +10,8 @@ beta server (issue 12), so no beta name is spelled here and the result is the sa
 Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differential oracle):
 
 1. Items keep their wire fields (a deep copy of the announced item) plus ``formatted``: ``text``,
-   ``transcript``, ``audio`` (int16) and ``tool`` / ``output`` where they apply.
+   ``transcript``, ``audio`` (int16) and ``tool`` / ``output`` where they apply; a message with
+   ``input_image`` parts also has ``images`` (``[{"image_url", "detail"}]``; not in the seed).
 2. ``conversation.item.added`` and ``conversation.item.created`` announce an item; a second
    announcement of a known id changes nothing. ``conversation.item.done`` / ``.retrieved`` update
    the wire fields of a known item (and announce an unknown one).
@@ -87,6 +88,20 @@ def _clone(value: Any) -> Any:
     if isinstance(value, list):
         return [_clone(v) for v in value]
     return value
+
+
+def _format_images(item: dict[str, Any], formatted: dict[str, Any]) -> None:
+    """``formatted["images"]``: the item's ``input_image`` parts (data URL and detail), if any.
+
+    The strings are shared with the item's content, not copied.
+    """
+    images = [
+        {"image_url": part.get("image_url"), "detail": part.get("detail")}
+        for part in item.get("content") or ()
+        if isinstance(part, dict) and part.get("type") == "input_image"
+    ]
+    if images:
+        formatted["images"] = images
 
 
 class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
@@ -212,6 +227,7 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
         for part in item.get("content") or ():
             if isinstance(part, dict) and part.get("type") in _TEXT_TYPES:
                 formatted["text"] += part.get("text") or ""
+        _format_images(item, formatted)
         if item_id in self._queued_transcripts:
             formatted["transcript"] = self._queued_transcripts.pop(item_id)
 
@@ -262,11 +278,13 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
             formatted["output"] = item.get("output")
         elif item.get("type") in MCP_ITEM_TYPES:
             self._format_mcp(item, announced=False)
-        elif not formatted["text"]:
-            # Text normally arrives as deltas; a done item is authoritative if they were missed.
-            for part in item.get("content") or ():
-                if isinstance(part, dict) and part.get("type") in _TEXT_TYPES:
-                    formatted["text"] += part.get("text") or ""
+        else:
+            _format_images(item, formatted)
+            if not formatted["text"]:
+                # Text normally arrives as deltas; a done item is authoritative if they were missed.
+                for part in item.get("content") or ():
+                    if isinstance(part, dict) and part.get("type") in _TEXT_TYPES:
+                        formatted["text"] += part.get("text") or ""
         return {"item": item}
 
     _on_conversation_item_retrieved = _on_conversation_item_done

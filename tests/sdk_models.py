@@ -43,7 +43,10 @@ FIELD_VALUES: dict[str, list[Any]] = {
     "keywords": ["Jupyter"],
     # 100 ms of PCM16 silence at 24 kHz: enough to commit.
     "audio": [base64.b64encode(bytes(4800)).decode()],
-    "image_url": ["data:image/png;base64,iVBORw0KGgo="],
+    # A whole 1x1 grey PNG: the server reads the header (issue 12), so a bare signature fails.
+    "image_url": [
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+    ],
     "arguments": ['{"city": "Paris"}'],
     "output": ['{"ok": true}'],
     "parameters": [{"type": "object", "properties": {}}],

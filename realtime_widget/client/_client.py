@@ -28,6 +28,7 @@ from realtime_widget.client._tool_calls import ToolCalls
 from realtime_widget.client._waiting import WaitingMixin
 from realtime_widget.conversation import RealtimeConversation
 from realtime_widget.events import RealtimeEventHandler
+from realtime_widget.images import image_part
 from realtime_widget.tools import ToolRegistry
 
 __all__ = ["RealtimeClient"]
@@ -401,8 +402,12 @@ class RealtimeClient(
 
         Args:
             content: content parts (``{"type": "input_text", "text": ...}``,
-                ``{"type": "input_audio", "audio": int16 array | bytes | base64 str}``), or a
+                ``{"type": "input_audio", "audio": int16 array | bytes | base64 str}``,
+                ``{"type": "input_image", "image_url": anything ``send_image`` takes}``), or a
                 string for a single text part. Empty content only asks for a response.
+
+        Raises:
+            ImageError: an ``input_image`` part that is not a usable image (nothing is sent).
         """
         self._require("send messages", hold=True)
         if isinstance(content, str):
@@ -412,8 +417,45 @@ class RealtimeClient(
             part = dict(part)
             if part.get("type") == "input_audio" and not isinstance(part.get("audio"), str):
                 part["audio"] = encode_base64(part["audio"])
+            elif part.get("type") == "input_image":
+                # A figure, array, bytes or path as image_url is encoded (and checked) here.
+                part = image_part(part.get("image_url"), part.get("detail"))
             parts.append(part)
         self._soon_or_hold(self._send_user_message, parts)
+
+    def send_image(
+        self,
+        image: Any,
+        *,
+        text: str | None = None,
+        detail: str | None = None,
+        respond: bool = True,
+    ) -> None:
+        """Send an image as a user message (optionally with a question) and ask for a response.
+
+        The image is checked and encoded here, in the caller's thread, so a bad one raises at
+        once and nothing is sent: the session is untouched.
+
+        Args:
+            image: a matplotlib figure or axes, a PIL image, a numpy array (``HxW``, ``HxWx3``,
+                ``HxWx4``; ``uint8`` or float in [0, 1]), PNG/JPEG bytes, a path to a PNG/JPEG
+                file, or a ``data:image/png|jpeg;base64,`` URL (see ``realtime_widget.images``).
+            text: words sent in the same message, before the image ("what does this plot
+                show?").
+            detail: ``"auto"``, ``"low"`` or ``"high"``; ``None`` leaves it to the server.
+            respond: ask for a response (default); ``False`` only adds the image to the
+                conversation, for a later question by voice or text.
+
+        Raises:
+            ImageError: (a ``ValueError``) not an image, not PNG/JPEG, over
+                ``realtime_widget.images.MAX_IMAGE_BYTES`` (8 MiB), or an unknown ``detail``;
+                the message says what to do.
+            RuntimeError: not connected.
+        """
+        part = image_part(image, detail)
+        self._require("send images", hold=True)
+        parts = [{"type": "input_text", "text": text}] if text else []
+        self._soon_or_hold(self._send_user_message, [*parts, part], respond)
 
     def _send_user_message(self, parts: list[dict], respond: bool = True) -> None:
         if parts:

@@ -12,13 +12,22 @@ kinds): settled ``mcp_call`` items with their output or error, and approval requ
 answered (with their answer) or still wait for one (so :meth:`approve_mcp` can answer them in
 the new session). ``mcp_list_tools`` items are not: the new session lists the servers of its
 ``session.tools`` again itself.
+
+User images (``input_image`` parts) are replayed with their message, newest first within
+:data:`REPLAY_IMAGE_BYTES` of data URLs (four images at the 8 MiB cap; dozens of plots): an older
+image beyond it is replaced by a short text note saying it was not replayed, so a long session
+with many images reconnects with a bounded history instead of tens of megabytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-__all__ = ["backoff_delay", "history_items"]
+__all__ = ["REPLAY_IMAGE_BYTES", "backoff_delay", "history_items"]
+
+REPLAY_IMAGE_BYTES = 32 * 1024 * 1024
+"""Data-URL characters of images replayed after a reconnect (the newest images win)."""
+IMAGE_NOT_REPLAYED = "[an image shared earlier, not replayed after the reconnect]"
 
 _TEXT_TYPES = frozenset({"input_text", "output_text", "text"})
 _AUDIO_TYPES = frozenset({"input_audio", "output_audio", "audio"})
@@ -103,12 +112,50 @@ def _mcp_history(items: list[dict], pending_approvals: Iterable[str]) -> dict[st
     return kept
 
 
+def _images(item: dict) -> list[dict]:
+    return [
+        p
+        for p in item.get("content") or []
+        if isinstance(p, dict) and p.get("type") == "input_image" and p.get("image_url")
+    ]
+
+
+def _replayed_images(items: list[dict], budget: int) -> set[int]:
+    """``id()`` of the image parts that fit ``budget``, newest first."""
+    kept: set[int] = set()
+    for item in reversed(items):
+        if item.get("type") != "message" or item.get("role") != "user":
+            continue
+        for part in reversed(_images(item)):
+            size = len(part["image_url"])
+            if size <= budget:
+                budget -= size
+                kept.add(id(part))
+            else:
+                budget = 0  # keep the replayed images a contiguous newest run
+    return kept
+
+
+def _image_parts(item: dict, kept: set[int]) -> list[dict]:
+    parts = []
+    for part in _images(item):
+        if id(part) in kept:
+            image = {"type": "input_image", "image_url": part["image_url"]}
+            if part.get("detail"):
+                image["detail"] = part["detail"]
+            parts.append(image)
+        else:
+            parts.append({"type": "input_text", "text": IMAGE_NOT_REPLAYED})
+    return parts
+
+
 def history_items(
     items: Iterable[dict],
     keep_calls: Iterable[str] = (),
     outputs: Mapping[str, str] | None = None,
     *,
     pending_approvals: Iterable[str] = (),
+    image_bytes: int = REPLAY_IMAGE_BYTES,
 ) -> list[dict]:
     """The ``item`` payloads of ``conversation.item.create`` events that replay ``items``.
 
@@ -119,12 +166,15 @@ def history_items(
         outputs: tool outputs the old session never acknowledged, by call id: each is replayed
             right after the call it answers (issue 13: a result is never lost to a drop).
         pending_approvals: ids of MCP approval requests still waiting for the user's answer.
+        image_bytes: data-URL characters of user images to replay, newest first; older images
+            become a text note (see the module docstring).
 
     Returns:
-        GA item dicts; messages without words (silence, untranscribed audio) are left out, and
-        so are function calls without an output and outputs without their call.
+        GA item dicts; messages without words or images (silence, untranscribed audio) are left
+        out, and so are function calls without an output and outputs without their call.
     """
     items = list(items)
+    kept = _replayed_images(items, image_bytes)
     outputs = dict(outputs or {})
     pending = set(keep_calls) | outputs.keys()
     answered = {i.get("call_id") for i in items if i.get("type") == "function_call_output"}
@@ -138,16 +188,14 @@ def history_items(
         elif kind == "message":
             text = _message_text(item)
             role = item.get("role")
-            if not text or role not in ("user", "assistant", "system"):
-                continue
             part_type = "output_text" if role == "assistant" else "input_text"
+            content = [{"type": part_type, "text": text}] if text else []
+            if role == "user":
+                content += _image_parts(item, kept)
+            if not content or role not in ("user", "assistant", "system"):
+                continue
             replay.append(
-                {
-                    "id": item.get("id"),
-                    "type": "message",
-                    "role": role,
-                    "content": [{"type": part_type, "text": text}],
-                }
+                {"id": item.get("id"), "type": "message", "role": role, "content": content}
             )
         elif kind == "function_call":
             call_id = item.get("call_id")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from realtime_widget.audio import decode_base64
+from realtime_widget.images import ImageError, parse_data_url
 from realtime_widget.server._checks import ClientError, check_fields, optional, typed
 from realtime_widget.server._config import ITEM_SPECS, ROLE_CONTENT
 from realtime_widget.server._items import Conversation, Record
@@ -185,8 +186,25 @@ def _content(role: str, parts: list[dict]) -> tuple[list[dict], np.ndarray | Non
         elif kind == "output_audio":
             content.append({"type": kind, "transcript": part.get("transcript") or ""})
         else:  # input_image
-            content.append({k: v for k, v in part.items() if k in ("type", "image_url", "detail")})
+            content.append(_image_part(part, index))
     return content, audio
+
+
+def _image_part(part: dict, index: int) -> dict:
+    """An ``input_image`` part checked: a PNG/JPEG data URL under the size cap (issue 12)."""
+    param = f"item.content[{index}].image_url"
+    url = part.get("image_url")
+    if not isinstance(url, str):
+        raise ClientError(
+            "missing_required_parameter",
+            f"Missing required parameter: '{param}' (a data:image/png;base64,... URL).",
+            param,
+        )
+    try:
+        parse_data_url(url)
+    except ImageError as exc:
+        raise ClientError("invalid_value", f"Invalid '{param}': {exc}.", param) from None
+    return {k: v for k, v in part.items() if k in ("type", "image_url", "detail")}
 
 
 def resolve_input(

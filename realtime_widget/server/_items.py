@@ -70,6 +70,15 @@ class Record:
         content[content_index]["transcript"] = ""
 
 
+def _images(item: dict) -> list[dict]:
+    """The ``input_image`` parts of an item that still hold their data."""
+    return [
+        p
+        for p in item.get("content") or []
+        if isinstance(p, dict) and p.get("type") == "input_image" and p.get("image_url")
+    ]
+
+
 class Conversation:
     """Items in order, addressable by id.
 
@@ -78,6 +87,9 @@ class Conversation:
         max_audio_seconds: user audio kept for ``conversation.item.retrieve``; beyond it the
             oldest items' audio is dropped (their transcripts stay), so an hour-long session does
             not grow without bound (DESIGN §8).
+        max_image_bytes: image data (``input_image`` data URLs) kept; beyond it the oldest
+            images' ``image_url`` becomes ``None`` (the part stays, so brains still know an
+            image was there). 64 MiB holds at least eight images at the 8 MiB cap.
 
     Attributes:
         total_bytes: JSON bytes of all items as last measured (on add, and by
@@ -85,12 +97,18 @@ class Conversation:
             ``max_conversation_bytes`` is checked against it.
     """
 
-    def __init__(self, conversation_id: str, max_audio_seconds: float = 600.0) -> None:
+    def __init__(
+        self,
+        conversation_id: str,
+        max_audio_seconds: float = 600.0,
+        max_image_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.id = conversation_id
         self._order: list[str] = []
         self._records: dict[str, Record] = {}
         self.max_audio_seconds = max_audio_seconds
         self.total_bytes = 0
+        self.max_image_bytes = max_image_bytes
 
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._records
@@ -133,7 +151,18 @@ class Conversation:
         self.total_bytes += record.size
         if record.audio is not None:
             self._bound_audio()
+        if _images(record.item):
+            self._bound_images()
         return self._order[index - 1] if index > 0 else None
+
+    def _bound_images(self) -> None:
+        parts = [p for r in self.records() for p in _images(r.item)]
+        total = sum(len(p["image_url"]) for p in parts)
+        for part in parts[:-1]:  # never the newest: it was just added
+            if total <= self.max_image_bytes:
+                break
+            total -= len(part["image_url"])
+            part["image_url"] = None
 
     def _bound_audio(self) -> None:
         with_audio = [r for r in self.records() if r.audio is not None]

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union, runtime_checkable
 
+from realtime_widget.images import ImageError, parse_data_url
+
 __all__ = [
     "Brain",
     "BrainContext",
@@ -162,6 +164,30 @@ def _last_user_text(items: Sequence[dict]) -> str:
     return ""
 
 
+def describe_images(item: dict) -> list[str]:
+    """``"PNG 640x480"`` for each ``input_image`` part of a message (read from its header).
+
+    An image the server no longer stores (over its image budget) or cannot read is described
+    as such, never guessed.
+    """
+    out = []
+    for part in item.get("content") or []:
+        if isinstance(part, dict) and part.get("type") == "input_image":
+            url = part.get("image_url")
+            try:
+                out.append(str(parse_data_url(url)[0]) if url else "no longer stored")
+            except ImageError:
+                out.append("unreadable")
+    return out
+
+
+def _last_user_images(items: Sequence[dict]) -> list[str]:
+    for item in reversed(items):
+        if item.get("type") == "message" and item.get("role") == "user":
+            return describe_images(item)
+    return []
+
+
 def _pending_outputs(items: Sequence[dict]) -> list[str]:
     """Sentences about the tool results since the last user message, if nothing answered them.
 
@@ -204,6 +230,9 @@ class EchoBrain:
       for numeric fields, a quoted string or the word after "in"/"for"/"of", then ``default``,
       ``examples[0]``, ``enum[0]``, and a placeholder of the right type).
 
+    A last user message with images is answered ``"I see an image (PNG 640x480). You said: ..."``
+    (format and size read from each image's header).
+
     Several tools mentioned give parallel calls. After ``function_call_output`` items arrive, the
     next response answers ``"NAME returned OUTPUT."``.
 
@@ -232,6 +261,13 @@ class EchoBrain:
             ]
         if calls:
             return calls
+        images = _last_user_images(context.items)
+        if images:
+            # Deterministic, so tests can check that the image reached the brain (issue 12).
+            seen = "; ".join(images)
+            noun = "an image" if len(images) == 1 else f"{len(images)} images"
+            said = f" {self.prefix}{text}" if text else ""
+            return [Say(f"I see {noun} ({seen}).{said}")]
         if not text:
             return [Say("Hello! I am the local test server. Say something and I will echo it.")]
         return [Say(f"{self.prefix}{text}")]

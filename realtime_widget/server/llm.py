@@ -56,6 +56,12 @@ TOOL_STYLE = (
 )
 """Added to the system prompt when tools are offered (small models call them for anything)."""
 
+IMAGE_NOTE = (
+    "The user has shared one or more images, but you cannot see images: if asked about one, "
+    "say plainly that you cannot see it and ask the user to describe it. Never guess."
+)
+"""Added to the system prompt when the conversation holds an image (issue 12: never pretend)."""
+
 
 class LanguageModel(Protocol):
     """Streams one chat answer."""
@@ -91,6 +97,8 @@ def chat_messages(context: BrainContext) -> tuple[list[dict], list[dict]]:
         system = f"{system}\n\n{VOICE_STYLE}".strip()
     if context.tools:
         system = f"{system}\n\n{TOOL_STYLE}".strip()
+    if any(_has_image(item) for item in context.items):
+        system = f"{system}\n\n{IMAGE_NOTE}".strip()
     messages: list[dict] = [{"role": "system", "content": system}] if system else []
     for item in context.items:
         kind = item.get("type")
@@ -170,6 +178,12 @@ def _mcp_refusal(item: dict, items: Sequence[dict]) -> tuple[str, str, str] | No
 
 
 _MCP_CALLS = {"mcp_call": _mcp_call, "mcp_approval_response": _mcp_refusal}
+
+
+def _has_image(item: dict) -> bool:
+    return item.get("type") == "message" and any(
+        isinstance(p, dict) and p.get("type") == "input_image" for p in item.get("content") or []
+    )
 
 
 def _content_text(parts: list) -> str:
