@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from realtime_widget.audio import SAMPLE_RATE, write_wav
+from realtime_widget.images import ImageError, parse_data_url
 
 __all__ = ["conversation_audio", "save_audio", "to_dataframe", "to_markdown", "to_records"]
 
@@ -36,6 +37,7 @@ RECORD_COLUMNS = (
     "truncated",
     "server_label",
     "error",
+    "images",
 )
 """The keys of each :func:`to_records` dict (and the DataFrame's columns), in order."""
 
@@ -107,26 +109,67 @@ def _message_words(item: dict[str, Any]) -> str:
     return str(words).strip()
 
 
+def _image_urls(item: dict[str, Any]) -> list[str | None]:
+    """The data URLs of a message's images (``None`` for one whose data is gone)."""
+    images = _formatted(item).get("images")
+    if images is None:  # items straight from the wire
+        images = [p for p in item.get("content") or [] if isinstance(p, dict)]
+        images = [p for p in images if p.get("type") == "input_image"]
+    return [i.get("image_url") if isinstance(i, dict) else None for i in images]
+
+
+def _image_label(url: str | None) -> str:
+    if not url:
+        return "image"
+    try:
+        return f"image: {parse_data_url(url)[0]}"
+    except ImageError:
+        return "image: unreadable"
+
+
+def _md_images(item: dict[str, Any], mode: str) -> str:
+    """Markdown for a message's images: embedded data URLs, or ``*[image: PNG 64x48]*``."""
+    out = []
+    for url in _image_urls(item):
+        label = _image_label(url)
+        out.append(f"![{label}]({url})" if mode == "embed" and url else f"*[{label}]*")
+    return " ".join(out)
+
+
 def _seconds(item: dict[str, Any]) -> float:
     audio = _audio(item)
     return 0.0 if audio is None else round(len(audio) / SAMPLE_RATE, 3)
 
 
-def to_markdown(source: Any, *, truncated: Iterable[str] = (), title: str | None = None) -> str:
+def to_markdown(
+    source: Any,
+    *,
+    truncated: Iterable[str] = (),
+    title: str | None = None,
+    images: str = "embed",
+) -> str:
     """The conversation as Markdown: one paragraph per turn, a compact line per tool call.
 
     Speakers are labelled (``**User:**``, ``**Assistant:**``); audio without words shows its
     length; a tool call reads ``**Tool:** `name(arguments)` → `output```; an assistant turn cut
-    by the user is marked ``*(truncated)*`` and a cancelled one ``*(interrupted)*``.
+    by the user is marked ``*(truncated)*`` and a cancelled one ``*(interrupted)*``. A user's
+    images follow their words, embedded (``![image: PNG 640x480](data:image/png;base64,...)``,
+    which Jupyter and most viewers render) or as ``*[image: PNG 640x480]*`` placeholders.
 
     Args:
         source: a conversation, client, widget, list of items or recording path.
         truncated: ids of items known to be truncated (they are also detected from the items).
         title: a ``# title`` line on top.
+        images: ``"embed"`` (default) or ``"placeholder"`` (short text; for plain-text use).
+
+    Raises:
+        ValueError: another ``images`` value.
 
     Returns:
         The Markdown text (``IPython.display.Markdown(to_markdown(w))`` renders it).
     """
+    if images not in ("embed", "placeholder"):
+        raise ValueError(f"images must be 'embed' or 'placeholder', not {images!r}")
     items = _items_of(source)
     cut = set(truncated)
     outputs = {
@@ -137,6 +180,8 @@ def to_markdown(source: Any, *, truncated: Iterable[str] = (), title: str | None
     for item in items:
         render = _MARKDOWN.get(str(item.get("type")))
         line = render(item, outputs, calls, cut) if render else None
+        if line and item.get("type") == "message" and _image_urls(item):
+            line = f"{line.rstrip()} {_md_images(item, images)}"
         if line:
             lines.append(line)
     return "\n\n".join(lines) + "\n"
@@ -228,7 +273,8 @@ _MARKDOWN: dict[str, Callable[[dict, dict, set, set], str | None]] = {
 def to_records(source: Any, *, truncated: Iterable[str] = ()) -> list[dict[str, Any]]:
     """The items as plain dicts (JSON-ready: no numpy; audio summarised by its duration).
 
-    Each dict has the keys of :data:`RECORD_COLUMNS`; fields an item type lacks are ``None``.
+    Each dict has the keys of :data:`RECORD_COLUMNS`; fields an item type lacks are ``None``;
+    ``images`` counts a message's images (their data stays in the items).
 
     Args:
         source: a conversation, client, widget, list of items or recording path.
@@ -255,6 +301,7 @@ def to_records(source: Any, *, truncated: Iterable[str] = ()) -> list[dict[str, 
                 "truncated": _is_truncated(item, cut) if is_message else False,
                 "server_label": item.get("server_label"),
                 "error": _mcp_error_text(item),
+                "images": len(_image_urls(item)) if is_message else 0,
             }
         )
     return records
