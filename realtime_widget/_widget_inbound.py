@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from realtime_widget._widget_audio import item_audio
+from realtime_widget.images import ImageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from realtime_widget.widget import RealtimeWidget
@@ -154,6 +155,22 @@ def _on_text(w: RealtimeWidget, content: dict, buffers: list) -> None:
     w.client.send_user_message_content([{"type": "input_text", "text": text}])
 
 
+def _on_image(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    # A pasted or dropped image: its bytes arrive as a binary buffer (no base64 on the comm).
+    if not (w.client.is_connected or w.client.is_reconnecting):
+        w._sync.add_error("kernel", "not_connected", "Not connected: press Connect, then paste.")
+        return
+    if not buffers:
+        w._sync.add_error("kernel", "invalid_image", "The image arrived without its bytes.")
+        return
+    text = str(content.get("text") or "").strip() or None
+    name = str(content.get("name") or "the image")[:100]
+    try:
+        w.client.send_image(buffers[0], text=text)
+    except ImageError as exc:  # the browser checks too; this is the authoritative check
+        w._sync.add_error("kernel", "invalid_image", f"{name}: {exc}")
+
+
 def _on_approve(w: RealtimeWidget, content: dict, buffers: list) -> None:
     w.client.tools.approve(str(content.get("call_id", "")))
 
@@ -200,6 +217,7 @@ _HANDLERS: dict[str | None, Callable[[Any, dict, list], None]] = {
     "ptt_start": _on_ptt_start,
     "ptt_stop": _on_ptt_stop,
     "text": _on_text,
+    "image": _on_image,
     "stop": _on_stop,
     "interrupted": _on_interrupted,
     "played": _on_played,

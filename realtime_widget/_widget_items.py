@@ -12,10 +12,38 @@ from collections import deque
 from typing import Any
 
 from realtime_widget._redaction import AUDIO_EVENTS, redact
+from realtime_widget.images import describe_data_url
 
 __all__ = ["EventLog", "item_view", "mcp_view", "redact", "transcript_markdown"]
 
 WIRE_RATE = 24000
+PREVIEW_MAX_CHARS = 512 * 1024
+"""Largest image data URL put in an item view (so in the `items` trait and the saved notebook);
+a larger image is shown as a labelled placeholder: its data stays in the kernel."""
+
+
+def image_views(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The images of a message as the browser shows them: ``{"url", "label", "detail"}``.
+
+    ``url`` is the data URL when it is at most :data:`PREVIEW_MAX_CHARS`, else ``None``;
+    ``label`` reads like ``"PNG 640x480"`` (``"image"`` when the data is gone or unreadable).
+    """
+    formatted = item.get("formatted") or {}
+    images = formatted.get("images")
+    if images is None:  # items straight from the wire
+        images = [p for p in item.get("content") or [] if (p or {}).get("type") == "input_image"]
+    views = []
+    for image in images:
+        url = image.get("image_url") if isinstance(image, dict) else None
+        info = describe_data_url(url) if url else None
+        views.append(
+            {
+                "url": url if info is not None and len(url) <= PREVIEW_MAX_CHARS else None,
+                "label": str(info) if info is not None else "image",
+                "detail": image.get("detail") if isinstance(image, dict) else None,
+            }
+        )
+    return views
 
 
 def _text_of(item: dict[str, Any]) -> tuple[str, str]:
@@ -154,6 +182,7 @@ def item_view(
         "tool_state": tool_state,
         "duration_ms": duration_ms,
         "mcp": mcp_view(item),
+        "images": image_views(item) if kind == "message" else [],
     }
 
 
@@ -176,6 +205,8 @@ def transcript_markdown(views: list[dict[str, Any]]) -> str:
             )
             if not words and v["audio_samples"]:
                 words = f"*({v['audio_samples'] / WIRE_RATE:.1f} s of audio)*"
+            images = " ".join(f"*[image: {i['label']}]*" for i in v.get("images") or [])
+            words = f"{words} {images}".strip()
             cut = " *(truncated)*" if v["truncated_ms"] is not None else ""
             lines.append(f"**{(v['role'] or 'system').capitalize()}:** {words}{cut}")
         elif v["type"] == "function_call":

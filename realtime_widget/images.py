@@ -42,6 +42,7 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "ImageError",
     "ImageInfo",
+    "describe_data_url",
     "describe_image",
     "encode_png",
     "image_data_url",
@@ -189,6 +190,24 @@ def parse_data_url(url: str, *, max_bytes: int = MAX_IMAGE_BYTES) -> tuple[Image
     if info.mime != mime:
         raise ImageError(f"data URL says {mime} but the bytes are {info.format}")
     return info, data
+
+
+def describe_data_url(url: str) -> ImageInfo | None:
+    """Format and size of a data URL's image from a prefix of it (cheap: for labels).
+
+    Decodes at most 64 KiB (a JPEG's size marker may sit after its EXIF block); ``size`` is
+    estimated from the URL's length. ``None`` when it is not a PNG/JPEG base64 data URL.
+    """
+    if not isinstance(url, str) or not url.startswith("data:"):
+        return None
+    payload = url.partition(",")[2]
+    head = payload[: 64 * 1024 // 3 * 4]
+    try:
+        data = base64.b64decode(head[: len(head) // 4 * 4], validate=True)
+        info = describe_image(data)
+    except (binascii.Error, ValueError):
+        return None
+    return ImageInfo(info.format, info.width, info.height, len(payload) * 3 // 4)
 
 
 # -- encoding -----------------------------------------------------------------------------------

@@ -498,6 +498,37 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
             raise RuntimeError("not connected: call connect() (or press Connect) first")
         return self._client.create_response(response)
 
+    def send_image(
+        self,
+        image: Any,
+        *,
+        text: str | None = None,
+        detail: str | None = None,
+        respond: bool = True,
+    ) -> None:
+        """Send an image (optionally with a question) as a user message and ask for a response.
+
+        The conversation view shows it as a thumbnail in the user's turn. Held while
+        reconnecting, like `send_text`.
+
+        Args:
+            image: a matplotlib figure or axes, a PIL image, a numpy array (``HxW``, ``HxWx3``,
+                ``HxWx4``; ``uint8`` or float in [0, 1]), PNG/JPEG bytes, a path to a PNG/JPEG
+                file, or a ``data:image/png|jpeg;base64,`` URL.
+            text: words sent in the same message ("what does this plot show?").
+            detail: ``"auto"``, ``"low"`` or ``"high"``; ``None`` leaves it to the server.
+            respond: ask for a response (default); ``False`` only adds the image.
+
+        Raises:
+            ImageError: (a ``ValueError``) not an image, not PNG/JPEG, over 8 MiB
+                (``realtime_widget.images.MAX_IMAGE_BYTES``), or an unknown ``detail``: the
+                message says what to do; nothing was sent.
+            RuntimeError: not connected (call `connect()` first or press Connect).
+        """
+        if not (self._client.is_connected or self._client.is_reconnecting):
+            raise RuntimeError("not connected: call connect() (or press Connect) first")
+        self._client.send_image(image, text=text, detail=detail, respond=respond)
+
     def on(self, event: str, callback: Callable[[dict[str, Any]], Any]) -> Any:
         """Listen to a client event (``conversation.updated``, ``realtime.event``, ...).
 
