@@ -38,8 +38,10 @@ class HostModel {
   off(event: string, cb: (...args: any[]) => void): void {
     this.handlers.get(event)?.delete(cb);
   }
-  send(content: unknown): void {
+  sentBuffers: (ArrayBuffer[] | undefined)[] = [];
+  send(content: unknown, _callbacks?: unknown, buffers?: ArrayBuffer[]): void {
     this.sent.push(content);
+    this.sentBuffers.push(buffers);
   }
   emit(event: string, ...args: unknown[]): void {
     for (const cb of [...(this.handlers.get(event) ?? [])]) cb(...args);
@@ -169,5 +171,30 @@ describe("Controller's MCP approvals", () => {
       { type: "mcp_approve", request_id: "mcpr_2", approve: false },
     ]);
     expect([...controller.mcpSent]).toEqual(["mcpr_1", "mcpr_2"]);
+  });
+});
+
+describe("Controller.sendImage (pasted and dropped images)", () => {
+  it("sends a PNG's bytes as a binary buffer with the typed words", async () => {
+    const { host, controller } = setup();
+    const png = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], "shot.png", { type: "image/png" });
+    expect(await controller.sendImage(png, "what is this?")).toBe(true);
+    expect(host.sent).toEqual([{ type: "image", name: "shot.png", mime: "image/png", text: "what is this?" }]);
+    expect(new Uint8Array(host.sentBuffers[0]![0])).toEqual(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+  });
+
+  it("shows a notice for a non-image or a too-large image and sends nothing", async () => {
+    const { host, controller } = setup();
+    const pdf = new File(["%PDF"], "doc.pdf", { type: "application/pdf" });
+    expect(await controller.sendImage(pdf)).toBe(false);
+    const big = { name: "big.png", type: "image/png", size: 9 * 1024 * 1024 } as unknown as File;
+    expect(await controller.sendImage(big)).toBe(false);
+    expect(host.sent).toEqual([]);
+    const [notice] = controller.errors();
+    expect(notice.code).toBe("invalid_image");
+    expect(notice.message).toMatch(/^big\.png is 9\.4 MB, over the 8\.4 MB limit/);
+    // A good image afterwards clears the notice.
+    await controller.sendImage(new File([new Uint8Array([0xff, 0xd8, 0xff])], "p.jpg", { type: "image/jpeg" }));
+    expect(controller.errors()).toEqual([]);
   });
 });

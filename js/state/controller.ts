@@ -6,6 +6,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { AudioEngine, CaptureError, type PlayerProgress } from "../audio/engine";
 import { ConversationState } from "./conversation";
+import { imageProblem } from "./images";
 import type { ErrorEntry, Frame, KernelMessage, PlayedReport, ReplayAudio, WidgetTraits } from "./model";
 import { parseKey, partKey } from "./model";
 
@@ -342,6 +343,23 @@ export class Controller {
     this.model.save_changes();
     // Switching modes stops the microphone; the Microphone button starts it again.
     this.stopMic();
+  }
+
+  /**
+   * Send a pasted or dropped image (and the text box's words) to the kernel as raw bytes; a
+   * file that is not a PNG/JPEG or is too large gets a notice instead (the session goes on).
+   * Returns whether it was sent.
+   */
+  async sendImage(file: Blob & { name?: string }, text?: string): Promise<boolean> {
+    const problem = imageProblem(file);
+    if (problem) {
+      this.addLocalError("invalid_image", problem, false);
+      return false;
+    }
+    this.dismissLocalError("invalid_image");
+    const bytes = await file.arrayBuffer();
+    this.send({ type: "image", name: file.name || "pasted image", mime: file.type, text: text || null }, [bytes]);
+    return true;
   }
 
   sendText(text: string): void {

@@ -31,6 +31,13 @@ export interface McpInfo {
   reason: string | null;
 }
 
+/** An image of a user message: a data URL small enough to preview, else `null` (a label). */
+export interface ImageView {
+  url: string | null;
+  label: string;
+  detail: string | null;
+}
+
 /** One conversation item without audio (the `items` trait and frame patches). */
 export interface ItemView {
   id: string;
@@ -49,6 +56,8 @@ export interface ItemView {
   duration_ms: number | null;
   /** MCP items only (absent in copies saved before MCP support). */
   mcp?: McpInfo | null;
+  /** Absent in notebooks saved before images existed. */
+  images?: ImageView[];
 }
 
 export interface LogEntry {

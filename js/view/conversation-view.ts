@@ -31,6 +31,19 @@ function morph(el: HTMLElement, fresh: HTMLElement): HTMLElement {
   return el;
 }
 
+/** Thumbnails of a message's images; an image too large to preview is a labelled box. */
+function renderImages(item: ItemView): HTMLElement {
+  const box = h("div", { class: "rtw-images" });
+  for (const image of item.images ?? []) {
+    if (image.url) {
+      box.append(h("img", { class: "rtw-thumb", src: image.url, alt: `image: ${image.label}`, title: image.label }));
+    } else {
+      box.append(h("span", { class: "rtw-thumb rtw-image-placeholder", role: "img", "aria-label": `image: ${image.label}` }, `🖼 ${image.label}`));
+    }
+  }
+  return box;
+}
+
 export class ConversationView {
   el: HTMLElement;
   turns: Map<string, { el: HTMLElement; item: ItemView; output: string | null | undefined; state: string }> =
@@ -115,6 +128,7 @@ export class ConversationView {
     else if (item.transcribing) body.append(h("em", { class: "rtw-placeholder" }, "transcribing…"));
     else if (item.status === "in_progress") body.append(h("em", { class: "rtw-placeholder" }, "…"));
     el.append(h("div", { class: "rtw-who" }, role === "user" ? "You" : role === "assistant" ? "Assistant" : role), body);
+    if (item.images?.length) el.append(renderImages(item));
     const meta = h("div", { class: "rtw-meta" });
     if (item.audio_samples > 0) {
       meta.append(`${(item.audio_samples / WIRE_RATE).toFixed(1)} s `);

@@ -7,6 +7,7 @@ import { alertText } from "./alert-text";
 import { Controls } from "./controls";
 import { ConversationView } from "./conversation-view";
 import { attr, h, listen, text } from "./dom";
+import { pickFile } from "../state/images";
 import { EventLogView } from "./event-log";
 import { McpToolsView } from "./mcp-tools";
 import { SettingsView } from "./settings";
@@ -28,7 +29,7 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const label = h("span", { class: "rtw-dim rtw-label" });
   const alerts = h("div", { class: "rtw-alerts" });
   const usage = h("div", { class: "rtw-usage rtw-dim", "aria-label": "Usage" });
-  const message = h("input", { type: "text", "aria-label": "Message", placeholder: "Type a message…", class: "rtw-message" });
+  const message = h("input", { type: "text", "aria-label": "Message", placeholder: "Type a message, or paste an image…", class: "rtw-message" });
   const send = h("button", { type: "button", "aria-label": "Send" }, "Send");
   const composer = h("form", { class: "rtw-composer" }, message, send);
   const root = h(
@@ -62,6 +63,27 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   };
   listen(composer, "submit", submit, disposers);
   listen(send, "click", submit, disposers);
+  // A pasted or dropped image goes to the kernel with the words typed so far (issue 12).
+  const sendFile = (file: File | null, e: Event) => {
+    if (!file) return; // a text paste or a drag of text: the browser handles it
+    e.preventDefault();
+    const words = message.value.trim();
+    message.value = "";
+    void c.sendImage(file, words);
+  };
+  listen(message, "paste", (e: ClipboardEvent) => sendFile(pickFile(e.clipboardData?.files), e), disposers);
+  listen(root, "dragover", (e: DragEvent) => {
+    if (!Array.from(e.dataTransfer?.types ?? []).includes("Files")) return;
+    e.preventDefault(); // allow the drop
+    attr(root, "data-drop", "true");
+  }, disposers);
+  listen(root, "dragleave", (e: DragEvent) => {
+    if (!root.contains(e.relatedTarget as Node | null)) attr(root, "data-drop", null);
+  }, disposers);
+  listen(root, "drop", (e: DragEvent) => {
+    attr(root, "data-drop", null);
+    sendFile(pickFile(e.dataTransfer?.files), e);
+  }, disposers);
   // Any gesture in the widget may unlock audio suspended by the autoplay policy.
   listen(root, "pointerdown", () => c.gesture(), disposers);
   listen(root, "keydown", () => c.gesture(), disposers);
