@@ -63,6 +63,43 @@ async def test_openai_sdk_completes_text_turn(server):
     assert "response.output_text.delta" in [e.type for e in seen]
 
 
+async def test_openai_sdk_sends_an_image_the_server_stores_and_describes(server):
+    import numpy as np
+
+    from realtime_widget.images import image_data_url
+
+    url = image_data_url(np.zeros((48, 64, 3), np.uint8))
+    seen: list = []
+    async with _client(server).realtime.connect(model="gpt-realtime") as conn:
+        await _until(conn, "session.created", seen)
+        await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        await _until(conn, "session.updated", seen)
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "look"},
+                    {"type": "input_image", "image_url": url, "detail": "low"},
+                ],
+            }
+        )
+        added = await _until(conn, "conversation.item.added", seen)
+        await conn.response.create()
+        done = await _until(conn, "response.done", seen)
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": "data:image/png;base64,AAAA"}],
+            }
+        )
+        error = await _until(conn, "error", seen)
+    assert added.item.content[1].image_url == url and added.item.content[1].detail == "low"
+    assert done.response.output[0].content[0].text == "I see an image (PNG 64x48). You said: look"
+    assert error.error.param == "item.content[0].image_url"
+
+
 async def test_openai_sdk_completes_audio_turn_with_server_vad(server):
     seen: list = []
     async with _client(server).realtime.connect(model="gpt-realtime") as conn:

@@ -96,6 +96,18 @@ def test_redact_replaces_audio_and_secrets_with_placeholders():
     assert redact({"delta": "AAAA"}, audio_delta=True) == {"delta": "<3 bytes of audio>"}
 
 
+def test_redact_shortens_image_data_urls_to_their_type_and_size():
+    url = "data:image/png;base64," + "A" * 4000
+    part = {"type": "input_image", "image_url": url, "detail": "low"}
+    out = redact({"type": "conversation.item.create", "item": {"content": [part]}})
+    assert out["item"]["content"][0] == {
+        "type": "input_image",
+        "image_url": f"<image/png, {len(url) * 3 // 4} bytes>",
+        "detail": "low",
+    }
+    assert redact({"image_url": "https://example.com/a.png"})["image_url"].startswith("https")
+
+
 def test_event_log_collapses_repeated_deltas_of_one_item_and_redacts_audio():
     log = EventLog(maxlen=10)
     for _ in range(300):
