@@ -55,6 +55,9 @@ DEFAULT_LLM_REPO = ("Qwen/Qwen2.5-0.5B-Instruct-GGUF", "qwen2.5-0.5b-instruct-q4
 
 INSTALL_HINT = "pip install 'realtime_widget[local]'"
 
+CANNOT_SEE = "I can't see images: I'm a local text-only model."
+"""Said first when the message answered carries an image (issue 12: never pretend to see it)."""
+
 
 class LocalBrain:
     """A language model as a streaming brain (native tool calls, or calls written as text).
@@ -75,6 +78,14 @@ class LocalBrain:
         """
         messages, tools = chat_messages(context)
         answering = bool(context.items) and _is_result(context.items[-1])
+        image_words = _image_message_words(context.items[-1]) if context.items else None
+        if image_words is not None:
+            # Said by us, not left to a small model that may describe a picture it never saw;
+            # the model still answers the words (its system prompt says it cannot see images).
+            yield CANNOT_SEE + " "
+            if not image_words:
+                yield "Please tell me what the image shows."
+                return
         if not answering:
             calls = yield from self._answer(messages, tools, context, stop)
             yield from _checked(calls, tools)
@@ -138,6 +149,14 @@ def _is_result(item: dict) -> bool:
     if kind == "mcp_approval_response":
         return item.get("approve") is False
     return kind == "function_call_output"
+
+
+def _image_message_words(item: dict) -> str | None:
+    """The words of a user message with an image (``""`` when it has none), else ``None``."""
+    parts = [p for p in item.get("content") or [] if isinstance(p, dict)]
+    if item.get("role") != "user" or not any(p.get("type") == "input_image" for p in parts):
+        return None
+    return " ".join(str(p.get("text") or p.get("transcript") or "") for p in parts).strip()
 
 
 def _checked(calls: list[ParsedCall], tools: list[dict]) -> Iterator[Call]:

@@ -18,8 +18,9 @@ from realtime_widget.images import MAX_IMAGE_BYTES, image_data_url
 from realtime_widget.server._items import Conversation, Record
 from realtime_widget.server.brains import BrainContext, EchoBrain, Say
 from realtime_widget.server.llm import IMAGE_NOTE, chat_messages
-from realtime_widget.server.local import LocalBrain
+from realtime_widget.server.local import CANNOT_SEE, LocalBrain
 from tests.server.driver import StateDriver, assert_alive, of_type
+from tests.server.test_local_brain import ScriptedLLM
 
 PNG_URL = image_data_url(np.zeros((48, 64, 3), np.uint8))
 
@@ -147,17 +148,21 @@ def test_local_pipeline_tells_its_model_it_cannot_see_images():
     assert all(IMAGE_NOTE not in m["content"] for m in without)
 
 
-def test_local_brain_gives_its_model_the_cannot_see_note():
-    seen: list[list[dict]] = []
+def test_local_brain_says_it_cannot_see_an_image_and_answers_the_words():
+    llm = ScriptedLLM("It is a question about a plot.")
+    question = image_message(
+        {"type": "input_text", "text": "what is in this plot?"},
+        {"type": "input_image", "image_url": PNG_URL},
+    )["item"]
+    out = LocalBrain(llm).stream(BrainContext(items=[question]), threading.Event())
+    assert "".join(out) == f"{CANNOT_SEE} It is a question about a plot."
+    [(messages, _)] = llm.requests
+    assert IMAGE_NOTE in messages[0]["content"]
 
-    class RecordingLLM:  # the LanguageModel protocol; the real models run in tests/local
-        name = "recording"
 
-        def stream(self, messages, tools, *, temperature, max_tokens, stop):
-            seen.append(messages)
-            yield "I cannot see images."
-
-    items = [image_message({"type": "input_image", "image_url": PNG_URL})["item"]]
-    out = list(LocalBrain(RecordingLLM()).stream(BrainContext(items=items), threading.Event()))
-    assert "".join(x for x in out if isinstance(x, str)) == "I cannot see images."
-    assert IMAGE_NOTE in seen[0][0]["content"]
+def test_local_brain_asks_for_a_description_of_an_image_alone_without_the_model():
+    llm = ScriptedLLM()  # no answer scripted: the model must not be asked
+    alone = image_message({"type": "input_image", "image_url": PNG_URL})["item"]
+    out = LocalBrain(llm).stream(BrainContext(items=[alone]), threading.Event())
+    assert "".join(out) == f"{CANNOT_SEE} Please tell me what the image shows."
+    assert llm.requests == []
