@@ -112,5 +112,17 @@ class Limits:
 
 
 def item_size(item: dict) -> int:
-    """JSON bytes of a stored item (stored items carry no audio bytes: those are samples)."""
+    """JSON bytes of a stored item, audio and image data not counted.
+
+    Stored items carry no audio bytes (those are samples, capped by the conversation's
+    ``max_audio_seconds``); an ``input_image``'s data URL (up to 8 MiB each) is capped by the
+    conversation's ``max_image_bytes`` and the image checks instead, so it counts as empty here.
+    """
+    content = item.get("content")
+    if isinstance(content, list) and any(_is_image(p) for p in content):
+        item = {**item, "content": [{**p, "image_url": ""} if _is_image(p) else p for p in content]}
     return len(json.dumps(item))
+
+
+def _is_image(part: object) -> bool:
+    return isinstance(part, dict) and part.get("type") == "input_image"

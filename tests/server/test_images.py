@@ -53,6 +53,19 @@ def test_server_stores_an_image_part_and_the_echo_brain_describes_it():
     assert retrieved[0]["item"]["content"][1]["image_url"] == PNG_URL
 
 
+def test_server_takes_an_image_bigger_than_its_per_item_text_limit():
+    # ~3.9 MB of data URL: image data is capped by the image checks, not by max_item_bytes
+    # (1 MiB of JSON) or max_conversation_bytes, which would refuse any real photo.
+    noise = np.random.default_rng(0).integers(0, 256, (1000, 1000, 3), dtype=np.uint8)
+    url = image_data_url(noise)
+    assert len(url) > 3_000_000
+    driver = StateDriver()
+    added = driver.send(image_message({"type": "input_image", "image_url": url}))
+    assert not of_type(added, "error")
+    assert text_answer(driver) == "I see an image (PNG 1000x1000)."
+    assert_alive(driver)
+
+
 def test_echo_brain_counts_several_images_and_jpeg_sizes():
     jpeg = bytes.fromhex("ffd8ffc0000b080015002103012200ffd9")  # SOF0: 21 high, 33 wide
     url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
