@@ -30,13 +30,14 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[2] / "notebooks").g
 CELL_TIMEOUT = 90 * UNIT  # seconds per cell; a cell waits for replies paced in real time
 
 
-def test_the_five_notebooks_of_the_issue_exist():
+def test_the_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb",
         "02_tool_prototyping.ipynb",
         "03_classroom_demo.ipynb",
         "04_offline_and_testing.ipynb",
         "05_endpoints.ipynb",
+        "06_mcp_images_parallel.ipynb",
     ]
 
 
