@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from realtime_widget import RealtimeConnectionError
 from realtime_widget.client import RealtimeClient, Reply
 from realtime_widget.testing import Call
 from tests.helpers import UNIT
@@ -73,7 +74,7 @@ def test_ask_times_out_naming_the_tool_round_it_waited_for(realtime_client, scri
 def test_ask_without_a_connection_says_why(realtime_server):
     client = RealtimeClient(url=realtime_server.url, api_key="sk-wrong")
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(RealtimeConnectionError):
             client.connect(timeout=10 * UNIT)
         with pytest.raises(RuntimeError, match="cannot ask: not connected; the last connect"):
             client.ask("hello")
