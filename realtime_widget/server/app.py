@@ -44,7 +44,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -65,7 +65,12 @@ from realtime_widget.server._payload import lazy_size, serialize
 from realtime_widget.server._response import Clause, McpCallRequest
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
-from realtime_widget.server.state import SessionState, TranscriptionJob
+from realtime_widget.server.state import (
+    SessionState,
+    TranscriptionJob,
+    parse_frame,
+    split_append,
+)
 from realtime_widget.server.vad import choose_vad
 
 __all__ = ["LocalRealtimeServer"]
@@ -81,6 +86,10 @@ LAGGING_CLOSE_SECONDS = 3.0
 STALL_SECONDS = 30.0
 # One connection's reader yields the loop after this long of back-to-back frames.
 READ_SLICE_SECONDS = 0.004
+BIG_FRAME_CHARS = 1 << 20
+"""Client frames this long are parsed off the loop (``json.loads`` of 15 MiB takes ~50 ms)."""
+APPEND_PIECE_CHARS = 64_000
+"""Base64 of one second of 24 kHz PCM16: how much of a long append runs between yields."""
 _END = object()
 log = logging.getLogger(__name__)
 _closing: set[asyncio.Task] = set()  # closes of lagging connections in progress (kept alive)
@@ -407,6 +416,32 @@ class LocalRealtimeServer:
         return "realtime" if "realtime" in subprotocols else None
 
     # -- one connection -------------------------------------------------------------------
+    @staticmethod
+    async def _receive(state: SessionState, frame: str | bytes) -> AsyncIterator[list[dict]]:
+        """The events answering one client frame, in batches.
+
+        A large frame (up to 15 MiB of audio in one append) is parsed on a worker thread and
+        an append is handled a second of audio at a time, yielding the loop in between, so one
+        client's big request never stalls every other session (server VAD reads each sample;
+        1.5-1.8 s on the loop for one 5-minute append before).
+        """
+        try:
+            if not isinstance(frame, str) or len(frame) < BIG_FRAME_CHARS:
+                yield state.receive(frame)
+                return
+            parsed = await asyncio.get_running_loop().run_in_executor(None, parse_frame, frame)
+            pieces = split_append(parsed, APPEND_PIECE_CHARS)
+            for number, piece in enumerate(pieces):
+                if number:
+                    await asyncio.sleep(0)
+                events = state.receive_parsed(piece)
+                yield events
+                if any(event.get("type") == "error" for event in events):
+                    return  # the rest of a refused append is refused too: say it once
+        except Exception as exc:  # a server bug must not end the session: report it
+            log.exception("= embedded server failed on a client event")
+            yield [_server_error(exc)]
+
     async def _handle(self, ws: ServerConnection) -> None:
         request = ws.request
         assert request is not None
@@ -449,18 +484,15 @@ class LocalRealtimeServer:
                     slice_start = loop.time()
                 if conn.outbox.overflowed:
                     continue  # closing: its requests are read (not to block it) and ignored
-                try:
-                    events = state.receive(frame)
-                except Exception as exc:  # a server bug must not end the session: report it
-                    log.exception("= embedded server failed on a client event")
-                    events = [_server_error(exc)]
-                for event in events:
-                    size = lazy_size(event)
-                    if size is None:
-                        conn.outbox.put_nowait(event)
-                    else:  # long audio: its base64 and JSON are written on a worker thread
-                        pool = self._payload_executor()
-                        conn.outbox.put_later(loop.run_in_executor(pool, serialize, event), size)
+                async for events in self._receive(state, frame):
+                    for event in events:
+                        size = lazy_size(event)
+                        if size is None:
+                            conn.outbox.put_nowait(event)
+                        else:  # long audio: its base64 and JSON are written on a worker thread
+                            pool = self._payload_executor()
+                            future = loop.run_in_executor(pool, serialize, event)
+                            conn.outbox.put_later(future, size)
                 conn.stop_stale()  # a cancel or barge-in stops the model at once
                 while (job := state.take_mcp_list_job()) is not None:
                     conn.start_mcp_listing(job.server_label, self._list_mcp_tools(conn, job))

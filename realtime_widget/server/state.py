@@ -60,6 +60,8 @@ __all__ = [
     "SessionState",
     "Step",
     "TranscriptionJob",
+    "parse_frame",
+    "split_append",
 ]
 
 MAX_OUT_OF_BAND_RESPONSES = 4
@@ -101,6 +103,47 @@ def _check_depth(obj: Any) -> None:
             node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
         )
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def parse_frame(frame: str | bytes) -> Any:
+    """The client event in one websocket frame, or the ``ClientError`` that refuses the frame.
+
+    Pure (no session state), so the server may run it on a worker thread for a large frame.
+    """
+    if isinstance(frame, (bytes, bytearray, memoryview)):
+        return ClientError(
+            "invalid_json",
+            "Binary frames are not supported: send each client event as a JSON text frame "
+            "(audio goes base64-encoded in input_audio_buffer.append).",
+        )
+    try:
+        event = json.loads(frame, parse_constant=_no_constant)
+        _check_depth(event)
+    except (ValueError, RecursionError) as exc:
+        return ClientError(
+            "invalid_json", f"We could not parse the JSON body of your event: {exc}."
+        )
+    return event
+
+
+def split_append(event: Any, piece_chars: int) -> list[Any]:
+    """An ``input_audio_buffer.append`` cut into appends of at most ``piece_chars`` base64.
+
+    The server handles a long append a piece at a time, letting other sessions run in between
+    (server VAD reads every sample). The pieces end on whole 3-byte groups of base64, so each
+    decodes alone to whole PCM16 and G.711 samples. Anything else, and an append over the
+    15 MiB limit (refused whole, without decoding), is returned as it is.
+    """
+    audio = event.get("audio") if isinstance(event, dict) else None
+    if (
+        not isinstance(audio, str)
+        or event.get("type") != "input_audio_buffer.append"
+        or len(audio) <= piece_chars
+        or len(audio) * 3 // 4 > MAX_APPEND_BYTES
+    ):
+        return [event]
+    step = piece_chars - piece_chars % 8
+    return [dict(event, audio=audio[start : start + step]) for start in range(0, len(audio), step)]
 
 
 def _no_constant(name: str) -> Any:
@@ -211,26 +254,13 @@ class SessionState(InputAudioHandlers):
 
     def receive(self, frame: str | bytes) -> list[dict]:
         """Handle one websocket frame (text or binary) and return the events to send."""
-        if isinstance(frame, (bytes, bytearray, memoryview)):
-            return self._error(
-                ClientError(
-                    "invalid_json",
-                    "Binary frames are not supported: send each client event as a JSON text frame "
-                    "(audio goes base64-encoded in input_audio_buffer.append).",
-                ),
-                None,
-            )
-        try:
-            event = json.loads(frame, parse_constant=_no_constant)
-            _check_depth(event)
-        except (ValueError, RecursionError) as exc:
-            return self._error(
-                ClientError(
-                    "invalid_json", f"We could not parse the JSON body of your event: {exc}."
-                ),
-                None,
-            )
-        return self.handle(event)
+        return self.receive_parsed(parse_frame(frame))
+
+    def receive_parsed(self, parsed: Any) -> list[dict]:
+        """Handle what :func:`parse_frame` made of a frame (an event, or its ``ClientError``)."""
+        if isinstance(parsed, ClientError):
+            return self._error(parsed, None)
+        return self.handle(parsed)
 
     def handle(self, event: Any) -> list[dict]:
         """Handle one decoded client event and return the server events to send now."""

@@ -4,8 +4,9 @@ Run as ``python -m tests.server.heavy_client URL PHASE...``; after each phase it
 ``done PHASE`` and waits for a line on stdin, so the test can read the server loop's lag for
 that phase alone. Its own JSON work (a 38 MB answer) is in another process, so it cannot hold
 the server's GIL. Phases: ``append`` (10 minutes of audio, turn detection off), ``commit``,
-``retrieve`` (the committed item's audio back), ``flood`` (4000 text items as fast as the socket
-takes them), ``respond`` (a response over them).
+``retrieve`` (the committed item's audio back), ``big_append``/``big_vad_append`` (one
+append near the 15 MiB limit, turn detection off/on), ``flood`` (4000 text items as fast as
+the socket takes them), ``respond`` (a response over them).
 """
 
 from __future__ import annotations
@@ -58,6 +59,23 @@ def main(url: str, phases: list[str]) -> None:
                     until("never")
                 except SystemExit as exc:  # the retrieve's item_not_found: appends are done
                     assert "item_not_found" in str(exc), exc
+            elif phase in ("big_append", "big_vad_append"):
+                # One append near the 15 MiB limit (5 minutes of audio), VAD off / on.
+                detection = {"type": "server_vad"} if phase == "big_vad_append" else None
+                update = {"type": "realtime", "audio": {"input": {"turn_detection": detection}}}
+                ws.send(json.dumps({"type": "session.update", "session": update}))
+                until("session.updated")
+                ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk * 30}))
+                ws.send(json.dumps({"type": "conversation.item.retrieve", "item_id": "none"}))
+                try:
+                    until("never")
+                except SystemExit as exc:  # the retrieve's item_not_found: the append is done
+                    assert "item_not_found" in str(exc), exc
+                ws.send(json.dumps({"type": "input_audio_buffer.clear"}))
+                until("input_audio_buffer.cleared")
+                update = {"type": "realtime", "audio": {"input": {"turn_detection": None}}}
+                ws.send(json.dumps({"type": "session.update", "session": update}))
+                until("session.updated")
             elif phase == "commit":
                 ws.send(json.dumps({"type": "input_audio_buffer.commit"}))
                 item_id = json.loads(until("input_audio_buffer.committed"))["item_id"]

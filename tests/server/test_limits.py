@@ -13,12 +13,13 @@ import time
 import numpy as np
 import pytest
 
-from realtime_widget.audio import encode_base64
+from realtime_widget.audio import decode_base64, encode_base64
 from realtime_widget.server import LocalRealtimeServer
 from realtime_widget.server._limits import Limits
+from realtime_widget.server.state import split_append
 from tests.helpers import UNIT
 from tests.server.checked import CheckedClient
-from tests.server.driver import speech
+from tests.server.driver import StateDriver, speech
 
 
 def _tool(name: str) -> dict:
@@ -241,9 +242,11 @@ class _LoopLag:
 
 
 # Before the fix, best of 3 on 2 loaded cores: commit 0.27-1.3 s, retrieve 0.5-2.5 s, flood
-# 0.1-0.6 s; after: at most 0.06 s (appends and the flood, one frame's work at a time).
+# 0.1-0.6 s; after: at most 0.06 s (appends and the flood, one frame's work at a time). One
+# 5-minute append (near the 15 MiB limit): 0.12-0.19 s with turn detection off and 1.5-1.8 s
+# with server VAD before it was taken a second at a time; 0.02-0.06 s after.
 MAX_LAG = 0.15
-PHASES = ["append", "commit", "retrieve", "flood", "respond"]
+PHASES = ["append", "commit", "retrieve", "flood", "respond", "big_append", "big_vad_append"]
 
 
 def _phase_lags(server: LocalRealtimeServer, lag: _LoopLag) -> dict[str, float]:
@@ -309,3 +312,36 @@ async def test_server_retrieve_of_long_audio_sends_it_whole_and_exact(dialect):
         assert [e["type"] for e in retrieved] == ["conversation.item.retrieved", "error"]
         assert retrieved[0]["item"]["content"][0]["audio"] == encode_base64(samples)
         await client.close()
+
+
+def test_a_long_append_is_cut_into_pieces_that_decode_to_the_same_audio():
+    samples = (np.random.default_rng(1).standard_normal(24000 * 5) * 3000).astype(np.int16)
+    event = {"type": "input_audio_buffer.append", "audio": encode_base64(samples), "event_id": "e"}
+    pieces = split_append(event, 64_000)
+    assert len(pieces) == 5 and all(p["event_id"] == "e" for p in pieces)
+    assert all(len(p["audio"]) % 4 == 0 for p in pieces)
+    assert np.array_equal(np.concatenate([decode_base64(p["audio"]) for p in pieces]), samples)
+    short = {"type": "input_audio_buffer.append", "audio": encode_base64(samples[:2400])}
+    assert split_append(short, 64_000) == [short]
+    huge = {"type": "input_audio_buffer.append", "audio": "A" * (21 * 1024 * 1024)}
+    assert split_append(huge, 64_000) == [huge]  # refused whole by the 15 MiB check
+    assert split_append({"type": "input_audio_buffer.clear"}, 1) == [
+        {"type": "input_audio_buffer.clear"}
+    ]
+    assert split_append(["not", "an", "event"], 1) == [["not", "an", "event"]]
+
+
+def test_a_long_append_in_pieces_gives_the_same_turns_as_one_append():
+    audio = np.concatenate([speech("hello there my friend"), speech("and once more")])
+    event = {"type": "input_audio_buffer.append", "audio": encode_base64(audio)}
+
+    def turns(events: list[dict]) -> list[tuple]:
+        keys = ("audio_start_ms", "audio_end_ms")
+        return [
+            (e["type"], *(e.get(k) for k in keys)) for e in events if "input_audio" in e["type"]
+        ]
+
+    whole, cut = StateDriver(vad="energy"), StateDriver(vad="energy")
+    one = whole.state.receive_parsed(event)
+    pieces = [e for piece in split_append(event, 64_000) for e in cut.state.receive_parsed(piece)]
+    assert turns(one) and turns(one) == turns(pieces)
