@@ -8,6 +8,7 @@ import { Controls } from "./controls";
 import { ConversationView } from "./conversation-view";
 import { attr, h, listen, text } from "./dom";
 import { pickFile } from "../state/images";
+import { emptyHint } from "./empty-hint";
 import { EventLogView } from "./event-log";
 import { McpToolsView } from "./mcp-tools";
 import { SettingsView } from "./settings";
@@ -28,6 +29,8 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const notice = h("div", { class: "rtw-notice", role: "note" });
   const label = h("span", { class: "rtw-dim rtw-label" });
   const alerts = h("div", { class: "rtw-alerts" });
+  // How to start talking, while the conversation is empty (issue 15).
+  const hint = h("p", { class: "rtw-empty-hint rtw-dim", role: "note", "aria-label": "Getting started" });
   const usage = h("div", { class: "rtw-usage rtw-dim", "aria-label": "Usage" });
   const message = h("input", { type: "text", "aria-label": "Message", placeholder: "Type a message, or paste an image…", class: "rtw-message" });
   const send = h("button", { type: "button", "aria-label": "Send" }, "Send");
@@ -46,6 +49,7 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
     notice,
     controls.el,
     alerts,
+    hint,
     conversation.el,
     composer,
     h("div", { class: "rtw-footer" }, usage, mcpTools.el, settings.el, log.el),
@@ -120,11 +124,18 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
     controls.updateMeters();
   };
 
+  const renderHint = () => {
+    const words = c.state.list().length ? "" : emptyHint(c.model.get("status") || "disconnected", !!c.model.get("hands_free"), c.kernelGone);
+    text(hint, words);
+    hint.hidden = !words;
+  };
+
   const onChange = (changes: Set<Change>) => {
     if (changes.has("items")) {
       conversation.update();
       mcpTools.update();
     }
+    if (changes.has("items") || changes.has("traits") || changes.has("errors")) renderHint();
     if (changes.has("log")) log.update();
     if (changes.has("errors") || changes.has("traits")) renderErrors();
     if (changes.has("traits") || changes.has("capture") || changes.has("errors")) renderTraits();

@@ -45,11 +45,18 @@ def test_typed_message_becomes_a_user_turn_and_gets_an_assistant_reply(open_note
     )
     view = nb.wait_widget()
     view.wait_status("connected")
+    # An empty conversation says how to start, in the words of the real controls (issue 15).
+    hint = view.root.get_by_role("note", name="Getting started")
+    hint.filter(has_text="Press ● Mic and talk, or type a message below.").wait_for(
+        timeout=10_000 * UNIT
+    )
+    assert view.control("button", "Microphone").inner_text() == "● Mic"
     view.send_message("hello from the keyboard")
 
     view.wait_turn("user", text="hello from the keyboard")
     view.wait_turn("assistant", text="You said: hello from the keyboard", timeout=30 * UNIT)
     assert view.control("textbox", "Message").input_value() == "", "Send clears the box"
+    hint.wait_for(state="hidden", timeout=10_000 * UNIT)  # the conversation has begun
     nb.screenshot("typed-message-reply")
 
     items = nb.kernel.wait_for(
