@@ -6,6 +6,7 @@ these handlers then run there. Message shapes: docs/widget-protocol.md.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from realtime_widget._widget_audio import item_audio
+from realtime_widget._widget_clear import clear_conversation
+from realtime_widget._widget_download import download_payload
 from realtime_widget.images import ImageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -202,6 +205,37 @@ def _on_replay(w: RealtimeWidget, content: dict, buffers: list) -> None:
     w._sync._safe(w.send, message, [np.asarray(samples, dtype="<i2").tobytes()])
 
 
+def _on_clear(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    # "New conversation": runs as a task (it waits for the server's confirmations); a failure
+    # shows as an alert, the conversation then still shows what was not deleted.
+    async def run() -> None:
+        try:
+            await clear_conversation(w.client, w._sync, 10.0)
+        except Exception as exc:
+            w._sync.add_error("kernel", "clear_failed", str(exc))
+
+    task = asyncio.ensure_future(run())
+    _BACKGROUND.add(task)  # held until done: the loop keeps only weak references to tasks
+    task.add_done_callback(_BACKGROUND.discard)
+
+
+def _on_download(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    # The file is built here (the kernel holds the audio); the browser saves the bytes it gets.
+    reply: dict[str, Any] = {"type": "download", "request_id": content.get("request_id")}
+    try:
+        filename, mime, data = download_payload(w.client, str(content.get("format", "")))
+    except ValueError as exc:  # no audio yet, or an unknown format: the browser shows why
+        reply["error"] = str(exc)
+        w._sync.add_error("kernel", "download_failed", f"Download: {exc}")
+        w._sync._safe(w.send, reply, [])
+        return
+    reply.update(filename=filename, mime=mime, size=len(data))
+    w._sync._safe(w.send, reply, [data])
+
+
+_BACKGROUND: set[asyncio.Future] = set()
+
+
 def _on_browser_error(w: RealtimeWidget, content: dict, buffers: list) -> None:
     code = str(content.get("code") or "browser_error")[:64]
     message = str(content.get("message") or "")[:500]
@@ -226,4 +260,6 @@ _HANDLERS: dict[str | None, Callable[[Any, dict, list], None]] = {
     "mcp_approve": _on_mcp_approve,
     "replay": _on_replay,
     "browser_error": _on_browser_error,
+    "clear": _on_clear,
+    "download": _on_download,
 }

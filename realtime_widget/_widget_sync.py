@@ -181,6 +181,31 @@ class WidgetSync(ClientEventHandlers):
         self.outbox.remove_item(item_id)
         self.schedule()
 
+    def reset_conversation(self) -> None:
+        """Forget the conversation's views, event log, played counts and tool cards (a new
+        conversation): the traits are set at once and the browser is told to drop its copy."""
+        with self._lock:
+            self.views.clear()
+        for table in (
+            self.audio_samples,
+            self.truncated_ms,
+            self.tool_records,
+            self.call_items,
+            self.call_outputs,
+            self.played,
+        ):
+            table.clear()
+        self.last_truncate = None
+        self.playback_started = None
+        self.log = EventLog()
+        self._dirty.discard("items_snapshot")
+        self._dirty.discard("event_log")
+        self._safe(self._apply, {"items_snapshot": [], "event_log": []})
+        # The browser keeps its own copy from frame patches: a kernel value equal to the last one
+        # it sent would not reach it, so it is told in so many words.
+        self._safe(self._send, {"type": "cleared"}, [])
+        self.mark("response_active", "usage")
+
     def forward_audio(self, item: dict[str, Any], samples: Any) -> None:
         """Queue assistant audio for the browser (Int16 LE bytes, merged per frame)."""
         pcm = np.asarray(samples, dtype="<i2").tobytes()

@@ -25,6 +25,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from realtime_widget._widget_clear import clear_conversation
 from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS
 from realtime_widget._widget_inbound import handle_browser_message, truncate_at_last_reports
 from realtime_widget._widget_items import transcript_markdown
@@ -483,6 +484,40 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
             await asyncio.wait([asyncio.wrap_future(connecting)], timeout=timeout)
         self._require_connected()
         return await self._client.ask_async(text, timeout)
+
+    def clear(self, timeout: float | None = 10.0) -> int:
+        """Start a new conversation in the same session (the "New conversation" button).
+
+        Cancels the active response first, then deletes every item on the server
+        (``conversation.item.delete``) and waits until the server has confirmed each one, so the
+        server's conversation, the client's `RealtimeConversation` and this widget's items,
+        transcript, event log and playback are all empty; the session's settings, tools and usage
+        are kept. Disconnected, the kept history (which the next connect would replay) is
+        cleared. Export first (`realtime_widget.export`, or the download buttons) to keep it.
+
+        Returns:
+            How many items were deleted.
+
+        Raises:
+            TimeoutError: the server did not confirm the deletions within ``timeout`` seconds
+                (the message says how many remain; calling again retries).
+            RuntimeError: called from an event callback (the runtime thread): use `clear_async`.
+        """
+        if self._runtime.in_runtime_thread():
+            raise RuntimeError(
+                "clear() blocks, and this is the realtime runtime thread (an event callback?): "
+                "use `await w.clear_async()` instead"
+            )
+        return self._runtime.run(self._clear(timeout), None)
+
+    async def clear_async(self, timeout: float | None = 10.0) -> int:
+        """``await``-able twin of `clear`."""
+        return await self._runtime.run_async(self._clear(timeout))
+
+    async def _clear(self, timeout: float | None) -> int:
+        return await clear_conversation(
+            self._client, self._sync, 10.0 if timeout is None else float(timeout)
+        )
 
     def create_response(self, response: dict[str, Any] | None = None) -> ResponseHandle:
         """Ask for a response; returns its handle (see ``RealtimeClient.create_response``).
