@@ -198,3 +198,36 @@ describe("Controller.sendImage (pasted and dropped images)", () => {
     expect(controller.errors()).toEqual([]);
   });
 });
+
+describe("Controller: new conversation and downloads", () => {
+  it("asks the kernel to clear, and drops its copy when the kernel says cleared", () => {
+    const { host, controller } = setup([item("a", "old"), item("b", "older")]);
+    host.frame({ log: [logEntry(1, "response.created")] });
+    controller.newConversation();
+    expect(host.sent).toContainEqual({ type: "clear" });
+    expect(controller.state.list().length).toBe(2); // nothing dropped before the kernel answers
+    host.emit("msg:custom", { type: "cleared" }, []);
+    expect(controller.state.list()).toEqual([]);
+    expect(controller.state.logList()).toEqual([]);
+    expect(host.get("items_snapshot")).toEqual([]);
+    expect(host.get("event_log")).toEqual([]);
+    expect(host.saves).toBe(0);
+  });
+
+  it("requests a download by format; an error reply saves nothing and adds no second alert", () => {
+    const { host, controller } = setup();
+    controller.download("wav");
+    expect(host.sent).toEqual([expect.objectContaining({ type: "download", format: "wav" })]);
+    host.emit("msg:custom", { type: "download", request_id: "x", error: "no audio" }, []);
+    expect(controller.localErrors).toEqual([]);
+  });
+
+  it("reports a download whose bytes did not all arrive", () => {
+    const { host, controller } = setup();
+    const bytes = new Uint8Array([1, 2, 3]);
+    host.emit("msg:custom", { type: "download", request_id: "x", filename: "a.md", mime: "text/markdown", size: 5 }, [
+      new DataView(bytes.buffer),
+    ]);
+    expect(controller.localErrors.map((e) => e.code)).toEqual(["download_failed"]);
+  });
+});

@@ -6,6 +6,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { AudioEngine, CaptureError, type PlayerProgress } from "../audio/engine";
 import { ConversationState } from "./conversation";
+import { type DownloadFormat, type DownloadReply, fileFromReply, saveFile } from "./download";
 import { imageProblem } from "./images";
 import type { ErrorEntry, Frame, KernelMessage, PlayedReport, ReplayAudio, WidgetTraits } from "./model";
 import { parseKey, partKey } from "./model";
@@ -145,6 +146,33 @@ export class Controller {
   onMessage(msg: KernelMessage, buffers: DataView[]): void {
     if (msg.type === "frame") this.onFrame(msg, buffers);
     else if (msg.type === "replay_audio") this.onReplayAudio(msg, buffers);
+    else if (msg.type === "cleared") this.onCleared();
+    else if (msg.type === "download") this.onDownload(msg, buffers);
+  }
+
+  /** The kernel started a new conversation: drop this copy of the items and the event log. */
+  onCleared(): void {
+    this.state.resetItems([]);
+    this.state.resetLog([]);
+    this.cutItems.clear();
+    this.streaming.clear();
+    this.notify("items");
+    this.notify("log");
+    this.writeSavedCopy();
+  }
+
+  onDownload(reply: DownloadReply, buffers: DataView[]): void {
+    if (reply.error) return; // the kernel lists why in `errors`, shown as an alert
+    const file = fileFromReply(reply, buffers);
+    if (!file) {
+      this.addLocalError("download_failed", "The download arrived incomplete: try again.");
+      return;
+    }
+    try {
+      saveFile(file);
+    } catch (err) {
+      this.addLocalError("download_failed", `The browser could not save ${file.filename}: ${String(err)}`);
+    }
   }
 
   onFrame(frame: Frame, buffers: DataView[]): void {
@@ -370,6 +398,17 @@ export class Controller {
 
   stop(): void {
     void this.clearPlayback("stop");
+  }
+
+  /** "New conversation": the kernel cancels the answer and deletes every item (w.clear()). */
+  newConversation(): void {
+    void this.clearPlayback("stop");
+    this.send({ type: "clear" });
+  }
+
+  /** Ask the kernel for the transcript (Markdown) or the audio (WAV); saved when it arrives. */
+  download(format: DownloadFormat): void {
+    this.send({ type: "download", format, request_id: `${format}:${Date.now()}` });
   }
 
   decide(callId: string, approve: boolean): void {

@@ -3,6 +3,8 @@
  * The Python side declares the same trait names in realtime_widget/widget.py.
  */
 
+import type { DownloadReply } from "./download";
+
 export type Status = "disconnected" | "connecting" | "connected" | "reconnecting" | "error";
 
 export interface ToolInfo {
@@ -150,7 +152,12 @@ export interface ReplayAudio {
   content_index: number;
 }
 
-export type KernelMessage = Frame | ReplayAudio;
+/** Kernel -> browser: the conversation was cleared (`w.clear()`, New conversation). */
+export interface Cleared {
+  type: "cleared";
+}
+
+export type KernelMessage = Frame | ReplayAudio | Cleared | DownloadReply;
 
 export interface PlayedReport {
   item_id: string;

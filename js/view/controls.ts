@@ -1,6 +1,6 @@
 /**
  * The control bar: Connect/Disconnect, status, Microphone (push-to-talk), Hands-free, Stop,
- * and the level meters. Accessible names are the UI contract of docs/widget-protocol.md.
+ * New conversation, the downloads (transcript .md, audio .wav) and the level meters. Accessible names are the UI contract of docs/widget-protocol.md.
  */
 import type { Controller } from "../state/controller";
 import { attr, h, listen, text } from "./dom";
@@ -14,6 +14,9 @@ export class Controls {
   mic: HTMLButtonElement;
   handsFree: HTMLButtonElement;
   stop: HTMLButtonElement;
+  clear: HTMLButtonElement;
+  saveTranscript: HTMLButtonElement;
+  saveAudio: HTMLButtonElement;
   inputMeter: HTMLMeterElement;
   outputMeter: HTMLMeterElement;
   pressedAt = 0;
@@ -25,6 +28,9 @@ export class Controls {
     this.mic = h("button", { type: "button", class: "rtw-mic", "aria-label": "Microphone", "aria-pressed": "false", title: "Hold to talk, or click to toggle (space bar when focused)" }, "● Talk");
     this.handsFree = h("button", { type: "button", role: "switch", class: "rtw-switch", "aria-label": "Hands-free", "aria-checked": "false", title: "Server voice detection decides when you finished speaking" }, "Hands-free");
     this.stop = h("button", { type: "button", class: "rtw-stop", "aria-label": "Stop", title: "Stop the answer" }, "■ Stop");
+    this.clear = h("button", { type: "button", class: "rtw-clear", "aria-label": "New conversation", title: "Stop the answer and delete the conversation (w.clear()); download it first to keep it" }, "New conversation");
+    this.saveTranscript = h("button", { type: "button", class: "rtw-download", "aria-label": "Download transcript", title: "Save the conversation as Markdown" }, "Transcript (.md)");
+    this.saveAudio = h("button", { type: "button", class: "rtw-download", "aria-label": "Download audio", title: "Save the conversation's audio as WAV" }, "Audio (.wav)");
     this.inputMeter = h("meter", { "aria-label": "Input level", min: 0, max: 1, value: 0 });
     this.outputMeter = h("meter", { "aria-label": "Output level", min: 0, max: 1, value: 0 });
     this.el = h(
@@ -35,6 +41,9 @@ export class Controls {
       this.mic,
       this.handsFree,
       this.stop,
+      this.clear,
+      this.saveTranscript,
+      this.saveAudio,
       h("label", { class: "rtw-meter" }, "in ", this.inputMeter),
       h("label", { class: "rtw-meter" }, "out ", this.outputMeter),
     );
@@ -46,6 +55,9 @@ export class Controls {
     }, disposers);
     listen(this.handsFree, "click", () => c.setHandsFree(!c.model.get("hands_free")), disposers);
     listen(this.stop, "click", () => c.stop(), disposers);
+    listen(this.clear, "click", () => c.newConversation(), disposers);
+    listen(this.saveTranscript, "click", () => c.download("markdown"), disposers);
+    listen(this.saveAudio, "click", () => c.download("wav"), disposers);
     listen(this.mic, "pointerdown", (e: PointerEvent) => {
       if (e.button !== 0) return;
       this.mic.setPointerCapture?.(e.pointerId);
