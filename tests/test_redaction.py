@@ -1,4 +1,4 @@
-"""`realtime_widget._redaction`: the shared rules that keep keys out of logs (pure)."""
+"""`realtime_widget.protocol.redaction`: the shared rules that keep keys out of logs (pure)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from realtime_widget._redaction import RedactingLogger, redact_query_secrets
+from realtime_widget.protocol.redaction import RedactingLogger, redact_query_secrets
 
 
 @pytest.mark.parametrize(

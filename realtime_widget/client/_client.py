@@ -9,8 +9,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
-from realtime_widget._api_wire import public_url
 from realtime_widget.api import RealtimeAPI
+from realtime_widget.api._wire import public_url
 from realtime_widget.audio import as_pcm16, encode_base64
 from realtime_widget.client._ask import AnswerCollector, Reply, answer_item_id, function_calls
 from realtime_widget.client._config import SessionConfig

@@ -54,8 +54,8 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from realtime_widget._redaction import RedactingLogger
 from realtime_widget.protocol import generate_id
+from realtime_widget.protocol.redaction import RedactingLogger
 from realtime_widget.server import mcp as mcp_io
 from realtime_widget.server._clauses import ClauseSplitter
 from realtime_widget.server._limits import Limits

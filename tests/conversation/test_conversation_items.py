@@ -10,7 +10,7 @@ import logging
 import numpy as np
 import pytest
 
-from realtime_widget.conversation import _HANDLERS, RealtimeConversation
+from realtime_widget.conversation._conversation import _HANDLERS, RealtimeConversation
 from realtime_widget.protocol import SERVER_EVENTS, normalize_server_event
 from tests.conversation._dialects import (
     NAMES,

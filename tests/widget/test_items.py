@@ -1,4 +1,4 @@
-"""Item views, the Markdown transcript and the event log (realtime_widget._widget_items)."""
+"""Item views, the Markdown transcript and the event log (realtime_widget.widget._items)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from realtime_widget._widget_items import EventLog, item_view, redact, transcript_markdown
+from realtime_widget.widget._items import EventLog, item_view, redact, transcript_markdown
 
 
 def assistant_item(text="", transcript="", audio=None):

@@ -1,4 +1,4 @@
-"""The coalescer of kernel -> browser traffic (realtime_widget._widget_outbox)."""
+"""The coalescer of kernel -> browser traffic (realtime_widget.widget._outbox)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from realtime_widget._widget_outbox import Outbox
+from realtime_widget.widget._outbox import Outbox
 
 
 def pcm(n: int, value: int = 1) -> bytes:

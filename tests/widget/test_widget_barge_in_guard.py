@@ -12,9 +12,9 @@ import asyncio
 import pytest
 
 from realtime_widget import LocalRealtimeServer, RealtimeWidget
-from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS, in_interrupt_guard
 from realtime_widget.runtime import get_runtime
 from realtime_widget.testing.faults import FaultProxy
+from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS, in_interrupt_guard
 from tests.helpers import UNIT
 from tests.widget.test_widget import wait_until
 

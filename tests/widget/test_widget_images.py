@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from realtime_widget import RealtimeWidget
-from realtime_widget._widget_items import PREVIEW_MAX_CHARS, image_views
 from realtime_widget.images import ImageError, encode_png, image_data_url
+from realtime_widget.widget._items import PREVIEW_MAX_CHARS, image_views
 from tests.widget.test_widget import browser, completed_reply, server, wait_until  # noqa: F401
 
 PIXELS = np.zeros((48, 64, 3), np.uint8)

@@ -11,8 +11,8 @@ import json
 import pytest
 
 from realtime_widget import LocalRealtimeServer, RealtimeWidget
-from realtime_widget._widget_items import item_view, transcript_markdown
 from realtime_widget.conversation import RealtimeConversation
+from realtime_widget.widget._items import item_view, transcript_markdown
 from tests.widget.test_widget import browser, wait_until
 
 REQUEST = {

@@ -16,7 +16,7 @@ import pytest
 from ipywidgets.widgets import widget as ipywidgets_widget
 
 from realtime_widget import RealtimeWidget
-from realtime_widget._widget_server import EmbeddedServers, shared_servers
+from realtime_widget.widget._server import EmbeddedServers, shared_servers
 from tests.helpers import UNIT
 from tests.widget.test_widget import completed_reply, wait_until
 

@@ -58,10 +58,10 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget._conversation_audio import FormattedItem
-from realtime_widget._conversation_deltas import DeltaEventsMixin
-from realtime_widget._conversation_input import InputAudioRing, InputEventsMixin
-from realtime_widget._conversation_mcp import McpEventsMixin
+from realtime_widget.conversation._audio import FormattedItem
+from realtime_widget.conversation._deltas import DeltaEventsMixin
+from realtime_widget.conversation._input import InputAudioRing, InputEventsMixin
+from realtime_widget.conversation._mcp import McpEventsMixin
 from realtime_widget.protocol import (
     MCP_ITEM_TYPES,
     NORMALIZED_SERVER_EVENTS,

@@ -11,8 +11,8 @@ import json
 from collections import deque
 from typing import Any
 
-from realtime_widget._redaction import AUDIO_EVENTS, redact
 from realtime_widget.images import describe_data_url
+from realtime_widget.protocol.redaction import AUDIO_EVENTS, redact
 
 __all__ = ["EventLog", "item_view", "mcp_view", "redact", "transcript_markdown"]
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from realtime_widget._widget_items import audio_content_index
+from realtime_widget.widget._items import audio_content_index
 
 __all__ = [
     "DEFAULT_INTERRUPT_GUARD_MS",

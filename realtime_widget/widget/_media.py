@@ -10,8 +10,8 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-from realtime_widget._widget_audio import audio_or_raise
 from realtime_widget.audio import SAMPLE_RATE, wav_bytes, write_wav
+from realtime_widget.widget._audio import audio_or_raise
 
 __all__ = ["WidgetMediaMixin"]
 

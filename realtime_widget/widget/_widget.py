@@ -25,21 +25,21 @@ from typing import Any
 import anywidget
 import traitlets
 
-from realtime_widget._widget_clear import clear_conversation
-from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS
-from realtime_widget._widget_inbound import handle_browser_message, truncate_at_last_reports
-from realtime_widget._widget_items import transcript_markdown
-from realtime_widget._widget_media import WidgetMediaMixin
-from realtime_widget._widget_session import connection_failure, open_connection
-from realtime_widget._widget_sync import WidgetSync
 from realtime_widget.client import Reply, ResponseHandle
 from realtime_widget.runtime import get_runtime
+from realtime_widget.widget._clear import clear_conversation
+from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS
+from realtime_widget.widget._inbound import handle_browser_message, truncate_at_last_reports
+from realtime_widget.widget._items import transcript_markdown
+from realtime_widget.widget._media import WidgetMediaMixin
+from realtime_widget.widget._session import connection_failure, open_connection
+from realtime_widget.widget._sync import WidgetSync
 
 __all__ = ["RealtimeWidget"]
 
 logger = logging.getLogger("realtime_widget.widget")
 
-_STATIC = pathlib.Path(__file__).parent / "static"
+_STATIC = pathlib.Path(__file__).parent.parent / "static"
 _NOT_BUILT = (
     "export default { render({ el }) { el.textContent = 'realtime_widget: the front end is not "
     "built; run `npm run build` (or `make build`) in the repository.'; } };"

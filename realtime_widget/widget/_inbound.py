@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from realtime_widget._widget_audio import item_audio
-from realtime_widget._widget_clear import clear_conversation
-from realtime_widget._widget_download import download_payload
 from realtime_widget.images import ImageError
+from realtime_widget.widget._audio import item_audio
+from realtime_widget.widget._clear import clear_conversation
+from realtime_widget.widget._download import download_payload
 
 if TYPE_CHECKING:  # pragma: no cover
     from realtime_widget.widget import RealtimeWidget

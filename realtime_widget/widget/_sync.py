@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget._widget_events import DEFAULT_INTERRUPT_GUARD_MS, ClientEventHandlers
-from realtime_widget._widget_items import EventLog, audio_content_index, item_view
-from realtime_widget._widget_outbox import Outbox
+from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS, ClientEventHandlers
+from realtime_widget.widget._items import EventLog, audio_content_index, item_view
+from realtime_widget.widget._outbox import Outbox
 
 __all__ = ["WidgetSync"]
 

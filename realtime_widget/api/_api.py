@@ -1,6 +1,7 @@
 """`RealtimeAPI`: one websocket to a Realtime server (DESIGN §2, §3, §6).
 
-The socket and everything it dispatches live on the shared runtime loop (:mod:`.runtime`).
+The socket and everything it dispatches live on the shared runtime loop
+(:mod:`realtime_widget.runtime`).
 Reading follows websockets' own connection layout: frames are read by one task, parsed,
 normalised to GA names once (``normalize_server_event``) and dispatched; writes go through one
 queue drained by a writer task, so events leave in the order they were sent from any thread.
@@ -32,7 +33,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from realtime_widget._api_wire import (
+from realtime_widget.api._wire import (
     DEFAULT_URL,
     REFUSAL_HINTS,
     build_url,
@@ -40,7 +41,6 @@ from realtime_widget._api_wire import (
     trim_event,
     url_secrets,
 )
-from realtime_widget._redaction import SECRET_PATTERN, RedactingLogger
 from realtime_widget.events import RealtimeEventHandler
 from realtime_widget.protocol import (
     DEFAULT_MODEL,
@@ -49,6 +49,7 @@ from realtime_widget.protocol import (
     to_beta_client_event,
     warn_if_deprecated,
 )
+from realtime_widget.protocol.redaction import SECRET_PATTERN, RedactingLogger
 from realtime_widget.runtime import Runtime, get_runtime
 
 __all__ = ["DEFAULT_MODEL", "DEFAULT_URL", "RealtimeAPI", "RealtimeConnectionError"]

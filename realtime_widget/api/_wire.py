@@ -1,7 +1,8 @@
 """What ``RealtimeAPI`` shows of the wire: the endpoint URL, refusal hints and its log lines.
 
 Split from :mod:`realtime_widget.api` (which keeps the websocket I/O) by concern: nothing here
-touches a socket or a loop. The redaction rules themselves are in :mod:`._redaction`.
+touches a socket or a loop. The redaction rules themselves are in
+:mod:`realtime_widget.protocol.redaction`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from realtime_widget._redaction import AUDIO_EVENTS, SECRET_QUERY, redact
+from realtime_widget.protocol.redaction import AUDIO_EVENTS, SECRET_QUERY, redact
 
 DEFAULT_URL = "wss://api.openai.com/v1/realtime"
 REFUSAL_HINTS = {

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from realtime_widget._widget_server import Lease, shared_servers
 from realtime_widget.tools import kernel_main_thread_executor
+from realtime_widget.widget._server import Lease, shared_servers
 
 __all__ = [
     "LOCAL_NOTICE",

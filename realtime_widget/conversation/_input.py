@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget._conversation_deltas import content_part, grow_text
+from realtime_widget.conversation._deltas import content_part, grow_text
 
 __all__ = ["InputAudioRing", "InputEventsMixin"]
 
