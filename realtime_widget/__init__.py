@@ -22,11 +22,13 @@ _EXPORTS: dict[str, str] = {
     "RealtimeWidget": "realtime_widget.widget",
     "LocalRealtimeServer": "realtime_widget.server",
     "ToolRegistry": "realtime_widget.tools",
+    "CancelToken": "realtime_widget.tools",
     "tool": "realtime_widget.tools",
     "function_schema": "realtime_widget.tools",
 }
 
 __all__ = [
+    "CancelToken",
     "LocalRealtimeServer",
     "RealtimeAPI",
     "RealtimeClient",
@@ -46,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from realtime_widget.conversation import RealtimeConversation
     from realtime_widget.events import RealtimeEventHandler
     from realtime_widget.server import LocalRealtimeServer
-    from realtime_widget.tools import ToolRegistry, function_schema, tool
+    from realtime_widget.tools import CancelToken, ToolRegistry, function_schema, tool
     from realtime_widget.widget import RealtimeWidget
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, Union, runtime_checkable
 
 from realtime_widget.images import ImageError, parse_data_url
+from realtime_widget.protocol.tool_outputs import spoken_output
 
 __all__ = [
     "Brain",
@@ -191,7 +192,8 @@ def _last_user_images(items: Sequence[dict]) -> list[str]:
 def _pending_outputs(items: Sequence[dict]) -> list[str]:
     """Sentences about the tool results since the last user message, if nothing answered them.
 
-    Function outputs and MCP call results read ``"NAME returned OUTPUT."``; a failed MCP call
+    Function outputs and MCP call results read ``"NAME returned OUTPUT."``, a failed function
+    call its summary (``"The tool NAME failed: TYPE: MESSAGE."``, never the JSON); a failed MCP call
     ``"NAME failed: MESSAGE"`` and a refused approval ``"NAME was not approved, so I did not
     call it."``.
     """
@@ -204,7 +206,9 @@ def _pending_outputs(items: Sequence[dict]) -> list[str]:
             break
         if kind == "function_call_output":
             name = names.get(item.get("call_id")) or "the tool"
-            outputs.append(f"{name} returned {item.get('output') or ''}.")
+            # A failed call's output is JSON meant for a model: say its sentence instead.
+            spoken = spoken_output(item.get("output"), names.get(item.get("call_id")))
+            outputs.append(spoken or f"{name} returned {item.get('output') or ''}.")
         elif kind == "mcp_call" and (item.get("output") is not None or item.get("error")):
             if item.get("error"):
                 message = str((item.get("error") or {}).get("message") or "an error").rstrip(".")
@@ -234,7 +238,8 @@ class EchoBrain:
     (format and size read from each image's header).
 
     Several tools mentioned give parallel calls. After ``function_call_output`` items arrive, the
-    next response answers ``"NAME returned OUTPUT."``.
+    next response answers ``"NAME returned OUTPUT."`` (for a failed call, the sentence of its
+    error output: ``"The tool NAME failed: ValueError: city not found."``).
 
     Args:
         prefix: put before the echoed text.

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from realtime_widget.protocol.tool_outputs import spoken_output
 from realtime_widget.server._clauses import ParsedCall
 from realtime_widget.server._shared import (
     StageError,
@@ -100,6 +101,8 @@ def chat_messages(context: BrainContext) -> tuple[list[dict], list[dict]]:
     if any(_has_image(item) for item in context.items):
         system = f"{system}\n\n{IMAGE_NOTE}".strip()
     messages: list[dict] = [{"role": "system", "content": system}] if system else []
+    calls = [i for i in context.items if i.get("type") == "function_call"]
+    names = {i.get("call_id"): i.get("name") for i in calls}
     for item in context.items:
         kind = item.get("type")
         if kind == "message":
@@ -119,11 +122,14 @@ def chat_messages(context: BrainContext) -> tuple[list[dict], list[dict]]:
             else:
                 messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
         elif kind == "function_call_output":
+            # A failed call's output is JSON; small models read it out verbatim, so they get
+            # its one-sentence summary instead ("The tool X failed: ValueError: ...").
+            output = str(item.get("output") or "")
             messages.append(
                 {
                     "role": "tool",
                     "tool_call_id": str(item.get("call_id")),
-                    "content": str(item.get("output") or ""),
+                    "content": spoken_output(output, names.get(item.get("call_id"))) or output,
                 }
             )
         elif kind in _MCP_CALLS:

@@ -22,12 +22,22 @@ What the model gets back (``record.output``, sent as the ``function_call_output`
 * the result: a ``str`` as is; anything else as compact JSON (dataclasses, pydantic models,
   numpy scalars and small arrays, dates...). Big arrays, DataFrames, Series and bytes are
   summarised (shape, dtype/columns, first rows); any output is cut at ``max_output_chars``.
-* or ``{"error": {"type": ..., "message": ...}}`` for an unknown tool (``unknown_tool``),
-  arguments that are not JSON (``invalid_json``) or do not match the schema
+* or, when the call fails, ``{"summary": "The tool NAME failed: TYPE: MESSAGE.", "error":
+  {"type": ..., "message": ...}}`` (a sentence to say first, then the fields) for an unknown
+  tool (``unknown_tool``), arguments that are not JSON (``invalid_json``) or do not match the schema
   (``invalid_arguments``, naming each field), an exception (its class name and message; the
   traceback goes to the ``realtime_widget.tools`` logger and ``record.traceback``), a timeout
-  (``timeout``), a declined approval (``denied``) or a result that cannot be shown
+  (``timeout``), a declined approval (``denied``), a cancellation (``cancelled``: "The tool
+  NAME was cancelled by the user.") or a result that cannot be shown
   (``unserializable_result``). Every call is answered exactly once.
+
+Cancelling: ``registry.cancel(call_id)`` / ``registry.cancel_all()`` (the client's
+``cancel_tools()``, the widget's Stop button and ``w.cancel()``) end a running call at once with
+the cancellation output. An async tool gets ``asyncio.CancelledError``; a sync tool cannot be
+stopped from outside, so it may declare a parameter annotated :class:`CancelToken` (left out of
+the schema) and check ``token.cancelled`` / ``token.raise_if_cancelled()`` or sleep with
+``token.wait(seconds)``. A sync tool without a token runs to completion in its thread and its
+late result is dropped.
 
 Arguments are validated and coerced by the same pydantic model that produced the schema (``"3"``
 becomes ``3``, a dict becomes your dataclass); arguments the schema does not list are ignored.
@@ -45,6 +55,7 @@ and its late result is logged and discarded, never sent.
 """
 
 from realtime_widget.tools._kernel import kernel_main_thread_executor
+from realtime_widget.tools.cancel import CancelToken, ToolCancelled
 from realtime_widget.tools.decorator import DEFAULT_TIMEOUT, ToolOptions, tool
 from realtime_widget.tools.history import ToolCallHistory, ToolCallRecord
 from realtime_widget.tools.invoke import RegisteredTool, error_output, loop_executor
@@ -54,9 +65,11 @@ from realtime_widget.tools.serialize import serialize_result, to_jsonable
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "CancelToken",
     "RegisteredTool",
     "ToolCallHistory",
     "ToolCallRecord",
+    "ToolCancelled",
     "ToolDefinitionError",
     "ToolOptions",
     "ToolRegistry",

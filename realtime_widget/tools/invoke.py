@@ -1,8 +1,14 @@
 """Running one tool call safely: parse, validate, run (async task, worker or main thread), timeout.
 
 Every failure becomes a :class:`CallError` with a type and a message the model can act on; the
-registry turns it into the ``{"error": {"type", "message"}}`` output. Nothing here sends anything:
-it returns a value or raises ``CallError``.
+registry turns it into the ``{"summary", "error": {"type", "message"}}`` output
+(``protocol.tool_outputs``). Nothing here sends anything: it returns a value or raises
+``CallError``.
+
+Cancellation (issue 15): each call has a :class:`~realtime_widget.tools.cancel.CancelToken`.
+Cancelling it ends the wait at once with a ``cancelled`` error: an async tool's task is cancelled
+(``asyncio.CancelledError`` inside the tool), a sync tool learns it from the token if it took
+one, and otherwise runs on like a timed-out one, its late result dropped.
 
 Threads: sync tools run on a fresh daemon thread per call rather than a pool. A tool that hangs
 past its timeout cannot be killed (Python has no way to stop a thread); a daemon thread at least
@@ -27,12 +33,16 @@ from typing import Any
 
 import pydantic
 
+from realtime_widget.protocol.tool_outputs import CANCELLED, CANCELLED_MESSAGE
+from realtime_widget.protocol.tool_outputs import error_output as _error_output
+from realtime_widget.tools.cancel import CancelToken, ToolCancelled
 from realtime_widget.tools.decorator import ToolOptions
 from realtime_widget.tools.history import ToolCallRecord
 from realtime_widget.tools.schema import ToolSignature
 from realtime_widget.tools.serialize import SerializeLimits, serialize_result
 
 __all__ = [
+    "MAX_TRACEBACK_CHARS",
     "CallError",
     "MainThreadExecutor",
     "RegisteredTool",
@@ -67,9 +77,36 @@ class CallError(Exception):
         return {"type": self.type, "message": self.message}
 
 
-def error_output(type_: str, message: str) -> str:
-    """The output string for a failed call: ``{"error": {"type": ..., "message": ...}}``."""
-    return json.dumps({"error": {"type": type_, "message": message}}, ensure_ascii=False)
+MAX_TRACEBACK_CHARS = 16_000
+"""Characters of a failing tool's traceback kept on its record (the innermost frames win)."""
+
+
+def cancelled_error() -> CallError:
+    """The error of a call the user cancelled."""
+    return CallError(CANCELLED, CANCELLED_MESSAGE, status="cancelled")
+
+
+def error_output(type_: str, message: str, tool: str | None = None) -> str:
+    """The output string for a failed call: a sentence to say, then the structured error.
+
+    ``{"summary": "The tool NAME failed: TYPE: MESSAGE.", "error": {"type", "message"}}``
+    (see :mod:`realtime_widget.protocol.tool_outputs`).
+    """
+    return _error_output(type_, message, tool)
+
+
+def bounded_traceback(text: str, limit: int = MAX_TRACEBACK_CHARS) -> str:
+    """``text`` cut to about ``limit`` characters: its first line and its end are kept.
+
+    A recursion error's traceback can be megabytes; the frames that matter are the last ones
+    (where it raised) and the exception line, so the middle goes.
+    """
+    if len(text) <= limit:
+        return text
+    head, _, _ = text.partition("\n")
+    tail = text[-(limit - len(head) - 80) :]
+    tail = tail[tail.find("\n") + 1 :]  # start on a whole line
+    return f"{head}\n  ... ({len(text) - len(head) - len(tail)} characters cut) ...\n{tail}"
 
 
 @dataclass(frozen=True)
@@ -220,18 +257,19 @@ def loop_executor(loop: asyncio.AbstractEventLoop) -> MainThreadExecutor:
     return submit
 
 
-def _discard_late(name: str, call_id: str) -> Callable[[Any], None]:
+def _discard_late(name: str, call_id: str, why: str) -> Callable[[Any], None]:
     def callback(fut: Any) -> None:
         if fut.cancelled():
             return
         exc = fut.exception()
         outcome = f"raised {type(exc).__name__}: {exc}" if exc else "returned"
         logger.warning(
-            "= tool %s (call %s) %s after its timeout; the late result was discarded "
-            "(the model already got a timeout error)",
+            "= tool %s (call %s) %s after it was %s; the late result was discarded "
+            "(the model was already told)",
             name,
             call_id,
             outcome,
+            why,
         )
 
     return callback
@@ -247,19 +285,56 @@ def _timeout_error(tool: RegisteredTool) -> CallError:
     )
 
 
+def _cancelled_future(
+    token: CancelToken | None,
+) -> tuple[asyncio.Future[None] | None, Callable[[], None]]:
+    """A future of this loop that resolves when ``token`` is cancelled (from any thread)."""
+    if token is None:
+        return None, lambda: None
+    loop = asyncio.get_running_loop()
+    fired: asyncio.Future[None] = loop.create_future()
+
+    def settle() -> None:
+        if not fired.done():
+            fired.set_result(None)
+
+    def on_cancel() -> None:
+        try:
+            loop.call_soon_threadsafe(settle)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    return fired, token.add_callback(on_cancel)
+
+
 async def _await_with_timeout(
-    tool: RegisteredTool, future: asyncio.Future[Any], call_id: str, on_timeout: Callable[[], None]
+    tool: RegisteredTool,
+    future: asyncio.Future[Any],
+    call_id: str,
+    on_abandon: Callable[[], None],
+    token: CancelToken | None = None,
 ) -> Any:
+    fired, unsubscribe = _cancelled_future(token)
+    waiters: set[asyncio.Future[Any]] = {future} if fired is None else {future, fired}
     try:
-        done, _ = await asyncio.wait({future}, timeout=tool.options.timeout)
+        done, _ = await asyncio.wait(
+            waiters, timeout=tool.options.timeout, return_when=asyncio.FIRST_COMPLETED
+        )
     except asyncio.CancelledError:
-        on_timeout()
+        on_abandon()
         raise
-    if not done:
-        future.add_done_callback(_discard_late(tool.name, call_id))
-        on_timeout()
-        raise _timeout_error(tool)
-    return future.result()
+    finally:
+        unsubscribe()
+        if fired is not None:
+            fired.cancel()
+    if future in done:
+        return future.result()
+    cancelled = token is not None and token.cancelled
+    future.add_done_callback(
+        _discard_late(tool.name, call_id, "cancelled" if cancelled else "timed out")
+    )
+    on_abandon()
+    raise cancelled_error() if cancelled else _timeout_error(tool)
 
 
 async def execute(
@@ -269,8 +344,9 @@ async def execute(
     *,
     call_id: str,
     main_executor: MainThreadExecutor | None,
+    token: CancelToken | None = None,
 ) -> Any:
-    """Run the tool and return its result, honouring its thread choice and timeout.
+    """Run the tool and return its result, honouring its thread choice, timeout and token.
 
     Args:
         tool: The tool.
@@ -278,22 +354,28 @@ async def execute(
         kwargs: Keyword arguments.
         call_id: For log messages.
         main_executor: Runs callables on the kernel's main thread (``thread="main"``).
+        token: Cancels the call; passed to the tool when it declares a ``CancelToken``
+            parameter.
 
     Returns:
         What the tool returned (awaited if it was awaitable).
 
     Raises:
-        CallError: ``timeout``.
+        CallError: ``timeout``, or ``cancelled`` once ``token`` is cancelled.
         Exception: Whatever the tool raised.
     """
     loop = asyncio.get_running_loop()
+    if token is not None and tool.signature is not None and tool.signature.token_param:
+        kwargs = {**kwargs, tool.signature.token_param: token}
+    if token is not None and token.cancelled:
+        raise cancelled_error()  # cancelled while waiting for approval: do not start it
 
     def call() -> Any:
         return tool.handler(*args, **kwargs)
 
     if tool.options.thread == "main" and main_executor is not None:
         future = asyncio.wrap_future(main_executor(call), loop=loop)
-        return await _await_with_timeout(tool, future, call_id, lambda: None)
+        return await _await_with_timeout(tool, future, call_id, lambda: None, token)
     if tool.options.thread == "main" and not tool.is_async:
         logger.info(
             "= tool %s asked for thread='main' but no main-thread executor is set (the widget "
@@ -303,15 +385,16 @@ async def execute(
 
     if tool.is_async:
         task = asyncio.ensure_future(call())
-        result = await _await_with_timeout(tool, task, call_id, task.cancel)
+        result = await _await_with_timeout(tool, task, call_id, task.cancel, token)
     else:
-        # Nothing to cancel on timeout: the thread runs on; its late result is logged, dropped.
+        # Nothing to stop on timeout or cancel: the thread runs on (told through the token if
+        # it took one); its late result is logged and dropped.
         future = asyncio.wrap_future(_start_thread(call, tool.name), loop=loop)
-        result = await _await_with_timeout(tool, future, call_id, lambda: None)
+        result = await _await_with_timeout(tool, future, call_id, lambda: None, token)
     if inspect.isawaitable(result):
         # A sync callable that returned a coroutine (e.g. a wrapper around an async function).
         inner = asyncio.ensure_future(result)
-        result = await _await_with_timeout(tool, inner, call_id, inner.cancel)
+        result = await _await_with_timeout(tool, inner, call_id, inner.cancel, token)
     return result
 
 
@@ -323,6 +406,7 @@ async def run_tool(
     *,
     main_executor: MainThreadExecutor | None,
     limits: SerializeLimits,
+    token: CancelToken | None = None,
 ) -> tuple[Any, str]:
     """Run a validated (and approved) call and serialise its result; fills ``record``.
 
@@ -330,20 +414,23 @@ async def run_tool(
         ``(result, output text)``.
 
     Raises:
-        CallError: a timeout, the tool's exception (type = its class name, message = its text;
-            the traceback goes to the log and ``record.traceback``), or an unserialisable
-            result.
+        CallError: a timeout, a cancellation (``token``, or the tool raising
+            :class:`ToolCancelled`), the tool's exception (type = its class name, message =
+            its text; the traceback goes to the log and ``record.traceback``, at most
+            :data:`MAX_TRACEBACK_CHARS`), or an unserialisable result.
     """
     record.status = "running"
     started = time.monotonic()
     try:
         result = await execute(
-            tool, args, kwargs, call_id=record.call_id, main_executor=main_executor
+            tool, args, kwargs, call_id=record.call_id, main_executor=main_executor, token=token
         )
     except (Exception, SystemExit) as exc:  # SystemExit: sys.exit() in a tool ends only the call
         if isinstance(exc, CallError):
             raise
-        record.traceback = "".join(traceback.format_exception(exc))
+        if isinstance(exc, ToolCancelled):  # the tool saw its token and stopped: not a failure
+            raise cancelled_error() from exc
+        record.traceback = bounded_traceback("".join(traceback.format_exception(exc)))
         logger.error("= tool %s (call %s) raised\n%s", tool.name, record.call_id, record.traceback)
         raise CallError(type(exc).__name__, str(exc) or repr(exc)) from exc
     finally:

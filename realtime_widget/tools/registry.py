@@ -30,6 +30,7 @@ from realtime_widget.tools.approval import (
     denial_message,
     request_decision,
 )
+from realtime_widget.tools.cancel import CancelToken
 from realtime_widget.tools.decorator import attach_options
 from realtime_widget.tools.history import ToolCallHistory, ToolCallRecord, _now
 from realtime_widget.tools.invoke import (
@@ -37,6 +38,7 @@ from realtime_widget.tools.invoke import (
     MainThreadExecutor,
     RegisteredTool,
     bind_arguments,
+    cancelled_error,
     error_output,
     parse_arguments,
     run_tool,
@@ -92,6 +94,7 @@ class ToolRegistry:
         self._approval_listeners = Listeners()
         self._record_listeners = Listeners()
         self._approvals = ApprovalBook()
+        self._tokens: dict[str, CancelToken] = {}  # call id -> token, while the call is open
         self.approval_callback = approval_callback
         self.approval_timeout = approval_timeout
         self.main_thread_executor = main_thread_executor
@@ -295,6 +298,41 @@ class ToolRegistry:
         )
         return False
 
+    # ------------------------------------------------------------------ cancellation
+    @property
+    def running(self) -> list[str]:
+        """Call ids not finished yet (running or waiting for approval), oldest first."""
+        with self._lock:
+            return list(self._tokens)
+
+    def cancel(self, call_id: str, reason: str = "cancelled by the user") -> bool:
+        """Cancel a call that has not finished. Callable from any thread.
+
+        Its ``invoke`` returns at once with status ``cancelled`` and a "cancelled by the user"
+        output: an async tool gets ``asyncio.CancelledError``; a sync tool's
+        :class:`~realtime_widget.tools.CancelToken` is set (a tool without one runs on in its
+        thread and its late result is dropped); a call waiting for approval is not run.
+
+        Args:
+            call_id: The call's id.
+            reason: Kept on the token (``token.reason``).
+
+        Returns:
+            False when no such call is open (unknown, finished, or cancelled already).
+        """
+        with self._lock:
+            token = self._tokens.get(call_id)
+        if token is None or not token.cancel(reason):
+            return False
+        # A call waiting for approve/deny: end the wait; `_approve_or_raise` sees the token.
+        self._approvals.decide(call_id, Decision(False, "user", reason))
+        logger.info("= tool call %s cancelled (%s)", call_id, reason)
+        return True
+
+    def cancel_all(self, reason: str = "cancelled by the user") -> list[str]:
+        """Cancel every open call (see :meth:`cancel`); returns the ids cancelled."""
+        return [call_id for call_id in self.running if self.cancel(call_id, reason)]
+
     async def _approve_or_raise(self, tool: RegisteredTool, record: ToolCallRecord) -> None:
         def announce(rec: ToolCallRecord) -> None:
             self._record_listeners.fire(rec)
@@ -307,6 +345,9 @@ class ToolRegistry:
             timeout=self.approval_timeout,
             announce=announce,
         )
+        token = self._tokens.get(record.call_id)
+        if token is not None and token.cancelled:
+            raise cancelled_error()
         if not decision.approved:
             raise CallError("denied", denial_message(tool.name, decision), status="denied")
         record.approved_by = decision.by
@@ -325,38 +366,47 @@ class ToolRegistry:
         Returns:
             The finished :class:`ToolCallRecord`; ``record.output`` is the string to send as
             the ``function_call_output``: the serialised result, or
-            ``{"error": {"type", "message"}}`` for unknown tool, invalid JSON, invalid
-            arguments, an exception, a timeout, a declined approval or an unserialisable result.
+            ``{"summary": <a sentence to say>, "error": {"type", "message"}}`` for unknown tool,
+            invalid JSON, invalid arguments, an exception, a timeout, a declined approval, a
+            cancellation (:meth:`cancel`) or an unserialisable result.
         """
         if not isinstance(arguments, str):
             arguments = json.dumps(arguments, default=repr)
         record = ToolCallRecord(call_id=call_id, name=name, arguments=arguments, started_at=_now())
+        token = CancelToken()
+        with self._lock:
+            self._tokens[call_id] = token
         self.history.add(record)
         self._record_listeners.fire(record)
         started = time.monotonic()
         try:
-            record.result, record.output = await self._run(record)
+            record.result, record.output = await self._run(record, token)
             record.status = "ok"
         except CallError as exc:
-            record.error, record.output = exc.payload(), error_output(exc.type, exc.message)
+            record.error = exc.payload()
+            record.output = error_output(exc.type, exc.message, name)
             record.status = exc.status  # type: ignore[assignment]
         except asyncio.CancelledError:
-            record.error = {"type": "cancelled", "message": "The call was cancelled."}
-            record.output = error_output("cancelled", "The call was cancelled.")
+            error = cancelled_error()
+            record.error = error.payload()
+            record.output = error_output(error.type, error.message, name)
             record.status = "cancelled"
             raise
         except Exception as exc:  # a bug of ours: still answer the model
             logger.exception("= internal error while invoking tool %s (call %s)", name, call_id)
             record.error = {"type": "internal_error", "message": repr(exc)}
-            record.output = error_output("internal_error", f"The tool call failed: {exc!r}")
+            record.output = error_output("internal_error", f"The tool call failed: {exc!r}", name)
             record.status = "error"
         finally:
+            with self._lock:
+                if self._tokens.get(call_id) is token:
+                    del self._tokens[call_id]
             record.duration = time.monotonic() - started
             record.finished_at = _now()
             self._record_listeners.fire(record)
         return record
 
-    async def _run(self, record: ToolCallRecord) -> tuple[Any, str]:
+    async def _run(self, record: ToolCallRecord, token: CancelToken) -> tuple[Any, str]:
         tool = self.get(record.name)
         if tool is None:
             raise CallError(
@@ -371,5 +421,11 @@ class ToolRegistry:
             await self._approve_or_raise(tool, record)
             self._record_listeners.fire(record)
         return await run_tool(
-            tool, args, kwargs, record, main_executor=self.main_thread_executor, limits=self.limits
+            tool,
+            args,
+            kwargs,
+            record,
+            main_executor=self.main_thread_executor,
+            limits=self.limits,
+            token=token,
         )

@@ -23,6 +23,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from realtime_widget.tools._jsonschema import clean_schema, pydantic_compatible
+from realtime_widget.tools.cancel import CancelToken
 from realtime_widget.tools.docstrings import parse_docstring
 
 __all__ = ["ToolDefinitionError", "ToolSignature", "build_signature", "function_schema"]
@@ -57,6 +58,8 @@ class ToolSignature:
         parameters: JSON schema of the arguments object.
         model: The pydantic model that validates arguments.
         params: How validated fields map back onto the function's parameters.
+        token_param: The parameter annotated :class:`~realtime_widget.tools.CancelToken` (left
+            out of the schema; each call gets a token there), or None.
     """
 
     name: str
@@ -64,6 +67,7 @@ class ToolSignature:
     parameters: dict[str, Any]
     model: type[BaseModel]
     params: tuple[_Param, ...]
+    token_param: str | None = None
 
     def definition(self) -> dict[str, Any]:
         """The ``session.tools`` entry: ``{"type", "name", "description", "parameters"}``."""
@@ -157,6 +161,16 @@ def _annotation(param: inspect.Parameter, hints: dict[str, Any], tool: str) -> A
     )
 
 
+def _is_token(hint: Any) -> bool:
+    """Whether a type hint asks for a :class:`CancelToken` (also ``CancelToken | None``)."""
+    if hint is CancelToken:
+        return True
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is typing.Annotated:
+        return _is_token(args[0])
+    return bool(args) and CancelToken in args and all(a in (CancelToken, type(None)) for a in args)
+
+
 def _docstring_descriptions(fn: Callable[..., Any]) -> tuple[str, dict[str, str]]:
     parsed = parse_docstring(inspect.getdoc(_target(fn)))
     return parsed.description, parsed.params
@@ -222,7 +236,18 @@ def build_signature(
 
     fields: dict[str, tuple[Any, Any]] = {}
     params: list[_Param] = []
+    token_param: str | None = None
     for i, param in enumerate(signature.parameters.values()):
+        if param.name in hints and _is_token(hints[param.name]):
+            # The registry passes the call's cancel token here; the model never sees it.
+            if token_param is not None or param.kind is inspect.Parameter.POSITIONAL_ONLY:
+                raise ToolDefinitionError(
+                    f"tool {tool!r}: parameter {param.name!r}: a tool takes at most one "
+                    f"CancelToken, as a named (not positional-only) parameter, e.g. "
+                    f"`cancel: CancelToken`."
+                )
+            token_param = param.name
+            continue
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             raise ToolDefinitionError(
                 f"tool {tool!r}: *{param.name} is not supported (the model sends named "
@@ -260,6 +285,7 @@ def build_signature(
         parameters=parameters,
         model=model,
         params=tuple(params),
+        token_param=token_param,
     )
 
 

@@ -113,3 +113,20 @@ def test_any_text_callable_is_a_brain():
 def test_echo_brain_assigns_numbers_to_numeric_fields_in_order():
     [call] = _ask("please add 2 and 3.5", tools=(ADD,))
     assert json.loads(call.arguments_json) == {"a": 2, "b": 3.5}
+
+
+def test_echo_brain_speaks_a_failed_tools_summary_instead_of_its_json():
+    from realtime_widget.tools import error_output
+
+    items = [
+        _user("get_weather in Atlantis"),
+        {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+        {
+            "type": "function_call_output",
+            "call_id": "c1",
+            "output": error_output("ValueError", "city not found", "get_weather"),
+        },
+    ]
+    assert EchoBrain().respond(BrainContext(items=items)) == [
+        Say("The tool get_weather failed: ValueError: city not found.")
+    ]

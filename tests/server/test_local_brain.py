@@ -87,3 +87,21 @@ def test_local_brain_gives_up_when_the_model_keeps_calling_after_a_result():
     llm = ScriptedLLM('{"name": "lookup", "arguments": {}}', '{"name": "lookup", "arguments": {}}')
     with pytest.raises(StageError, match="instead of answering"):
         _run(llm, [_user("what is it"), CALL, OUTPUT])
+
+
+def test_local_brain_reads_a_failed_tool_as_its_summary_sentence_not_json():
+    from realtime_widget.tools import error_output
+
+    failed = {**OUTPUT, "output": error_output("ValueError", "city not found", "lookup")}
+    llm = ScriptedLLM("Sorry, I could not find that city.")
+    pieces = _run(llm, [_user("weather in Atlantis?"), CALL, failed])
+    assert "".join(pieces) == "Sorry, I could not find that city."
+    prompt = json.dumps(llm.requests[0][0])
+    assert "The tool lookup failed: ValueError: city not found." in prompt
+    assert "summary" not in prompt and '\\"error\\"' not in prompt
+
+
+def test_chat_messages_summarise_a_foreign_error_output_with_the_calls_name():
+    foreign = {**OUTPUT, "output": '{"error": "no such city"}'}
+    messages, _ = chat_messages(BrainContext(items=[_user("hi"), CALL, foreign], tools=[TOOL]))
+    assert messages[-1]["content"] == "The tool lookup failed: no such city."

@@ -49,7 +49,10 @@ async def test_raising_tool_is_answered_with_its_error_and_the_model_goes_on():
     async with session(registry) as (client, wire):
         await wire.turn(client, 'call divide with {"a": 1, "b": 0}')
         assert error_type(wire.output_of("divide")) == "ZeroDivisionError"
-        assert wire.replies()[-1].startswith("divide returned {")
+        # The echo brain says the error's sentence, not its JSON (issue 15).
+        assert wire.replies()[-1] == (
+            "The tool divide failed: ZeroDivisionError: float division by zero."
+        )
         wire.assert_each_call_answered_once()
     assert "ZeroDivisionError" in registry.history[0].traceback
 
@@ -71,7 +74,7 @@ async def test_hung_tool_times_out_once_and_its_late_result_is_never_sent():
         assert await asyncio.to_thread(finished.wait, 5 * UNIT)
         await asyncio.sleep(0.1 * UNIT)  # room for a (wrong) second output to appear
         wire.assert_each_call_answered_once()
-        assert wire.replies()[-1].startswith("hang returned {")
+        assert wire.replies()[-1].startswith("The tool hang timed out: Tool hang did not finish")
 
 
 async def test_invalid_arguments_are_answered_with_what_to_fix():
@@ -104,7 +107,7 @@ async def test_invalid_json_and_unknown_tool_are_answered_too():
         await wire.turn(client, "do things")
         assert error_type(wire.output_of("add")) == "invalid_json"
         assert error_type(wire.output_of("launch_rocket")) == "unknown_tool"
-        assert "launch_rocket returned" in wire.replies()[-1]
+        assert "The tool launch_rocket failed: unknown_tool: There is no tool" in wire.replies()[-1]
         wire.assert_each_call_answered_once()
 
 
@@ -170,7 +173,7 @@ async def test_denied_call_tells_the_model_and_the_conversation_goes_on():
         output = json.loads(wire.output_of("send_email"))["error"]
         assert output["type"] == "denied"
         assert "The user declined" in output["message"]
-        assert wire.replies()[-1].startswith("send_email returned {")
+        assert wire.replies()[-1].startswith("The tool send_email was not run: The user declined")
         wire.assert_each_call_answered_once()
     assert ran == []
 
