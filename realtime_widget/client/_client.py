@@ -15,7 +15,12 @@ from realtime_widget.audio import as_pcm16, encode_base64
 from realtime_widget.client._ask import AnswerCollector, Reply, answer_item_id, function_calls
 from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._events import ServerEventsMixin
-from realtime_widget.client._handles import MAX_OUTSTANDING, ResponseHandle, ResponseTracker
+from realtime_widget.client._handles import (
+    MAX_OUTSTANDING,
+    ResponseError,
+    ResponseHandle,
+    ResponseTracker,
+)
 from realtime_widget.client._interruption import InterruptionMixin
 from realtime_widget.client._lifecycle import ConnectionLifecycle, Event
 from realtime_widget.client._mcp import McpServers
@@ -71,6 +76,7 @@ class RealtimeClient(
     ``realtime.event`` (``time``, ``source``, ``event``: every event both ways),
     ``response.finished`` (``handle``, ``response_id``, ``out_of_band``, ``status``: every
     response as it ends, see :meth:`on_response`),
+    ``tool_calls.cancelled`` (``call_ids``: see :meth:`cancel_tools`),
     ``usage.updated``, ``rate_limits.updated`` (the server's event, also kept in
     :attr:`rate_limits`), ``reconnecting``, ``reconnected``, ``error`` (server errors and local
     ones, ``"source": "local"``; a refused ``session.update`` adds ``rolled_back``, see
@@ -571,7 +577,14 @@ class RealtimeClient(
             collector.on_finished(event)
             arrived.set()
 
+        cancelled: list[str] = []
+
+        def on_cancelled(event: dict[str, Any]) -> None:
+            cancelled.extend(event.get("call_ids") or [])
+            arrived.set()
+
         self.on("response.finished", on_finished)
+        self.on("tool_calls.cancelled", on_cancelled)
         waiting = f"the response to {_short(text)}"
         responses = 0
         try:
@@ -588,6 +601,12 @@ class RealtimeClient(
                     )
                     following = result.id
                     while (handle := collector.next_after(following)) is None:
+                        if cancelled:  # Stop: no answer will follow the tools
+                            raise ResponseError(
+                                f"ask(): the tool calls ({', '.join(calls)}) were cancelled, "
+                                "so no answer follows; ask again to go on",
+                                result,
+                            )
                         arrived.clear()
                         await arrived.wait()
                     result = await handle
@@ -599,11 +618,52 @@ class RealtimeClient(
             ) from None
         finally:
             self.off("response.finished", on_finished)
+            self.off("tool_calls.cancelled", on_cancelled)
         item_id = answer_item_id(result)
         item = self.conversation.get_item(item_id) if item_id else None
         if item is None and item_id:  # not in the conversation (yet): the response's own copy
             item = next((i for i in result.items if i.get("id") == item_id), None)
         return Reply(text=result.output, item=item, result=result, responses=responses)
+
+    def cancel_tools(self, reason: str = "cancelled by the user") -> None:
+        """Cancel the tool calls that are running (or waiting for approval). Any thread.
+
+        Each cancelled call is answered once, with an output saying it was cancelled by the
+        user (held and replayed if the connection is down, like any output); a result the tool
+        returns later is dropped. Async tools get ``asyncio.CancelledError``; sync tools are told
+        through their :class:`~realtime_widget.tools.CancelToken` if they take one, and
+        otherwise run on in their thread. No response is asked for after a cancellation: the
+        model reads it with the next turn. Dispatches ``tool_calls.cancelled`` (``call_ids``)
+        when calls were cancelled; :attr:`tools` ``.history`` records them as ``cancelled``.
+
+        Args:
+            reason: kept on each call's token (``token.reason``).
+        """
+        self._soon(self._cancel_tools, reason)
+
+    def cancel(self) -> None:
+        """Stop what the model is doing: the active response and the running tool calls.
+
+        :meth:`interrupt` (cancel the active response, cut the playing item at what was heard)
+        plus :meth:`cancel_tools`. What a Stop button does.
+
+        Raises:
+            RuntimeError: relay mode.
+        """
+        self._require("cancel", connected=False)
+        self._soon(self._cancel)
+
+    def _cancel(self) -> None:
+        if self.is_connected:
+            self._interrupt()
+        self._cancel_tools("cancelled by the user")
+
+    def _cancel_tools(self, reason: str) -> None:
+        call_ids = self._tool_calls.cancel(reason)
+        if call_ids:
+            self.dispatch(
+                "tool_calls.cancelled", {"type": "tool_calls.cancelled", "call_ids": call_ids}
+            )
 
     def on_response(self, callback: Any) -> Any:
         """Call ``callback(event)`` as each response ends (in-band, out-of-band, server VAD).

@@ -9,7 +9,11 @@ the tool is unknown or its arguments are not JSON. Here:
 - every ``call_id`` gets exactly one ``function_call_output``, whatever happens (the registry's
   ``invoke`` never raises; a timeout or a failure here becomes an error output too);
 - when the response is done and all its calls are answered, a single ``response.create``
-  follows, and only if that response completed (a barge-in's turn will answer instead).
+  follows, and only if that response completed (a barge-in's turn will answer instead);
+- :meth:`ToolCalls.cancel` (the user's Stop, issue 15) ends running calls at once: each gets one
+  "cancelled by the user" output (the registry's, or ours if the registry never saw the call), a
+  tool finishing later is not answered again, and no ``response.create`` follows: the user asked
+  for quiet, and the model reads the cancellation with the next turn.
 
 Runs on the runtime loop: tools run as tasks, so a slow tool does not block events.
 """
@@ -21,6 +25,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from realtime_widget.protocol.tool_outputs import CANCELLED, CANCELLED_MESSAGE
 from realtime_widget.tools.invoke import error_output
 
 __all__ = ["ToolCalls"]
@@ -56,6 +61,9 @@ class ToolCalls:
         self._open: dict[str, set[str]] = {}  # response id -> call ids not answered yet
         self._finished: dict[str, bool] = {}  # response id -> whether it completed
         self._tasks: set[asyncio.Task[None]] = set()
+        self._call_tasks: dict[str, asyncio.Task[None]] = {}  # call id -> its task, while open
+        self._cancelled: set[str] = set()  # call ids the user cancelled, until answered
+        self._halted: set[str] = set()  # response ids with a cancelled call: no response follows
 
     @property
     def running(self) -> set[str]:
@@ -85,15 +93,46 @@ class ToolCalls:
             self._finished.setdefault(response_id, True)
             self._maybe_continue(response_id)
 
+    def cancel(self, reason: str = "cancelled by the user") -> list[str]:
+        """Cancel every running call; each is answered once with the cancellation output.
+
+        Args:
+            reason: kept on each call's ``CancelToken``.
+
+        Returns:
+            The call ids cancelled.
+        """
+        cancelled = []
+        for response_id, calls in self._open.items():
+            for call_id in sorted(calls):
+                if call_id in self.answered or call_id in self._cancelled:
+                    continue
+                cancelled.append(call_id)
+                self._cancelled.add(call_id)
+                self._halted.add(response_id)
+                registry_cancel = getattr(self.registry, "cancel", None)
+                if registry_cancel is None or not registry_cancel(call_id, reason):
+                    # The registry does not know the call (not started yet, or a registry
+                    # without cancel): stop our task; `_run` answers for it.
+                    task = self._call_tasks.get(call_id)
+                    if task is not None:
+                        task.cancel()
+        if cancelled:
+            logger.info("= tool calls cancelled: %s", ", ".join(cancelled))
+        return cancelled
+
     def clear(self) -> None:
         """Forget everything and cancel running tools (reset)."""
         for task in self._tasks:
             task.cancel()
         self._tasks.clear()
+        self._call_tasks.clear()
         self._started.clear()
         self.answered.clear()
         self._open.clear()
         self._finished.clear()
+        self._cancelled.clear()
+        self._halted.clear()
 
     def _start(self, response_id: str, item: dict) -> None:
         call_id = item.get("call_id")
@@ -108,7 +147,9 @@ class ToolCalls:
             self._run(response_id, call_id, name, arguments)
         )
         self._tasks.add(task)
+        self._call_tasks[call_id] = task
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._call_tasks.pop(call_id, None))
 
     async def _run(self, response_id: str, call_id: str, name: str, arguments: str) -> None:
         try:
@@ -121,12 +162,16 @@ class ToolCalls:
                 "timeout",
                 f"tool {name!r} did not finish within the client's tool_timeout of "
                 f"{self.timeout} s; raise tool_timeout or the tool's own timeout",
+                name,
             )
         except asyncio.CancelledError:
-            raise
+            if call_id not in self._cancelled:
+                raise  # clear(): a reset, nobody to answer
+            output = error_output(CANCELLED, CANCELLED_MESSAGE, name)
         except Exception as exc:  # the registry should not raise; the model must hear anyway
             logger.exception("= tool %s failed outside the registry", name)
-            output = error_output(type(exc).__name__, f"tool {name!r} failed: {exc}")
+            output = error_output(type(exc).__name__, f"tool {name!r} failed: {exc}", name)
+        self._cancelled.discard(call_id)
         if call_id not in self.answered:
             self.answered.add(call_id)
             if not self._send_output(call_id, output if isinstance(output, str) else str(output)):
@@ -140,5 +185,7 @@ class ToolCalls:
         had_calls = response_id in self._open
         completed = self._finished.pop(response_id)
         self._open.pop(response_id, None)
-        if had_calls and completed:
+        halted = response_id in self._halted
+        self._halted.discard(response_id)
+        if had_calls and completed and not halted:
             self._request_response()
