@@ -30,7 +30,7 @@ from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
 from realtime_widget.client._session import PendingUpdates, SessionMixin
 from realtime_widget.client._tool_calls import ToolCalls
-from realtime_widget.client._waiting import WaitingMixin
+from realtime_widget.client._waiting import next_item, session_created
 from realtime_widget.conversation import RealtimeConversation
 from realtime_widget.events import RealtimeEventHandler
 from realtime_widget.images import image_part
@@ -47,7 +47,6 @@ _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under t
 class RealtimeClient(
     SessionMixin,
     McpMixin,
-    WaitingMixin,
     InterruptionMixin,
     ServerEventsMixin,
     RealtimeEventHandler,
@@ -390,6 +389,48 @@ class RealtimeClient(
         self._usage = {"responses": 0}
         self._rate_limits = []
         self._init_event_state()
+
+    # ------------------------------------------------------------------ waiting
+    def wait_for_session_created(self, timeout: float | None = 30.0) -> dict | None:
+        """Block until ``session.created`` has arrived; returns the session (``None`` on timeout).
+
+        Raises:
+            RuntimeError: not connected.
+        """
+        if not self.is_connected:
+            raise RuntimeError("not connected; call connect() first")
+        return self._blocking(
+            "wait_for_session_created", self._wait_for_session_created(timeout), None
+        )
+
+    async def wait_for_session_created_async(self, timeout: float | None = 30.0) -> dict | None:
+        """``await``-able twin of :meth:`wait_for_session_created`."""
+        if not self.is_connected:
+            raise RuntimeError("not connected; call connect() first")
+        return await self._runtime.run_async(self._wait_for_session_created(timeout))
+
+    def _wait_for_session_created(self, timeout: float | None) -> Coroutine[Any, Any, dict | None]:
+        return session_created(
+            self.realtime, lambda: self.session, lambda: self._session_created, timeout
+        )
+
+    def wait_for_next_item(self, timeout: float | None = None) -> dict | None:
+        """Block until the next ``conversation.item.appended``; its item (``None`` on timeout)."""
+        return self._blocking("wait_for_next_item", next_item(self, "appended", timeout), None)
+
+    async def wait_for_next_item_async(self, timeout: float | None = None) -> dict | None:
+        """``await``-able twin of :meth:`wait_for_next_item`."""
+        return await self._runtime.run_async(next_item(self, "appended", timeout))
+
+    def wait_for_next_completed_item(self, timeout: float | None = None) -> dict | None:
+        """Block until the next ``conversation.item.completed``; its item (``None`` on timeout)."""
+        return self._blocking(
+            "wait_for_next_completed_item", next_item(self, "completed", timeout), None
+        )
+
+    async def wait_for_next_completed_item_async(self, timeout: float | None = None) -> dict | None:
+        """``await``-able twin of :meth:`wait_for_next_completed_item`."""
+        return await self._runtime.run_async(next_item(self, "completed", timeout))
 
     # ------------------------------------------------------------------ conversation
     def delete_item(self, item_id: str) -> None:
