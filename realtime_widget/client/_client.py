@@ -21,7 +21,7 @@ from realtime_widget.client._handles import (
     ResponseHandle,
     ResponseTracker,
 )
-from realtime_widget.client._interruption import InterruptionMixin
+from realtime_widget.client._interruption import Interruption
 from realtime_widget.client._lifecycle import ConnectionLifecycle, Event
 from realtime_widget.client._mcp import McpServers
 from realtime_widget.client._mcp_session import McpMixin
@@ -47,7 +47,6 @@ _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under t
 class RealtimeClient(
     SessionMixin,
     McpMixin,
-    InterruptionMixin,
     ServerEventsMixin,
     RealtimeEventHandler,
 ):
@@ -137,7 +136,7 @@ class RealtimeClient(
         **api_params: Any,
     ) -> None:
         super().__init__()
-        self.realtime = RealtimeAPI(**api_params)
+        self.realtime = self._new_api(api_params)
         self._runtime = self.realtime._runtime
         self.conversation = RealtimeConversation(frequency=24000)
         self._config = SessionConfig(session_config)
@@ -160,6 +159,13 @@ class RealtimeClient(
             self.tools, self._deliver_tool_output, self._request_after_tools, tool_timeout
         )
         self._playback = PlaybackTracker(*self._config.output_rate)
+        self._interruption = Interruption(
+            self._playback,
+            self._responses,
+            self.conversation.get_item,
+            self.realtime.send,
+            self.dispatch,
+        )
         self._usage: dict[str, Any] = {"responses": 0}
         self._rate_limits: list[dict[str, Any]] = []  # of the latest rate_limits.updated
         self._committed = 0  # session sample where the uncommitted input audio starts
@@ -169,6 +175,10 @@ class RealtimeClient(
         self._init_event_state()
         self._unsubscribe_tools = self.tools.on_change(self._on_tools_changed)
         self._install_api_handlers()
+
+    def _new_api(self, api_params: dict[str, Any]) -> RealtimeAPI:
+        """The transport the collaborators are handed (``ReplayClient`` plays a file instead)."""
+        return RealtimeAPI(**api_params)
 
     def __repr__(self) -> str:
         state = "connected" if self.is_connected else "disconnected"
@@ -389,6 +399,40 @@ class RealtimeClient(
         self._usage = {"responses": 0}
         self._rate_limits = []
         self._init_event_state()
+
+    # ------------------------------------------------------------------ interruption
+    def report_played(self, item_id: str, content_index: int, samples: int) -> None:
+        """Record playback progress: ``samples`` (cumulative, output rate) of that part heard."""
+        self._soon(self._interruption.report_played, item_id, int(content_index), int(samples))
+
+    def cancel_response(self, id: str | None = None, sample_count: int = 0) -> dict | None:
+        """Cancel the active response and truncate assistant item ``id`` at what was heard.
+
+        Cuts at ``min(sample_count, samples received)``, at 0 ms when ``sample_count`` is 0 (the
+        seed's default: nothing was heard); skips the truncate when the item is unknown or has
+        no audio, or when it was already cut there. Sends ``response.cancel`` only if a
+        response is active. Without ``id`` it only cancels.
+
+        Returns:
+            The item, or ``None`` (no ``id``, or an unknown one).
+
+        Raises:
+            ValueError: ``id`` names an item that is not an assistant message.
+        """
+        self._require("cancel responses")
+        item = self.conversation.get_item(id) if id else None
+        if item is not None and (item.get("type") != "message" or item.get("role") != "assistant"):
+            raise ValueError(f"item {id!r} is not an assistant message; only those can be cut")
+        self._soon(self._interruption.cancel, id, int(sample_count))
+        return item
+
+    def interrupt(self) -> None:
+        """Barge-in: cancel the active response and cut the playing item at what was heard.
+
+        Uses the counts given to :meth:`report_played`; dispatches ``conversation.interrupted``.
+        """
+        self._require("interrupt")
+        self._soon(self._interruption.interrupt)
 
     # ------------------------------------------------------------------ waiting
     def wait_for_session_created(self, timeout: float | None = 30.0) -> dict | None:
@@ -696,7 +740,7 @@ class RealtimeClient(
 
     def _cancel(self) -> None:
         if self.is_connected:
-            self._interrupt()
+            self._interruption.interrupt()
         self._cancel_tools("cancelled by the user")
 
     def _cancel_tools(self, reason: str) -> None:

@@ -207,22 +207,15 @@ class ServerEventsMixin:
                 cap_audio(self.conversation.get_items(), int(self.max_audio_seconds * 24000))
 
     def _on_conversation_item_truncated(self, event: dict, result: dict) -> None:
-        samples = int(event.get("audio_end_ms", 0)) * self._playback.rate // 1000
-        self._playback.mark_truncated(
-            event.get("item_id", ""), event.get("content_index", 0), samples
-        )
+        self._interruption.on_item_truncated(event)
 
     def _on_conversation_item_deleted(self, event: dict, result: dict) -> None:
-        self._playback.forget(event.get("item_id", ""))
+        self._interruption.on_item_deleted(event)
 
     def _on_input_audio_buffer_speech_started(self, event: dict, result: dict) -> None:
-        self._responses.on_cancel()  # the user talks: the turn has moved on (issue 13)
         turn_detection = self._config.turn_detection or {}
-        if self.auto_truncate and turn_detection.get("interrupt_response", True):
-            key = self._playback.playing()
-            if key is not None:  # the server cancels the response itself; cut what was unheard
-                self._truncate(key[0], None)
-        self.dispatch("conversation.interrupted", event)
+        truncate = self.auto_truncate and turn_detection.get("interrupt_response", True)
+        self._interruption.on_speech_started(event, bool(truncate))
 
     def _on_response_created(self, event: dict, result: dict) -> None:
         handle = self._handles.on_response_created(event, self._responses.in_flight)
@@ -236,11 +229,7 @@ class ServerEventsMixin:
 
     def _on_response_output_audio_delta(self, event: dict, result: dict) -> None:
         self._responses.on_output()
-        delta = event.get("delta")
-        if isinstance(delta, str):
-            self._playback.on_audio_delta(
-                event.get("item_id", ""), event.get("content_index", 0), delta
-            )
+        self._interruption.on_audio_delta(event)
         if self.max_audio_seconds is not None:  # also for an item that never completes
             audio = (result.get("delta") or {}).get("audio")
             cap = int(self.max_audio_seconds * 24000)

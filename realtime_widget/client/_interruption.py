@@ -1,4 +1,4 @@
-"""Interruption: played-sample reports, ``cancel_response``, ``interrupt`` (DESIGN §4).
+"""Interruption: played-sample reports, cancelling, truncating at what was heard (DESIGN §4).
 
 What the user heard is what the browser's player reports (``report_played``); a cut happens at
 ``min(played, received)`` and is skipped when the server would refuse it or it changes nothing
@@ -6,76 +6,78 @@ What the user heard is what the browser's player reports (``report_played``); a 
 cuts at 0 ms, as the seed does (issue 12): nothing was heard, so the server must not keep the
 transcript. ``response.cancel`` goes out only while a response
 is active, so no ``response_cancel_not_active`` error reaches the user.
+
+:class:`Interruption` is the collaborator of ``RealtimeClient`` that does this. It is handed
+the :class:`~realtime_widget.client._playback.PlaybackTracker` (which it feeds with the server's
+audio, truncations and deletions), the response sequencer (to know whether a response runs, and
+to note a cancel), a way to look items up, ``send`` and ``dispatch``; it touches nothing else.
+Runs on the runtime loop only: the client's public methods hand the work over.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["InterruptionMixin"]
+from realtime_widget.client._playback import PlaybackTracker
+from realtime_widget.client._responses import ResponseSequencer
+
+__all__ = ["Interruption"]
 
 logger = logging.getLogger("realtime_widget.client")
 
 
-class InterruptionMixin:
-    """The interruption side of ``RealtimeClient``."""
+class Interruption:
+    """Barge-in and truncation for one client.
 
-    # Provided by RealtimeClient; declared for readers and type checkers.
-    realtime: Any
-    conversation: Any
-    _playback: Any
-    _responses: Any
+    Args:
+        playback: what was received and heard of each assistant audio part.
+        responses: the in-band response sequencer (is one active; a cancel is not re-asked).
+        get_item: the conversation's item of an id, or ``None``.
+        send: ``RealtimeAPI.send`` (``type``, payload).
+        dispatch: emits the client's events (``conversation.interrupted``).
+    """
 
+    def __init__(
+        self,
+        playback: PlaybackTracker,
+        responses: ResponseSequencer,
+        get_item: Callable[[str], dict | None],
+        send: Callable[..., Any],
+        dispatch: Callable[[str, Any], None],
+    ) -> None:
+        self._playback = playback
+        self._responses = responses
+        self._get_item = get_item
+        self._send = send
+        self._dispatch = dispatch
+
+    # ------------------------------------------------------------------ the user's requests
     def report_played(self, item_id: str, content_index: int, samples: int) -> None:
-        """Record playback progress: ``samples`` (cumulative, output rate) of that part heard."""
-        self._soon(self._playback.report_played, item_id, int(content_index), int(samples))
+        """The browser's player has played ``samples`` of that part (cumulative)."""
+        self._playback.report_played(item_id, content_index, samples)
 
-    def cancel_response(self, id: str | None = None, sample_count: int = 0) -> dict | None:
-        """Cancel the active response and truncate assistant item ``id`` at what was heard.
-
-        Cuts at ``min(sample_count, samples received)``, at 0 ms when ``sample_count`` is 0 (the
-        seed's default: nothing was heard); skips the truncate when the item is unknown or has
-        no audio, or when it was already cut there. Sends ``response.cancel`` only if a
-        response is active. Without ``id`` it only cancels.
-
-        Returns:
-            The item, or ``None`` (no ``id``, or an unknown one).
-
-        Raises:
-            ValueError: ``id`` names an item that is not an assistant message.
-        """
-        self._require("cancel responses")
-        item = self.conversation.get_item(id) if id else None
-        if item is not None and (item.get("type") != "message" or item.get("role") != "assistant"):
-            raise ValueError(f"item {id!r} is not an assistant message; only those can be cut")
-        self._soon(self._cancel_response, id, int(sample_count))
-        return item
-
-    def _cancel_response(self, item_id: str | None, played: int | None) -> None:
+    def cancel(self, item_id: str | None, played: int | None) -> None:
+        """``response.cancel`` if a response is active; then cut ``item_id`` at ``played``
+        samples (``None``: at what the player reported)."""
         if self._responses.active_id is not None:
-            self.realtime.send("response.cancel")
+            self._send("response.cancel")
             self._responses.on_cancel()  # not to be asked again after a reconnect
         if item_id is not None:
-            self._truncate(item_id, played)
+            self.truncate(item_id, played)
 
     def interrupt(self) -> None:
-        """Barge-in: cancel the active response and cut the playing item at what was heard.
-
-        Uses the counts given to :meth:`report_played`; dispatches ``conversation.interrupted``.
-        """
-        self._require("interrupt")
-        self._soon(self._interrupt)
-
-    def _interrupt(self) -> None:
+        """Barge-in by the client: cancel, cut the playing item, ``conversation.interrupted``."""
         key = self._playback.playing()
-        self._cancel_response(key[0] if key else None, None)
-        self.dispatch(
+        self.cancel(key[0] if key else None, None)
+        self._dispatch(
             "conversation.interrupted", {"type": "conversation.interrupted", "source": "client"}
         )
 
-    def _truncate(self, item_id: str, played: int | None) -> None:
-        item = self.conversation.get_item(item_id)
+    def truncate(self, item_id: str, played: int | None) -> None:
+        """Send ``conversation.item.truncate`` for the audio of ``item_id`` not heard (if any)."""
+        item = self._get_item(item_id)
         if item is None:
             logger.info("= truncate of unknown item %s skipped", item_id)
             return
@@ -93,7 +95,7 @@ class InterruptionMixin:
         if keep is None:
             return
         self._playback.mark_truncated(item_id, index, keep)
-        self.realtime.send(
+        self._send(
             "conversation.item.truncate",
             {
                 "item_id": item_id,
@@ -101,3 +103,38 @@ class InterruptionMixin:
                 "audio_end_ms": self._playback.audio_end_ms(keep),
             },
         )
+
+    # ------------------------------------------------------------------ server events
+    def on_speech_started(self, event: dict, truncate: bool) -> None:
+        """``input_audio_buffer.speech_started``: the user talks over the model.
+
+        Args:
+            event: the server event (dispatched as ``conversation.interrupted``).
+            truncate: cut the playing item at what was heard (``auto_truncate`` and the
+                session's ``interrupt_response``); the server cancels the response itself.
+        """
+        self._responses.on_cancel()  # the user talks: the turn has moved on (issue 13)
+        if truncate:
+            key = self._playback.playing()
+            if key is not None:
+                self.truncate(key[0], None)
+        self._dispatch("conversation.interrupted", event)
+
+    def on_audio_delta(self, event: dict) -> None:
+        """``response.output_audio.delta``: more assistant audio received."""
+        delta = event.get("delta")
+        if isinstance(delta, str):
+            self._playback.on_audio_delta(
+                event.get("item_id", ""), event.get("content_index", 0), delta
+            )
+
+    def on_item_truncated(self, event: dict) -> None:
+        """``conversation.item.truncated`` (ours or another client's): the part ends there."""
+        samples = int(event.get("audio_end_ms", 0)) * self._playback.rate // 1000
+        self._playback.mark_truncated(
+            event.get("item_id", ""), event.get("content_index", 0), samples
+        )
+
+    def on_item_deleted(self, event: dict) -> None:
+        """``conversation.item.deleted``: nothing of it can be cut any more."""
+        self._playback.forget(event.get("item_id", ""))

@@ -214,11 +214,9 @@ class ReplayClient(RealtimeClient):
     ) -> None:
         recording = _load(source)
         name = pathlib.Path(source).name if isinstance(source, (str, os.PathLike)) else ""
+        # The file is the transport (see _new_api): no websocket is ever made.
+        self._replay_api = ReplayAPI(recording, speed=speed, name=name)
         super().__init__(relay=True, tools=tools, auto_reconnect=False, api_key="")
-        # Swap the websocket transport for the file (the unused RealtimeAPI never connected).
-        self.realtime = ReplayAPI(recording, speed=speed, name=name)
-        self._runtime = self.realtime._runtime
-        self._install_api_handlers()
         self._mirror = ClientMirror(self.conversation)
         self.realtime.on("replay.local", self._on_replay_local)
         self.recording = recording
@@ -259,6 +257,9 @@ class ReplayClient(RealtimeClient):
         return await loop.run_in_executor(None, self.realtime.finished.wait, timeout)
 
     # ------------------------------------------------------------------ client overrides
+    def _new_api(self, api_params: dict[str, Any]) -> RealtimeAPI:
+        return self._replay_api
+
     async def _connect(self) -> None:
         if not self.is_connected and self.realtime.plays:
             # Playing again: start from an empty conversation, as the recording did.
