@@ -24,7 +24,7 @@ from realtime_widget.client._handles import (
 from realtime_widget.client._interruption import Interruption
 from realtime_widget.client._lifecycle import ConnectionLifecycle, Event
 from realtime_widget.client._mcp import McpServers
-from realtime_widget.client._mcp_session import McpMixin
+from realtime_widget.client._mcp_approvals import McpApprovals
 from realtime_widget.client._outputs import ToolOutputs
 from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
@@ -46,7 +46,6 @@ _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under t
 
 class RealtimeClient(
     SessionMixin,
-    McpMixin,
     ServerEventsMixin,
     RealtimeEventHandler,
 ):
@@ -165,6 +164,15 @@ class RealtimeClient(
             self.conversation.get_item,
             self.realtime.send,
             self.dispatch,
+        )
+        self._mcp_approvals = McpApprovals(
+            self._mcp,
+            self.conversation.get_item,
+            self.realtime.send,
+            self._responses.request,
+            self.dispatch,
+            self._relay,
+            self._soon_or_hold,
         )
         self._usage: dict[str, Any] = {"responses": 0}
         self._rate_limits: list[dict[str, Any]] = []  # of the latest rate_limits.updated
@@ -394,11 +402,58 @@ class RealtimeClient(
         self._config.reset()
         self._tool_calls.clear()
         self._mcp.clear_approvals()
+        self._mcp_approvals.reset()
         self._outputs.clear()
         self._playback.clear()
         self._usage = {"responses": 0}
         self._rate_limits = []
         self._init_event_state()
+
+    # ------------------------------------------------------------------ MCP tools
+    @property
+    def mcp_tools(self) -> list[dict[str, Any]]:
+        """The MCP tools sent in ``session.tools`` (copies, in the order added)."""
+        return self._mcp.definitions()
+
+    @property
+    def mcp_approval_requests(self) -> list[dict[str, Any]]:
+        """MCP approval requests waiting for :meth:`approve_mcp` (``id``, ``server_label``,
+        ``name``, ``arguments``), oldest first."""
+        return self._mcp.pending()
+
+    def approve_mcp(
+        self,
+        request_id: str,
+        approve: bool = True,
+        reason: str | None = None,
+        *,
+        always: bool = False,
+    ) -> None:
+        """Answer an MCP approval request: the tool runs (or not) and the model goes on.
+
+        Sends a ``conversation.item.create`` of an ``mcp_approval_response`` item, then asks
+        for a response (queued while another one runs). Requests arrive as the
+        ``mcp.approval_request`` event (``item`` is the request: ``id``, ``server_label``,
+        ``name``, ``arguments``) and are listed in :attr:`mcp_approval_requests`.
+
+        Args:
+            request_id: the ``id`` of the ``mcp_approval_request`` item.
+            approve: ``False`` declines (see :meth:`deny_mcp`).
+            reason: optional words for the model, e.g. why it was declined.
+            always: with ``approve``, also approve later calls of the same tool on the same
+                server without asking (as ``add_tool(..., auto_approve=[name])``).
+
+        Raises:
+            ValueError: no such request is waiting (unknown id, or answered already).
+            RuntimeError: not connected.
+        """
+        if not self.is_connected and not self.is_reconnecting:
+            raise RuntimeError("cannot answer MCP approvals: not connected; call connect() first")
+        self._mcp_approvals.answer(request_id, approve, reason, always)
+
+    def deny_mcp(self, request_id: str, reason: str | None = None) -> None:
+        """Decline an MCP approval request (``approve_mcp(request_id, False, reason)``)."""
+        self.approve_mcp(request_id, False, reason)
 
     # ------------------------------------------------------------------ interruption
     def report_played(self, item_id: str, content_index: int, samples: int) -> None:

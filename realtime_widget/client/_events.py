@@ -71,8 +71,6 @@ class ServerEventsMixin:
         self._appended: set[str] = set()
         self._completed: set[str] = set()
         self._replayed: set[str] = set()  # ids replayed into a new session: already in history
-        self._mcp_reported: set[str] = set()  # failed MCP calls already reported as `error`
-        self._mcp_list_failure: dict | None = None  # mcp_list_tools.failed not yet reported
         self._cap_schedule = CapSchedule()  # max_audio_seconds while audio streams in
         self._user_closed = False
         self._reconnect_task: asyncio.Task[None] | None = None
@@ -133,7 +131,7 @@ class ServerEventsMixin:
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, event, result)
-        self._on_mcp_event(kind, event, result)
+        self._mcp_approvals.on_event(kind, event, result)
 
     def _local_error(self, code: str, message: str) -> None:
         error = {"type": "client_error", "code": code, "message": message}

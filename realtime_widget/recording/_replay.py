@@ -265,6 +265,7 @@ class ReplayClient(RealtimeClient):
             # Playing again: start from an empty conversation, as the recording did.
             self.conversation.clear()
             self._init_event_state()
+            self._mcp_approvals.reset()
             self._mirror = ClientMirror(self.conversation)
             self._usage = {"responses": 0}
         await super()._connect()
