@@ -28,7 +28,7 @@ from realtime_widget.client._mcp_approvals import McpApprovals
 from realtime_widget.client._outputs import ToolOutputs
 from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
-from realtime_widget.client._session import PendingUpdates, SessionMixin
+from realtime_widget.client._session import SessionSettings
 from realtime_widget.client._tool_calls import ToolCalls
 from realtime_widget.client._waiting import next_item, session_created
 from realtime_widget.conversation import RealtimeConversation
@@ -45,7 +45,6 @@ _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under t
 
 
 class RealtimeClient(
-    SessionMixin,
     ServerEventsMixin,
     RealtimeEventHandler,
 ):
@@ -138,8 +137,7 @@ class RealtimeClient(
         self.realtime = self._new_api(api_params)
         self._runtime = self.realtime._runtime
         self.conversation = RealtimeConversation(frequency=24000)
-        self._config = SessionConfig(session_config)
-        self._updates = PendingUpdates()  # session.update events the server has not answered
+        config = SessionConfig(session_config)
         self._relay = bool(relay)
         self.tools = tools if tools is not None else ToolRegistry()
         self._mcp = McpServers()  # MCP tools (run by the server) and their approvals
@@ -157,7 +155,10 @@ class RealtimeClient(
         self._tool_calls = ToolCalls(
             self.tools, self._deliver_tool_output, self._request_after_tools, tool_timeout
         )
-        self._playback = PlaybackTracker(*self._config.output_rate)
+        self._playback = PlaybackTracker(*config.output_rate)
+        self._settings = SessionSettings(
+            config, self.tools, self._mcp, self._playback, self.realtime, self._relay, self._soon
+        )
         self._interruption = Interruption(
             self._playback,
             self._responses,
@@ -181,7 +182,7 @@ class RealtimeClient(
         self.session: dict[str, Any] | None = None
         self._connect_failure: str | None = None  # why the last connect() failed, until one works
         self._init_event_state()
-        self._unsubscribe_tools = self.tools.on_change(self._on_tools_changed)
+        self._unsubscribe_tools = self.tools.on_change(self._settings.on_tools_changed)
         self._install_api_handlers()
 
     def _new_api(self, api_params: dict[str, Any]) -> RealtimeAPI:
@@ -239,7 +240,7 @@ class RealtimeClient(
     @property
     def session_config(self) -> dict[str, Any]:
         """A copy of the merged settings (GA shape), without tools."""
-        return self._config.to_dict()
+        return self._settings.config.to_dict()
 
     @property
     def usage(self) -> dict[str, Any]:
@@ -259,7 +260,7 @@ class RealtimeClient(
 
     def get_turn_detection_type(self) -> str | None:
         """``"server_vad"``, ``"semantic_vad"`` or ``None`` (manual turns)."""
-        turn_detection = self._config.turn_detection
+        turn_detection = self._settings.config.turn_detection
         return turn_detection.get("type") if turn_detection else None
 
     # ------------------------------------------------------------------ plumbing
@@ -355,9 +356,7 @@ class RealtimeClient(
         self._responses.reset()
         self.conversation.input_audio.clear()  # session audio time restarts at 0
         self._committed = 0
-        self._updates.clear()
-        if not self._relay:
-            self._send_session_update()
+        self._settings.new_session()
 
     def disconnect(self, timeout: float | None = 10.0) -> None:
         """Close the connection; the conversation history is kept (the seed clears it).
@@ -399,7 +398,7 @@ class RealtimeClient(
     async def _reset(self) -> None:
         await self._disconnect()
         self.conversation.clear()
-        self._config.reset()
+        self._settings.reset()
         self._tool_calls.clear()
         self._mcp.clear_approvals()
         self._mcp_approvals.reset()
@@ -408,6 +407,80 @@ class RealtimeClient(
         self._usage = {"responses": 0}
         self._rate_limits = []
         self._init_event_state()
+
+    # ------------------------------------------------------------------ settings and tools
+    def update_session(self, config: dict[str, Any] | None = None, /, **settings: Any) -> None:
+        """Change session settings (seed flat keys and/or GA keys).
+
+        Takes a dict (the seed's ``updateSession(config)``), keywords, or both (keywords win).
+        ``tools``: its MCP tools (``{"type": "mcp", ...}``) become the session's MCP tools
+        (replacing those added before); function tools come from the tool registry
+        (:meth:`add_tool` with a handler), so a function definition given here without one is
+        left out, with a warning.
+        When connected, a ``session.update`` carrying only the settings that changed is sent at
+        once (nothing, if none did). Before :meth:`connect` they are stored and sent on connect.
+        If the server refuses the update (an ``error`` answering it, naming the setting), the
+        change is rolled back in :attr:`session_config`: later updates do not carry it again.
+        The ``error`` event then has ``rolled_back``, the dotted names of the settings undone.
+
+        Args:
+            config: settings as a dict.
+            **settings: settings as keywords.
+
+        Raises:
+            TypeError: ``config`` is not a dict.
+            ValueError: an unknown setting or a bad value (checked here, in the caller).
+        """
+        self._settings.update(config, settings)
+
+    def add_tool(self, definition: Any, handler: Any = None, **options: Any) -> Any:
+        """Register a tool (``add_tool(fn)`` or the seed's ``add_tool(definition, handler)``),
+        or an MCP server's tools (``add_tool({"type": "mcp", ...})``).
+
+        The session is updated at once when connected. Returns the registered tool (for an MCP
+        tool, its checked definition).
+
+        An MCP tool is the SDK's ``Mcp`` tool: ``server_label`` (required), one of
+        ``server_url`` / ``connector_id`` / ``tunnel_id``, and optionally ``require_approval``
+        (``"always"`` -- the API's default --, ``"never"``, or ``{"never": {"tool_names":
+        [...]}}``), ``allowed_tools``, ``headers``, ``authorization``, ``server_description``.
+        The server runs its tools; a second one with the same label replaces the first. The
+        one option, ``auto_approve``, names tools (or ``True``: all) whose approval requests
+        the client answers "yes" by itself.
+
+        Raises:
+            ValueError: a malformed MCP tool (the message names the field and what to write).
+            ToolDefinitionError: a function tool that cannot be one.
+        """
+        self._require("add tools", connected=False)
+        return self._settings.add_tool(definition, handler, options)
+
+    def tool(self, fn: Any = None, /, **options: Any) -> Any:
+        """Decorator registering a function as a tool, bare (``@client.tool``) or with options
+        (``@client.tool(timeout=5, requires_approval=True)``); see `ToolRegistry.tool`.
+
+        Redefining a function of the same name (re-running its cell) replaces the tool and
+        updates the live session.
+        """
+        return self.tools.tool(fn, **options)
+
+    def approve(self, call_id: str) -> bool:
+        """Approve a pending tool call that asked for approval; False if none is waiting."""
+        return self.tools.approve(call_id)
+
+    def deny(self, call_id: str, reason: str | None = None) -> bool:
+        """Decline a pending tool call; the model is told the user declined."""
+        return self.tools.deny(call_id, reason)
+
+    def remove_tool(self, name: str) -> None:
+        """Unregister a tool, or an MCP tool by its ``server_label``; the session is updated at
+        once when connected.
+
+        Raises:
+            KeyError: no tool (or MCP server label) of that name.
+        """
+        self._require("remove tools", connected=False)
+        self._settings.remove_tool(name)
 
     # ------------------------------------------------------------------ MCP tools
     @property

@@ -89,8 +89,7 @@ class ServerEventsMixin:
 
     # ------------------------------------------------------------------ routing
     def _on_client_event(self, event: dict) -> None:
-        if event.get("type") == "session.update":
-            self._updates.sent(event.get("event_id", ""))
+        self._settings.on_client_event(event)
         self.dispatch(
             "realtime.event",
             {"type": "realtime.event", "time": _now(), "source": "client", "event": event},
@@ -156,7 +155,7 @@ class ServerEventsMixin:
 
     def _on_session_updated(self, event: dict, result: dict) -> None:
         self.session = event.get("session")
-        self._updates.accepted()
+        self._settings.on_session_updated()
 
     def _on_conversation_item_added(self, event: dict, result: dict) -> None:
         announced = event.get("item")
@@ -211,7 +210,7 @@ class ServerEventsMixin:
         self._interruption.on_item_deleted(event)
 
     def _on_input_audio_buffer_speech_started(self, event: dict, result: dict) -> None:
-        turn_detection = self._config.turn_detection or {}
+        turn_detection = self._settings.config.turn_detection or {}
         truncate = self.auto_truncate and turn_detection.get("interrupt_response", True)
         self._interruption.on_speech_started(event, bool(truncate))
 
@@ -265,7 +264,7 @@ class ServerEventsMixin:
             event = {**event, "error": error}
         if isinstance(error.get("event_id"), str):
             self._outputs.on_refused(error["event_id"])  # refused: sending it again won't help
-        event = self._on_session_update_refused(event)
+        event = self._settings.on_error(event)
         self._handles.on_error(event)  # before the sequencer: a retry takes its handles along
         if (
             self._responses.on_error(event)

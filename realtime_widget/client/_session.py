@@ -6,6 +6,12 @@ sends only ``tools`` (issue 12: re-sending everything made one refused setting r
 later update). The server answers each ``session.update`` in order, with ``session.updated`` or
 an ``error`` echoing its ``event_id``; a refused change is rolled back in ``session_config``.
 Relay mode sends nothing.
+
+:class:`SessionSettings` is the collaborator that does this. It owns the settings
+(:class:`~realtime_widget.client._config.SessionConfig`) and the updates waiting for an answer
+(:class:`PendingUpdates`), and is handed the tool registry, the MCP servers, the playback
+tracker (whose output rate follows the settings), the transport and the client's hand-over to
+the runtime loop. The public methods stay on ``RealtimeClient`` and delegate here.
 """
 
 from __future__ import annotations
@@ -13,12 +19,17 @@ from __future__ import annotations
 import logging
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
-from realtime_widget.client._config import SessionChange
+from realtime_widget.api import RealtimeAPI
+from realtime_widget.client._config import SessionChange, SessionConfig
+from realtime_widget.client._mcp import McpServers
+from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.protocol import check_mcp_tool
+from realtime_widget.tools import ToolRegistry
 
-__all__ = ["PendingUpdates", "SessionMixin"]
+__all__ = ["PendingUpdates", "SessionSettings"]
 
 logger = logging.getLogger("realtime_widget.client")
 
@@ -59,39 +70,48 @@ class PendingUpdates:
         self._waiting.clear()
 
 
-class SessionMixin:
-    """Session settings and tool registration of ``RealtimeClient``."""
+class SessionSettings:
+    """The session settings and tools of one client, and the ``session.update`` events for them.
 
-    # Provided by RealtimeClient; declared for readers and type checkers.
-    realtime: Any
-    tools: Any
-    _mcp: Any
-    _config: Any
-    _playback: Any
-    _relay: bool
-    _updates: PendingUpdates
+    Args:
+        config: the settings (seed flat keys and GA keys merged, GA shape).
+        tools: the function tools' registry.
+        mcp: the MCP tools (run by the server).
+        playback: the playback tracker, whose output rate follows ``audio.output.format``.
+        api: the transport (``send``, ``dialect``, ``is_connected``).
+        relay: relay mode: nothing is sent on the user's behalf.
+        hand_over: runs ``fn(*args)`` on the runtime loop (the client's ``_soon``).
+    """
 
-    def update_session(self, config: dict[str, Any] | None = None, /, **settings: Any) -> None:
-        """Change session settings (seed flat keys and/or GA keys).
+    def __init__(
+        self,
+        config: SessionConfig,
+        tools: ToolRegistry,
+        mcp: McpServers,
+        playback: PlaybackTracker,
+        api: RealtimeAPI,
+        relay: bool,
+        hand_over: Callable[..., None],
+    ) -> None:
+        self.config = config
+        self._tools = tools
+        self._mcp = mcp
+        self._playback = playback
+        self._api = api
+        self._relay = relay
+        self._hand_over = hand_over
+        self._updates = PendingUpdates()  # session.update events the server has not answered
 
-        Takes a dict (the seed's ``updateSession(config)``), keywords, or both (keywords win).
-        ``tools``: its MCP tools (``{"type": "mcp", ...}``) become the session's MCP tools
-        (replacing those added before); function tools come from the tool registry
-        (:meth:`add_tool` with a handler), so a function definition given here without one is
-        left out, with a warning.
-        When connected, a ``session.update`` carrying only the settings that changed is sent at
-        once (nothing, if none did). Before :meth:`connect` they are stored and sent on connect.
-        If the server refuses the update (an ``error`` answering it, naming the setting), the
-        change is rolled back in :attr:`session_config`: later updates do not carry it again.
-        The ``error`` event then has ``rolled_back``, the dotted names of the settings undone.
+    def _live(self) -> bool:
+        return self._api.is_connected and not self._relay
 
-        Args:
-            config: settings as a dict.
-            **settings: settings as keywords.
+    # ------------------------------------------------------------------ the user's changes
+    def update(self, config: dict[str, Any] | None, settings: dict[str, Any]) -> None:
+        """``RealtimeClient.update_session``: check (in the caller), store, send the change.
 
         Raises:
             TypeError: ``config`` is not a dict.
-            ValueError: an unknown setting or a bad value (checked here, in the caller).
+            ValueError: an unknown setting or a bad value.
         """
         if config is not None and not isinstance(config, dict):
             raise TypeError(f"update_session takes a dict of settings, got {type(config).__name__}")
@@ -99,14 +119,14 @@ class SessionMixin:
         tools = merged.pop("tools", None)
         if tools is not None:
             self._check_session_tools(tools)
-        change = self._config.update(merged)
+        change = self.config.update(merged)
         self._sync_output_rate()
         if tools is not None:
             self._mcp.replace([t for t in tools if t.get("type") == "mcp"])
-        if change and self.is_connected and not self._relay:
-            self._soon(self._send_session_update, change)
-        if tools is not None and self.is_connected and not self._relay:
-            self._soon(self._send_tools_update)
+        if change and self._live():
+            self._hand_over(self.send, change)
+        if tools is not None and self._live():
+            self._hand_over(self.send_tools)
 
     def _check_session_tools(self, tools: Any) -> None:
         """``update_session(tools=...)``: MCP tools checked, unregistered functions warned."""
@@ -115,44 +135,103 @@ class SessionMixin:
         for i, tool in enumerate(tools):
             if tool.get("type") == "mcp":
                 check_mcp_tool(tool, f"tools[{i}]")
-            elif tool.get("name") not in self.tools:
+            elif tool.get("name") not in self._tools:
                 warnings.warn(
                     f"tools[{i}]: function tool {tool.get('name')!r} has no handler and was left "
                     "out; register it with client.add_tool(definition, handler) (or "
                     "@client.tool) so the client can run it",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=4,  # the user's update_session() line: above it, client, update
                 )
 
-    def _sync_output_rate(self) -> None:
-        self._playback.rate, self._playback.bytes_per_sample = self._config.output_rate
+    def add_tool(self, definition: Any, handler: Any, options: dict[str, Any]) -> Any:
+        """``RealtimeClient.add_tool`` after its relay check: a function tool or an MCP tool."""
+        if isinstance(definition, dict) and definition.get("type") == "mcp":
+            auto_approve = options.pop("auto_approve", ())
+            if handler is not None or options:
+                extra = ["handler"] * (handler is not None) + sorted(options)
+                raise TypeError(
+                    f"add_tool(mcp_tool): the server runs MCP tools, so {', '.join(extra)} "
+                    "cannot apply; the only option is auto_approve=[tool names]"
+                )
+            clean = self._mcp.add(definition, auto_approve)
+            self.on_tools_changed()
+            return clean
+        return self._tools.add(definition, handler, **options)
 
-    def _send_session_update(self, change: SessionChange | None = None) -> None:
+    def remove_tool(self, name: str) -> None:
+        """``RealtimeClient.remove_tool`` after its relay check.
+
+        Raises:
+            KeyError: no tool (or MCP server label) of that name.
+        """
+        if name in self._mcp and name not in self._tools:
+            self._mcp.remove(name)
+            self.on_tools_changed()
+            return
+        try:
+            self._tools.remove(name)
+        except KeyError:
+            if self._mcp.labels:
+                raise KeyError(
+                    f"no tool named {name!r}; registered tools: {list(self._tools)}, "
+                    f"MCP servers: {self._mcp.labels}"
+                ) from None
+            raise
+
+    def on_tools_changed(self) -> None:
+        """The registry (or the MCP tools) changed: the live session gets the new ``tools``."""
+        if self._live():
+            self._hand_over(self.send_tools)
+
+    def reset(self) -> None:
+        """Back to the constructor's settings (the client's ``reset``)."""
+        self.config.reset()
+
+    # ------------------------------------------------------------------ sending (on the loop)
+    def new_session(self) -> None:
+        """A new connection: nothing waits for an answer; every setting and the tools go out."""
+        self._updates.clear()
+        if not self._relay:
+            self.send()
+
+    def send(self, change: SessionChange | None = None) -> None:
         """Send every setting and the tools (``change=None``, on connect) or only ``change``."""
-        if not self.is_connected:
+        if not self._api.is_connected:
             return  # kept in the config: connect() sends it
-        tools = self._tool_definitions() if change is None else None
-        session = self._config.session(self.realtime.dialect, tools, change)
+        tools = self.definitions() if change is None else None
+        session = self.config.session(self._api.dialect, tools, change)
         if session is not None:
-            sent = self.realtime.send("session.update", {"session": session}, raw=True)
+            sent = self._api.send("session.update", {"session": session}, raw=True)
             self._updates.sent(sent["event_id"], FULL if change is None else change)
 
-    def _send_tools_update(self) -> None:
-        if self.is_connected:
-            tools = self._tool_definitions()
-            session = self._config.session(self.realtime.dialect, tools, SessionChange({}))
-            self.realtime.send("session.update", {"session": session}, raw=True)
+    def send_tools(self) -> None:
+        """A ``session.update`` carrying only ``tools``."""
+        if self._api.is_connected:
+            tools = self.definitions()
+            session = self.config.session(self._api.dialect, tools, SessionChange({}))
+            self._api.send("session.update", {"session": session}, raw=True)
 
-    def _tool_definitions(self) -> list[dict[str, Any]]:
+    def definitions(self) -> list[dict[str, Any]]:
         """``session.tools``: the registry's function tools, then the MCP tools."""
-        return self.tools.definitions() + self._mcp.definitions()
+        return self._tools.definitions() + self._mcp.definitions()
 
-    def _on_tools_changed(self) -> None:
-        if self.is_connected and not self._relay:
-            self._soon(self._send_tools_update)
+    def _sync_output_rate(self) -> None:
+        self._playback.rate, self._playback.bytes_per_sample = self.config.output_rate
 
-    def _on_session_update_refused(self, event: dict) -> dict:
-        """An ``error`` answering a ``session.update``: roll its change back.
+    # ------------------------------------------------------------------ events
+    def on_client_event(self, event: dict) -> None:
+        """A client event went out: a ``session.update`` (ours or the user's raw one) is noted,
+        so that answers are matched in order."""
+        if event.get("type") == "session.update":
+            self._updates.sent(event.get("event_id", ""))
+
+    def on_session_updated(self) -> None:
+        """``session.updated``: the oldest waiting update was taken."""
+        self._updates.accepted()
+
+    def on_error(self, event: dict) -> dict:
+        """An ``error``: if it answers a ``session.update``, roll its change back.
 
         Returns:
             The event for ``error`` listeners, with ``rolled_back`` when settings were undone.
@@ -165,12 +244,12 @@ class SessionMixin:
             # The full update of a new session: the server took none of it. Put the setting it
             # named back to its default and send the rest again (each retry undoes one of our
             # settings, so this ends).
-            name = self._config.rollback_param(error.get("param"))
+            name = self.config.rollback_param(error.get("param"))
             restored = [name] if name else []
             if name:
-                self._send_session_update()
+                self.send()
         else:
-            restored = self._config.rollback(change)
+            restored = self.config.rollback(change)
         self._sync_output_rate()
         logger.warning(
             "= session.update refused (%s: %s); rolled back %s",
@@ -179,75 +258,3 @@ class SessionMixin:
             ", ".join(restored) or "nothing (changed again since)",
         )
         return {**event, "rolled_back": restored}
-
-    def add_tool(self, definition: Any, handler: Any = None, **options: Any) -> Any:
-        """Register a tool (``add_tool(fn)`` or the seed's ``add_tool(definition, handler)``),
-        or an MCP server's tools (``add_tool({"type": "mcp", ...})``).
-
-        The session is updated at once when connected. Returns the registered tool (for an MCP
-        tool, its checked definition).
-
-        An MCP tool is the SDK's ``Mcp`` tool: ``server_label`` (required), one of
-        ``server_url`` / ``connector_id`` / ``tunnel_id``, and optionally ``require_approval``
-        (``"always"`` -- the API's default --, ``"never"``, or ``{"never": {"tool_names":
-        [...]}}``), ``allowed_tools``, ``headers``, ``authorization``, ``server_description``.
-        The server runs its tools; a second one with the same label replaces the first. The
-        one option, ``auto_approve``, names tools (or ``True``: all) whose approval requests
-        the client answers "yes" by itself.
-
-        Raises:
-            ValueError: a malformed MCP tool (the message names the field and what to write).
-            ToolDefinitionError: a function tool that cannot be one.
-        """
-        self._require("add tools", connected=False)
-        if isinstance(definition, dict) and definition.get("type") == "mcp":
-            auto_approve = options.pop("auto_approve", ())
-            if handler is not None or options:
-                extra = ["handler"] * (handler is not None) + sorted(options)
-                raise TypeError(
-                    f"add_tool(mcp_tool): the server runs MCP tools, so {', '.join(extra)} "
-                    "cannot apply; the only option is auto_approve=[tool names]"
-                )
-            clean = self._mcp.add(definition, auto_approve)
-            self._on_tools_changed()
-            return clean
-        return self.tools.add(definition, handler, **options)
-
-    def tool(self, fn: Any = None, /, **options: Any) -> Any:
-        """Decorator registering a function as a tool, bare (``@client.tool``) or with options
-        (``@client.tool(timeout=5, requires_approval=True)``); see `ToolRegistry.tool`.
-
-        Redefining a function of the same name (re-running its cell) replaces the tool and
-        updates the live session.
-        """
-        return self.tools.tool(fn, **options)
-
-    def approve(self, call_id: str) -> bool:
-        """Approve a pending tool call that asked for approval; False if none is waiting."""
-        return self.tools.approve(call_id)
-
-    def deny(self, call_id: str, reason: str | None = None) -> bool:
-        """Decline a pending tool call; the model is told the user declined."""
-        return self.tools.deny(call_id, reason)
-
-    def remove_tool(self, name: str) -> None:
-        """Unregister a tool, or an MCP tool by its ``server_label``; the session is updated at
-        once when connected.
-
-        Raises:
-            KeyError: no tool (or MCP server label) of that name.
-        """
-        self._require("remove tools", connected=False)
-        if name in self._mcp and name not in self.tools:
-            self._mcp.remove(name)
-            self._on_tools_changed()
-            return
-        try:
-            self.tools.remove(name)
-        except KeyError:
-            if self._mcp.labels:
-                raise KeyError(
-                    f"no tool named {name!r}; registered tools: {list(self.tools)}, "
-                    f"MCP servers: {self._mcp.labels}"
-                ) from None
-            raise
