@@ -1,10 +1,13 @@
 """``RealtimeClient``: orchestration over one ``RealtimeAPI`` (issue 4, DESIGN §2-§4, §6).
 
-Split by concern: ``_client`` (public methods, threading), ``_events`` (server events, custom
-events, reconnect), ``_responses`` (one in-band ``response.create`` in flight), ``_handles`` (what
-``create_response`` returns, filled from response events), ``_tool_calls`` (tool
-glue), ``_playback`` (played samples for truncation), ``_reconnect`` (history replay),
-``_config`` (session settings), ``_usage`` (token totals).
+``_client`` holds the public methods, the threading rules and the wiring; each job is a
+collaborator that owns its state and is handed what it uses (issue 16): ``_events``
+(``ServerEvents``, the router), ``_connection`` (``Connection``, around the ``_lifecycle`` state
+machine), ``_carryover`` (held sends, unacknowledged messages, owed responses, the replay),
+``_session`` (``SessionSettings``), ``_interruption``, ``_mcp_approvals``, ``_watchdog``,
+``_waiting``; pure bookkeeping: ``_responses`` (one in-band ``response.create`` in flight),
+``_handles`` (what ``create_response`` returns), ``_tool_calls``, ``_outputs``, ``_playback``,
+``_config``, ``_mcp``, ``_usage``, ``_reconnect`` (history items), ``_audio_cap``.
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ from realtime_widget.api import RealtimeAPI
 from realtime_widget.api._wire import public_url
 from realtime_widget.audio import as_pcm16, encode_base64
 from realtime_widget.client._ask import AnswerCollector, Reply, answer_item_id, function_calls
+from realtime_widget.client._carryover import Carryover
 from realtime_widget.client._config import SessionConfig
-from realtime_widget.client._events import ServerEventsMixin
+from realtime_widget.client._connection import Connection
+from realtime_widget.client._events import ServerEvents
 from realtime_widget.client._handles import (
     MAX_OUTSTANDING,
     ResponseError,
@@ -22,7 +24,7 @@ from realtime_widget.client._handles import (
     ResponseTracker,
 )
 from realtime_widget.client._interruption import Interruption
-from realtime_widget.client._lifecycle import ConnectionLifecycle, Event
+from realtime_widget.client._lifecycle import ConnectionLifecycle
 from realtime_widget.client._mcp import McpServers
 from realtime_widget.client._mcp_approvals import McpApprovals
 from realtime_widget.client._outputs import ToolOutputs
@@ -30,7 +32,9 @@ from realtime_widget.client._playback import PlaybackTracker
 from realtime_widget.client._responses import ResponseSequencer
 from realtime_widget.client._session import SessionSettings
 from realtime_widget.client._tool_calls import ToolCalls
+from realtime_widget.client._usage import UsageMeter
 from realtime_widget.client._waiting import next_item, session_created
+from realtime_widget.client._watchdog import ResponseWatchdog
 from realtime_widget.conversation import RealtimeConversation
 from realtime_widget.events import RealtimeEventHandler
 from realtime_widget.images import image_part
@@ -44,10 +48,7 @@ _MIN_COMMIT_MS = 100  # the server refuses shorter commits (input_audio_buffer_c
 _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under the 15 MiB cap
 
 
-class RealtimeClient(
-    ServerEventsMixin,
-    RealtimeEventHandler,
-):
+class RealtimeClient(RealtimeEventHandler):
     """A realtime conversation: session settings, responses, tools, interruption, reconnect.
 
     The seed TypeScript client's ``RealtimeClient`` in Python naming, speaking GA by default.
@@ -141,7 +142,6 @@ class RealtimeClient(
         self._relay = bool(relay)
         self.tools = tools if tools is not None else ToolRegistry()
         self._mcp = McpServers()  # MCP tools (run by the server) and their approvals
-        self._lifecycle = ConnectionLifecycle(auto_reconnect, max_reconnect_attempts)
         self.healthy_after = healthy_after
         self.response_timeout = response_timeout
         self.reconnect_delay = reconnect_delay
@@ -175,15 +175,58 @@ class RealtimeClient(
             self._relay,
             self._soon_or_hold,
         )
-        self._usage: dict[str, Any] = {"responses": 0}
-        self._rate_limits: list[dict[str, Any]] = []  # of the latest rate_limits.updated
+        self._meter = UsageMeter()  # token usage and rate limits
         self._committed = 0  # session sample where the uncommitted input audio starts
-        self._session_created = False
-        self.session: dict[str, Any] | None = None
-        self._connect_failure: str | None = None  # why the last connect() failed, until one works
-        self._init_event_state()
+        self._watchdog = ResponseWatchdog(
+            self._responses, self._handles, self._local_error, lambda: self.response_timeout
+        )
+        self._carryover = Carryover(
+            self.realtime.send,
+            self.conversation,
+            self._outputs,
+            self._tool_calls,
+            self._mcp,
+            self._responses,
+            self._handles,
+            self._relay,
+            self._run_held,
+        )
+        self._connection = Connection(
+            self.realtime,
+            ConnectionLifecycle(auto_reconnect, max_reconnect_attempts),
+            dispatch=self.dispatch,
+            report=self._local_error,
+            opened=self._on_opened,
+            lost=self._on_lost,
+            ended=self._on_ended,
+            healthy_after=lambda: self.healthy_after,
+            reconnect_delay=lambda: self.reconnect_delay,
+        )
+        self._events = ServerEvents(
+            self.conversation,
+            self.dispatch,
+            self._local_error,
+            handles=self._handles,
+            responses=self._responses,
+            tool_calls=self._tool_calls,
+            outputs=self._outputs,
+            interruption=self._interruption,
+            settings=self._settings,
+            mcp=self._mcp_approvals,
+            connection=self._connection,
+            carryover=self._carryover,
+            watchdog=self._watchdog,
+            meter=self._meter,
+            cancel_handle=self._send_handle_cancel,
+            relay=self._relay,
+            auto_truncate=lambda: self.auto_truncate,
+            max_audio_seconds=lambda: self.max_audio_seconds,
+        )
         self._unsubscribe_tools = self.tools.on_change(self._settings.on_tools_changed)
-        self._install_api_handlers()
+        self.realtime.on("client.*", self._on_client_event)
+        self.realtime.on("server.*", self._on_server_event)
+        self.realtime.on("error", self._on_api_error)
+        self.realtime.on("close", self._connection.on_close)
 
     def _new_api(self, api_params: dict[str, Any]) -> RealtimeAPI:
         """The transport the collaborators are handed (``ReplayClient`` plays a file instead)."""
@@ -209,28 +252,33 @@ class RealtimeClient(
         return self.realtime.is_connected
 
     @property
+    def session(self) -> dict[str, Any] | None:
+        """The session as the server last described it (``session.created``/``.updated``)."""
+        return self._connection.session
+
+    @property
     def is_reconnecting(self) -> bool:
         """Whether a dropped session is being reopened; messages, audio and response requests
         made meanwhile are held and sent once it is back (dropped if it gives up)."""
-        return self._lifecycle.is_reconnecting
+        return self._connection.is_reconnecting
 
     @property
     def auto_reconnect(self) -> bool:
         """Whether a dropped session is reopened and its history replayed (settable)."""
-        return self._lifecycle.auto_reconnect
+        return self._connection.lifecycle.auto_reconnect
 
     @auto_reconnect.setter
     def auto_reconnect(self, value: bool) -> None:
-        self._lifecycle.auto_reconnect = bool(value)
+        self._connection.lifecycle.auto_reconnect = bool(value)
 
     @property
     def max_reconnect_attempts(self) -> int:
         """Reconnect attempts between two healthy sessions before giving up (settable)."""
-        return self._lifecycle.max_attempts
+        return self._connection.lifecycle.max_attempts
 
     @max_reconnect_attempts.setter
     def max_reconnect_attempts(self, value: int) -> None:
-        self._lifecycle.max_attempts = int(value)
+        self._connection.lifecycle.max_attempts = int(value)
 
     @property
     def is_relay(self) -> bool:
@@ -245,12 +293,12 @@ class RealtimeClient(
     @property
     def usage(self) -> dict[str, Any]:
         """Token usage summed over every ``response.done`` (and ``responses``, their count)."""
-        return copy.deepcopy(self._usage)
+        return self._meter.usage
 
     @property
     def rate_limits(self) -> list[dict[str, Any]]:
         """The rate limits of the latest ``rate_limits.updated`` (``[]`` before the first)."""
-        return copy.deepcopy(self._rate_limits)
+        return self._meter.rate_limits
 
     @property
     def response_active(self) -> bool:
@@ -292,10 +340,10 @@ class RealtimeClient(
     def _guarded(self, fn: Any, args: tuple, hold: bool) -> None:
         if hold and (
             (self.is_reconnecting and not self.is_connected)
-            or (self._held and not self._session_created)
+            or (self._carryover.holding and not self._connection.session_created)
         ):
             # Said during a reconnect: sent, in order, once the new session has started.
-            self._held.append((fn, args))
+            self._carryover.hold(fn, args)
             return
         try:
             fn(*args)
@@ -303,14 +351,21 @@ class RealtimeClient(
             logger.exception("= %s failed", getattr(fn, "__name__", fn))
             self._local_error("client_failed", f"{getattr(fn, '__name__', fn)}: {exc}")
 
+    def _run_held(self, fn: Any, args: tuple) -> None:
+        self._guarded(fn, args, True)
+
+    def _local_error(self, code: str, message: str) -> None:
+        error = {"type": "client_error", "code": code, "message": message}
+        self.dispatch("error", {"type": "error", "source": "local", "error": error})
+
     def _require(self, action: str, *, connected: bool = True, hold: bool = False) -> None:
         if self._relay:
             raise RuntimeError(f"cannot {action} in relay mode (relay=True sends nothing itself)")
         if connected and not self.is_connected and not (hold and self.is_reconnecting):
-            if self._connect_failure:  # say why, not only "not connected" (issue 13)
+            if self._connection.failure:  # say why, not only "not connected" (issue 13)
                 raise RuntimeError(
                     f"cannot {action}: not connected; the last connect() failed: "
-                    f"{self._connect_failure}"
+                    f"{self._connection.failure}"
                 )
             raise RuntimeError(f"cannot {action}: not connected; call connect() first")
 
@@ -332,31 +387,41 @@ class RealtimeClient(
         await self._runtime.run_async(self._connect())
 
     async def _connect(self) -> None:
-        if self.is_connected:
-            return
-        self._cancel_reconnect()
-        self._user_closed = False
-        self._lifecycle.handle(Event.CONNECT)
-        try:
-            await self.realtime._connect()
-        except BaseException as exc:  # refused, unreachable, or the caller's timeout cancelled it
-            self._lifecycle.handle(Event.FAILED)
-            if isinstance(exc, Exception):  # kept for the next "not connected" error
-                self._connect_failure = str(exc)
-            raise
-        self._connect_failure = None
-        self._lifecycle.handle(Event.OPENED)
-        self._start_session()
-        if self.conversation.get_items() or self._unacked or len(self._outputs):
-            self._replay_history()  # history kept by disconnect() continues in the new session
+        await self._connection.connect()
 
     def _start_session(self) -> None:
         """A new server session: reset per-session state and send the settings first."""
-        self._session_created = False
         self._responses.reset()
         self.conversation.input_audio.clear()  # session audio time restarts at 0
         self._committed = 0
         self._settings.new_session()
+
+    def _on_opened(self, reconnected: bool) -> int:
+        """A session was opened: start it; seed it with what the last one left (the history
+        kept by ``disconnect()``, or what a drop cut off). Returns the items replayed."""
+        self._start_session()
+        if reconnected or self._carryover.has_history():
+            return self._carryover.replay()
+        return 0
+
+    def _on_lost(self, reconnecting: bool) -> None:
+        """The session was lost; with ``reconnecting``, what it still had to answer is asked
+        again in the next one (in-band requests keep their handles)."""
+        self._watchdog.stop()
+        if reconnecting:
+            self._carryover.owe(self._responses.owed())
+        self._handles.on_session_lost(keep_queued=reconnecting)
+        self._responses.reset()
+        self._outputs.on_session_lost()
+        self._tool_calls.on_session_lost()
+        self._events.mark_unfinished_items()
+
+    def _on_ended(self) -> int:
+        """The session ended for good: held sends and queued requests end with it (held tool
+        outputs stay, for a later connect()). Returns how many held sends were dropped."""
+        dropped = self._carryover.end()
+        self._handles.on_session_lost(keep_queued=False)
+        return dropped
 
     def disconnect(self, timeout: float | None = 10.0) -> None:
         """Close the connection; the conversation history is kept (the seed clears it).
@@ -370,19 +435,7 @@ class RealtimeClient(
         await self._runtime.run_async(self._disconnect())
 
     async def _disconnect(self) -> None:
-        self._connect_failure = None
-        self._user_closed = True
-        self._session_created = False
-        self._drop_held()
-        self._owed.clear()  # the user ended it: nothing is owed (held tool outputs stay)
-        self._handles.on_session_lost(keep_queued=False)  # held requests end with it
-        self._stop_health_timer()
-        self._lifecycle.handle(Event.CLOSED)
-        reconnecting = self._cancel_reconnect()
-        if self.realtime.is_connected:
-            await self.realtime._disconnect()
-        elif reconnecting:
-            self.dispatch("close", {"type": "close", "code": None, "reason": "", "error": False})
+        await self._connection.disconnect()
 
     def reset(self, timeout: float | None = 10.0) -> None:
         """Disconnect and clear the conversation, usage and settings (back to the constructor's).
@@ -401,12 +454,17 @@ class RealtimeClient(
         self._settings.reset()
         self._tool_calls.clear()
         self._mcp.clear_approvals()
-        self._mcp_approvals.reset()
         self._outputs.clear()
         self._playback.clear()
-        self._usage = {"responses": 0}
-        self._rate_limits = []
-        self._init_event_state()
+        self._forget_session_state()
+
+    def _forget_session_state(self) -> None:
+        """A conversation starts afresh: what the collaborators kept about the old one goes."""
+        self._events.reset()
+        self._carryover.reset()
+        self._mcp_approvals.reset()
+        self._meter.reset()
+        self._watchdog.stop()
 
     # ------------------------------------------------------------------ settings and tools
     def update_session(self, config: dict[str, Any] | None = None, /, **settings: Any) -> None:
@@ -583,7 +641,7 @@ class RealtimeClient(
 
     def _wait_for_session_created(self, timeout: float | None) -> Coroutine[Any, Any, dict | None]:
         return session_created(
-            self.realtime, lambda: self.session, lambda: self._session_created, timeout
+            self.realtime, lambda: self.session, lambda: self._connection.session_created, timeout
         )
 
     def wait_for_next_item(self, timeout: float | None = None) -> dict | None:
@@ -679,7 +737,7 @@ class RealtimeClient(
     def _send_user_message(self, parts: list[dict], respond: bool = True) -> None:
         if parts:
             item = {"type": "message", "role": "user", "content": parts}
-            self._unacked.append(item)  # until the server announces it (see _replay_history)
+            self._carryover.message_sent(item)  # until the server announces it (see replay)
             self.realtime.send("conversation.item.create", {"item": item})
         if respond:  # ask() asks itself, with a handle
             self._create_response(None)
@@ -952,7 +1010,7 @@ class RealtimeClient(
     def _send_response_create(self, params: dict | None) -> dict:
         event = self.realtime.send("response.create", {"response": params} if params else None)
         self._handles.sent_in_band(event["event_id"], params)
-        self._response_activity()
+        self._watchdog.activity()
         return event
 
     def _deliver_tool_output(self, call_id: str, output: str) -> bool:
@@ -969,7 +1027,18 @@ class RealtimeClient(
         if self.is_connected:
             self._responses.request(None)
         else:
-            self._owed.append(None)
+            self._carryover.owe([None])
+
+    # ------------------------------------------------------------------ transport events
+    def _on_client_event(self, event: dict) -> None:
+        self._events.on_client_event(event)
+
+    def _on_server_event(self, event: dict) -> None:
+        self._events.on_server_event(event)
+
+    def _on_api_error(self, event: dict) -> None:
+        if event.get("source") == "local":  # server errors arrive through server.*
+            self.dispatch("error", event)
 
     def close(self) -> None:
         """Disconnect and detach from the tool registry (the client is not used again)."""

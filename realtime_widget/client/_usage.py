@@ -1,8 +1,16 @@
-"""Token usage accumulated over ``response.done`` events (cost visibility, DESIGN §8)."""
+"""Token usage accumulated over ``response.done`` events, and the latest rate limits (cost
+visibility, DESIGN §8).
+
+:class:`UsageMeter` owns both totals; the client's event router feeds it and dispatches
+``usage.updated`` / ``rate_limits.updated``. Pure: no I/O, no clock.
+"""
 
 from __future__ import annotations
 
-__all__ = ["add_usage"]
+import copy
+from typing import Any
+
+__all__ = ["UsageMeter", "add_usage"]
 
 
 def add_usage(total: dict, usage: dict | None) -> dict:
@@ -19,3 +27,44 @@ def add_usage(total: dict, usage: dict | None) -> dict:
         elif isinstance(value, dict):
             add_usage(total.setdefault(key, {}), value)
     return total
+
+
+class UsageMeter:
+    """Token usage summed over responses (``responses``: their count) and the rate limits of
+    the latest ``rate_limits.updated``."""
+
+    def __init__(self) -> None:
+        self._usage: dict[str, Any] = {"responses": 0}
+        self._rate_limits: list[dict[str, Any]] = []
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """A copy of the totals."""
+        return copy.deepcopy(self._usage)
+
+    @property
+    def rate_limits(self) -> list[dict[str, Any]]:
+        """A copy of the latest rate limits (``[]`` before the first)."""
+        return copy.deepcopy(self._rate_limits)
+
+    def add(self, usage: dict | None) -> bool:
+        """A ``response.done``'s ``usage``: added (and counted) when it has any.
+
+        Returns:
+            Whether the totals changed (``usage.updated`` is due).
+        """
+        if not usage:
+            return False
+        add_usage(self._usage, usage)
+        self._usage["responses"] = self._usage.get("responses", 0) + 1
+        return True
+
+    def set_rate_limits(self, limits: object) -> None:
+        """A ``rate_limits.updated``'s ``rate_limits`` (ignored unless a list)."""
+        if isinstance(limits, list):
+            self._rate_limits = copy.deepcopy(limits)
+
+    def reset(self) -> None:
+        """Back to zero (the client's ``reset``, or a replay played again)."""
+        self._usage = {"responses": 0}
+        self._rate_limits = []

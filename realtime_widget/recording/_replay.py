@@ -264,10 +264,8 @@ class ReplayClient(RealtimeClient):
         if not self.is_connected and self.realtime.plays:
             # Playing again: start from an empty conversation, as the recording did.
             self.conversation.clear()
-            self._init_event_state()
-            self._mcp_approvals.reset()
+            self._forget_session_state()
             self._mirror = ClientMirror(self.conversation)
-            self._usage = {"responses": 0}
         await super()._connect()
 
     def _start_session(self) -> None:
@@ -277,12 +275,12 @@ class ReplayClient(RealtimeClient):
     def _on_client_event(self, event: dict) -> None:
         self._mirror.on_client_event(event)
         # History re-sent after a recorded reconnect: the live client ignored the echoes too.
-        self._replayed.update(self._mirror.replayed)
+        self._carryover.replayed.update(self._mirror.replayed)
         super()._on_client_event(event)
 
     def _on_replay_local(self, event: dict) -> None:
         if event.get("type") in SESSION_BOUNDARIES:
-            self._mark_unfinished_items()  # what the live client did when it lost the socket
+            self._events.mark_unfinished_items()  # what the live client did when it lost the socket
             self._mirror.new_session()
 
     def _require(self, action: str, **_conditions: Any) -> None:
