@@ -25,18 +25,22 @@ def chromium_available() -> bool:
     return os.access(CHROMIUM_PATH, os.X_OK) or shutil.which(CHROMIUM_PATH) is not None
 
 
-def chromium_args(wav: Path | None, *, grant_microphone: bool = True) -> list[str]:
+def chromium_args(
+    wav: Path | None, *, grant_microphone: bool = True, fake_devices: bool = True
+) -> list[str]:
     """Command-line flags for a headless test Chromium.
 
     Args:
         wav: file the fake microphone plays in a loop (None: Chromium's synthetic beep).
         grant_microphone: answer the permission prompt with "allow". False leaves the prompt to
             the browser context's permissions, which headless Chromium then denies.
+        fake_devices: use Chromium's fake capture device. False records the system's real
+            default source (the echo tier's PulseAudio room, ``tests/ui/pulse_room.py``).
     """
     args = [
         "--no-sandbox",
         "--disable-gpu",
-        "--use-fake-device-for-media-stream",
+        *(["--use-fake-device-for-media-stream"] if fake_devices else []),
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
@@ -45,7 +49,7 @@ def chromium_args(wav: Path | None, *, grant_microphone: bool = True) -> list[st
     ]
     if grant_microphone:
         args.append("--use-fake-ui-for-media-stream")
-    if wav is not None:
+    if wav is not None and fake_devices:
         args.append(f"--use-file-for-fake-audio-capture={wav}")
     return args
 
@@ -67,5 +71,28 @@ def launch_chromium(playwright, wav: Path | None, *, grant_microphone: bool = Tr
         args=chromium_args(wav, grant_microphone=grant_microphone),
         # Playwright mutes by default; the fake output device still "plays", and unmuted is closer
         # to a user's browser (echo cancellation and autoplay paths stay on).
+        ignore_default_args=["--mute-audio"],
+    )
+
+
+def launch_chromium_in_room(playwright, room):
+    """Launch headless Chromium whose real audio input and output are a PulseAudio room.
+
+    No fake device: getUserMedia records the room's ``mic`` and Web Audio plays into its
+    ``speaker``, so the page hears its own playback through Chromium's real capture path, echo
+    canceller included (DESIGN §4). The microphone prompt is answered "allow".
+
+    Args:
+        playwright: the object ``sync_playwright().start()`` returned.
+        room: a started ``tests.ui.pulse_room.PulseRoom``.
+
+    Returns:
+        A Playwright ``Browser``.
+    """
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM_PATH,
+        headless=True,
+        args=chromium_args(None, fake_devices=False),
+        env=room.env,
         ignore_default_args=["--mute-audio"],
     )

@@ -1,0 +1,155 @@
+"""Levels of what a page captures and what it plays, side by side in time (the echo tier).
+
+``echo_tap_js()`` returns an init script that, in every page of the context:
+
+* optionally overrides ``echoCancellation`` in ``getUserMedia`` audio constraints (the widget asks
+  for ``true``; the bench's "without" rows force ``false``), keeping every other constraint, and
+  records the track's ``getSettings()`` so a run can prove which setting Chromium applied;
+* taps the microphone: each ``createMediaStreamSource`` also feeds an ``AnalyserNode`` in the
+  same context, i.e. the samples the widget's capture worklet gets, after Chromium's echo
+  canceller, noise suppression and gain control;
+* taps the playback: anything connected to a context's destination also feeds an ``AnalyserNode``
+  (the same hook as ``audio_sniffer.py``), i.e. what goes to the speaker;
+* every ``FRAME_MS`` reads both analysers and appends ``[epoch_ms, mic_dbfs, out_dbfs]`` to a
+  bounded list that ``globalThis.__rtwEcho.take()`` returns and empties.
+
+Analysers are pulled by Chromium even when connected to nothing, so the tap changes no sound.
+``residual_echo`` turns frames into the figures the bench prints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+FRAME_MS = 40
+"""Polling period of the tap (the analysers' window is 2048 samples, ~43 ms at 48 kHz)."""
+
+AUDIBLE_DBFS = -45.0
+"""Playback frames at or above this level count as "the assistant is audible"."""
+
+SILENT_DBFS = -80.0
+"""Playback frames below this level count as "nothing plays" (the capture's noise floor)."""
+
+MAX_FRAMES = 30000
+"""Frames kept in the page between two ``take()`` calls (20 minutes at ``FRAME_MS``)."""
+
+_TAP_JS = r"""
+(() => {
+  if (globalThis.__rtwEcho) return;
+  const override = __OVERRIDE__;
+  const state = {frames: [], settings: [], mic: null, out: null, timer: null};
+  const level = (an, buf) => {
+    if (!an) return -120;
+    an.getFloatTimeDomainData(buf);
+    let s = 0;
+    for (let i = 0; i < buf.length; i++) s += buf[i] * buf[i];
+    return 10 * Math.log10(s / buf.length + 1e-12);
+  };
+  const start = () => {
+    if (state.timer) return;
+    const buf = new Float32Array(2048);
+    state.timer = setInterval(() => {
+      if (state.frames.length >= __MAX__) state.frames.shift();
+      state.frames.push([Date.now(), level(state.mic, buf), level(state.out, buf)]);
+    }, __FRAME_MS__);
+  };
+  const analyser = (ctx) => {
+    const an = ctx.createAnalyser();
+    an.fftSize = 2048;
+    return an;
+  };
+  const md = navigator.mediaDevices;
+  if (md && md.getUserMedia) {
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = async (constraints) => {
+      if (override !== null && constraints && constraints.audio) {
+        const audio = typeof constraints.audio === 'object' ? {...constraints.audio} : {};
+        audio.echoCancellation = override;
+        constraints = {...constraints, audio};
+      }
+      const stream = await gum(constraints);
+      for (const t of stream.getAudioTracks()) state.settings.push(t.getSettings());
+      return stream;
+    };
+  }
+  const createSource = AudioContext.prototype.createMediaStreamSource;
+  AudioContext.prototype.createMediaStreamSource = function (stream) {
+    const node = createSource.call(this, stream);
+    state.mic = analyser(this);
+    connect.call(node, state.mic);
+    start();
+    return node;
+  };
+  const connect = AudioNode.prototype.connect;
+  const outs = new WeakMap();  // AudioContext -> its playback analyser
+  AudioNode.prototype.connect = function (target, ...rest) {
+    const result = connect.call(this, target, ...rest);
+    if (target instanceof AudioDestinationNode) {
+      const ctx = this.context;
+      if (!outs.has(ctx)) outs.set(ctx, analyser(ctx));
+      state.out = outs.get(ctx);
+      connect.call(this, state.out);
+      start();
+    }
+    return result;
+  };
+  state.take = () => state.frames.splice(0);
+  globalThis.__rtwEcho = state;
+})();
+"""
+
+
+def echo_tap_js(echo_cancellation: bool | None = None) -> str:
+    """The tap's init script; ``echo_cancellation`` overrides the page's constraint if not None."""
+    return (
+        _TAP_JS.replace("__OVERRIDE__", json.dumps(echo_cancellation))
+        .replace("__MAX__", str(MAX_FRAMES))
+        .replace("__FRAME_MS__", str(FRAME_MS))
+    )
+
+
+@dataclass(frozen=True)
+class EchoLevels:
+    """What the page captured while it played, from the tap's frames.
+
+    Attributes:
+        playback_dbfs: mean power of the playback over the audible frames, in dBFS.
+        capture_dbfs: mean power of the capture over the same frames, in dBFS.
+        floor_dbfs: mean power of the capture while nothing played (None if no such frame).
+        audible_s: seconds of audible playback (frames at or above ``AUDIBLE_DBFS``).
+    """
+
+    playback_dbfs: float
+    capture_dbfs: float
+    floor_dbfs: float | None
+    audible_s: float
+
+    @property
+    def residual_db(self) -> float:
+        """Capture minus playback level during playback: 0 dB hears it all, lower is better."""
+        return self.capture_dbfs - self.playback_dbfs
+
+
+def _mean_db(values: list[float]) -> float:
+    power = sum(10 ** (v / 10) for v in values) / len(values)
+    return 10 * math.log10(power + 1e-12)
+
+
+def residual_echo(frames: list[list[float]]) -> EchoLevels | None:
+    """Average the tap's ``[epoch_ms, mic_dbfs, out_dbfs]`` frames; None if nothing was audible.
+
+    Power means (not dB means) so a few loud syllables weigh as they sound. The echo path's
+    ~40 ms delay is within a frame or two, which averaging over seconds absorbs.
+    """
+    audible = [f for f in frames if f[2] >= AUDIBLE_DBFS]
+    if not audible:
+        return None
+    silent = [f[1] for f in frames if f[2] < SILENT_DBFS]
+    return EchoLevels(
+        playback_dbfs=_mean_db([f[2] for f in audible]),
+        capture_dbfs=_mean_db([f[1] for f in audible]),
+        floor_dbfs=_mean_db(silent) if silent else None,
+        audible_s=len(audible) * FRAME_MS / 1000,
+    )
