@@ -5,6 +5,10 @@ frames untouched both ways and, for server -> client text frames, records ``time
 forwards the first ``response.output_audio.delta`` (or beta ``response.audio.delta``) of each
 response, and when ``response.done`` passes. The relay hop costs well under a millisecond and is
 the same for every path it serves, so side-by-side comparisons stay fair.
+
+It also keeps ``events``: ``(time.time(), direction, type)`` of every other text frame (``<`` from
+the server, ``>`` from the client; audio deltas and ``input_audio_buffer.append`` left out), so a
+bench can count e.g. ``input_audio_buffer.speech_started`` and the client's truncates.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from websockets.exceptions import ConnectionClosed
 
 _DELTA_TYPES = ('"response.output_audio.delta"', '"response.audio.delta"')
 _FORWARDED = ("authorization", "openai-beta", "api-key")
+_UNLOGGED = (*_DELTA_TYPES, '"input_audio_buffer.append"')
+MAX_EVENTS = 100_000
+"""Events the relay keeps (oldest dropped first)."""
 
 
 @dataclass
@@ -51,6 +58,7 @@ class DeltaClock:
 
     upstream_url: str
     responses: list[ResponseTiming] = field(default_factory=list)
+    events: list[tuple[float, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -107,6 +115,8 @@ class DeltaClock:
 
             async def up() -> None:
                 async for message in client:
+                    if isinstance(message, str):
+                        self._log(">", message)
                     await upstream.send(message)
 
             async def down() -> None:
@@ -121,7 +131,21 @@ class DeltaClock:
             for task in tasks:
                 task.cancel()
 
+    def _log(self, direction: str, message: str) -> None:
+        # A substring test first: audio frames are most of the traffic and never logged.
+        if any(t in message for t in _UNLOGGED):
+            return
+        try:
+            kind = str(json.loads(message).get("type", ""))
+        except (ValueError, AttributeError):
+            kind = "?"
+        with self._lock:
+            if len(self.events) >= MAX_EVENTS:
+                del self.events[: MAX_EVENTS // 10]
+            self.events.append((time.time(), direction, kind))
+
     def _note(self, message: str) -> None:
+        self._log("<", message)
         now = time.time()
         # A substring test is C-speed and exact: base64 payloads never contain a double quote.
         if any(t in message for t in _DELTA_TYPES):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from dataclasses import dataclass
 
 FRAME_MS = 40
@@ -31,6 +32,10 @@ AUDIBLE_DBFS = -45.0
 
 SILENT_DBFS = -80.0
 """Playback frames below this level count as "nothing plays" (the capture's noise floor)."""
+
+LEAK_DBFS = -40.0
+"""Capture frames at or above this level during playback count as an audible echo leak (speech
+level for a voice activity detector: the room plays the assistant at about -20 dBFS)."""
 
 MAX_FRAMES = 30000
 """Frames kept in the page between two ``take()`` calls (20 minutes at ``FRAME_MS``)."""
@@ -119,12 +124,17 @@ class EchoLevels:
         capture_dbfs: mean power of the capture over the same frames, in dBFS.
         floor_dbfs: mean power of the capture while nothing played (None if no such frame).
         audible_s: seconds of audible playback (frames at or above ``AUDIBLE_DBFS``).
+        median_residual_db: median over those frames of capture minus playback (the typical
+            frame; the power mean above is dominated by the loudest leaks).
+        leak_fraction: share of those frames whose capture is at or above ``LEAK_DBFS``.
     """
 
     playback_dbfs: float
     capture_dbfs: float
     floor_dbfs: float | None
     audible_s: float
+    median_residual_db: float
+    leak_fraction: float
 
     @property
     def residual_db(self) -> float:
@@ -152,4 +162,23 @@ def residual_echo(frames: list[list[float]]) -> EchoLevels | None:
         capture_dbfs=_mean_db([f[1] for f in audible]),
         floor_dbfs=_mean_db(silent) if silent else None,
         audible_s=len(audible) * FRAME_MS / 1000,
+        median_residual_db=statistics.median(f[1] - f[2] for f in audible),
+        leak_fraction=sum(f[1] >= LEAK_DBFS for f in audible) / len(audible),
     )
+
+
+def speaking_seconds(frames: list[list[float]], *, bridge_ms: float = 600.0) -> float:
+    """Seconds during which the page was playing something, pauses shorter than ``bridge_ms``
+    (between words and clauses) counted as playing: the "minutes of assistant speech" a false
+    barge-in rate is divided by."""
+    playing = [f[0] for f in frames if f[2] >= SILENT_DBFS]
+    if not playing:
+        return 0.0
+    total, start, last = 0.0, playing[0], playing[0]
+    for t in playing[1:]:
+        if t - last > bridge_ms:
+            total += last - start + FRAME_MS
+            start = t
+        last = t
+    total += last - start + FRAME_MS
+    return total / 1000.0

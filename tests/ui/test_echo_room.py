@@ -134,12 +134,13 @@ def test_room_carries_the_users_voice_to_the_page(room_page, speech, room) -> No
 
 def test_room_echo_cancellation_removes_most_of_the_playback(room_page, speech) -> None:
     # The widget's constraints (js/audio/engine.ts). Chrome's canceller takes everything Chrome
-    # plays as its reference (DESIGN §4); measured here: 25-60 dB less than with it off. A loose
-    # bound: this guards the room and the constraints, the bench gives the figures.
+    # plays as its reference (DESIGN §4); measured here: 25-60 dB less than with it off. The
+    # median frame, with a loose bound: under load the canceller sometimes leaks for a second or
+    # two (bench/bench_echo.py counts that); this guards the room and the constraints.
     widget = {"echoCancellation": True, "noiseSuppression": True, "autoGainControl": True}
     room_page.evaluate("() => globalThis.__rtwEcho.take()")
     settings = room_page.evaluate("([b, a]) => playAndCapture(b, a)", [_pcm_b64(speech), widget])
     assert settings["echoCancellation"] is True, settings
     levels = residual_echo(room_page.evaluate("() => globalThis.__rtwEcho.take()"))
     assert levels is not None and levels.audible_s > 1.0, levels
-    assert levels.residual_db < -12.0, levels
+    assert levels.median_residual_db < -20.0, levels
