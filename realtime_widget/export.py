@@ -47,7 +47,10 @@ _SPEAKERS = {"user": "User", "assistant": "Assistant", "system": "System"}
 def _items_of(source: Any) -> list[dict[str, Any]]:
     """The items of any supported source (see the module docstring)."""
     if isinstance(source, (str, os.PathLike)):
-        from realtime_widget.recording import replay_conversation
+        # The defining module, not the `recording` package, whose facade also offers the
+        # widget entry points (the widget imports this module: issue 16, point 2). Deferred:
+        # replaying loads the client, which exporting a conversation does not need.
+        from realtime_widget.recording._replay import replay_conversation
 
         return replay_conversation(source, speed=None).get_items()
     if isinstance(source, (list, tuple)):

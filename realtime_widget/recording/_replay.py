@@ -29,7 +29,19 @@ from realtime_widget.protocol import normalize_server_event
 from realtime_widget.recording._format import SESSION_BOUNDARIES, Entry, Recording, read_recording
 from realtime_widget.recording._mirror import ClientMirror, apply_entry
 
-__all__ = ["ReplayAPI", "ReplayClient", "replay_conversation", "replay_conversation_async"]
+__all__ = [
+    "REPLAY_NOTICE",
+    "ReplayAPI",
+    "ReplayClient",
+    "replay_conversation",
+    "replay_conversation_async",
+]
+
+REPLAY_NOTICE = (
+    "Replay of a recorded session: no model, no server and no API key are involved. "
+    "Press Connect to play it again."
+)
+"""What a widget replaying a recording says in its notice line."""
 
 logger = logging.getLogger("realtime_widget.recording")
 

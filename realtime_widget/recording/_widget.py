@@ -1,25 +1,21 @@
 """The two widget entry points of record/replay: ``widget.record(path)`` and ``replay(path)``.
 
-Written as functions so that ``RealtimeWidget.record`` / ``RealtimeWidget.replay`` stay one line
-each; usable directly meanwhile.
+The public spellings of ``RealtimeWidget.record`` / ``RealtimeWidget.replay`` for users of
+``realtime_widget.recording``. Building the widget is the widget's job (``widget/_media.py``):
+this module only imports the widget class, when no ``widget_class`` is given, so the dependency
+runs one way (issue 16, point 2).
 """
 
 from __future__ import annotations
 
 import os
-import pathlib
 from typing import Any
 
 from realtime_widget.recording._format import Recording
 from realtime_widget.recording._recorder import Recorder
-from realtime_widget.recording._replay import ReplayClient
+from realtime_widget.recording._replay import REPLAY_NOTICE
 
 __all__ = ["REPLAY_NOTICE", "record_widget", "replay_widget"]
-
-REPLAY_NOTICE = (
-    "Replay of a recorded session: no model, no server and no API key are involved. "
-    "Press Connect to play it again."
-)
 
 
 def record_widget(widget: Any, path: str | os.PathLike[str], **options: Any) -> Recorder:
@@ -60,13 +56,7 @@ def replay_widget(
         The widget; ``widget.client`` is the :class:`ReplayClient`.
     """
     if widget_class is None:
+        # Deferred: the widget (anywidget, traitlets) is not needed to read or replay recordings.
         from realtime_widget.widget import RealtimeWidget as widget_class
 
-    client = ReplayClient(source, speed=speed)
-    # Push-to-talk: a replay must not switch the microphone on by itself.
-    widget_options.setdefault("turn_detection", None)
-    widget = widget_class(client, autoconnect=autoplay, **widget_options)
-    name = pathlib.Path(source).name if isinstance(source, (str, os.PathLike)) else "a recording"
-    widget.server_label = f"replay of {name}"
-    widget.notice = REPLAY_NOTICE
-    return widget
+    return widget_class.replay(source, speed, autoplay=autoplay, **widget_options)

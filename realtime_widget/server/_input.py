@@ -8,7 +8,10 @@ responses (issue 3, point 4; DESIGN §6).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from realtime_widget.server import _events
 from realtime_widget.server._checks import ClientError, error_event
@@ -16,9 +19,34 @@ from realtime_widget.server._items import Record
 from realtime_widget.server.vad import TurnEvent
 
 if TYPE_CHECKING:
-    import numpy as np
+    from realtime_widget.server.state import SessionState
 
-    from realtime_widget.server.state import SessionState, TranscriptionJob
+__all__ = ["MAX_APPEND_BYTES", "InputAudioHandlers", "TranscriptionJob"]
+
+MAX_APPEND_BYTES = 15 * 1024 * 1024
+"""Largest ``input_audio_buffer.append`` payload the real service accepts (15 MiB)."""
+
+
+# Defined here, where committed audio becomes a job, and re-exported by ``server.state`` (its
+# public home): defining it in state.py made this module import state and state import it.
+@dataclass(frozen=True)
+class TranscriptionJob:
+    """User audio to transcribe off the event loop (when transcription is deferred).
+
+    Attributes:
+        item_id: the committed item, or ``None`` for an early guess at a pause.
+        audio: int16 samples at ``rate`` (the speech, without the silence that ended it).
+        rate: their sample rate.
+        key: ``(start_ms, speech_end_ms)`` of a VAD turn: a guess and the turn it turned out
+            to be share it, so the guess's text can be used at once; ``None`` otherwise.
+        hints: the session's ``language`` and ``prompt`` for the transcriber (those set).
+    """
+
+    item_id: str | None
+    audio: np.ndarray
+    rate: int
+    key: tuple[int, int] | None = None
+    hints: tuple[tuple[str, str], ...] = ()
 
 
 def _job(
@@ -28,8 +56,6 @@ def _job(
     key: tuple[int, int] | None,
     transcription: dict | None,
 ) -> TranscriptionJob:
-    from realtime_widget.server.state import TranscriptionJob
-
     config = transcription or {}
     hints = tuple(
         (name, config[name])
@@ -37,12 +63,6 @@ def _job(
         if isinstance(config.get(name), str) and config[name]
     )
     return TranscriptionJob(item_id, audio, rate, key, hints)
-
-
-__all__ = ["MAX_APPEND_BYTES", "InputAudioHandlers"]
-
-MAX_APPEND_BYTES = 15 * 1024 * 1024
-"""Largest ``input_audio_buffer.append`` payload the real service accepts (15 MiB)."""
 
 
 class InputAudioHandlers:

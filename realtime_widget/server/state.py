@@ -25,7 +25,6 @@ import copy
 import json
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ from realtime_widget.protocol import generate_id, normalize_client_event, to_bet
 from realtime_widget.server import _config, _events
 from realtime_widget.server._checks import ClientError, check_fields, error_event
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
-from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers
+from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers, TranscriptionJob
 from realtime_widget.server._items import Conversation, Record
 from realtime_widget.server._limits import Limits, item_size
 from realtime_widget.server._mcp import ListJob, McpTools
@@ -66,26 +65,6 @@ __all__ = [
 
 MAX_OUT_OF_BAND_RESPONSES = 4
 """Out-of-band responses one session runs at once; more are refused with an error."""
-
-
-@dataclass(frozen=True)
-class TranscriptionJob:
-    """User audio to transcribe off the event loop (when transcription is deferred).
-
-    Attributes:
-        item_id: the committed item, or ``None`` for an early guess at a pause.
-        audio: int16 samples at ``rate`` (the speech, without the silence that ended it).
-        rate: their sample rate.
-        key: ``(start_ms, speech_end_ms)`` of a VAD turn: a guess and the turn it turned out
-            to be share it, so the guess's text can be used at once; ``None`` otherwise.
-        hints: the session's ``language`` and ``prompt`` for the transcriber (those set).
-    """
-
-    item_id: str | None
-    audio: np.ndarray
-    rate: int
-    key: tuple[int, int] | None = None
-    hints: tuple[tuple[str, str], ...] = ()
 
 
 MAX_DEPTH = 32

@@ -7,7 +7,7 @@ protocol between the two halves is docs/widget-protocol.md.
 - `_session`: opening the connection (a key, or the shared embedded server of `_server`);
 - `_sync` (kernel -> browser, with `_events`, `_items`, `_outbox`) and `_inbound` (browser ->
   kernel, with `_audio`, `_clear`, `_download`);
-- `_media`: play, save and record the conversation's audio.
+- `_media`: play and save the conversation's audio, record and replay sessions.
 """
 
 from realtime_widget.widget._widget import RealtimeWidget

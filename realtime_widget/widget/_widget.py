@@ -3,9 +3,9 @@
 The browser part (js/, bundled into `static/`) captures the microphone, plays streamed audio and
 shows the conversation; everything else lives here, in the kernel: the `RealtimeClient` and its
 websocket, the conversation, the API key and the tools (DESIGN §1). The protocol between the two
-halves is docs/widget-protocol.md; the modules doing the work are `_widget_sync` (kernel ->
-browser) and `_widget_inbound` (browser -> kernel); `play`, `save_audio`, `record` and `replay`
-come from `_widget_media`.
+halves is docs/widget-protocol.md; the modules doing the work are `_sync` (kernel -> browser)
+and `_inbound` (browser -> kernel); `play`, `save_audio`, `record` and `replay` are done by
+`_media`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ import traitlets
 
 from realtime_widget.client import Reply, ResponseHandle
 from realtime_widget.runtime import get_runtime
+from realtime_widget.widget import _media
 from realtime_widget.widget._clear import clear_conversation
 from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS
 from realtime_widget.widget._inbound import handle_browser_message, truncate_at_last_reports
 from realtime_widget.widget._items import transcript_markdown
-from realtime_widget.widget._media import WidgetMediaMixin
 from realtime_widget.widget._session import connection_failure, open_connection
 from realtime_widget.widget._sync import WidgetSync
 
@@ -73,7 +73,7 @@ def _asset(name: str, missing: str) -> str | pathlib.Path:
     return text if "\n" in text.strip() else text + "\n/* realtime_widget */\n"
 
 
-class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
+class RealtimeWidget(anywidget.AnyWidget):
     """A voice conversation with a realtime speech model, displayed in a notebook.
 
     With no arguments it talks to OpenAI (GA protocol) when ``OPENAI_API_KEY`` is set, and
@@ -580,6 +580,38 @@ class RealtimeWidget(WidgetMediaMixin, anywidget.AnyWidget):
         return self._client.tools.tool(fn, **options)
 
     # ------------------------------------------------------------------ browser messages
+    # ------------------------------------------------------------------ audio, record and replay
+    def play(self, item_id: str | None = None) -> Any:
+        """An ``IPython.display.Audio`` of one item (default: the last assistant item with audio).
+
+        Raises:
+            ValueError: the item has no audio.
+        """
+        return _media.play(self._client, self.items, item_id)
+
+    def save_audio(self, path: str | pathlib.Path, item_id: str | None = None) -> pathlib.Path:
+        """Write one item's audio, or the whole conversation's (in order), as a 24 kHz WAV file.
+
+        Raises:
+            ValueError: there is no audio to save.
+        """
+        return _media.save_audio(self._client, self.items, path, item_id)
+
+    def record(self, path: str | pathlib.Path, **options: Any) -> Any:
+        """Record this session (events both ways, audio included) to ``path`` as JSON Lines.
+
+        The API key is never written. Returns the `Recorder`: ``.close()`` it to stop, or use it
+        as a context manager.
+        """
+        return _media.record(self._client, path, **options)
+
+    @classmethod
+    def replay(cls, path: str | pathlib.Path, speed: float | None = 1.0, **options: Any) -> Any:
+        """A widget that plays a recording back: transcript, audio and tool calls, at the
+        original pace (``speed=2.0`` twice as fast, ``None`` at once), with no server and no key.
+        """
+        return _media.replay(cls, path, speed, **options)
+
     def _on_browser_msg(self, widget: Any, content: dict[str, Any], buffers: list) -> None:
         # Whatever thread ipykernel delivers on: copy the buffers and hand over (DESIGN §3).
         copied = [bytes(b) for b in buffers or []]
