@@ -46,8 +46,13 @@ Rules (each is tested; "seed" is npm ``openai-realtime-api`` 1.0.8, the differen
     24 kHz) by ``append_input_audio``; older audio is forgotten (the seed client keeps the whole
     session and re-copies it on every append).
 12. MCP items (``mcp_list_tools``, ``mcp_call``, ``mcp_approval_request`` / ``_response``) and
-    their events: ``_conversation_mcp.py`` has the rules (a ``formatted["mcp"]`` summary, a
-    display status, streamed arguments, a request marked with its decision).
+    their events: ``_mcp.py`` has the rules (a ``formatted["mcp"]`` summary, a display status,
+    streamed arguments, a request marked with its decision).
+
+The conversation owns the items and responses; three collaborators, each handed the items by id,
+own the rest: ``InputEvents`` (``_input.py``: what waits for a user item, rules 5 and 6),
+``DeltaEvents`` (``_deltas.py``: the hot path, rules 8 and 10) and ``McpEvents`` (``_mcp.py``).
+``_HANDLERS`` below is the one dispatch table; each conversation binds it to its collaborators.
 """
 
 from __future__ import annotations
@@ -59,9 +64,9 @@ from typing import Any
 import numpy as np
 
 from realtime_widget.conversation._audio import FormattedItem
-from realtime_widget.conversation._deltas import DeltaEventsMixin
-from realtime_widget.conversation._input import InputAudioRing, InputEventsMixin
-from realtime_widget.conversation._mcp import McpEventsMixin
+from realtime_widget.conversation._deltas import DeltaEvents
+from realtime_widget.conversation._input import InputAudioRing, InputEvents
+from realtime_widget.conversation._mcp import McpEvents
 from realtime_widget.protocol import (
     MCP_ITEM_TYPES,
     NORMALIZED_SERVER_EVENTS,
@@ -79,6 +84,8 @@ _TEXT_TYPES = frozenset({"input_text", "output_text", "text"})
 _FINAL_STATUSES = frozenset({"completed", "incomplete"})
 
 Result = dict[str, Any]
+Handler = Callable[[dict[str, Any], Any], Result]
+"""A bound handler: ``(event, input_audio) -> result``."""
 
 
 def _clone(value: Any) -> Any:
@@ -104,7 +111,7 @@ def _format_images(item: dict[str, Any], formatted: dict[str, Any]) -> None:
         formatted["images"] = images
 
 
-class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
+class RealtimeConversation:
     """Conversation state built from server events (pure: no I/O, no clock, no threads).
 
     Args:
@@ -126,17 +133,26 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
             raise ValueError(f"frequency must be a positive sample rate in Hz, got {frequency!r}")
         self.frequency = int(frequency)
         self.input_audio = InputAudioRing(max(1, int(input_audio_seconds * self.frequency)))
-        self.clear()
-
-    def clear(self) -> None:
-        """Forget every item, response and queued audio/transcript (session time restarts)."""
         self._items: list[dict[str, Any]] = []
+        # Shared with the collaborators, so cleared in place, never replaced.
         self._item_lookup: dict[str, dict[str, Any]] = {}
         self._responses: list[dict[str, Any]] = []
         self._response_lookup: dict[str, dict[str, Any]] = {}
-        self._queued_speech: dict[str, dict[str, Any]] = {}
-        self._queued_transcripts: dict[str, str] = {}
-        self._queued_input_audio: np.ndarray | None = None
+        self._input = InputEvents(self._item_lookup, self.input_audio, self.frequency)
+        self._deltas = DeltaEvents(self._item_lookup)
+        self._mcp = McpEvents(self._item_lookup)
+        owners = {None: self, "input": self._input, "deltas": self._deltas, "mcp": self._mcp}
+        self._handlers: dict[str, Handler] = {
+            kind: handler.__get__(owners[owner]) for kind, (owner, handler) in _HANDLERS.items()
+        }
+
+    def clear(self) -> None:
+        """Forget every item, response and queued audio/transcript (session time restarts)."""
+        self._items = []
+        self._item_lookup.clear()
+        self._responses = []
+        self._response_lookup.clear()
+        self._input.clear()
         self.input_audio.clear()
 
     # -- public API --------------------------------------------------------------------------
@@ -149,7 +165,7 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
         """
         if isinstance(samples, (bytes, bytearray, memoryview)):
             samples = np.frombuffer(samples, dtype="<i2")
-        self._queued_input_audio = np.asarray(samples, dtype=np.int16)
+        self._input.queue_audio(np.asarray(samples, dtype=np.int16))
 
     def append_input_audio(self, samples: Any) -> None:
         """Record input audio sent to the server, for slicing VAD turns (rule 5).
@@ -188,9 +204,9 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
         try:
             if event["type"] in NORMALIZED_SERVER_EVENTS:  # deltas skip the call (hot path)
                 event = normalize_server_event(event)  # the same object for a GA event
-            return _HANDLERS[event["type"]](self, event, input_audio)
+            return self._handlers[event["type"]](event, input_audio)
         except KeyError:
-            if not isinstance(event, dict) or event.get("type") not in _HANDLERS:
+            if not isinstance(event, dict) or event.get("type") not in self._handlers:
                 logger.debug("< not a conversation event, ignored: %.120r", event)
                 return {}
             logger.warning("< %s: malformed event ignored", event["type"], exc_info=True)
@@ -221,23 +237,21 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
         self._item_lookup[item_id] = item
         self._items.append(item)
 
-        speech = self._queued_speech.pop(item_id, None)
-        if speech is not None and "audio" in speech:
-            formatted["audio"] = speech["audio"]
+        kind, wire_status = item.get("type"), item.get("status")
+        user_message = kind == "message" and item.get("role") == "user"
+        audio, transcript = self._input.claim(item_id, user_message)
+        if audio is not None:
+            formatted["audio"] = audio
         for part in item.get("content") or ():
             if isinstance(part, dict) and part.get("type") in _TEXT_TYPES:
                 formatted["text"] += part.get("text") or ""
         _format_images(item, formatted)
-        if item_id in self._queued_transcripts:
-            formatted["transcript"] = self._queued_transcripts.pop(item_id)
+        if transcript is not None:
+            formatted["transcript"] = transcript
 
-        kind, wire_status = item.get("type"), item.get("status")
         if kind == "message":
-            if item.get("role") == "user":
+            if user_message:
                 item["status"] = "completed"
-                if self._queued_input_audio is not None:
-                    formatted["audio"] = self._queued_input_audio
-                    self._queued_input_audio = None
             elif wire_status not in _FINAL_STATUSES:
                 item["status"] = "in_progress"
         elif kind == "function_call":
@@ -253,7 +267,7 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
             item["status"] = "completed"
             formatted["output"] = item.get("output")
         elif kind in MCP_ITEM_TYPES:
-            self._format_mcp(item, announced=True)
+            self._mcp.format(item, announced=True)
         return {"item": item}
 
     _on_conversation_item_created = _on_conversation_item_added
@@ -277,7 +291,7 @@ class RealtimeConversation(InputEventsMixin, DeltaEventsMixin, McpEventsMixin):
         elif item.get("type") == "function_call_output":
             formatted["output"] = item.get("output")
         elif item.get("type") in MCP_ITEM_TYPES:
-            self._format_mcp(item, announced=False)
+            self._mcp.format(item, announced=False)
         else:
             _format_images(item, formatted)
             if not formatted["text"]:
@@ -366,55 +380,70 @@ def _ignored(self: RealtimeConversation, event: dict[str, Any], _input: Any = No
     return {}
 
 
-_C = RealtimeConversation
-_HANDLERS: dict[str, Callable[[RealtimeConversation, dict[str, Any], Any], Result]] = {
+_C, _I, _D, _M = RealtimeConversation, InputEvents, DeltaEvents, McpEvents
+# Each entry names the object that handles the event: None = the conversation itself, else one of
+# its collaborators ("input", "deltas", "mcp"); ``__init__`` binds the table to them, so dispatch
+# stays one dict lookup and one call per event (the deltas are the hot path).
+_HANDLERS: dict[str, tuple[str | None, Callable[..., Result]]] = {
     # items
-    "conversation.item.added": _C._on_conversation_item_added,
-    "conversation.item.created": _C._on_conversation_item_created,
-    "conversation.item.done": _C._on_conversation_item_done,
-    "conversation.item.retrieved": _C._on_conversation_item_retrieved,
-    "conversation.item.truncated": _C._on_conversation_item_truncated,
-    "conversation.item.deleted": _C._on_conversation_item_deleted,
+    "conversation.item.added": (None, _C._on_conversation_item_added),
+    "conversation.item.created": (None, _C._on_conversation_item_created),
+    "conversation.item.done": (None, _C._on_conversation_item_done),
+    "conversation.item.retrieved": (None, _C._on_conversation_item_retrieved),
+    "conversation.item.truncated": (None, _C._on_conversation_item_truncated),
+    "conversation.item.deleted": (None, _C._on_conversation_item_deleted),
     # input audio and transcription
-    "input_audio_buffer.speech_started": _C._on_input_audio_buffer_speech_started,
-    "input_audio_buffer.speech_stopped": _C._on_input_audio_buffer_speech_stopped,
+    "input_audio_buffer.speech_started": ("input", _I.on_input_audio_buffer_speech_started),
+    "input_audio_buffer.speech_stopped": ("input", _I.on_input_audio_buffer_speech_stopped),
     "conversation.item.input_audio_transcription.delta": (
-        _C._on_conversation_item_input_audio_transcription_delta
+        "input",
+        _I.on_conversation_item_input_audio_transcription_delta,
     ),
     "conversation.item.input_audio_transcription.completed": (
-        _C._on_conversation_item_input_audio_transcription_completed
+        "input",
+        _I.on_conversation_item_input_audio_transcription_completed,
     ),
     "conversation.item.input_audio_transcription.failed": (
-        _C._on_conversation_item_input_audio_transcription_failed
+        "input",
+        _I.on_conversation_item_input_audio_transcription_failed,
     ),
-    "conversation.item.input_audio_transcription.segment": _C._on_item_only,
+    "conversation.item.input_audio_transcription.segment": (None, _C._on_item_only),
     # responses
-    "response.created": _C._on_response_created,
-    "response.done": _C._on_response_done,
-    "response.output_item.added": _C._on_response_output_item_added,
-    "response.output_item.done": _C._on_response_output_item_done,
-    "response.content_part.added": _C._on_response_content_part_added,
-    "response.content_part.done": _C._on_item_only,
+    "response.created": (None, _C._on_response_created),
+    "response.done": (None, _C._on_response_done),
+    "response.output_item.added": (None, _C._on_response_output_item_added),
+    "response.output_item.done": (None, _C._on_response_output_item_done),
+    "response.content_part.added": (None, _C._on_response_content_part_added),
+    "response.content_part.done": (None, _C._on_item_only),
     # deltas, and their .done events (whose totals the deltas already built)
-    "response.output_audio.delta": _C._on_response_output_audio_delta,
-    "response.output_audio.done": _C._on_item_only,
-    "response.output_audio_transcript.delta": _C._on_response_output_audio_transcript_delta,
-    "response.output_audio_transcript.done": _C._on_response_output_audio_transcript_done,
-    "response.output_text.delta": _C._on_response_output_text_delta,
-    "response.output_text.done": _C._on_response_output_text_done,
-    "response.function_call_arguments.delta": _C._on_response_function_call_arguments_delta,
-    "response.function_call_arguments.done": _C._on_item_only,
+    "response.output_audio.delta": ("deltas", _D.on_response_output_audio_delta),
+    "response.output_audio.done": (None, _C._on_item_only),
+    "response.output_audio_transcript.delta": (
+        "deltas",
+        _D.on_response_output_audio_transcript_delta,
+    ),
+    "response.output_audio_transcript.done": (
+        "deltas",
+        _D.on_response_output_audio_transcript_done,
+    ),
+    "response.output_text.delta": ("deltas", _D.on_response_output_text_delta),
+    "response.output_text.done": ("deltas", _D.on_response_output_text_done),
+    "response.function_call_arguments.delta": (
+        "deltas",
+        _D.on_response_function_call_arguments_delta,
+    ),
+    "response.function_call_arguments.done": (None, _C._on_item_only),
     # MCP tools, which the server runs (issue 12)
-    "mcp_list_tools.in_progress": _C._on_mcp_list_tools_in_progress,
-    "mcp_list_tools.completed": _C._on_mcp_list_tools_completed,
-    "mcp_list_tools.failed": _C._on_mcp_list_tools_failed,
-    "response.mcp_call_arguments.delta": _C._on_response_mcp_call_arguments_delta,
-    "response.mcp_call_arguments.done": _C._on_response_mcp_call_arguments_done,
-    "response.mcp_call.in_progress": _C._on_response_mcp_call_in_progress,
-    "response.mcp_call.completed": _C._on_response_mcp_call_completed,
-    "response.mcp_call.failed": _C._on_response_mcp_call_failed,
+    "mcp_list_tools.in_progress": ("mcp", _M.on_mcp_list_tools_in_progress),
+    "mcp_list_tools.completed": ("mcp", _M.on_mcp_list_tools_completed),
+    "mcp_list_tools.failed": ("mcp", _M.on_mcp_list_tools_failed),
+    "response.mcp_call_arguments.delta": ("mcp", _M.on_response_mcp_call_arguments_delta),
+    "response.mcp_call_arguments.done": ("mcp", _M.on_response_mcp_call_arguments_done),
+    "response.mcp_call.in_progress": ("mcp", _M.on_response_mcp_call_in_progress),
+    "response.mcp_call.completed": ("mcp", _M.on_response_mcp_call_completed),
+    "response.mcp_call.failed": ("mcp", _M.on_response_mcp_call_failed),
 }
-"""Wire event type (GA) -> handler. Every other event is explicitly ignored below."""
+"""Wire event type (GA) -> (owner, handler). Every other event is explicitly ignored below."""
 
 IGNORED_EVENTS: frozenset[str] = frozenset(
     {
@@ -435,5 +464,5 @@ IGNORED_EVENTS: frozenset[str] = frozenset(
 )
 """Server events that carry nothing for the conversation's items (sessions, buffers, limits)."""
 
-_HANDLERS.update(dict.fromkeys(IGNORED_EVENTS, _ignored))
-del _C
+_HANDLERS.update(dict.fromkeys(IGNORED_EVENTS, (None, _ignored)))
+del _C, _I, _D, _M

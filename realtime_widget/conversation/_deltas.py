@@ -1,4 +1,5 @@
-"""Delta events of the conversation reducer (the hot path), as a mixin of ``RealtimeConversation``.
+"""Delta events of the conversation reducer (the hot path): ``DeltaEvents``, a collaborator of
+``RealtimeConversation`` that is handed the conversation's items by id and owns nothing else.
 
 ``response.output_audio.delta``, ``response.output_audio_transcript.delta``,
 ``response.output_text.delta`` and ``response.function_call_arguments.delta`` make up nearly all
@@ -15,6 +16,8 @@ import binascii
 from typing import Any
 
 import numpy as np
+
+__all__ = ["DeltaEvents", "content_part", "grow_text"]
 
 Result = dict[str, Any]
 
@@ -69,13 +72,20 @@ def grow_text(item: dict[str, Any], content_index: Any, key: str, delta: str) ->
     _dict_set(formatted, key, grown if shown is built else shown + delta)
 
 
-class DeltaEventsMixin:
-    """Handlers of delta events; needs ``_item_lookup`` (item id -> item)."""
+class DeltaEvents:
+    """Handlers of delta events and of the ``.done`` events that settle a part's text.
 
-    _item_lookup: dict[str, dict[str, Any]]
+    Args:
+        items: the conversation's items by id (read, and the items themselves grown in place).
+    """
 
-    def _on_response_output_audio_delta(self, event: dict[str, Any], _input: Any = None):
-        item = self._item_lookup.get(event["item_id"])
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, dict[str, Any]]) -> None:
+        self._items = items
+
+    def on_response_output_audio_delta(self, event: dict[str, Any], _input: Any = None):
+        item = self._items.get(event["item_id"])
         if item is None:
             return {}
         # Decoded once; an odd byte count raises ValueError here (caught by process_event).
@@ -83,24 +93,24 @@ class DeltaEventsMixin:
         item["formatted"].pending_audio.append(audio)  # FormattedItem.append_audio, inlined
         return {"item": item, "delta": {"audio": audio}}
 
-    def _on_response_output_audio_transcript_delta(self, event: dict[str, Any], _input=None):
-        item = self._item_lookup.get(event["item_id"])
+    def on_response_output_audio_transcript_delta(self, event: dict[str, Any], _input=None):
+        item = self._items.get(event["item_id"])
         if item is None:
             return {}
         delta = event["delta"]
         grow_text(item, event.get("content_index"), "transcript", delta)
         return {"item": item, "delta": {"transcript": delta}}
 
-    def _on_response_output_text_delta(self, event: dict[str, Any], _input: Any = None):
-        item = self._item_lookup.get(event["item_id"])
+    def on_response_output_text_delta(self, event: dict[str, Any], _input: Any = None):
+        item = self._items.get(event["item_id"])
         if item is None:
             return {}
         delta = event["delta"]
         grow_text(item, event.get("content_index"), "text", delta)
         return {"item": item, "delta": {"text": delta}}
 
-    def _on_response_function_call_arguments_delta(self, event: dict[str, Any], _input=None):
-        item = self._item_lookup.get(event["item_id"])
+    def on_response_function_call_arguments_delta(self, event: dict[str, Any], _input=None):
+        item = self._items.get(event["item_id"])
         if item is None:
             return {}
         delta = event["delta"]
@@ -110,16 +120,16 @@ class DeltaEventsMixin:
             tool["arguments"] += delta
         return {"item": item, "delta": {"arguments": delta}}
 
-    def _on_response_output_audio_transcript_done(self, event: dict[str, Any], _input=None):
+    def on_response_output_audio_transcript_done(self, event: dict[str, Any], _input=None):
         return self._settle(event, "transcript")
 
-    def _on_response_output_text_done(self, event: dict[str, Any], _input: Any = None) -> Result:
+    def on_response_output_text_done(self, event: dict[str, Any], _input: Any = None) -> Result:
         return self._settle(event, "text")
 
     def _settle(self, event: dict[str, Any], key: str) -> Result:
         """A ``.done`` carries the part's whole text: it repairs deltas lost on the way (a
         corrupt frame the API had to drop), so the item shows what the model really said."""
-        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
+        item = self._items.get(event.get("item_id"))  # type: ignore[arg-type]
         if item is None:
             return {}
         final, part = event.get(key), content_part(item, event.get("content_index"))

@@ -4,8 +4,10 @@
 
 The seed client keeps every input sample of the session in one array (and re-copies it on every
 append) so that ``input_audio_buffer.speech_started/stopped`` times can index into it. This ring
-keeps a bounded window addressed the same way. ``InputEventsMixin`` holds the reducer's handlers
-of ``input_audio_buffer.speech_*`` and input transcription events. Pure: numpy only.
+keeps a bounded window addressed the same way. ``InputEvents``, a collaborator of
+``RealtimeConversation``, owns what waits for a user item (speech slices, transcripts that arrive
+before their item, push-to-talk audio) and handles ``input_audio_buffer.speech_*`` and input
+transcription events. Pure: numpy only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from realtime_widget.conversation._deltas import content_part, grow_text
 
-__all__ = ["InputAudioRing", "InputEventsMixin"]
+__all__ = ["InputAudioRing", "InputEvents"]
 
 Result = dict[str, Any]
 
@@ -114,44 +116,76 @@ class InputAudioRing:
         return np.concatenate([self._buf[a:], self._buf[:b]])
 
 
-class InputEventsMixin:
-    """Handlers of ``input_audio_buffer.speech_*`` and input transcription events."""
+class InputEvents:
+    """What waits for a user item, and the input audio and transcription handlers (rules 5, 6).
 
-    # State shared with RealtimeConversation, which initialises it.
-    frequency: int
-    input_audio: InputAudioRing
-    _item_lookup: dict[str, dict[str, Any]]
-    _queued_speech: dict[str, dict[str, Any]]
-    _queued_transcripts: dict[str, str]
+    Args:
+        items: the conversation's items by id (read: a transcript for a known item is applied
+            at once, one for an unknown item waits here).
+        input_audio: the ring of session input audio that VAD turns are cut from.
+        frequency: its sample rate, to turn ``*_ms`` into sample indices.
+    """
 
-    def _on_input_audio_buffer_speech_started(self, event: dict[str, Any], _input: Any) -> Result:
+    def __init__(
+        self, items: dict[str, dict[str, Any]], input_audio: InputAudioRing, frequency: int
+    ) -> None:
+        self._items = items
+        self._input_audio = input_audio
+        self._frequency = frequency
+        self._queued_speech: dict[str, dict[str, Any]] = {}
+        self._queued_transcripts: dict[str, str] = {}
+        self._queued_input_audio: np.ndarray | None = None
+
+    def clear(self) -> None:
+        """Forget everything waiting for an item (the ring is the conversation's to clear)."""
+        self._queued_speech.clear()
+        self._queued_transcripts.clear()
+        self._queued_input_audio = None
+
+    def queue_audio(self, samples: np.ndarray) -> None:
+        """Push-to-talk audio for the next user message (wins over a VAD slice, as the seed)."""
+        self._queued_input_audio = samples
+
+    def claim(self, item_id: str, user_message: bool) -> tuple[np.ndarray | None, str | None]:
+        """What waited for an item just announced: ``(audio, transcript)``, each ``None`` if none.
+
+        The speech slice and transcript queued under its id are taken for any item; the queued
+        push-to-talk audio only by a user message, and it replaces the slice.
+        """
+        speech = self._queued_speech.pop(item_id, None)
+        audio = speech.get("audio") if speech is not None else None
+        if user_message and self._queued_input_audio is not None:
+            audio, self._queued_input_audio = self._queued_input_audio, None
+        return audio, self._queued_transcripts.pop(item_id, None)
+
+    def on_input_audio_buffer_speech_started(self, event: dict[str, Any], _input: Any) -> Result:
         item_id = event.get("item_id")
         put_bounded(self._queued_speech, item_id, {"audio_start_ms": event["audio_start_ms"]})
-        item = self._item_lookup.get(item_id)  # type: ignore[arg-type]
+        item = self._items.get(item_id)  # type: ignore[arg-type]
         return {"item": item} if item is not None else {}
 
-    def _on_input_audio_buffer_speech_stopped(self, event: dict[str, Any], input_audio: Any):
+    def on_input_audio_buffer_speech_stopped(self, event: dict[str, Any], input_audio: Any):
         item_id, end_ms = event.get("item_id"), event["audio_end_ms"]
         speech = self._queued_speech.get(item_id)  # type: ignore[arg-type]
         if speech is None:
             speech = {"audio_start_ms": end_ms}
             put_bounded(self._queued_speech, item_id, speech)
         speech["audio_end_ms"] = end_ms
-        start = int(speech["audio_start_ms"] * self.frequency // 1000)
-        stop = int(end_ms * self.frequency // 1000)
+        start = int(speech["audio_start_ms"] * self._frequency // 1000)
+        stop = int(end_ms * self._frequency // 1000)
         if input_audio is not None:
             if isinstance(input_audio, InputAudioRing):
                 speech["audio"] = input_audio.slice(start, stop)
             else:
                 speech["audio"] = np.array(input_audio[start:stop], dtype=np.int16)
-        elif len(self.input_audio):
-            speech["audio"] = self.input_audio.slice(start, stop)
-        item = self._item_lookup.get(item_id)  # type: ignore[arg-type]
+        elif len(self._input_audio):
+            speech["audio"] = self._input_audio.slice(start, stop)
+        item = self._items.get(item_id)  # type: ignore[arg-type]
         return {"item": item} if item is not None else {}
 
-    def _on_conversation_item_input_audio_transcription_delta(self, event, _input=None) -> Result:
+    def on_conversation_item_input_audio_transcription_delta(self, event, _input=None) -> Result:
         delta = event.get("delta") or ""
-        item = self._item_lookup.get(event.get("item_id"))
+        item = self._items.get(event.get("item_id"))
         if item is None:
             key = event.get("item_id")
             put_bounded(
@@ -161,12 +195,12 @@ class InputEventsMixin:
         grow_text(item, event.get("content_index"), "transcript", delta)
         return {"item": item, "delta": {"transcript": delta}}
 
-    def _on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
+    def on_conversation_item_input_audio_transcription_completed(self, event, _input=None):
         transcript = event.get("transcript")
         if not isinstance(transcript, str):  # a broken server's value is no transcript
             transcript = None
         shown = transcript or " "  # the seed's marker for "transcribed, but empty"
-        item = self._item_lookup.get(event.get("item_id"))
+        item = self._items.get(event.get("item_id"))
         if item is None:
             put_bounded(self._queued_transcripts, event.get("item_id"), shown)
             return {}
@@ -176,10 +210,10 @@ class InputEventsMixin:
         item["formatted"]["transcript"] = shown
         return {"item": item, "delta": {"transcript": transcript}}
 
-    def _on_conversation_item_input_audio_transcription_failed(self, event, _input=None):
+    def on_conversation_item_input_audio_transcription_failed(self, event, _input=None):
         # Partial deltas of a failed transcription are not a transcript: drop them, which also
         # leaves the item as the seed (which ignores deltas and failures) shows it.
-        item = self._item_lookup.get(event.get("item_id"))
+        item = self._items.get(event.get("item_id"))
         if item is None:
             self._queued_transcripts.pop(event.get("item_id"), None)
             return {}

@@ -1,4 +1,5 @@
-"""MCP items in the conversation reducer, as a mixin of ``RealtimeConversation`` (issue 12).
+"""MCP items in the conversation reducer: ``McpEvents``, a collaborator of ``RealtimeConversation``
+handed the conversation's items by id (issue 12).
 
 The server runs MCP tools itself, so the conversation only records what it reports (shapes:
 ``openai.types.realtime.RealtimeMcp*``). Rules (each tested in tests/conversation/test_mcp.py):
@@ -23,6 +24,8 @@ The server runs MCP tools itself, so the conversation only records what it repor
 from __future__ import annotations
 
 from typing import Any
+
+__all__ = ["McpEvents"]
 
 Result = dict[str, Any]
 
@@ -51,12 +54,19 @@ def _mcp_summary(item: dict[str, Any], previous: dict[str, Any] | None) -> dict[
     return summary
 
 
-class McpEventsMixin:
-    """The MCP handlers of ``RealtimeConversation`` (see the rules above)."""
+class McpEvents:
+    """The MCP handlers of ``RealtimeConversation`` (see the rules above).
 
-    _item_lookup: dict[str, dict[str, Any]]
+    Args:
+        items: the conversation's items by id (an approval response marks its request there).
+    """
 
-    def _format_mcp(self, item: dict[str, Any], *, announced: bool) -> None:
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, dict[str, Any]]) -> None:
+        self._items = items
+
+    def format(self, item: dict[str, Any], *, announced: bool) -> None:
         """Fill ``formatted`` from an MCP item's wire fields (rules 1, 2 and 4)."""
         formatted = item["formatted"]
         kind = item.get("type")
@@ -87,7 +97,7 @@ class McpEventsMixin:
         else:
             item["status"] = "completed"
         if kind == "mcp_approval_response":
-            request = self._item_lookup.get(item.get("approval_request_id"))  # type: ignore[arg-type]
+            request = self._items.get(item.get("approval_request_id"))  # type: ignore[arg-type]
             if request is not None and request.get("type") == "mcp_approval_request":
                 request["formatted"]["mcp"]["decision"] = {
                     "approve": bool(item.get("approve")),
@@ -95,33 +105,33 @@ class McpEventsMixin:
                 }
 
     def _set_mcp_status(self, event: dict[str, Any], kind: str, status: str) -> Result:
-        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
+        item = self._items.get(event.get("item_id"))  # type: ignore[arg-type]
         if item is None or item.get("type") != kind:
             return {}
         if not (status == "in_progress" and item.get("status") in _SETTLED):
             item["status"] = status  # a late in_progress never reopens a settled item
         return {"item": item}
 
-    def _on_mcp_list_tools_in_progress(self, event: dict[str, Any], _input: Any = None) -> Result:
+    def on_mcp_list_tools_in_progress(self, event: dict[str, Any], _input: Any = None) -> Result:
         return self._set_mcp_status(event, "mcp_list_tools", "in_progress")
 
-    def _on_mcp_list_tools_completed(self, event: dict[str, Any], _input: Any = None) -> Result:
+    def on_mcp_list_tools_completed(self, event: dict[str, Any], _input: Any = None) -> Result:
         return self._set_mcp_status(event, "mcp_list_tools", "completed")
 
-    def _on_mcp_list_tools_failed(self, event: dict[str, Any], _input: Any = None) -> Result:
+    def on_mcp_list_tools_failed(self, event: dict[str, Any], _input: Any = None) -> Result:
         return self._set_mcp_status(event, "mcp_list_tools", "failed")
 
-    def _on_response_mcp_call_in_progress(self, event: dict[str, Any], _input: Any = None):
+    def on_response_mcp_call_in_progress(self, event: dict[str, Any], _input: Any = None):
         return self._set_mcp_status(event, "mcp_call", "in_progress")
 
-    def _on_response_mcp_call_completed(self, event: dict[str, Any], _input: Any = None):
+    def on_response_mcp_call_completed(self, event: dict[str, Any], _input: Any = None):
         return self._set_mcp_status(event, "mcp_call", "completed")
 
-    def _on_response_mcp_call_failed(self, event: dict[str, Any], _input: Any = None):
+    def on_response_mcp_call_failed(self, event: dict[str, Any], _input: Any = None):
         return self._set_mcp_status(event, "mcp_call", "failed")
 
-    def _on_response_mcp_call_arguments_delta(self, event: dict[str, Any], _input: Any = None):
-        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
+    def on_response_mcp_call_arguments_delta(self, event: dict[str, Any], _input: Any = None):
+        item = self._items.get(event.get("item_id"))  # type: ignore[arg-type]
         if item is None or item.get("type") != "mcp_call" or not isinstance(event["delta"], str):
             return {}
         delta = event["delta"]
@@ -129,8 +139,8 @@ class McpEventsMixin:
         item["formatted"]["tool"]["arguments"] = item["arguments"]
         return {"item": item, "delta": {"arguments": delta}}
 
-    def _on_response_mcp_call_arguments_done(self, event: dict[str, Any], _input: Any = None):
-        item = self._item_lookup.get(event.get("item_id"))  # type: ignore[arg-type]
+    def on_response_mcp_call_arguments_done(self, event: dict[str, Any], _input: Any = None):
+        item = self._items.get(event.get("item_id"))  # type: ignore[arg-type]
         if item is None or item.get("type") != "mcp_call":
             return {}
         if isinstance(event.get("arguments"), str):

@@ -1,22 +1,27 @@
-"""Client events -> widget state: the handlers `WidgetSync` registers on its `RealtimeClient`.
+"""Client events -> widget state: `ClientEvents`, the listener `WidgetSync` puts on its client.
 
-Split out of `_widget_sync` to keep modules small; runs on the runtime loop like the rest of it.
-Handlers keep the client's event names (`conversation.updated` -> `_on_conversation_updated`).
+A collaborator of `WidgetSync`: it owns the client subscriptions and the pending interruption
+(the timer waiting for a view's played counts), and changes the view state only through the
+`WidgetSync` methods it is handed (`refresh_item`, `forward_audio`, `log_event`, ...). Runs on
+the runtime loop like the rest of the widget's kernel side. Handlers keep the client's event
+names (`conversation.updated` -> `_on_conversation_updated`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from realtime_widget.widget._items import audio_content_index
+
+if TYPE_CHECKING:
+    from realtime_widget.widget._sync import WidgetSync
 
 __all__ = [
     "DEFAULT_INTERRUPT_GUARD_MS",
     "INTERRUPT_REPLY_TIMEOUT",
-    "ClientEventHandlers",
+    "ClientEvents",
     "in_interrupt_guard",
 ]
 
@@ -48,27 +53,35 @@ def in_interrupt_guard(now: float, playback_started: float | None, guard_ms: flo
     return 0.0 <= (now - playback_started) * 1000.0 < guard_ms
 
 
-class ClientEventHandlers:
-    """Mixin of `WidgetSync`: one handler per client event, and the few wire events that change
-    what the widget shows. Relies on `WidgetSync`'s state and methods."""
+class ClientEvents:
+    """One handler per client event, and the few wire events that change what the widget shows.
 
-    # Provided by WidgetSync (declared for readers and type checkers).
-    client: Any
-    loop: asyncio.AbstractEventLoop
-    outbox: Any
-    log: Any
-    audio_samples: dict[str, int]
-    truncated_ms: dict[str, int]
-    tool_records: dict[str, Any]
-    call_items: dict[str, str]
-    last_truncate: dict[str, Any] | None
-    on_interrupt_timeout: Callable[[], None] | None
-    _interrupt_timer: asyncio.TimerHandle | None
-    views_attached: set[str]
-    interrupt_guard_ms: float
-    playback_started: float | None
-    _dirty: set[str]
-    refresh_snapshot: Callable[[], None]
+    Subscribes on construction; `close` unsubscribes.
+
+    Args:
+        sync: the view state to update, through its methods (and its interruption settings:
+            `interrupt_guard_ms`, `playback_started`, `views_attached`, `on_interrupt_timeout`).
+        client: the bound `RealtimeClient` (listened to; its session config and conversation read).
+        loop: the runtime loop (the interruption timer's clock).
+    """
+
+    def __init__(self, sync: WidgetSync, client: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.sync = sync
+        self.client = client
+        self.loop = loop
+        self._interrupt_timer: asyncio.TimerHandle | None = None
+        self._subscriptions: list[tuple[str, Callable]] = []
+        for name, handler in self._client_handlers().items():
+            client.on(name, handler)
+            self._subscriptions.append((name, handler))
+        self._unsubscribe_records = client.tools.on_record(self._on_tool_record)
+
+    def close(self) -> None:
+        """Stop listening to the client."""
+        for name, handler in self._subscriptions:
+            self.client.off(name, handler)
+        self._subscriptions.clear()
+        self._unsubscribe_records()
 
     def _client_handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
         # Dispatch table: client event -> handler.
@@ -90,11 +103,11 @@ class ClientEventHandlers:
         delta = event.get("delta") or {}
         audio = delta.get("audio") if isinstance(delta, dict) else None
         if audio is not None and item.get("role") == "assistant" and len(audio):
-            self.forward_audio(item, audio)
-        self.refresh_item(item)
+            self.sync.forward_audio(item, audio)
+        self.sync.refresh_item(item)
 
     def _on_conversation_item_appended(self, event: dict[str, Any]) -> None:
-        self.refresh_item(event.get("item") or {})
+        self.sync.refresh_item(event.get("item") or {})
 
     def _on_conversation_item_completed(self, event: dict[str, Any]) -> None:
         item = event.get("item") or {}
@@ -103,28 +116,29 @@ class ClientEventHandlers:
             audio = (item.get("formatted") or {}).get("audio")
             if audio is not None and len(audio):
                 # Once per item: the exact count (user turns' audio arrives in one piece).
-                self.audio_samples[item_id] = max(self.audio_samples.get(item_id, 0), len(audio))
+                self.sync.count_audio(item_id, len(audio))
             if item.get("role") == "assistant":
-                self.outbox.end_audio(item_id, audio_content_index(item))
-        self.refresh_item(item)
+                self.sync.end_audio(item_id, audio_content_index(item))
+        self.sync.refresh_item(item)
 
     def _on_conversation_interrupted(self, event: dict[str, Any]) -> None:
         # Server VAD heard the user: stop the player now; the browser answers `interrupted`
         # with what it really played and the truncate is sent from that (inbound side).
         if event.get("source") != "client" and self._interrupts_on_speech():
-            if in_interrupt_guard(self.loop.time(), self.playback_started, self.interrupt_guard_ms):
+            sync = self.sync
+            if in_interrupt_guard(self.loop.time(), sync.playback_started, sync.interrupt_guard_ms):
                 # Likely echo of the answer's first syllables: keep playing. The browser plays
                 # out what it received, so no truncate is needed; the log says what happened.
-                ignored = {"type": "widget.interrupt_ignored", "guard_ms": self.interrupt_guard_ms}
-                self.outbox.log(self.log.add("=", ignored, time.time()))
-                self.schedule()
+                ignored = {"type": "widget.interrupt_ignored", "guard_ms": sync.interrupt_guard_ms}
+                sync.log_event("=", ignored, saved=False)
+                sync.schedule()
                 return
-            self.clear_playback()
+            sync.clear_playback()
             if self._interrupt_timer is not None:
                 self._interrupt_timer.cancel()
             # A view answers with what it really played; without one (or if it never answers),
             # truncate at the last reports.
-            wait = INTERRUPT_REPLY_TIMEOUT if self.views_attached else 0.0
+            wait = INTERRUPT_REPLY_TIMEOUT if sync.views_attached else 0.0
             self._interrupt_timer = self.loop.call_later(wait, self._no_reply)
 
     def _interrupts_on_speech(self) -> bool:
@@ -142,71 +156,65 @@ class ClientEventHandlers:
 
     def _no_reply(self) -> None:
         self._interrupt_timer = None
-        if self.on_interrupt_timeout is not None:
-            self.on_interrupt_timeout()
+        if self.sync.on_interrupt_timeout is not None:
+            self.sync.on_interrupt_timeout()
 
     def _on_realtime_event(self, event: dict[str, Any]) -> None:
         wire = event.get("event") or {}
         direction = "<" if event.get("source") == "server" else ">"
-        self.outbox.log(self.log.add(direction, wire, time.time()))
-        self._dirty.add("event_log")
+        self.sync.log_event(direction, wire)
         handler = _WIRE_HANDLERS.get((direction, wire.get("type")))
         if handler is not None:
             handler(self, wire)
-        self.schedule()
+        self.sync.schedule()
 
     def _on_truncate_sent(self, wire: dict[str, Any]) -> None:
-        item_id = wire.get("item_id") or ""
-        self.last_truncate = {
-            "item_id": item_id,
-            "content_index": wire.get("content_index", 0),
-            "audio_end_ms": wire.get("audio_end_ms", 0),
-        }
-        self.truncated_ms[item_id] = wire.get("audio_end_ms", 0)
-        self.refresh_by_id(item_id)
+        self.sync.note_truncate(
+            wire.get("item_id") or "", wire.get("content_index", 0), wire.get("audio_end_ms", 0)
+        )
 
     def _on_output_audio_done(self, wire: dict[str, Any]) -> None:
         item_id = wire.get("item_id") or ""
         if self.client.conversation.get_item(item_id) is None:
             return  # an out-of-band response's item: never in the conversation, never played
-        self.outbox.end_audio(item_id, wire.get("content_index", 0))
+        self.sync.end_audio(item_id, wire.get("content_index", 0))
 
     def _on_response_boundary(self, wire: dict[str, Any]) -> None:
-        self.mark("response_active")
+        self.sync.mark("response_active")
 
     def _on_item_deleted(self, wire: dict[str, Any]) -> None:
-        self.remove_item(wire.get("item_id") or "")
+        self.sync.remove_item(wire.get("item_id") or "")
 
     def _on_usage_updated(self, event: dict[str, Any]) -> None:
-        self.mark("usage")
+        self.sync.mark("usage")
 
     def _on_error(self, event: dict[str, Any]) -> None:
         error = event.get("error") or {}
         source = {"local": "kernel", "mcp": "mcp"}.get(event.get("source") or "", "server")
         if error.get("code") in _CONNECTION_ERRORS:
             source = "connection"
-        self.add_error(
+        self.sync.add_error(
             source, error.get("code") or error.get("type") or "", str(error.get("message") or "")
         )
 
     def _on_close(self, event: dict[str, Any]) -> None:
         if event.get("error"):
             reason = event.get("reason") or "the connection dropped"
-            self.add_error(
+            self.sync.add_error(
                 "connection", str(event.get("code") or "closed"), f"Connection closed: {reason}"
             )
-        self.set_status("error" if event.get("error") else "disconnected")
-        self.clear_playback()
-        self.refresh_snapshot()  # the saved copy is refreshed on disconnect
+        self.sync.set_status("error" if event.get("error") else "disconnected")
+        self.sync.clear_playback()
+        self.sync.refresh_snapshot()  # the saved copy is refreshed on disconnect
 
     # A quick reconnect is over before the rate-limited `status` trait shows it: an `errors`
     # entry keeps it visible after the fact (start and end; a failure is the client's own
     # `reconnect_failed` error, shown with source "connection" too).
     def _on_reconnecting(self, event: dict[str, Any]) -> None:
-        self.set_status("reconnecting")
+        self.sync.set_status("reconnecting")
         if event.get("attempt", 1) == 1:
             why = " ".join(str(x) for x in (event.get("code"), event.get("reason")) if x)
-            self.add_error(
+            self.sync.add_error(
                 "connection",
                 "reconnecting",
                 f"The connection dropped{f' ({why})' if why else ''}; reconnecting. Messages "
@@ -214,9 +222,9 @@ class ClientEventHandlers:
             )
 
     def _on_reconnected(self, event: dict[str, Any]) -> None:
-        self.set_status("connected")
+        self.sync.set_status("connected")
         attempts = event.get("attempt", 1)
-        self.add_error(
+        self.sync.add_error(
             "connection",
             "reconnected",
             f"The connection dropped and was re-established after {attempts} attempt"
@@ -232,15 +240,9 @@ class ClientEventHandlers:
         except RuntimeError:
             on_loop = False
         if on_loop:
-            self._apply_tool_record(record)
+            self.sync.apply_tool_record(record)
         else:
-            self.loop.call_soon_threadsafe(self._apply_tool_record, record)
-
-    def _apply_tool_record(self, record: Any) -> None:
-        self.tool_records[record.call_id] = record
-        item_id = self.call_items.get(record.call_id)
-        if item_id:
-            self.refresh_by_id(item_id)
+            self.loop.call_soon_threadsafe(self.sync.apply_tool_record, record)
 
 
 _CONNECTION_ERRORS = frozenset({"reconnect_failed"})
@@ -248,9 +250,9 @@ _CONNECTION_ERRORS = frozenset({"reconnect_failed"})
 
 # (direction, wire type) -> handler, for the few events that change what the widget shows.
 _WIRE_HANDLERS: dict[tuple[str, str], Callable[[Any, dict[str, Any]], None]] = {
-    (">", "conversation.item.truncate"): ClientEventHandlers._on_truncate_sent,
-    ("<", "response.output_audio.done"): ClientEventHandlers._on_output_audio_done,
-    ("<", "response.created"): ClientEventHandlers._on_response_boundary,
-    ("<", "response.done"): ClientEventHandlers._on_response_boundary,
-    ("<", "conversation.item.deleted"): ClientEventHandlers._on_item_deleted,
+    (">", "conversation.item.truncate"): ClientEvents._on_truncate_sent,
+    ("<", "response.output_audio.done"): ClientEvents._on_output_audio_done,
+    ("<", "response.created"): ClientEvents._on_response_boundary,
+    ("<", "response.done"): ClientEvents._on_response_boundary,
+    ("<", "conversation.item.deleted"): ClientEvents._on_item_deleted,
 }

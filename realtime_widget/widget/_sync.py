@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS, ClientEventHandlers
+from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS, ClientEvents
 from realtime_widget.widget._items import EventLog, audio_content_index, item_view
 from realtime_widget.widget._outbox import Outbox
 
@@ -43,8 +43,11 @@ _TOOL_STATES = {
 }
 
 
-class WidgetSync(ClientEventHandlers):
+class WidgetSync:
     """The widget's kernel-side view state and its outbound traffic.
+
+    Client events reach it through its `ClientEvents` collaborator (`events`), which owns the
+    subscriptions and the pending interruption and calls the methods below.
 
     Args:
         client: the bound `RealtimeClient`.
@@ -82,25 +85,17 @@ class WidgetSync(ClientEventHandlers):
         self._dirty: set[str] = set()
         self._snapshot_requested = False
         self._flush_handle: asyncio.TimerHandle | None = None
-        self._interrupt_timer: asyncio.TimerHandle | None = None
         self.on_interrupt_timeout: Callable[[], None] | None = None
         self.views_attached: set[str] = set()  # ids of browser views that said hello
         self.interrupt_guard_ms = DEFAULT_INTERRUPT_GUARD_MS
         self.playback_started: float | None = None  # first audio of the latest answer sent
         self._closed = False
-        self._subscriptions: list[tuple[str, Callable]] = []
-        for name, handler in self._client_handlers().items():
-            client.on(name, handler)
-            self._subscriptions.append((name, handler))
-        self._unsubscribe_records = client.tools.on_record(self._on_tool_record)
+        self.events = ClientEvents(self, client, loop)
 
     def close(self) -> None:
         """Stop listening to the client and sending."""
         self._closed = True
-        for name, handler in self._subscriptions:
-            self.client.off(name, handler)
-        self._subscriptions.clear()
-        self._unsubscribe_records()
+        self.events.close()
         if self._flush_handle is not None:
             self._flush_handle.cancel()
 
@@ -168,6 +163,42 @@ class WidgetSync(ClientEventHandlers):
         self._dirty.add("items_snapshot")
         self.outbox.patch_item(view)
         self.schedule()
+
+    def interrupt_answered(self) -> None:
+        """A view answered the clear frame with its final played counts."""
+        self.events.interrupt_answered()
+
+    def count_audio(self, item_id: str, samples: int) -> None:
+        """An item's whole audio is known: its sample count is at least ``samples``."""
+        self.audio_samples[item_id] = max(self.audio_samples.get(item_id, 0), samples)
+
+    def end_audio(self, item_id: str, content_index: int) -> None:
+        """The item's audio is complete: the player may drain it."""
+        self.outbox.end_audio(item_id, content_index)
+
+    def log_event(self, direction: str, wire: dict[str, Any], saved: bool = True) -> None:
+        """Add an event to the event log (``saved``: also to the saved `event_log` trait); the
+        caller schedules the flush once it has made its other changes."""
+        self.outbox.log(self.log.add(direction, wire, time.time()))
+        if saved:
+            self._dirty.add("event_log")
+
+    def note_truncate(self, item_id: str, content_index: int, audio_end_ms: int) -> None:
+        """A truncate was sent: remember it (`last_truncate`) and show the item cut there."""
+        self.last_truncate = {
+            "item_id": item_id,
+            "content_index": content_index,
+            "audio_end_ms": audio_end_ms,
+        }
+        self.truncated_ms[item_id] = audio_end_ms
+        self.refresh_by_id(item_id)
+
+    def apply_tool_record(self, record: Any) -> None:
+        """A tool call's record changed (on the loop): refresh its card."""
+        self.tool_records[record.call_id] = record
+        item_id = self.call_items.get(record.call_id)
+        if item_id:
+            self.refresh_by_id(item_id)
 
     def refresh_by_id(self, item_id: str) -> None:
         item = self.client.conversation.get_item(item_id)
