@@ -21,49 +21,41 @@ reST / Sphinx::
     :param str unit: The unit.
 
 The text before the first section becomes the tool's description. Pure: no I/O.
+
+The parsing is griffe's (``griffelib``, what openai-agents uses for the same job), with its style
+detection (``parser="auto"``); this module only picks what a schema needs from griffe's sections.
+One gap is filled here: griffe's Google parser takes a section header only after a blank line,
+and docstrings in notebooks often put ``Keyword Args:`` right under the last argument, so a blank
+line is inserted before a known Google section header that directly follows text.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 from dataclasses import dataclass, field
 
+from griffe import Docstring, DocstringSectionKind
+
 __all__ = ["ParsedDocstring", "parse_docstring"]
 
-# Google section headers (a line "Header:" alone); the parameter ones feed descriptions.
-_GOOGLE_PARAM_HEADERS = frozenset(
-    {"args", "arguments", "parameters", "params", "keyword args", "keyword arguments", "kwargs"}
+# Google section headers griffe knows (a line "Header:" alone).
+_GOOGLE_HEADER = re.compile(
+    r"^\s*(args|arguments|params|parameters|keyword args|keyword arguments|other args|"
+    r"other arguments|other params|other parameters|raises|exceptions|returns|yields|receives|"
+    r"examples?|attributes|warns|warnings|notes?|see also|todo)\s*:\s*$",
+    re.IGNORECASE,
 )
-_GOOGLE_HEADERS = _GOOGLE_PARAM_HEADERS | frozenset(
-    {
-        "attributes",
-        "example",
-        "examples",
-        "note",
-        "notes",
-        "raises",
-        "references",
-        "return",
-        "returns",
-        "see also",
-        "todo",
-        "warning",
-        "warnings",
-        "yield",
-        "yields",
-        "other parameters",
-    }
+_PARAM_SECTIONS = frozenset(
+    {DocstringSectionKind.parameters, DocstringSectionKind.other_parameters}
 )
-_NUMPY_PARAM_HEADERS = frozenset({"parameters", "other parameters", "keyword arguments"})
-
-_GOOGLE_ENTRY = re.compile(r"^(\*{0,2}[A-Za-z_][A-Za-z0-9_]*)\s*(\([^)]*\))?\s*:\s*(.*)$")
-_NUMPY_ENTRY = re.compile(r"^\*{0,2}[A-Za-z_]\w*(\s*,\s*\*{0,2}[A-Za-z_]\w*)*\s*(:.*)?$")
-_REST_PARAM = re.compile(
-    r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$"
-)
-_REST_FIELD = re.compile(r"^:[A-Za-z]+[^:]*:")
-_UNDERLINE = re.compile(r"^\s*-{3,}\s*$")
+# Griffe reports missing types and unknown names through logging: a tool's docstring needs neither.
+_QUIET = {
+    "google": {"warnings": False},
+    "numpy": {"warnings": False},
+    "sphinx": {"warnings": False},
+}
 
 
 @dataclass(frozen=True)
@@ -80,112 +72,18 @@ class ParsedDocstring:
     params: dict[str, str] = field(default_factory=dict)
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _is_google_header(line: str) -> bool:
-    stripped = line.strip()
-    return stripped.endswith(":") and stripped[:-1].strip().lower() in _GOOGLE_HEADERS
-
-
-def _is_numpy_header(lines: list[str], i: int) -> bool:
-    return (
-        i + 1 < len(lines) and bool(lines[i].strip()) and _UNDERLINE.match(lines[i + 1]) is not None
-    )
-
-
-def _section_start(lines: list[str], i: int) -> bool:
-    line = lines[i]
-    return (
-        _is_google_header(line)
-        or _is_numpy_header(lines, i)
-        or _REST_FIELD.match(line.strip()) is not None
-    )
-
-
-def _join(parts: list[str]) -> str:
-    return " ".join(" ".join(p.split()) for p in parts if p.strip()).strip()
-
-
-def _parse_google(lines: list[str], start: int, params: dict[str, str]) -> None:
-    """Read entries of a Google parameter section starting after its header line."""
-    header_indent = _indent(lines[start - 1])
-    entry_indent: int | None = None
-    name: str | None = None
-    parts: list[str] = []
-    for line in lines[start:]:
-        if not line.strip():
-            if parts:
-                parts.append("")
-            continue
-        indent = _indent(line)
-        if indent <= header_indent:
-            break
-        if entry_indent is None:
-            entry_indent = indent
-        match = _GOOGLE_ENTRY.match(line.strip()) if indent == entry_indent else None
-        if match:
-            if name:
-                params[name] = _join(parts)
-            name, parts = match.group(1).lstrip("*"), [match.group(3)]
-        elif name:
-            parts.append(line)
-    if name:
-        params[name] = _join(parts)
-
-
-def _parse_numpy(lines: list[str], start: int, params: dict[str, str]) -> None:
-    """Read entries of a NumPy parameter section starting after its underline."""
-    base = _indent(lines[start - 2])
-    names: list[str] = []
-    parts: list[str] = []
-
-    def flush() -> None:
-        for n in names:
-            params[n] = _join(parts)
-
-    i = start
-    while i < len(lines):
-        line = lines[i]
-        if _is_numpy_header(lines, i) and _indent(line) <= base:
-            break
-        if line.strip() and _indent(line) <= base:
-            match = _NUMPY_ENTRY.match(line.strip())
-            if not match:
-                break
-            flush()
-            # "x, y : int" documents two parameters at once.
-            head = line.strip().split(":", 1)[0]
-            names = [n.strip().lstrip("*") for n in head.split(",") if n.strip()]
-            parts = []
-        elif names:
-            parts.append(line)
-        i += 1
-    flush()
-
-
-def _parse_rest(lines: list[str], params: dict[str, str]) -> None:
-    name: str | None = None
-    parts: list[str] = []
+def _separate_google_headers(lines: list[str]) -> list[str]:
+    out: list[str] = []
     for line in lines:
-        stripped = line.strip()
-        match = _REST_PARAM.match(stripped)
-        if match:
-            if name:
-                params[name] = _join(parts)
-            name, parts = match.group(1), [match.group(2)]
-        elif _REST_FIELD.match(stripped) or (not stripped and name and not parts):
-            if name:
-                params[name] = _join(parts)
-            name, parts = None, []
-        elif name and stripped:
-            parts.append(stripped)
-        elif name and not stripped:
-            params[name] = _join(parts)
-            name, parts = None, []
-    if name:
-        params[name] = _join(parts)
+        if out and out[-1].strip() and _GOOGLE_HEADER.match(line):
+            out.append("")
+        out.append(line)
+    return out
+
+
+def _paragraphs(text: str) -> str:
+    blocks = re.split(r"\n\s*\n", text)
+    return "\n\n".join(" ".join(b.split()) for b in blocks if b.strip())
 
 
 def parse_docstring(doc: str | None) -> ParsedDocstring:
@@ -200,23 +98,26 @@ def parse_docstring(doc: str | None) -> ParsedDocstring:
     """
     if not doc or not doc.strip():
         return ParsedDocstring()
-    lines = inspect.cleandoc(doc).splitlines()
-    first_section = next((i for i in range(len(lines)) if _section_start(lines, i)), len(lines))
-    paragraphs: list[list[str]] = [[]]
-    for line in lines[:first_section]:
-        if line.strip():
-            paragraphs[-1].append(line.strip())
-        elif paragraphs[-1]:
-            paragraphs.append([])
-    description = "\n\n".join(" ".join(p) for p in paragraphs if p)
-
+    text = "\n".join(_separate_google_headers(inspect.cleandoc(doc).splitlines()))
+    griffe_logger = logging.getLogger("griffe")
+    level = griffe_logger.level
+    griffe_logger.setLevel(logging.ERROR)  # belt and braces: some warnings ignore the options
+    try:
+        sections = Docstring(text, parser="auto").parse(per_style_options=_QUIET)
+    finally:
+        griffe_logger.setLevel(level)
+    description: list[str] = []
     params: dict[str, str] = {}
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.endswith(":") and stripped[:-1].strip().lower() in _GOOGLE_PARAM_HEADERS:
-            _parse_google(lines, i + 1, params)
-        elif _is_numpy_header(lines, i) and stripped.lower() in _NUMPY_PARAM_HEADERS:
-            _parse_numpy(lines, i + 2, params)
-    if any(_REST_PARAM.match(line.strip()) for line in lines):
-        _parse_rest(lines[first_section:], params)
-    return ParsedDocstring(description=description, params=params)
+    in_description = True
+    for section in sections:
+        if section.kind is DocstringSectionKind.text:
+            if in_description:
+                description.append(section.value)
+            continue
+        in_description = False
+        if section.kind in _PARAM_SECTIONS:
+            for param in section.value:
+                # NumPy's "lat, lon : float" documents two parameters; "**flag" is "flag".
+                for name in param.name.split(","):
+                    params[name.strip().lstrip("*")] = " ".join(param.description.split())
+    return ParsedDocstring(description=_paragraphs("\n\n".join(description)), params=params)

@@ -83,3 +83,21 @@ def test_plain_docstring_is_all_description():
 def test_missing_docstring_gives_empty_description():
     assert parse_docstring(None).description == ""
     assert parse_docstring("   ").params == {}
+
+
+def test_description_keeps_lines_that_start_with_a_sphinx_role():
+    # The hand-written parser took ":meth:`reset`" at the start of a line for a reST field and
+    # cut the description there.
+    doc = """Connect.
+
+    A kept conversation is replayed; call
+    :meth:`reset` first to start afresh.
+
+    Args:
+        timeout: Seconds to wait.
+    """
+    parsed = parse_docstring(doc)
+    assert parsed.description == (
+        "Connect.\n\nA kept conversation is replayed; call :meth:`reset` first to start afresh."
+    )
+    assert parsed.params == {"timeout": "Seconds to wait."}
