@@ -231,3 +231,18 @@ describe("Controller: new conversation and downloads", () => {
     expect(controller.localErrors.map((e) => e.code)).toEqual(["download_failed"]);
   });
 });
+
+describe("Controller: Stop (issue 15)", () => {
+  it("sends stop with what was heard, then cancel_tools so running tools end too", async () => {
+    const { host, controller } = setup();
+    controller.stop();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(host.sent).toEqual([{ type: "stop", played: [] }, { type: "cancel_tools" }]);
+  });
+  it("does not cancel tools when push-to-talk starts or the user disconnects", async () => {
+    const { host, controller } = setup();
+    controller.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(host.sent).not.toContainEqual({ type: "cancel_tools" });
+  });
+});

@@ -396,8 +396,11 @@ export class Controller {
     this.send({ type: "text", text });
   }
 
+  /** The Stop button: the answer (playback, response) and the tools still running (issue 15). */
   stop(): void {
-    void this.clearPlayback("stop");
+    void this.clearPlayback("stop")
+      .catch(() => {})
+      .then(() => this.send({ type: "cancel_tools" }));
   }
 
   /** "New conversation": the kernel cancels the answer and deletes every item (w.clear()). */

@@ -54,8 +54,10 @@ export interface ItemView {
   truncated_ms: number | null;
   tool: ToolInfo | null;
   output: string | null;
-  tool_state: "running" | "awaiting_approval" | "done" | "error" | "denied" | null;
+  tool_state: "running" | "awaiting_approval" | "done" | "error" | "denied" | "cancelled" | null;
   duration_ms: number | null;
+  /** A failing tool's traceback (bounded, key redacted); absent before issue 15. */
+  traceback?: string | null;
   /** MCP items only (absent in copies saved before MCP support). */
   mcp?: McpInfo | null;
   /** Absent in notebooks saved before images existed. */

@@ -5,6 +5,7 @@
 import type { Controller } from "../state/controller";
 import { isMcp, mcpState } from "../state/mcp";
 import type { ItemView } from "../state/model";
+import { toolCard } from "../state/tool-card";
 import { attr, h, listen, text } from "./dom";
 
 const WIRE_RATE = 24000;
@@ -201,22 +202,29 @@ export class ConversationView {
 
   renderTool(el: HTMLElement, item: ItemView, output?: ItemView): void {
     const tool = item.tool ?? { name: "?", call_id: "", arguments: "" };
+    const card = toolCard(item, output);
     attr(el, "data-call-id", tool.call_id);
-    const state = item.tool_state ?? (output ? "done" : item.status === "completed" ? "running" : "streaming");
-    attr(el, "data-tool-state", state);
+    attr(el, "data-tool-state", card.state);
     el.append(
       h("div", { class: "rtw-who" }, "Tool call ", h("code", {}, tool.name)),
       h("pre", { class: "rtw-args", "aria-label": "Arguments" }, prettyJson(tool.arguments)),
     );
-    const result = output?.output ?? item.output;
-    if (result !== null && result !== undefined) {
-      const isError = state === "error";
-      el.append(h("pre", { class: isError ? "rtw-result rtw-error-text" : "rtw-result", "aria-label": isError ? "Error" : "Result" }, prettyJson(result)));
+    if (card.result !== null) {
+      el.append(h("pre", { class: card.isError ? "rtw-result rtw-error-text" : "rtw-result", "aria-label": card.isError ? "Error" : "Result" }, card.result));
     }
-    const status = h("div", { class: "rtw-meta" }, state.replace("_", " "));
-    if (item.duration_ms !== null && item.duration_ms !== undefined) status.append(` · ${Math.round(item.duration_ms)} ms`);
-    el.append(status);
-    if (state === "awaiting_approval") {
+    if (card.traceback !== null) {
+      // <details>/<summary>: opened with Enter or Space, announced as expandable.
+      el.append(
+        h(
+          "details",
+          { class: "rtw-traceback" },
+          h("summary", {}, "Traceback"),
+          h("pre", { class: "rtw-traceback-text", "aria-label": "Traceback", tabindex: "0" }, card.traceback),
+        ),
+      );
+    }
+    el.append(h("div", { class: "rtw-meta" }, card.status));
+    if (card.state === "awaiting_approval") {
       el.append(
         h(
           "div",

@@ -49,7 +49,11 @@ from realtime_widget.protocol import (
     to_beta_client_event,
     warn_if_deprecated,
 )
-from realtime_widget.protocol.redaction import SECRET_PATTERN, RedactingLogger
+from realtime_widget.protocol.redaction import (
+    SECRET_PATTERN,
+    RedactingLogger,
+    redact_query_secrets,
+)
 from realtime_widget.runtime import Runtime, get_runtime
 
 __all__ = ["DEFAULT_MODEL", "DEFAULT_URL", "RealtimeAPI", "RealtimeConnectionError"]
@@ -186,6 +190,22 @@ class RealtimeAPI(RealtimeEventHandler):
         for secret in url_secrets(self.url):
             text = text.replace(secret, "[redacted]")
         return SECRET_PATTERN.sub("[redacted]", text)
+
+    def redact_text(self, text: str, *, key_only: bool = False) -> str:
+        """``text`` with this connection's key replaced by ``[redacted]``, for what people see.
+
+        Args:
+            text: e.g. a failing tool's traceback shown in the widget.
+            key_only: replace only the key itself (for text that goes on to the model, where
+                key-shaped words such as ``assess_result`` must survive); by default credentials
+                in URLs and key-shaped strings (``sk-...``) are replaced too.
+
+        Returns:
+            The text without the secrets.
+        """
+        if key_only:
+            return text.replace(self._api_key, "[redacted]") if self._api_key else text
+        return redact_query_secrets(self._redact(text))
 
     # ------------------------------------------------------------------ connect / disconnect
     def connect(self, timeout: float | None = None) -> None:

@@ -1015,6 +1015,9 @@ class RealtimeClient(RealtimeEventHandler):
 
     def _deliver_tool_output(self, call_id: str, output: str) -> bool:
         """Send a tool's output, or hold it: kept until the server acknowledges it (issue 13)."""
+        # A tool's error may quote the key (an exception about a request it made): the model
+        # would read it and the transcript would keep it (DESIGN §5).
+        output = self.realtime.redact_text(output, key_only=True)
         if not self._outputs.add(call_id, output) or not self.is_connected:
             return False  # the next session's replay sends it, right after its call
         item = {"type": "function_call_output", "call_id": call_id, "output": output}

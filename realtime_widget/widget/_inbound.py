@@ -21,7 +21,7 @@ from realtime_widget.widget._download import download_payload
 if TYPE_CHECKING:  # pragma: no cover
     from realtime_widget.widget import RealtimeWidget
 
-__all__ = ["handle_browser_message", "truncate_at_last_reports"]
+__all__ = ["cancel_everything", "handle_browser_message", "truncate_at_last_reports"]
 
 logger = logging.getLogger("realtime_widget.widget")
 
@@ -127,6 +127,22 @@ def _on_stop(w: RealtimeWidget, content: dict, buffers: list) -> None:
 def _on_ptt_start(w: RealtimeWidget, content: dict, buffers: list) -> None:
     _on_stop(w, content, buffers)
     w._turn_samples = 0
+
+
+def _on_cancel_tools(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    # The Stop button (after its `stop`): running tools too (issue 15). Kept apart from `stop`,
+    # which Disconnect and push-to-talk also send: talking again must not kill a tool.
+    w.client.cancel_tools()
+
+
+def cancel_everything(w: RealtimeWidget) -> None:
+    """``w.cancel()``: stop playback in every view, the active response and running tools."""
+    # The views stop their players and answer `interrupted` with what was heard; the truncate
+    # is sent from that answer (`_on_interrupted`), as for a server-VAD interruption.
+    w._sync.clear_playback(notify_browser=True)
+    if w.client.is_connected and w.client.response_active:
+        w.client.cancel_response()
+    w.client.cancel_tools()
 
 
 def _on_ptt_stop(w: RealtimeWidget, content: dict, buffers: list) -> None:
@@ -253,6 +269,7 @@ _HANDLERS: dict[str | None, Callable[[Any, dict, list], None]] = {
     "text": _on_text,
     "image": _on_image,
     "stop": _on_stop,
+    "cancel_tools": _on_cancel_tools,
     "interrupted": _on_interrupted,
     "played": _on_played,
     "approve": _on_approve,

@@ -137,7 +137,8 @@ def item_view(
         audio_samples: 24 kHz samples of audio the item holds (counted by the caller from deltas,
             so the item's audio is never concatenated to be measured).
         truncated_ms: where an interruption cut the item's audio, if it did.
-        tool_state: for function calls: running, awaiting_approval, done or error.
+        tool_state: for function calls: running, awaiting_approval, done, error, denied or
+            cancelled.
         duration_ms: for function calls: how long the tool ran.
 
     Returns:
@@ -181,6 +182,7 @@ def item_view(
         "output": output if output is None else str(output),
         "tool_state": tool_state,
         "duration_ms": duration_ms,
+        "traceback": None,  # a failing tool's, set by the widget from its call record
         "mcp": mcp_view(item),
         "images": image_views(item) if kind == "message" else [],
     }

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from realtime_widget.tools.invoke import bounded_traceback
 from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS, ClientEvents
 from realtime_widget.widget._items import EventLog, audio_content_index, item_view
 from realtime_widget.widget._outbox import Outbox
@@ -39,7 +40,7 @@ _TOOL_STATES = {
     "error": "error",
     "timeout": "error",
     "denied": "denied",
-    "cancelled": "error",
+    "cancelled": "cancelled",
 }
 
 
@@ -157,7 +158,11 @@ class WidgetSync:
             output = self.call_outputs.get(call_id)
             if output is None and record is not None and record.done:
                 output = record.output
-            view["output"] = output
+            # Shown in the browser and saved in the notebook: never with the key (DESIGN §5).
+            redact = self.client.realtime.redact_text
+            view["output"] = None if output is None else redact(output)
+            failed = record is not None and record.traceback and record.status == "error"
+            view["traceback"] = redact(bounded_traceback(record.traceback)) if failed else None
         with self._lock:
             self.views[item_id] = view
         self._dirty.add("items_snapshot")

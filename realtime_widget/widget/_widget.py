@@ -30,7 +30,11 @@ from realtime_widget.runtime import get_runtime
 from realtime_widget.widget import _media
 from realtime_widget.widget._clear import clear_conversation
 from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS
-from realtime_widget.widget._inbound import handle_browser_message, truncate_at_last_reports
+from realtime_widget.widget._inbound import (
+    cancel_everything,
+    handle_browser_message,
+    truncate_at_last_reports,
+)
 from realtime_widget.widget._items import transcript_markdown
 from realtime_widget.widget._session import connection_failure, open_connection
 from realtime_widget.widget._sync import WidgetSync
@@ -484,6 +488,19 @@ class RealtimeWidget(anywidget.AnyWidget):
             await asyncio.wait([asyncio.wrap_future(connecting)], timeout=timeout)
         self._require_connected()
         return await self._client.ask_async(text, timeout)
+
+    def cancel(self) -> None:
+        """Stop: what the ■ Stop button does, from code. Returns at once; any thread.
+
+        Stops playback in every view, cancels the active response (the answer is cut at what
+        was heard) and cancels the running tool calls: async tools get
+        ``asyncio.CancelledError``, sync tools are told through their
+        :class:`~realtime_widget.CancelToken` (a tool without one runs on in its thread and its
+        result is dropped). The model gets one "cancelled by the user" output per call and no
+        answer is asked for; the cards say "cancelled" and ``w.client.tools.history`` records
+        it. The conversation goes on with the next message.
+        """
+        self._runtime.call_soon(cancel_everything, self)
 
     def clear(self, timeout: float | None = 10.0) -> int:
         """Start a new conversation in the same session (the "New conversation" button).
