@@ -29,6 +29,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -93,6 +94,22 @@ def error_output(type_: str, message: str, tool: str | None = None) -> str:
     (see :mod:`realtime_widget.protocol.tool_outputs`).
     """
     return _error_output(type_, message, tool)
+
+
+# realtime_widget/ itself (a tool defined inside the package would lose its frames: none is).
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+def tool_traceback(exc: BaseException) -> str:
+    """The formatted traceback of a tool's exception, from the tool's own frames on.
+
+    The frames of the machinery that ran the tool (``run_tool``, ``execute``, the worker
+    thread) say nothing to the tool's author, so they are skipped when the tool's frames follow.
+    """
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
 
 
 def bounded_traceback(text: str, limit: int = MAX_TRACEBACK_CHARS) -> str:
@@ -430,7 +447,7 @@ async def run_tool(
             raise
         if isinstance(exc, ToolCancelled):  # the tool saw its token and stopped: not a failure
             raise cancelled_error() from exc
-        record.traceback = bounded_traceback("".join(traceback.format_exception(exc)))
+        record.traceback = bounded_traceback(tool_traceback(exc))
         logger.error("= tool %s (call %s) raised\n%s", tool.name, record.call_id, record.traceback)
         raise CallError(type(exc).__name__, str(exc) or repr(exc)) from exc
     finally:

@@ -201,3 +201,22 @@ def test_bounded_traceback_leaves_short_text_alone():
     long = "Traceback\n" + "".join(f"line {i}\n" for i in range(5000)) + "Error: x\n"
     cut = bounded_traceback(long, 1000)
     assert len(cut) <= 1000 and cut.endswith("Error: x\n") and cut.startswith("Traceback\n")
+
+
+async def test_traceback_starts_at_the_tools_own_frames_not_the_machinery():
+    registry = ToolRegistry()
+
+    def helper(city: str) -> None:
+        raise ValueError(f"city not found: {city}")
+
+    @registry.tool
+    def get_weather(city: str) -> str:
+        helper(city)
+        return "never"
+
+    record = await registry.invoke("c8", "get_weather", '{"city": "Atlantis"}')
+    lines = record.traceback.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert "in get_weather" in lines[1] and "in helper" in record.traceback
+    assert "realtime_widget" not in record.traceback
+    assert lines[-1] == "ValueError: city not found: Atlantis"
