@@ -279,8 +279,13 @@ def _discard_late(name: str, call_id: str, why: str) -> Callable[[Any], None]:
         if fut.cancelled():
             return
         exc = fut.exception()
+        if isinstance(exc, ToolCancelled | asyncio.CancelledError):
+            return  # the tool saw its token and stopped: what cancelling asked for
         outcome = f"raised {type(exc).__name__}: {exc}" if exc else "returned"
-        logger.warning(
+        # A timeout is the developer's to fix (a warning); a cancel was the user's wish (info).
+        level = logging.INFO if why == "cancelled" else logging.WARNING
+        logger.log(
+            level,
             "= tool %s (call %s) %s after it was %s; the late result was discarded "
             "(the model was already told)",
             name,
