@@ -84,7 +84,11 @@ def trim_event(event: dict) -> str:
 def build_url(
     url: str | None, model: str, azure_endpoint: str | None, azure_deployment: str | None
 ) -> tuple[str, bool]:
-    """The websocket URL with its ``model`` query, and whether it is an Azure endpoint."""
+    """The websocket URL with its ``model`` query, and whether it is an Azure endpoint.
+
+    A ``call_id`` URL (``wss://.../v1/realtime?call_id=...``, the side channel of a WebRTC or SIP
+    call) gets no ``model``: the call already has its session and model.
+    """
     if azure_endpoint:
         base = azure_endpoint.rstrip("/")
         if "/openai/" not in base:
@@ -95,7 +99,7 @@ def build_url(
     parts = urlsplit(url)
     scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    if "model" not in query and "deployment" not in query:
+    if not ({"model", "deployment", "call_id"} & set(query)):
         query["model"] = model
     host = parts.hostname or ""
     is_azure = bool(azure_endpoint) or host.endswith(

@@ -99,6 +99,15 @@ def test_api_maps_https_urls_to_wss_and_keeps_a_given_model():
     assert RealtimeAPI(url="https://x.openai.azure.com/openai/v1/realtime").is_azure
 
 
+def test_api_adds_no_model_to_a_call_id_url():
+    # The side channel of a WebRTC/SIP call (issue 14): the call has its model already, and
+    # OpenAI refuses a model beside call_id.
+    api = RealtimeAPI(url="wss://api.openai.com/v1/realtime?call_id=rtc_123", api_key=KEY)
+    assert api.url == "wss://api.openai.com/v1/realtime?call_id=rtc_123"
+    api = RealtimeAPI(url="https://example.test/v1/realtime?call_id=rtc_9", model="m", api_key=KEY)
+    assert api.url == "wss://example.test/v1/realtime?call_id=rtc_9"
+
+
 def test_api_reads_key_from_environment_and_hides_it_from_repr(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     api = RealtimeAPI()
