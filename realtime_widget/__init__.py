@@ -25,10 +25,16 @@ _EXPORTS: dict[str, str] = {
     "CancelToken": "realtime_widget.tools",
     "tool": "realtime_widget.tools",
     "function_schema": "realtime_widget.tools",
+    "ClientSecret": "realtime_widget.client_secrets",
+    "ClientSecretError": "realtime_widget.client_secrets",
+    "create_client_secret": "realtime_widget.client_secrets",
+    "create_client_secret_async": "realtime_widget.client_secrets",
 }
 
 __all__ = [
     "CancelToken",
+    "ClientSecret",
+    "ClientSecretError",
     "LocalRealtimeServer",
     "RealtimeAPI",
     "RealtimeClient",
@@ -38,6 +44,8 @@ __all__ = [
     "RealtimeWidget",
     "ToolRegistry",
     "__version__",
+    "create_client_secret",
+    "create_client_secret_async",
     "function_schema",
     "tool",
 ]
@@ -45,6 +53,12 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from realtime_widget.api import RealtimeAPI, RealtimeConnectionError
     from realtime_widget.client import RealtimeClient
+    from realtime_widget.client_secrets import (
+        ClientSecret,
+        ClientSecretError,
+        create_client_secret,
+        create_client_secret_async,
+    )
     from realtime_widget.conversation import RealtimeConversation
     from realtime_widget.events import RealtimeEventHandler
     from realtime_widget.server import LocalRealtimeServer

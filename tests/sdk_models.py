@@ -253,3 +253,12 @@ def sdk_errors(event: dict) -> list[str]:
         for path, problem in _extras(parsed, "")
         if (etype, path) not in SDK_LAGS
     ]
+
+
+def extras_of(model: Any) -> list[str]:
+    """Fields a parsed SDK model holds that its class does not declare, at any depth.
+
+    For answers the SDK parsed itself (e.g. ``ClientSecretCreateResponse``, translation
+    events): ``"<path>: not a field of the SDK's <Model>"`` per extra field.
+    """
+    return [f"{path}: {problem}" for path, problem in _extras(model, "")]

@@ -57,12 +57,22 @@ from websockets.http11 import Request, Response
 from realtime_widget.protocol import generate_id
 from realtime_widget.protocol.redaction import RedactingLogger
 from realtime_widget.server import mcp as mcp_io
+from realtime_widget.server._checks import ClientError
 from realtime_widget.server._clauses import ClauseSplitter
+from realtime_widget.server._config import default_session, merge_session
+from realtime_widget.server._http import connection_class, json_response
 from realtime_widget.server._limits import Limits
 from realtime_widget.server._mcp import ListJob
 from realtime_widget.server._outbox import DEFAULT_MAX_PENDING_BYTES, Outbox
 from realtime_widget.server._payload import lazy_size, serialize
 from realtime_widget.server._response import Clause, McpCallRequest
+from realtime_widget.server._secrets import (
+    MAX_SECRETS,
+    ClientSecrets,
+    Secret,
+    expiry_seconds,
+    looks_like_secret,
+)
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
 from realtime_widget.server.state import (
@@ -77,6 +87,11 @@ __all__ = ["LocalRealtimeServer"]
 
 # OpenAI's path, Azure OpenAI's GA path, and Azure's older deployment path.
 PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
+# Where the openai SDK creates client secrets (POST) for each kind of session (issue 14).
+SECRET_PATHS = {
+    "/v1/realtime/client_secrets": "realtime",
+    "/v1/realtime/translations/client_secrets": "translation",
+}
 MAX_FRAME = 32 * 1024 * 1024  # above the 15 MiB append limit, so that limit answers with an event
 # A client closed for not reading gets this long to read up to the close frame; then the socket
 # is dropped (what it would have read is the transport's, bounded by one frame).
@@ -161,6 +176,15 @@ def origin_allowed(origin: str | None, allowed: frozenset[str] = frozenset()) ->
     )
 
 
+def _refusal(
+    status: http.HTTPStatus, code: str, message: str, param: str | None = None
+) -> Response:
+    return _json_response(
+        status,
+        {"message": message, "type": "invalid_request_error", "param": param, "code": code},
+    )
+
+
 def _masked(key: str) -> str:
     return key[:3] + "*" * max(0, min(len(key) - 7, 20)) + key[-4:] if len(key) > 8 else "***"
 
@@ -208,6 +232,8 @@ class LocalRealtimeServer:
             8 MiB); past it, ``conversation_full`` as for ``max_items``.
         max_item_bytes: JSON bytes of one created item, audio excluded (default 1 MiB); larger
             gets ``item_too_large``. All four caps: ``realtime_widget.server._limits``.
+        max_client_secrets: ephemeral keys (``POST /v1/realtime/client_secrets``) held at once;
+            expired ones make room first, then creating one answers HTTP 429.
 
     Raises:
         ValueError: ``brain`` is an unknown string, ``vad`` names a detector that is not
@@ -236,6 +262,7 @@ class LocalRealtimeServer:
         max_items: int = Limits.max_items,
         max_conversation_bytes: int = Limits.max_conversation_bytes,
         max_item_bytes: int = Limits.max_item_bytes,
+        max_client_secrets: int = MAX_SECRETS,
     ) -> None:
         if max_pending_bytes <= 0:
             raise ValueError(f"max_pending_bytes must be positive, not {max_pending_bytes!r}")
@@ -284,6 +311,10 @@ class LocalRealtimeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.sessions: set[SessionState] = set()
         """Live sessions (for inspection in tests)."""
+        self.client_secrets = ClientSecrets(max_client_secrets)
+        """Ephemeral keys issued by ``POST /v1/realtime/client_secrets`` (``_secrets.py``)."""
+        self.clock: Callable[[], float] = time.time
+        """Unix time, for secrets' and sessions' expiry (tests move it forward)."""
         self.refused: collections.Counter[str] = collections.Counter()
         """Handshakes refused, by error code (``origin_not_allowed``, ``invalid_api_key``,
         ``not_found``): what a web page or a stray client tried."""
@@ -304,6 +335,12 @@ class LocalRealtimeServer:
         """``ws://HOST:PORT/v1`` (e.g. ``AsyncOpenAI(websocket_base_url=server.base_url)``)."""
         return self.url.rsplit("/", 1)[0]
 
+    @property
+    def http_base_url(self) -> str:
+        """``http://HOST:PORT/v1``: the REST base of ``POST /v1/realtime/client_secrets``
+        (e.g. ``AsyncOpenAI(base_url=server.http_base_url)``)."""
+        return "http" + self.base_url[2:]
+
     # -- lifecycle ------------------------------------------------------------------------
     async def start_async(self) -> LocalRealtimeServer:
         """Start listening on the current event loop."""
@@ -315,6 +352,7 @@ class LocalRealtimeServer:
             self.host,
             self.port,
             process_request=self._process_request,
+            create_connection=connection_class(self._handle_post),
             select_subprotocol=self._select_subprotocol,
             max_size=MAX_FRAME,
             logger=RedactingLogger(
@@ -391,10 +429,24 @@ class LocalRealtimeServer:
                     "code": "origin_not_allowed",
                 },
             )
-        if self.api_key is None:
-            return None
         key = _request_key(request)
-        if key == self.api_key:
+        if looks_like_secret(key) and key != self.api_key:
+            # An ephemeral key is checked even by a server without a key of its own: an expired
+            # or foreign one must fail here as it would against OpenAI.
+            try:
+                self.client_secrets.check(key, "realtime", self.clock())
+            except ClientError as exc:
+                return _json_response(
+                    http.HTTPStatus.UNAUTHORIZED,
+                    {
+                        "message": exc.message,
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": exc.code,
+                    },
+                )
+            return None
+        if self.api_key is None or key == self.api_key:
             return None
         message = (
             "You didn't provide an API key. Send 'Authorization: Bearer YOUR_KEY'."
@@ -410,6 +462,90 @@ class LocalRealtimeServer:
                 "code": "invalid_api_key",
             },
         )
+
+    def _handle_post(self, target: str, headers: Headers, body: bytes) -> Response:
+        """Answer ``POST .../client_secrets``: a new ephemeral key (or an OpenAI-style error)."""
+        path = urlsplit(target).path.rstrip("/")
+        for prefix in ("/openai", ""):
+            kind = SECRET_PATHS.get(path[len(prefix) :] if path.startswith(prefix) else "")
+            if kind:
+                break
+        if not kind:
+            return _refusal(
+                http.HTTPStatus.NOT_FOUND,
+                "not_found",
+                f"Invalid URL (POST {path[:200]}): this server creates client secrets at "
+                "POST /v1/realtime/client_secrets and /v1/realtime/translations/client_secrets.",
+            )
+        origin = headers.get("Origin")
+        if not origin_allowed(origin, self.allowed_origins):
+            return _refusal(
+                http.HTTPStatus.FORBIDDEN,
+                "origin_not_allowed",
+                f"Origin {origin[:200]!r} is not allowed to create client secrets on this server.",
+            )
+        key = None
+        for auth in headers.get_all("Authorization"):
+            if auth.lower().startswith("bearer "):
+                key = auth[7:].strip()
+                break
+        if looks_like_secret(key) and key != self.api_key:
+            return _refusal(
+                http.HTTPStatus.UNAUTHORIZED,
+                "invalid_api_key",
+                "A client secret cannot create client secrets: use the server's API key.",
+            )
+        if self.api_key is not None and key != self.api_key:
+            return _refusal(
+                http.HTTPStatus.UNAUTHORIZED,
+                "invalid_api_key",
+                "You didn't provide an API key. Send 'Authorization: Bearer YOUR_KEY'."
+                if key is None
+                else f"Incorrect API key provided: {_masked(key)}. Use the key the server was "
+                "given.",
+            )
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError as exc:
+            return _refusal(
+                http.HTTPStatus.BAD_REQUEST,
+                "invalid_json",
+                f"We could not parse the JSON body of your request: {exc}.",
+            )
+        try:
+            secret = self._issue_secret(kind, request)
+        except ClientError as exc:
+            status = (
+                http.HTTPStatus.TOO_MANY_REQUESTS
+                if exc.code == "too_many_client_secrets"
+                else http.HTTPStatus.BAD_REQUEST
+            )
+            return _refusal(status, exc.code, exc.message, exc.param)
+        return json_response(
+            http.HTTPStatus.OK,
+            {"value": secret.value, "expires_at": secret.expires_at, "session": secret.session},
+        )
+
+    def _issue_secret(self, kind: str, request: Any) -> Secret:
+        """Check a client-secret request's ``session`` and ``expires_after``; issue the key."""
+        if not isinstance(request, dict):
+            raise ClientError("invalid_type", "The request body must be a JSON object.")
+        unknown = sorted(set(request) - {"session", "expires_after"})
+        if unknown:
+            raise ClientError(
+                "unknown_parameter", f"Unknown parameter: '{unknown[0]}'.", unknown[0]
+            )
+        seconds = expiry_seconds(request.get("expires_after"))
+        now = self.clock()
+        config = request.get("session")
+        if config is None:
+            config = {"type": "realtime"}
+        if not isinstance(config, dict):
+            raise ClientError("invalid_type", "'session' must be an object.", "session")
+        model = config.get("model") if isinstance(config.get("model"), str) else self.model
+        base = default_session(generate_id("sess_"), model, int(now + self.max_session_seconds))
+        session, _ = merge_session(base, config, require_type=True)
+        return self.client_secrets.issue(kind, session, seconds, now)
 
     @staticmethod
     def _select_subprotocol(connection: ServerConnection, subprotocols: Any) -> str | None:
@@ -449,7 +585,9 @@ class LocalRealtimeServer:
             "openai-beta.realtime-v1" in _offered_protocols(request)
         )
         model = (parse_qs(urlsplit(request.path).query).get("model") or [self.model])[0]
+        secret = self.client_secrets.get(_request_key(request) or "")
         state = SessionState(
+            session=secret.session if secret is not None else None,
             dialect="beta" if beta else "ga",
             model=model,
             brain=self.brain,

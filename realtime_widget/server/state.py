@@ -158,6 +158,8 @@ class SessionState(InputAudioHandlers):
         lazy_audio: answer ``conversation.item.retrieve`` of long audio with a
             ``_payload.LazyAudio`` in place of its base64, for the I/O layer to serialize off
             the event loop (``_payload.dumps``).
+        session: an effective session to start from instead of the default (a client secret's,
+            checked when the secret was created); it gets this session's id and expiry.
     """
 
     def __init__(
@@ -174,6 +176,7 @@ class SessionState(InputAudioHandlers):
         vad: str | None = None,
         limits: Limits | None = None,
         lazy_audio: bool = False,
+        session: dict | None = None,
     ) -> None:
         self.lazy_audio = lazy_audio
         self.dialect = dialect
@@ -186,6 +189,9 @@ class SessionState(InputAudioHandlers):
         self.transcriber = transcriber or describe_audio
         self._new_id = new_id
         self.session = default_session(new_id("sess_"), model, int(now + max_session_seconds))
+        if session is not None:
+            ids = {k: self.session[k] for k in ("id", "expires_at")}
+            self.session = {**copy.deepcopy(session), **ids}
         self.extras: dict = {}
         self.conversation = Conversation(new_id("conv_"))
         self.mcp = McpTools(new_id)
