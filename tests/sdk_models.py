@@ -39,6 +39,8 @@ FIELD_VALUES: dict[str, list[Any]] = {
     # The SDK types it `str | "auto" | "none"`, but the service "currently supports auto and none".
     "conversation": ["auto"],
     "language": ["fr"],
+    # A str-or-literal union: the server refuses transcription models OpenAI does not name.
+    "model": ["gpt-4o-mini-transcribe"],
     "languages": ["fr"],
     "keywords": ["Jupyter"],
     # 100 ms of PCM16 silence at 24 kHz: enough to commit.

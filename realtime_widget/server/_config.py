@@ -38,6 +38,7 @@ __all__ = [
     "ITEM_SPECS",
     "RESPONSE_SPEC",
     "SESSION_SPEC",
+    "TRANSCRIPTION_MODELS",
     "default_session",
     "merge_session",
     "named_voice",
@@ -79,8 +80,34 @@ _SERVER_VAD = {
 
 _EFFORT = ("minimal", "low", "medium", "high", "xhigh")
 
+TRANSCRIPTION_MODELS = (
+    "whisper-1",
+    "gpt-transcribe",
+    "gpt-live-transcribe",
+    "gpt-4o-mini-transcribe",
+    "gpt-4o-mini-transcribe-2025-12-15",
+    "gpt-4o-transcribe",
+    "gpt-4o-transcribe-diarize",
+    "gpt-realtime-whisper",
+)
+"""Transcription models the SDK names (``AudioTranscription.model``); the local server runs its
+own speech-to-text for each, but refuses a name OpenAI would not know (issue 14, bad input)."""
+
+
+def _transcription_model(value: Any, param: str) -> None:
+    typed(str)(value, param)
+    if value not in TRANSCRIPTION_MODELS:
+        supported = ", ".join(f"'{m}'" for m in TRANSCRIPTION_MODELS)
+        raise ClientError(
+            "invalid_value",
+            f"Invalid value: {value[:100]!r} is not a transcription model this server knows. "
+            f"Set '{param}' to one of: {supported}.",
+            param,
+        )
+
+
 _TRANSCRIPTION = {
-    "model": typed(str),
+    "model": _transcription_model,
     "language": typed(str),
     # gpt-transcribe / gpt-live-transcribe: candidate languages and vocabulary hints.
     "languages": typed(list, items=typed(str)),

@@ -13,6 +13,7 @@ from realtime_widget.images import ImageError, parse_data_url
 from realtime_widget.server._checks import ClientError, check_fields, optional, typed
 from realtime_widget.server._config import ITEM_SPECS, ROLE_CONTENT
 from realtime_widget.server._items import Conversation, Record
+from realtime_widget.server._transcription import word_deltas
 
 __all__ = [
     "EVENT_SPECS",
@@ -242,11 +243,18 @@ def item_added(item: dict, previous: str | None) -> list[dict]:
     ]
 
 
-def transcription(item_id: str, transcript: str, seconds: float) -> list[dict]:
-    """Transcription events of one user audio item (one delta, then completed)."""
+def transcription(
+    item_id: str, transcript: str, seconds: float, *, by_word: bool = False
+) -> list[dict]:
+    """Transcription events of one user audio item: one delta (or one per word, as a
+    transcription session streams captions), then completed."""
     ids = {"item_id": item_id, "content_index": 0}
+    pieces = word_deltas(transcript) if by_word else [transcript]
     return [
-        {"type": "conversation.item.input_audio_transcription.delta", **ids, "delta": transcript},
+        *(
+            {"type": "conversation.item.input_audio_transcription.delta", **ids, "delta": piece}
+            for piece in pieces
+        ),
         {
             "type": "conversation.item.input_audio_transcription.completed",
             **ids,

@@ -160,6 +160,8 @@ class InputAudioHandlers:
 
     def _auto_response(self: SessionState) -> list[dict]:
         detection = self.session["audio"]["input"]["turn_detection"] or {}
+        if self.transcription_only:
+            return []  # captions only: nothing answers a turn
         if self._run is None and detection.get("create_response", True):
             return self._create_response({})
         return []
@@ -241,4 +243,6 @@ class InputAudioHandlers:
             ]
         record.item["content"][0]["transcript"] = record.transcript
         seconds = 0.0 if record.audio is None else len(record.audio) / record.rate
-        return _events.transcription(record.item["id"], record.transcript, seconds)
+        return _events.transcription(
+            record.item["id"], record.transcript, seconds, by_word=self.transcription_only
+        )

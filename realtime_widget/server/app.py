@@ -73,6 +73,10 @@ from realtime_widget.server._secrets import (
     expiry_seconds,
     looks_like_secret,
 )
+from realtime_widget.server._transcription import (
+    merge_transcription_session,
+    new_transcription_session,
+)
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
 from realtime_widget.server.state import (
@@ -542,9 +546,14 @@ class LocalRealtimeServer:
             config = {"type": "realtime"}
         if not isinstance(config, dict):
             raise ClientError("invalid_type", "'session' must be an object.", "session")
-        model = config.get("model") if isinstance(config.get("model"), str) else self.model
-        base = default_session(generate_id("sess_"), model, int(now + self.max_session_seconds))
-        session, _ = merge_session(base, config, require_type=True)
+        expires_at = int(now + self.max_session_seconds)
+        if config.get("type") == "transcription":
+            base = new_transcription_session(generate_id("sess_"), expires_at)
+            session = merge_transcription_session(base, config)
+        else:
+            model = config.get("model") if isinstance(config.get("model"), str) else self.model
+            base = default_session(generate_id("sess_"), model, expires_at)
+            session, _ = merge_session(base, config, require_type=True)
         return self.client_secrets.issue(kind, session, seconds, now)
 
     @staticmethod
@@ -584,10 +593,14 @@ class LocalRealtimeServer:
         beta = "realtime=v1" in request.headers.get("OpenAI-Beta", "") or (
             "openai-beta.realtime-v1" in _offered_protocols(request)
         )
-        model = (parse_qs(urlsplit(request.path).query).get("model") or [self.model])[0]
+        query = parse_qs(urlsplit(request.path).query)
+        model = (query.get("model") or [self.model])[0]
         secret = self.client_secrets.get(_request_key(request) or "")
+        session = secret.session if secret is not None else None
+        if session is None and query.get("intent") == ["transcription"]:
+            session = new_transcription_session("sess_", 0)  # id and expiry: the state's own
         state = SessionState(
-            session=secret.session if secret is not None else None,
+            session=session,
             dialect="beta" if beta else "ga",
             model=model,
             brain=self.brain,

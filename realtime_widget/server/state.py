@@ -31,7 +31,7 @@ import numpy as np
 
 from realtime_widget.audio import encode_base64
 from realtime_widget.protocol import generate_id, normalize_client_event, to_beta_server_event
-from realtime_widget.server import _config, _events
+from realtime_widget.server import _config, _events, _transcription
 from realtime_widget.server._checks import ClientError, check_fields, error_event
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
 from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers, TranscriptionJob
@@ -506,8 +506,18 @@ class SessionState(InputAudioHandlers):
         return [_events.rate_limits(self._tokens_used)]
 
     # -- session --------------------------------------------------------------------------
+    @property
+    def transcription_only(self) -> bool:
+        """Whether this is a transcription session (captions only, no responses)."""
+        return self.session.get("type") == "transcription"
+
     def _on_session_update(self, event: dict) -> list[dict]:
         update = event["session"]
+        if self.dialect == "ga" and (
+            self.transcription_only
+            or (isinstance(update, dict) and update.get("type") == "transcription")
+        ):
+            return self._update_transcription_session(update)
         if self.dialect == "beta" and isinstance(update, dict):
             update = {**update, "type": "realtime"}  # beta sessions carry no type
         session, extras = merge_session(self.session, update, require_type=self.dialect == "ga")
@@ -527,11 +537,32 @@ class SessionState(InputAudioHandlers):
             return updated
         return updated + self.mcp.configure(session["tools"], self.conversation)
 
+    def _update_transcription_session(self, update: Any) -> list[dict]:
+        # A realtime session becomes a transcription one (issue 14; _transcription.py).
+        if isinstance(update, dict) and update.get("type") == "realtime":
+            raise _transcription.refuse_type_change()
+        if self.response_active:
+            raise ClientError(
+                "conversation_already_has_active_response",
+                "A response is in progress: cancel it (response.cancel) or wait for "
+                "response.done before making this a transcription session.",
+                "session.type",
+            )
+        session = _transcription.merge_transcription_session(self.session, update)
+        old_in, new_in = self.session["audio"]["input"], session["audio"]["input"]
+        self.session = session
+        if (old_in["format"], old_in["turn_detection"]) != (
+            new_in["format"],
+            new_in["turn_detection"],
+        ):
+            self.input.configure(new_in["format"], new_in["turn_detection"])
+        return [{"type": "session.updated", "session": copy.deepcopy(session)}]
+
     def _on_transcription_session_update(self, event: dict) -> list[dict]:
         raise ClientError(
             "invalid_value",
-            "This is a realtime session: send session.update; transcription sessions are not "
-            "supported by the local server.",
+            "transcription_session.update is the retired beta event: send session.update with "
+            "session.type 'transcription' to make this a transcription session.",
             "type",
         )
 
@@ -580,6 +611,8 @@ class SessionState(InputAudioHandlers):
 
     # -- responses ------------------------------------------------------------------------
     def _on_response_create(self, event: dict) -> list[dict]:
+        if self.transcription_only:
+            raise _transcription.refuse_response()
         params = event.get("response") or {}
         check_fields(params, RESPONSE_SPEC, "response")
         if params.get("conversation") == "none":

@@ -62,6 +62,17 @@ SPEC_PATCHES: dict[Dialect, list[tuple[str, str, Any, str]]] = {
             "report id, object and expires_at too (the SDK's RealtimeSessionCreateResponse has "
             "them)",
         ),
+        (
+            _S + "RealtimeTranscriptionSessionCreateRequest/properties",
+            "merge",
+            {
+                "id": {"type": "string"},
+                "object": {"type": "string", "enum": ["realtime.transcription_session"]},
+                "expires_at": {"type": "integer"},
+            },
+            "the same for transcription sessions (the SDK's "
+            "RealtimeTranscriptionSessionCreateResponse has them)",
+        ),
     ],
     "beta": [
         (

@@ -54,12 +54,7 @@ SEED_ITEMS = [
 ]
 """What every sample's session holds first: the ids ``FIELD_VALUES`` refers to."""
 
-LATER = {
-    ("session.update", "transcription"): (
-        "session.type",
-        "transcription sessions are issue 14 (new session kinds)",
-    ),
-}
+LATER: dict[tuple[str, str], tuple[str, str]] = {}
 """(event type, ``session.type``) the server still refuses on purpose: (param it names, why)."""
 
 
