@@ -39,6 +39,7 @@ __all__ = [
     "RESPONSE_SPEC",
     "SESSION_SPEC",
     "TRANSCRIPTION_MODELS",
+    "check_transcription_model",
     "default_session",
     "merge_session",
     "named_voice",
@@ -94,7 +95,8 @@ TRANSCRIPTION_MODELS = (
 own speech-to-text for each, but refuses a name OpenAI would not know (issue 14, bad input)."""
 
 
-def _transcription_model(value: Any, param: str) -> None:
+def check_transcription_model(value: Any, param: str) -> None:
+    """Refuse a transcription model OpenAI does not name, listing the supported ones."""
     typed(str)(value, param)
     if value not in TRANSCRIPTION_MODELS:
         supported = ", ".join(f"'{m}'" for m in TRANSCRIPTION_MODELS)
@@ -107,7 +109,7 @@ def _transcription_model(value: Any, param: str) -> None:
 
 
 _TRANSCRIPTION = {
-    "model": _transcription_model,
+    "model": check_transcription_model,
     "language": typed(str),
     # gpt-transcribe / gpt-live-transcribe: candidate languages and vocabulary hints.
     "languages": typed(list, items=typed(str)),

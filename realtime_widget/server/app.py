@@ -77,6 +77,11 @@ from realtime_widget.server._transcription import (
     merge_transcription_session,
     new_transcription_session,
 )
+from realtime_widget.server._translation import (
+    TranslationState,
+    translation_session_from_request,
+)
+from realtime_widget.server._translation_io import serve_translation
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
 from realtime_widget.server.state import (
@@ -85,12 +90,19 @@ from realtime_widget.server.state import (
     parse_frame,
     split_append,
 )
+from realtime_widget.server.translator import (
+    LanguageModelTranslator,
+    Translator,
+    marked_translation,
+)
 from realtime_widget.server.vad import choose_vad
 
 __all__ = ["LocalRealtimeServer"]
 
 # OpenAI's path, Azure OpenAI's GA path, and Azure's older deployment path.
 PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
+# The openai SDK's translation sessions (client.realtime.translations.connect), issue 14.
+TRANSLATION_PATHS = ("/v1/realtime/translations", "/openai/v1/realtime/translations")
 # Where the openai SDK creates client secrets (POST) for each kind of session (issue 14).
 SECRET_PATHS = {
     "/v1/realtime/client_secrets": "realtime",
@@ -236,6 +248,9 @@ class LocalRealtimeServer:
             8 MiB); past it, ``conversation_full`` as for ``max_items``.
         max_item_bytes: JSON bytes of one created item, audio excluded (default 1 MiB); larger
             gets ``item_too_large``. All four caps: ``realtime_widget.server._limits``.
+        translator: ``(text, language) -> text`` for translation sessions (default: the local
+            pipeline's language model prompted to translate, else the echo stand-in that marks
+            the text with the target language, ``"[fr] ..."``).
         max_client_secrets: ephemeral keys (``POST /v1/realtime/client_secrets``) held at once;
             expired ones make room first, then creating one answers HTTP 429.
 
@@ -267,6 +282,7 @@ class LocalRealtimeServer:
         max_conversation_bytes: int = Limits.max_conversation_bytes,
         max_item_bytes: int = Limits.max_item_bytes,
         max_client_secrets: int = MAX_SECRETS,
+        translator: Translator | None = None,
     ) -> None:
         if max_pending_bytes <= 0:
             raise ValueError(f"max_pending_bytes must be positive, not {max_pending_bytes!r}")
@@ -299,6 +315,16 @@ class LocalRealtimeServer:
             synthesizer = synthesizer or brain.tts
             brain = brain.brain
         self.brain = as_brain(brain)
+        if translator is None:
+            translator = (
+                LanguageModelTranslator(self.pipeline.llm)
+                if self.pipeline is not None
+                else marked_translation
+            )
+        self.translator = translator
+        """Translates each phrase of a translation session (``server/translator.py``)."""
+        self.translation_sessions: set[TranslationState] = set()
+        """Live translation sessions (for inspection in tests)."""
         self.transcriber = transcriber
         self.synthesizer = synthesizer
         # One thread for speech-to-text: turns are transcribed in order and never compete with
@@ -409,7 +435,8 @@ class LocalRealtimeServer:
 
     def _check_request(self, request: Request) -> Response | None:
         path = urlsplit(request.path).path.rstrip("/")
-        if path not in PATHS:
+        kind = "translation" if path in TRANSLATION_PATHS else "realtime"
+        if path not in PATHS and path not in TRANSLATION_PATHS:
             return _json_response(
                 http.HTTPStatus.NOT_FOUND,
                 {
@@ -438,7 +465,7 @@ class LocalRealtimeServer:
             # An ephemeral key is checked even by a server without a key of its own: an expired
             # or foreign one must fail here as it would against OpenAI.
             try:
-                self.client_secrets.check(key, "realtime", self.clock())
+                self.client_secrets.check(key, kind, self.clock())
             except ClientError as exc:
                 return _json_response(
                     http.HTTPStatus.UNAUTHORIZED,
@@ -542,12 +569,22 @@ class LocalRealtimeServer:
         seconds = expiry_seconds(request.get("expires_after"))
         now = self.clock()
         config = request.get("session")
+        if config is None and kind == "translation":
+            raise ClientError(
+                "missing_required_parameter",
+                "Missing required parameter: 'session' (a translation session needs its model, "
+                "e.g. {'model': 'gpt-realtime-translate', 'audio': {'output': {'language': "
+                "'fr'}}}).",
+                "session",
+            )
         if config is None:
             config = {"type": "realtime"}
         if not isinstance(config, dict):
             raise ClientError("invalid_type", "'session' must be an object.", "session")
         expires_at = int(now + self.max_session_seconds)
-        if config.get("type") == "transcription":
+        if kind == "translation":
+            session = translation_session_from_request(config, generate_id("sess_"), expires_at)
+        elif config.get("type") == "transcription":
             base = new_transcription_session(generate_id("sess_"), expires_at)
             session = merge_transcription_session(base, config)
         else:
@@ -590,6 +627,10 @@ class LocalRealtimeServer:
     async def _handle(self, ws: ServerConnection) -> None:
         request = ws.request
         assert request is not None
+        if urlsplit(request.path).path.rstrip("/") in TRANSLATION_PATHS:
+            secret = self.client_secrets.get(_request_key(request) or "")
+            await serve_translation(self, ws, secret.session if secret is not None else None)
+            return
         beta = "realtime=v1" in request.headers.get("OpenAI-Beta", "") or (
             "openai-beta.realtime-v1" in _offered_protocols(request)
         )

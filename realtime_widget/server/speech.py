@@ -103,8 +103,10 @@ def synthesize(text: str, voice: str | None = None) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=256)
-def espeak_speech(text: str, words_per_minute: int = 175) -> np.ndarray:
+def espeak_speech(text: str, words_per_minute: int = 175, voice: str = "en-us") -> np.ndarray:
     """Run ``espeak-ng --stdout`` and return its speech resampled to 24 kHz (cached per text).
+
+    ``voice`` is an espeak-ng voice (a language: ``"en-us"``, ``"fr"``, ``"de"``, ...).
 
     Raises:
         OSError: the binary is missing. ``subprocess.SubprocessError``: it failed or hung.
@@ -113,7 +115,7 @@ def espeak_speech(text: str, words_per_minute: int = 175) -> np.ndarray:
     if not text.strip():
         return np.zeros(0, dtype=np.int16)
     out = subprocess.run(
-        ["espeak-ng", "--stdout", "-v", "en-us", "-s", str(words_per_minute), "--", text],
+        ["espeak-ng", "--stdout", "-v", voice, "-s", str(words_per_minute), "--", text],
         capture_output=True,
         check=True,
         timeout=30,

@@ -1,0 +1,78 @@
+"""The translation session state machine (``server/_translation.py``, issue 14; pure)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+
+from realtime_widget.audio import encode_base64
+from realtime_widget.server._translation import MAX_PENDING_PHRASES, TranslationState
+from tests.server.driver import speech
+
+
+def _state() -> TranslationState:
+    counter = itertools.count(1)
+    return TranslationState(model="m", now=1.7e9, new_id=lambda p: f"{p}{next(counter):04d}")
+
+
+def _send(state: TranslationState, event: dict) -> list[dict]:
+    return state.receive(json.dumps(event))
+
+
+def _speak(state: TranslationState, samples: np.ndarray) -> list[dict]:
+    out = []
+    for start in range(0, len(samples), 4800):
+        chunk = encode_base64(samples[start : start + 4800])
+        out += _send(state, {"type": "session.input_audio_buffer.append", "audio": chunk})
+    return out
+
+
+def test_close_without_speech_closes_at_once_and_refuses_more():
+    state = _state()
+    assert [e["type"] for e in state.start()] == ["session.created"]
+    assert [e["type"] for e in _send(state, {"type": "session.close"})] == ["session.closed"]
+    assert state.closed
+    (error,) = _send(state, {"type": "session.update", "session": {}})
+    assert error["error"]["code"] == "session_closing"
+
+
+def test_each_phrase_is_a_job_and_its_result_becomes_deltas():
+    state = _state()
+    assert _speak(state, speech("one phrase")) == []  # nothing until it is translated
+    (job,) = state.jobs
+    assert job.language == "en" and not job.transcribe and job.audio.size > 0
+    out = state.provide(job.id, "one phrase", "une phrase", np.ones(24000, np.int16))
+    kinds = [e["type"] for e in out]
+    assert kinds == ["session.output_transcript.delta"] * 2 + ["session.output_audio.delta"] * 5
+    assert state.provide(job.id, "again", "encore", None) == []  # once only
+
+
+def test_close_waits_for_the_last_phrase_then_closed():
+    state = _state()
+    _speak(state, speech("one phrase"))
+    (job,) = state.jobs
+    assert _send(state, {"type": "session.close"}) == []
+    out = state.fail(job.id, "the model crashed")
+    assert [e["type"] for e in out] == ["error", "session.closed"]
+    assert out[0]["error"]["code"] == "translation_failed"
+
+
+def test_type_and_model_cannot_change():
+    state = _state()
+    (error,) = _send(state, {"type": "session.update", "session": {"model": "other"}})
+    assert error["error"]["param"] == "session.model"
+    (updated,) = _send(state, {"type": "session.update", "session": {"type": "translation"}})
+    assert updated["type"] == "session.updated"
+
+
+def test_phrases_waiting_for_translation_are_bounded():
+    state = _state()
+    for _ in range(MAX_PENDING_PHRASES):
+        _speak(state, speech("phrase", tail=0.8))
+    assert len(state.jobs) == MAX_PENDING_PHRASES
+    out = _speak(state, speech("one too many", tail=0.8))
+    (error,) = [e for e in out if e["type"] == "error"]
+    assert error["error"]["code"] == "translation_backlog"
+    assert len(state.jobs) == MAX_PENDING_PHRASES
