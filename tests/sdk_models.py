@@ -264,3 +264,27 @@ def extras_of(model: Any) -> list[str]:
     events): ``"<path>: not a field of the SDK's <Model>"`` per extra field.
     """
     return [f"{path}: {problem}" for path, problem in _extras(model, "")]
+
+
+@functools.cache
+def translation_client_event_params() -> dict[str, Any]:
+    """Map each translation-session client event ``type`` to the SDK's TypedDict."""
+    from openai.types.realtime import RealtimeTranslationClientEventParam
+
+    out = {}
+    for member in _union_members(RealtimeTranslationClientEventParam):
+        for etype in typing.get_args(_strip(typing.get_type_hints(member)["type"])):
+            out[etype] = member
+    return out
+
+
+def translation_sdk_errors(event: dict) -> list[str]:
+    """Problems of a translation-session server event against the SDK's models (strict)."""
+    from openai.types.realtime import RealtimeTranslationServerEvent
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        parsed = TypeAdapter(RealtimeTranslationServerEvent).validate_python(event)
+    except ValidationError as exc:
+        return [f"{event.get('type')}: {e['loc']}: {e['msg']}" for e in exc.errors()]
+    return [f"{event.get('type')}: {problem}" for problem in extras_of(parsed)]

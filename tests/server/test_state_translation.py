@@ -76,3 +76,29 @@ def test_phrases_waiting_for_translation_are_bounded():
     (error,) = [e for e in out if e["type"] == "error"]
     assert error["error"]["code"] == "translation_backlog"
     assert len(state.jobs) == MAX_PENDING_PHRASES
+
+
+def test_translation_state_accepts_every_field_the_sdk_can_send():
+    # The SDK's translation client events, sampled to cover every field and literal
+    # (tests/sdk_models.py); every event the state answers is strictly the SDK's model.
+    import pytest
+
+    pytest.importorskip("openai")
+    from tests.sdk_models import (
+        covering_samples,
+        translation_client_event_params,
+        translation_sdk_errors,
+    )
+
+    params = translation_client_event_params()
+    assert set(params) == {"session.update", "session.input_audio_buffer.append", "session.close"}
+    for td in params.values():
+        for sample in covering_samples(td):
+            state = _state()
+            out = state.start() + _send(state, sample)
+            _speak(state, speech("a phrase"))
+            for job in list(state.jobs):
+                out += state.provide(job.id, "a phrase", "une phrase", np.ones(4800, np.int16))
+            assert not [e for e in out if e["type"] == "error"], (sample, out)
+            for event in out:
+                assert translation_sdk_errors(event) == [], event
