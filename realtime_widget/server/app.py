@@ -537,7 +537,7 @@ class LocalRealtimeServer:
             )
         try:
             request = json.loads(body or b"{}")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             return _refusal(
                 http.HTTPStatus.BAD_REQUEST,
                 "invalid_json",
