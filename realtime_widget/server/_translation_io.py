@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 
 from realtime_widget.server._outbox import Outbox
 from realtime_widget.server._translation import TranslationJob, TranslationState
-from realtime_widget.server.translator import Translator, speech_in
+from realtime_widget.server.translator import Translator
 
 if TYPE_CHECKING:
     from realtime_widget.server.app import LocalRealtimeServer
@@ -59,31 +59,21 @@ class Stages:
         return source, translation, audio
 
 
-def stages_of(server: LocalRealtimeServer) -> Stages:
-    """The server's stages: its pipeline's when it has one, else the echo stand-ins."""
-    from realtime_widget.server.app import _call_synth
-    from realtime_widget.server.speech import describe_audio
-
-    transcribe = server.transcriber or describe_audio
-    synth = server.synthesizer
-
-    def speak(text: str, language: str) -> np.ndarray:
-        english = None if synth is None else (lambda t: _call_synth(synth, t, "alloy"))
-        # The pipeline's voice reads English; a voice the user gave is used as it is.
-        return speech_in(text, language, english, native=server.pipeline is not None or not synth)
-
-    return Stages(transcribe, server.translator, speak)
-
-
 async def serve_translation(
-    server: LocalRealtimeServer, ws: ServerConnection, session: dict | None
+    server: LocalRealtimeServer,
+    ws: ServerConnection,
+    session: dict | None,
+    stages: Stages,
+    server_error: Callable[[Exception], dict],
 ) -> None:
     """Run one translation connection until it closes.
 
     Args:
-        server: the server (its limits, VAD, stages, executors and clock).
+        server: the server (its limits, VAD, executors, clock and writer).
         ws: the open connection.
         session: a translation client secret's session to start from, or ``None``.
+        stages: what turns a phrase into its translation.
+        server_error: the ``error`` event reporting a bug of the server (the session goes on).
     """
     request = ws.request
     assert request is not None
@@ -101,7 +91,7 @@ async def serve_translation(
     jobs = asyncio.Event()
     tasks = [
         asyncio.create_task(server._writer(ws, outbox)),
-        asyncio.create_task(_work(server, state, outbox, jobs)),
+        asyncio.create_task(_work(server, state, outbox, jobs, stages)),
         asyncio.create_task(_expire(server, state, outbox)),
     ]
     for event in state.start():
@@ -114,7 +104,7 @@ async def serve_translation(
                 events = state.receive(frame)
             except Exception as exc:  # a server bug must not end the session: report it
                 log.exception("= embedded server failed on a translation event")
-                events = [_server_error(exc)]
+                events = [server_error(exc)]
             for event in events:
                 outbox.put_nowait(event)
             if state.jobs:
@@ -130,10 +120,13 @@ async def serve_translation(
 
 
 async def _work(
-    server: LocalRealtimeServer, state: TranslationState, outbox: Outbox, jobs: asyncio.Event
+    server: LocalRealtimeServer,
+    state: TranslationState,
+    outbox: Outbox,
+    jobs: asyncio.Event,
+    stages: Stages,
 ) -> None:
     loop = asyncio.get_running_loop()
-    stages = stages_of(server)
     while True:
         await jobs.wait()
         jobs.clear()
@@ -165,9 +158,3 @@ async def _expire(server: LocalRealtimeServer, state: TranslationState, outbox: 
     for event in events:
         outbox.put_nowait(event)
     outbox.put_close(1001, events[0]["error"]["message"])
-
-
-def _server_error(exc: Exception) -> dict[str, Any]:
-    from realtime_widget.server.app import _server_error as server_error
-
-    return server_error(exc)

@@ -81,9 +81,15 @@ from realtime_widget.server._translation import (
     TranslationState,
     translation_session_from_request,
 )
-from realtime_widget.server._translation_io import serve_translation
+from realtime_widget.server._translation_io import Stages, serve_translation
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
-from realtime_widget.server.speech import Synthesizer, Transcriber, formant_speech, synthesize
+from realtime_widget.server.speech import (
+    Synthesizer,
+    Transcriber,
+    describe_audio,
+    formant_speech,
+    synthesize,
+)
 from realtime_widget.server.state import (
     SessionState,
     TranscriptionJob,
@@ -94,6 +100,7 @@ from realtime_widget.server.translator import (
     LanguageModelTranslator,
     Translator,
     marked_translation,
+    speech_in,
 )
 from realtime_widget.server.vad import choose_vad
 
@@ -629,7 +636,9 @@ class LocalRealtimeServer:
         assert request is not None
         if urlsplit(request.path).path.rstrip("/") in TRANSLATION_PATHS:
             secret = self.client_secrets.get(_request_key(request) or "")
-            await serve_translation(self, ws, secret.session if secret is not None else None)
+            session = secret.session if secret is not None else None
+            stages = self._translation_stages()
+            await serve_translation(self, ws, session, stages, _server_error)
             return
         beta = "realtime=v1" in request.headers.get("OpenAI-Beta", "") or (
             "openai-beta.realtime-v1" in _offered_protocols(request)
@@ -699,6 +708,20 @@ class LocalRealtimeServer:
             for task in tasks:
                 task.cancel()
             self.sessions.discard(state)
+
+    def _translation_stages(self) -> Stages:
+        """What a translation session runs per phrase: the pipeline's stages when there is one,
+        else the echo stand-ins (``describe_audio``, ``marked_translation``, the synthesizer)."""
+        transcribe = self.transcriber or describe_audio
+        synth = self.synthesizer
+        # The pipeline's voice reads English; a voice the user gave is used as it is.
+        native = self.pipeline is not None or synth is None
+
+        def speak(text: str, language: str) -> np.ndarray:
+            english = None if synth is None else (lambda t: _call_synth(synth, t, "alloy"))
+            return speech_in(text, language, english, native=native)
+
+        return Stages(transcribe, self.translator, speak)
 
     @staticmethod
     async def _writer(ws: ServerConnection, outbox: Outbox) -> None:
