@@ -170,3 +170,14 @@ async def test_oversized_chunked_and_malformed_posts_get_clear_http_errors(serve
     )
     answer = await _raw_post(server, bad_json)
     assert answer.startswith(b"HTTP/1.1 400") and b"invalid_json" in answer
+    deep = b"[" * 100_000 + b"]" * 100_000  # json.loads raises RecursionError, not ValueError
+    too_deep = (
+        b"POST /v1/realtime/client_secrets HTTP/1.1\r\nAuthorization: Bearer "
+        + KEY.encode()
+        + b"\r\nContent-Length: "
+        + str(len(deep)).encode()
+        + b"\r\n\r\n"
+        + deep
+    )
+    answer = await _raw_post(server, too_deep)
+    assert answer.startswith(b"HTTP/1.1 400") and b"invalid_json" in answer
