@@ -37,6 +37,7 @@ from realtime_widget.widget._inbound import (
 )
 from realtime_widget.widget._items import transcript_markdown
 from realtime_widget.widget._session import connection_failure, open_connection
+from realtime_widget.widget._settings import LiveSettings
 from realtime_widget.widget._sync import WidgetSync
 
 __all__ = ["RealtimeWidget"]
@@ -123,10 +124,21 @@ class RealtimeWidget(anywidget.AnyWidget):
     Read `items` for the current state."""
 
     settings = traitlets.Dict().tag(sync=True)
-    """Session settings editable in the browser before connecting: ``voice``, ``instructions``,
+    """Session settings, editable in the browser or here: ``voice``, ``instructions``,
     ``turn_detection`` (server VAD ``threshold``, ``prefix_padding_ms``,
-    ``silence_duration_ms``, ``interrupt_response``: whether speech cuts the answer).
-    Applied on connect, and at once when changed while connected."""
+    ``silence_duration_ms``, ``interrupt_response``: whether speech cuts the answer),
+    ``text_only`` (answers in text, no audio), ``input_transcription`` (transcribe the user's
+    speech), ``model`` (applies at the next connection) and ``mic_device`` (the browser's
+    microphone ``deviceId``; "" for the default). Applied on connect, and at once through
+    ``session.update`` when changed while connected; the voice only until the session's first
+    audio (an API rule). A refused change is undone and marked in `settings_status`."""
+
+    settings_status = traitlets.Dict().tag(sync=True)
+    """What the settings panel shows beside the fields (kernel -> browser): ``voices`` and
+    ``models`` (the choices, from the installed ``openai`` SDK), ``model`` (the connection's),
+    ``voice_locked`` (why the voice cannot change now, or ""), ``refused`` (field -> the
+    server's message for a refused update; the field is back to the session's value) and
+    ``model_note`` (when a new model applies)."""
 
     hands_free = traitlets.Bool(True).tag(sync=True)
     """True: server voice detection decides turns; False: push-to-talk (no turn detection)."""
@@ -226,6 +238,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._sync.interrupt_guard_ms = float(interrupt_guard_ms)
         for fn in tools:
             self._client.add_tool(fn)
+        self._live_settings = LiveSettings(
+            self._client, _weakly(self._apply_traits), self._sync.add_error
+        )
+        self.settings_status = self._live_settings.status()
         self.on_msg(self._on_browser_msg)
         if autoconnect:
             self._start_connect()
@@ -308,22 +324,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         if getattr(self, "_sync", None) is not None and self._client.is_connected:
             self._runtime.call_soon(self._apply_session_settings)
 
-    def _session_settings(self) -> dict[str, Any]:
-        s = self.settings or {}
-        config: dict[str, Any] = {}
-        if s.get("voice"):
-            config["voice"] = s["voice"]
-        if s.get("instructions"):
-            config["instructions"] = s["instructions"]
-        vad = {k: v for k, v in (s.get("turn_detection") or _DEFAULT_VAD).items() if v is not None}
-        config["turn_detection"] = vad if self.hands_free else None
-        return config
-
     def _apply_session_settings(self) -> None:
-        try:
-            self._client.update_session(**self._session_settings())
-        except ValueError as exc:
-            self._sync.add_error("kernel", "bad_settings", str(exc))
+        self._live_settings.apply(self.settings or {}, self.hands_free, _DEFAULT_VAD)
 
     # ------------------------------------------------------------------ connection
     async def _connect(self, raise_errors: bool = False) -> None:
@@ -333,8 +335,9 @@ class RealtimeWidget(anywidget.AnyWidget):
             self._sync.set_status("connected", immediate=True)
             return
         self._sync.set_status("connecting")
+        self._live_settings.new_session()
         try:
-            self._client.update_session(**self._session_settings())
+            self._apply_session_settings()
             await self._client.connect_async()
         except asyncio.CancelledError:  # the caller's timeout: not connected, not an error
             self._sync.set_status("disconnected", immediate=True)
@@ -413,6 +416,7 @@ class RealtimeWidget(anywidget.AnyWidget):
                 self._runtime.run(self._client.disconnect_async(), 10.0)
         finally:
             self._runtime.call_soon(self._sync.close)
+            self._runtime.call_soon(self._live_settings.close)
             if self._lease is not None:
                 self._lease.release(wait=not self._runtime.in_runtime_thread())
             super().close()
