@@ -39,6 +39,8 @@ export interface EngineEvents {
   onProgress(progress: PlayerProgress): void;
   /** The context's state changed ("suspended" until a user gesture, under autoplay rules). */
   onContextState(state: string): void;
+  /** The microphone's track ended while capturing (unplugged, taken by another application). */
+  onCaptureEnded?(): void;
 }
 
 const CAPTURE_CHUNK = 960; // 40 ms at 24 kHz (the issue asks for 20-100 ms chunks)
@@ -191,9 +193,12 @@ export class AudioEngine {
     node.start();
   }
 
-  /** Open the microphone and start sending chunks. Throws a CaptureError. */
-  async startCapture(): Promise<void> {
-    if (this.capturing) return;
+  /**
+   * Open the microphone (`deviceId`, or the default for "") and start sending chunks. A chosen
+   * device that is gone falls back to the default; the result says so. Throws a CaptureError.
+   */
+  async startCapture(deviceId = ""): Promise<{ fellBack: boolean }> {
+    if (this.capturing) return { fellBack: false };
     if (!globalThis.isSecureContext) {
       throw new CaptureError(
         "no_secure_context",
@@ -211,21 +216,37 @@ export class AudioEngine {
     const context = await this.ensureContext();
     this.capturing = true;
     let stream: MediaStream;
+    let fellBack = false;
+    const audio = { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 };
     try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
-      });
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({
+          audio: deviceId ? { ...audio, deviceId: { exact: deviceId } } : audio,
+        });
+      } catch (err) {
+        const name = (err as { name?: string })?.name;
+        if (!deviceId || (name !== "OverconstrainedError" && name !== "NotFoundError")) throw err;
+        fellBack = true; // the picked device is gone: the default rather than no microphone
+        stream = await navigator.mediaDevices.getUserMedia({ audio });
+      }
     } catch (err) {
       this.capturing = false;
       throw captureError(err);
     }
     const tracks = stream.getTracks();
+    const onEnded = () => {
+      if (this.stream === stream) this.events.onCaptureEnded?.();
+    };
+    for (const t of tracks) t.addEventListener("ended", onEnded);
     this.captureReleases.push(track("mediaStreamTracks", tracks.length), () => {
-      for (const t of tracks) t.stop();
+      for (const t of tracks) {
+        t.removeEventListener("ended", onEnded);
+        t.stop();
+      }
     });
     if (!this.capturing || this.closed) {
       this.stopCapture();
-      return;
+      return { fellBack };
     }
     this.stream = stream;
     const source = context.createMediaStreamSource(stream);
@@ -250,6 +271,7 @@ export class AudioEngine {
     source.connect(node);
     this.source = source;
     this.capture = node;
+    return { fellBack };
   }
 
   /** Send the partial last chunk (end of push-to-talk) and wait until it was posted. */

@@ -8,6 +8,7 @@ import { AudioEngine, CaptureError, type PlayerProgress } from "../audio/engine"
 import { ConversationState } from "./conversation";
 import { type DownloadFormat, type DownloadReply, fileFromReply, saveFile } from "./download";
 import { imageProblem } from "./images";
+import { DEVICE_GONE, MIC_ENDED } from "./settings";
 import type { ErrorEntry, Frame, KernelMessage, PlayedReport, ReplayAudio, WidgetTraits } from "./model";
 import { parseKey, partKey } from "./model";
 
@@ -71,7 +72,7 @@ export class Controller {
       this.notify("log");
     });
     on("change:errors", () => this.notify("errors"));
-    for (const t of ["status", "usage", "notice", "settings", "hands_free", "response_active", "server_label"]) {
+    for (const t of ["status", "usage", "notice", "settings", "settings_status", "hands_free", "response_active", "server_label"]) {
       on(`change:${t}`, () => this.notify("traits"));
     }
     on("change:status", () => this.onStatus());
@@ -261,6 +262,7 @@ export class Controller {
             this.dismissLocalError("audio_suspended");
           }
         },
+        onCaptureEnded: () => this.onCaptureEnded(),
       });
     }
     return this.engine;
@@ -306,8 +308,11 @@ export class Controller {
     const engine = this.getEngine();
     if (engine.capturing) return true;
     try {
-      await engine.startCapture();
+      const device = this.model.get("settings")?.mic_device || "";
+      const { fellBack } = await engine.startCapture(device);
+      if (fellBack) this.micDeviceGone();
       this.dismissLocalError("mic_denied");
+      this.dismissLocalError("mic_ended");
       this.notify("capture");
       return true;
     } catch (err) {
@@ -316,6 +321,32 @@ export class Controller {
       this.addLocalError(e.code, e.message);
       this.notify("capture");
       return false;
+    }
+  }
+
+  /** The microphone's track ended mid-capture: stop cleanly and say what to do (never stuck). */
+  onCaptureEnded(): void {
+    const pushToTalk = this.pttActive;
+    this.stopMic();
+    // Mid push-to-talk: what was said so far is committed (the turn gets its answer).
+    if (pushToTalk) this.send({ type: "ptt_stop" });
+    this.addLocalError("mic_ended", MIC_ENDED);
+  }
+
+  /** The picked microphone is gone: forget it (the default is used) and say so. */
+  micDeviceGone(): void {
+    const settings = this.model.get("settings") || {};
+    if (settings.mic_device) this.setSettings({ ...settings, mic_device: "" });
+    this.addLocalError("mic_device_gone", DEVICE_GONE, false);
+  }
+
+  /** Pick the microphone; a running capture moves to it at once. */
+  setMicDevice(deviceId: string): void {
+    this.setSettings({ ...(this.model.get("settings") || {}), mic_device: deviceId });
+    this.dismissLocalError("mic_device_gone");
+    if (this.engine?.capturing) {
+      this.engine.stopCapture();
+      void this.startMic();
     }
   }
 

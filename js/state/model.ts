@@ -95,6 +95,24 @@ export interface Settings {
   voice?: string;
   instructions?: string;
   turn_detection?: TurnDetection | null;
+  /** Answers in text only (output_modalities ["text"]). */
+  text_only?: boolean;
+  /** Transcribe the user's speech (input audio transcription on). */
+  input_transcription?: boolean;
+  /** The realtime model: applies at the next connection. */
+  model?: string;
+  /** The microphone's deviceId ("" or absent: the browser's default). Browser-only. */
+  mic_device?: string;
+}
+
+/** What the kernel says about the settings (RealtimeWidget.settings_status). */
+export interface SettingsStatus {
+  voices: string[];
+  models: string[];
+  model?: string;
+  voice_locked?: string;
+  refused?: Record<string, string>;
+  model_note?: string;
 }
 
 export interface Usage {
@@ -113,6 +131,7 @@ export interface WidgetTraits {
    * close; kept current here from frame patches (model.set, never save_changes). */
   items_snapshot: ItemView[];
   settings: Settings;
+  settings_status: SettingsStatus;
   hands_free: boolean;
   response_active: boolean;
   usage: Usage;

@@ -1,50 +1,127 @@
 /**
- * Settings (voice, instructions, VAD) edited before connecting; written to the `settings` trait,
- * which the kernel applies on connect.
+ * The settings panel: model, voice, instructions, text-only, input transcription, microphone and
+ * VAD, written to the `settings` trait; the kernel applies them at once through `session.update`
+ * (docs/widget-protocol.md) and answers in `settings_status` (choices, the voice lock, refused
+ * fields), shown beside each field. Option lists and notes come from state/settings.ts.
  */
 import type { Controller } from "../state/controller";
-import type { Settings, TurnDetection } from "../state/model";
-import { h, listen } from "./dom";
+import type { Settings, SettingsStatus, TurnDetection } from "../state/model";
+import {
+  type DeviceInfo,
+  deviceOptions,
+  fieldNote,
+  modelOptions,
+  type Option,
+  OTHER_MODEL,
+  voiceOptions,
+} from "../state/settings";
+import { attr, h, listen, text } from "./dom";
 
-const VOICES = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"];
+let nextId = 0;
+
+function setOptions(select: HTMLSelectElement, options: Option[], selected: string): void {
+  const key = options.map((o) => `${o.value}\u0000${o.label}`).join("\u0001");
+  if (select.dataset.key !== key) {
+    select.dataset.key = key;
+    select.replaceChildren(...options.map((o) => h("option", { value: o.value }, o.label)));
+  }
+  if (document.activeElement !== select || select.value !== selected) select.value = selected;
+}
 
 export class SettingsView {
   el: HTMLDetailsElement;
-  voice: HTMLInputElement;
+  model: HTMLSelectElement;
+  modelOther: HTMLInputElement;
+  voice: HTMLSelectElement;
   instructions: HTMLTextAreaElement;
+  textOnly: HTMLInputElement;
+  transcription: HTMLInputElement;
+  mic: HTMLSelectElement;
   threshold: HTMLInputElement;
   prefix: HTMLInputElement;
   silence: HTMLInputElement;
   interrupt: HTMLInputElement;
   fieldset: HTMLFieldSetElement;
+  notes: Record<string, HTMLElement> = {};
+  devices: DeviceInfo[] = [];
 
   constructor(private c: Controller, disposers: (() => void)[]) {
-    const listId = `rtw-voices-${Math.random().toString(36).slice(2)}`;
-    this.voice = h("input", { type: "text", list: listId, "aria-label": "Voice" });
-    this.instructions = h("textarea", { rows: 3, "aria-label": "Instructions" });
-    this.threshold = h("input", { type: "number", min: 0, max: 1, step: 0.05, "aria-label": "VAD threshold" });
+    this.model = h("select", { "aria-label": "Model", "data-field": "model" });
+    this.modelOther = h("input", { type: "text", "aria-label": "Other model name", placeholder: "model name", hidden: true });
+    this.voice = h("select", { "aria-label": "Voice", "data-field": "voice" });
+    this.instructions = h("textarea", { rows: 3, "aria-label": "Instructions", "data-field": "instructions" });
+    this.textOnly = h("input", { type: "checkbox", "aria-label": "Text-only answers", "data-field": "text_only" });
+    this.transcription = h("input", {
+      type: "checkbox",
+      "aria-label": "Transcribe my speech",
+      "data-field": "input_transcription",
+    });
+    this.mic = h("select", { "aria-label": "Microphone", "data-field": "mic_device" });
+    this.threshold = h("input", { type: "number", min: 0, max: 1, step: 0.05, "aria-label": "VAD threshold", "data-field": "turn_detection" });
     this.prefix = h("input", { type: "number", min: 0, step: 50, "aria-label": "Prefix padding (ms)" });
     this.silence = h("input", { type: "number", min: 0, step: 50, "aria-label": "Silence duration (ms)" });
     this.interrupt = h("input", { type: "checkbox", "aria-label": "Interrupt on speech" });
-    const voices = h("datalist", { id: listId });
-    for (const v of VOICES) voices.append(h("option", { value: v }));
-    const row = (label: string, input: HTMLElement) => h("label", { class: "rtw-field" }, h("span", {}, label), input);
+    const row = (label: string, field: string | null, ...inputs: HTMLElement[]) => {
+      const children: HTMLElement[] = [h("span", {}, label), ...inputs];
+      if (field) {
+        const id = `rtw-note-${++nextId}`;
+        const note = h("span", { class: "rtw-note", id, "aria-live": "polite", "data-note": field });
+        this.notes[field] = note;
+        for (const input of inputs) input.setAttribute("aria-describedby", id);
+        children.push(note);
+      }
+      return h("label", { class: "rtw-field" }, ...children);
+    };
     this.fieldset = h(
       "fieldset",
       {},
-      row("Voice", this.voice),
-      voices,
-      row("Instructions", this.instructions),
-      row("VAD threshold", this.threshold),
-      row("Prefix padding (ms)", this.prefix),
-      row("Silence duration (ms)", this.silence),
-      row("Interrupt on speech", this.interrupt),
-      h("p", { class: "rtw-dim" }, "Applied when connecting."),
+      row("Model", "model", this.model, this.modelOther),
+      row("Voice", "voice", this.voice),
+      row("Instructions", "instructions", this.instructions),
+      row("Text-only answers", "text_only", this.textOnly),
+      row("Transcribe my speech", "input_transcription", this.transcription),
+      row("Microphone", "mic_device", this.mic),
+      row("VAD threshold", "turn_detection", this.threshold),
+      row("Prefix padding (ms)", null, this.prefix),
+      row("Silence duration (ms)", null, this.silence),
+      row("Interrupt on speech", null, this.interrupt),
+      h(
+        "p",
+        { class: "rtw-dim" },
+        "Changes apply at once; the voice until the first spoken answer, the model at the next connection.",
+      ),
     );
     this.el = h("details", { class: "rtw-settings" }, h("summary", { "aria-label": "Settings" }, "Settings"), this.fieldset);
-    for (const input of [this.voice, this.instructions, this.threshold, this.prefix, this.silence, this.interrupt]) {
-      listen(input, "change", () => this.save(), disposers);
+    const inputs = [this.voice, this.instructions, this.threshold, this.prefix, this.silence, this.interrupt, this.textOnly, this.transcription, this.modelOther];
+    for (const input of inputs) listen(input, "change", () => this.save(), disposers);
+    listen(
+      this.model,
+      "change",
+      () => {
+        this.modelOther.hidden = this.model.value !== OTHER_MODEL;
+        if (this.model.value === OTHER_MODEL) this.modelOther.focus();
+        else this.save();
+      },
+      disposers,
+    );
+    listen(this.mic, "change", () => this.c.setMicDevice(this.mic.value), disposers);
+    listen(this.el, "toggle", () => this.el.open && void this.refreshDevices(), disposers);
+    const media = globalThis.navigator?.mediaDevices;
+    if (media) listen(media, "devicechange", () => void this.refreshDevices(), disposers);
+  }
+
+  /** Read the microphones (labels appear once the page may use the microphone). */
+  async refreshDevices(): Promise<void> {
+    const media = globalThis.navigator?.mediaDevices;
+    if (!media?.enumerateDevices) return;
+    try {
+      this.devices = (await media.enumerateDevices()).map((d) => ({ deviceId: d.deviceId, kind: d.kind, label: d.label }));
+    } catch {
+      this.devices = [];
     }
+    const chosen = this.c.model.get("settings")?.mic_device || "";
+    if (deviceOptions(this.devices, chosen).gone) this.c.micDeviceGone();
+    this.update();
   }
 
   save(): void {
@@ -55,27 +132,49 @@ export class SettingsView {
     td.prefix_padding_ms = num(this.prefix);
     td.silence_duration_ms = num(this.silence);
     td.interrupt_response = this.interrupt.checked;
+    const model = this.model.value === OTHER_MODEL ? this.modelOther.value.trim() : this.model.value;
     this.c.setSettings({
       ...current,
       voice: this.voice.value || undefined,
       instructions: this.instructions.value,
       turn_detection: td,
+      text_only: this.textOnly.checked,
+      input_transcription: this.transcription.checked,
+      model: model || undefined,
     });
   }
 
   update(): void {
     const s: Settings = this.c.model.get("settings") || {};
+    const status: SettingsStatus | undefined = this.c.model.get("settings_status");
     const td: Partial<TurnDetection> = s.turn_detection || {};
     const set = (i: HTMLInputElement | HTMLTextAreaElement, v: unknown) => {
       if (document.activeElement !== i) i.value = v === undefined || v === null ? "" : String(v);
     };
-    set(this.voice, s.voice);
+    const model = s.model || status?.model || "";
+    const models = modelOptions(status?.models || [], model);
+    setOptions(this.model, models.options, this.modelOther.hidden ? models.selected : OTHER_MODEL);
+    if (models.selected === OTHER_MODEL && this.modelOther.hidden && model) this.modelOther.hidden = false;
+    set(this.modelOther, models.selected === OTHER_MODEL ? model : this.modelOther.value);
+    setOptions(this.voice, voiceOptions(status?.voices || [], s.voice), s.voice || "");
+    this.voice.disabled = Boolean(status?.voice_locked);
     set(this.instructions, s.instructions);
+    this.textOnly.checked = s.text_only === true;
+    this.transcription.checked = s.input_transcription !== false;
+    const devices = deviceOptions(this.devices, s.mic_device || "");
+    setOptions(this.mic, devices.options, devices.gone ? "" : s.mic_device || "");
+    this.mic.disabled = !globalThis.navigator?.mediaDevices?.enumerateDevices;
     set(this.threshold, td.threshold);
     set(this.prefix, td.prefix_padding_ms);
     set(this.silence, td.silence_duration_ms);
     this.interrupt.checked = td.interrupt_response !== false;
-    const status = this.c.model.get("status");
-    this.fieldset.disabled = status === "connected" || status === "connecting" || status === "reconnecting";
+    for (const [field, note] of Object.entries(this.notes)) {
+      const message = fieldNote(status, field);
+      text(note, message);
+      const refused = Boolean(status?.refused?.[field]);
+      attr(note, "data-kind", refused ? "refused" : message ? "info" : null);
+      const input = this.fieldset.querySelector(`[data-field="${field}"]`);
+      if (input) attr(input, "aria-invalid", refused ? "true" : null);
+    }
   }
 }
