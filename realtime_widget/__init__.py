@@ -19,6 +19,10 @@ _EXPORTS: dict[str, str] = {
     "RealtimeConnectionError": "realtime_widget.api",
     "RealtimeConversation": "realtime_widget.conversation",
     "RealtimeClient": "realtime_widget.client",
+    "RealtimeTranscriber": "realtime_widget.client",
+    "RealtimeTranslator": "realtime_widget.client",
+    "Captions": "realtime_widget.captions",
+    "CaptionSegment": "realtime_widget.captions",
     "RealtimeWidget": "realtime_widget.widget",
     "LocalRealtimeServer": "realtime_widget.server",
     "ToolRegistry": "realtime_widget.tools",
@@ -33,6 +37,8 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "CancelToken",
+    "CaptionSegment",
+    "Captions",
     "ClientSecret",
     "ClientSecretError",
     "LocalRealtimeServer",
@@ -41,6 +47,8 @@ __all__ = [
     "RealtimeConnectionError",
     "RealtimeConversation",
     "RealtimeEventHandler",
+    "RealtimeTranscriber",
+    "RealtimeTranslator",
     "RealtimeWidget",
     "ToolRegistry",
     "__version__",
@@ -52,7 +60,8 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from realtime_widget.api import RealtimeAPI, RealtimeConnectionError
-    from realtime_widget.client import RealtimeClient
+    from realtime_widget.captions import Captions, CaptionSegment
+    from realtime_widget.client import RealtimeClient, RealtimeTranscriber, RealtimeTranslator
     from realtime_widget.client_secrets import (
         ClientSecret,
         ClientSecretError,

@@ -7,13 +7,29 @@ machine), ``_carryover`` (held sends, unacknowledged messages, owed responses, t
 ``_session`` (``SessionSettings``), ``_interruption``, ``_mcp_approvals``, ``_watchdog``,
 ``_waiting``; pure bookkeeping: ``_responses`` (one in-band ``response.create`` in flight),
 ``_handles`` (what ``create_response`` returns), ``_tool_calls``, ``_outputs``, ``_playback``,
-``_config``, ``_mcp``, ``_usage``, ``_reconnect`` (history items), ``_audio_cap``.
+``_config``, ``_mcp``, ``_usage``, ``_reconnect`` (history items), ``_audio_cap``. The
+captions-only session kinds (issue 14) are ``_caption_sessions`` (``RealtimeTranscriber``,
+``RealtimeTranslator``), on the same transport and ``Connection``.
 """
 
 from __future__ import annotations
 
 from realtime_widget.client._ask import Reply
+from realtime_widget.client._caption_sessions import (
+    CaptionSession,
+    RealtimeTranscriber,
+    RealtimeTranslator,
+)
 from realtime_widget.client._client import RealtimeClient
 from realtime_widget.client._handles import ResponseError, ResponseHandle, ResponseResult
 
-__all__ = ["RealtimeClient", "Reply", "ResponseError", "ResponseHandle", "ResponseResult"]
+__all__ = [
+    "CaptionSession",
+    "RealtimeClient",
+    "RealtimeTranscriber",
+    "RealtimeTranslator",
+    "Reply",
+    "ResponseError",
+    "ResponseHandle",
+    "ResponseResult",
+]
