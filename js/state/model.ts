@@ -3,6 +3,7 @@
  * The Python side declares the same trait names in realtime_widget/widget.py.
  */
 
+import type { CaptionInfo } from "./captions";
 import type { DownloadReply } from "./download";
 
 export type Status = "disconnected" | "connecting" | "connected" | "reconnecting" | "error";
@@ -62,6 +63,8 @@ export interface ItemView {
   mcp?: McpInfo | null;
   /** Absent in notebooks saved before images existed. */
   images?: ImageView[];
+  /** Caption segments of the transcribe and translate modes only (issue 14). */
+  caption?: CaptionInfo | null;
 }
 
 export interface LogEntry {
@@ -139,6 +142,10 @@ export interface WidgetTraits {
   errors: ErrorEntry[];
   notice: string;
   server_label: string;
+  /** "conversation", "transcribe" or "translate" (set by the kernel's constructor). */
+  mode: string;
+  /** The translate mode's target language, or the transcribe mode's speech language. */
+  language: string;
 }
 
 export interface AudioEntry {

@@ -2,6 +2,7 @@
  * The conversation (`role="log"`): one turn per item, updated in place so a streamed delta only
  * touches its own turn. Function calls render as tool cards merged with their output.
  */
+import { captionLabel, captionOf } from "../state/captions";
 import type { Controller } from "../state/controller";
 import { isMcp, mcpState } from "../state/mcp";
 import type { ItemView } from "../state/model";
@@ -123,6 +124,11 @@ export class ConversationView {
       this.renderMcp(el, item);
       return el;
     }
+    const caption = captionOf(item);
+    if (caption) {
+      this.renderCaption(el, item);
+      return el;
+    }
     const words = item.text || item.transcript;
     const body = h("div", { class: "rtw-text" });
     if (words) text(body, words);
@@ -141,6 +147,27 @@ export class ConversationView {
     }
     if (meta.childNodes.length) el.append(meta);
     return el;
+  }
+
+  /** A caption turn (transcribe mode) or phrase with its translation side by side (translate). */
+  renderCaption(el: HTMLElement, item: ItemView): void {
+    const caption = captionOf(item)!;
+    attr(el, "data-caption", caption.final ? "final" : "partial");
+    attr(el, "data-turn", String(caption.turn));
+    el.classList.add("rtw-caption");
+    const source = h("div", { class: "rtw-text rtw-caption-source", "aria-label": "Transcript" });
+    if (item.transcript) text(source, item.transcript);
+    else source.append(h("em", { class: "rtw-placeholder" }, caption.final ? "(no words)" : "listening…"));
+    el.append(h("div", { class: "rtw-who" }, captionLabel(caption)));
+    if (caption.mode === "translate") {
+      const translated = h("div", { class: "rtw-text rtw-caption-translation", "aria-label": "Translation" });
+      if (caption.translation) text(translated, caption.translation);
+      else translated.append(h("em", { class: "rtw-placeholder" }, "translating…"));
+      el.append(h("div", { class: "rtw-caption-pair" }, source, translated));
+    } else {
+      el.append(source);
+    }
+    if (caption.error) el.append(h("div", { class: "rtw-meta rtw-error-text" }, caption.error));
   }
 
   /** An MCP card: a tool listing, a call (expandable), or an approval request. */

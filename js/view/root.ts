@@ -3,6 +3,7 @@
  * `rtw-root` data attributes the browser tests read, and returns its cleanup.
  */
 import type { Change, Controller } from "../state/controller";
+import { hasComposer, modeLabel } from "../state/captions";
 import { alertText } from "./alert-text";
 import { Controls } from "./controls";
 import { ConversationView } from "./conversation-view";
@@ -28,6 +29,8 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const settings = new SettingsView(c, disposers);
   const notice = h("div", { class: "rtw-notice", role: "note" });
   const label = h("span", { class: "rtw-dim rtw-label" });
+  // The transcribe and translate modes say so in the header (issue 14); a conversation shows none.
+  const modeBadge = h("span", { class: "rtw-mode", "aria-label": "Mode" });
   const alerts = h("div", { class: "rtw-alerts" });
   // How to start talking, while the conversation is empty (issue 15).
   const hint = h("p", { class: "rtw-empty-hint rtw-dim", role: "note", "aria-label": "Getting started" });
@@ -45,7 +48,7 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
       // or holding space on the Microphone button must not run notebook commands.
       "data-lm-suppress-shortcuts": "true",
     },
-    h("div", { class: "rtw-header" }, h("strong", {}, "Realtime"), label),
+    h("div", { class: "rtw-header" }, h("strong", {}, "Realtime"), modeBadge, label),
     notice,
     controls.el,
     alerts,
@@ -114,6 +117,12 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
     message.disabled = c.kernelGone;
     send.disabled = c.kernelGone;
     attr(root, "data-status", status);
+    const mode = c.model.get("mode") || "conversation";
+    attr(root, "data-mode", mode);
+    const badge = modeLabel(mode, c.model.get("language"));
+    text(modeBadge, badge);
+    modeBadge.hidden = !badge;
+    composer.hidden = !hasComposer(mode);
     attr(composer, "data-offline", off ? "true" : null);
     controls.update();
     settings.update();

@@ -60,6 +60,11 @@ def _on_disconnect(w: RealtimeWidget, content: dict, buffers: list) -> None:
 
 
 def _on_audio(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    captioner = w._captioner
+    if captioner is not None:  # transcribe / translate modes: the mic feeds their session
+        if buffers and (captioner.is_connected or captioner.is_reconnecting):
+            captioner.append_input_audio(np.frombuffer(buffers[0], dtype="<i2"))
+        return
     if not buffers or not w.client.is_connected:
         return  # mic audio while disconnected has nowhere to go
     samples = np.frombuffer(buffers[0], dtype="<i2")

@@ -18,7 +18,7 @@ import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from realtime_widget.tools import kernel_main_thread_executor
 from realtime_widget.widget._server import Lease, shared_servers
@@ -28,6 +28,7 @@ __all__ = [
     "OFFLINE_HINT",
     "OFFLINE_NOTICE",
     "Connection",
+    "caption_session",
     "connection_failure",
     "open_connection",
 ]
@@ -151,6 +152,45 @@ def _open(
         return Connection(made, lease.server, notice, label, lease=lease)
     label = "embedded server (offline demo)"
     return Connection(made, lease.server, OFFLINE_NOTICE, label, lease=lease)
+
+
+def caption_session(
+    client: Any, mode: str, language: str | None, transcription_model: str | None
+) -> Any:
+    """The transcription or translation session of a widget in a caption mode (issue 14).
+
+    It goes where the widget's client would (OpenAI, ``url=``, the embedded server) with the same
+    key, which moves from one ``RealtimeAPI`` to the other and is kept nowhere else.
+
+    Args:
+        client: the widget's `RealtimeClient` (never connected in these modes).
+        mode: ``"transcribe"`` or ``"translate"``.
+        language: the speech's language (transcribe) or the target language (translate).
+        transcription_model: the transcription model (``None``: the default).
+
+    Returns:
+        A `RealtimeTranscriber` or `RealtimeTranslator`, not connected yet.
+    """
+    from realtime_widget.api import DEFAULT_URL
+    from realtime_widget.client import RealtimeTranscriber, RealtimeTranslator
+    from realtime_widget.protocol.session_kinds import DEFAULT_TRANSCRIPTION_MODEL
+
+    api = client.realtime
+    parts = urlsplit(api.url)
+    # The conversation model's name is not the session's: each kind names its own.
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "model"])
+    url: str | None = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    if url == DEFAULT_URL:
+        url = None  # OpenAI: each kind knows its own endpoint there
+    options: dict[str, Any] = {
+        "url": url,
+        "api_key": api._api_key or None,  # moved, never shown: RealtimeAPI keeps it private
+        "headers": dict(api._extra_headers) or None,
+    }
+    model = transcription_model or DEFAULT_TRANSCRIPTION_MODEL
+    if mode == "transcribe":
+        return RealtimeTranscriber(model=model, language=language, **options)
+    return RealtimeTranslator(str(language), transcription_model=model, **options)
 
 
 def connection_failure(exc: Exception, fallback_hint: str = "") -> Exception:

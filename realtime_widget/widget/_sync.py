@@ -163,8 +163,13 @@ class WidgetSync:
             view["output"] = None if output is None else redact(output)
             failed = record is not None and record.traceback and record.status == "error"
             view["traceback"] = redact(bounded_traceback(record.traceback)) if failed else None
+        self.put_view(view)
+
+    def put_view(self, view: dict[str, Any]) -> None:
+        """Show a view as an item: kept for `items_snapshot` and queued as a frame patch (a
+        caption segment in the transcribe and translate modes is one, `_captions`)."""
         with self._lock:
-            self.views[item_id] = view
+            self.views[view["id"]] = view
         self._dirty.add("items_snapshot")
         self.outbox.patch_item(view)
         self.schedule()

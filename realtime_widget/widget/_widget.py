@@ -28,6 +28,7 @@ import traitlets
 from realtime_widget.client import Reply, ResponseHandle
 from realtime_widget.runtime import get_runtime
 from realtime_widget.widget import _media
+from realtime_widget.widget._captions import CAPTION_MODES, CaptionSync, check_mode
 from realtime_widget.widget._clear import clear_conversation
 from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS
 from realtime_widget.widget._inbound import (
@@ -36,7 +37,7 @@ from realtime_widget.widget._inbound import (
     truncate_at_last_reports,
 )
 from realtime_widget.widget._items import transcript_markdown
-from realtime_widget.widget._session import connection_failure, open_connection
+from realtime_widget.widget._session import caption_session, connection_failure, open_connection
 from realtime_widget.widget._settings import LiveSettings
 from realtime_widget.widget._sync import WidgetSync
 
@@ -100,6 +101,14 @@ class RealtimeWidget(anywidget.AnyWidget):
             and MCP tools (``{"type": "mcp", "server_label": ..., "server_url": ...}``, run by
             the server; their approval requests show as cards with Approve / Deny).
         autoconnect: connect in the background right away (the widget is live when shown).
+        mode: ``"conversation"`` (default: talk with the model), ``"transcribe"`` (live
+            captions: a transcription session, no model answers; ``w.captions`` exports them)
+            or ``"translate"`` (live interpretation into ``language``: the translation plays
+            and both transcripts show side by side).
+        language: for ``"translate"``, the target language (ISO-639-1, e.g. ``"fr"``;
+            required); for ``"transcribe"``, the speech's language (optional, helps accuracy).
+        transcription_model: the transcription model of the caption modes (default
+            ``gpt-4o-mini-transcribe``; the offline server transcribes with its own).
         interrupt_guard_ms: for this long after an answer's audio starts, server voice detection
             does not stop playback (echo of its first syllables; 0 disables the guard). See
             `interrupt_guard_ms` the attribute.
@@ -165,6 +174,14 @@ class RealtimeWidget(anywidget.AnyWidget):
     server_label = traitlets.Unicode("").tag(sync=True)
     """Who answers, without secrets (e.g. "OpenAI gpt-realtime-2")."""
 
+    mode = traitlets.Unicode("conversation").tag(sync=True)
+    """"conversation", "transcribe" (live captions) or "translate" (live translation); set by
+    the constructor, shown in the widget's header."""
+
+    language = traitlets.Unicode("").tag(sync=True)
+    """The target language of the translate mode (ISO-639-1), or the speech's language given to
+    the transcribe mode ("" when none)."""
+
     def __init__(
         self,
         client: Any = None,
@@ -178,8 +195,13 @@ class RealtimeWidget(anywidget.AnyWidget):
         tools: Iterable[Any] = (),
         autoconnect: bool = True,
         interrupt_guard_ms: float = DEFAULT_INTERRUPT_GUARD_MS,
+        mode: str = "conversation",
+        language: str | None = None,
+        transcription_model: str | None = None,
         **client_options: Any,
     ) -> None:
+        # Checked first: a typo raises before any server or socket is started.
+        mode, language = check_mode(mode, language, transcription_model, client is not None)
         # Push-to-talk (None) still keeps VAD values, for when Hands-free is switched on.
         vad: dict[str, Any] = dict(_DEFAULT_VAD)
         if isinstance(turn_detection, str):
@@ -213,6 +235,13 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._connect_failure: str | None = None  # why the last attempt failed (for send_text)
         self._connecting: concurrent.futures.Future | None = None  # the latest background connect
         self._owns_client = client is None  # a client passed in is the caller's to disconnect
+        # The caption modes' session (None in a conversation); the client stays unconnected.
+        self._captioner: Any = (
+            caption_session(self._client, mode, language, transcription_model)
+            if mode in CAPTION_MODES
+            else None
+        )
+        self._caption_sync: CaptionSync | None = None
         # Settings to push to a client that is already connected when the widget binds to it.
         self._explicit = bool(voice or instructions) or turn_detection is not ...
         self._state_lock = threading.RLock()
@@ -224,6 +253,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             hands_free=hands_free,
             notice=connection.notice,
             server_label=connection.label,
+            mode=mode,
+            language=language or "",
         )
         runtime = get_runtime()
         self._runtime = runtime
@@ -236,6 +267,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         me = weakref.ref(self)
         self._sync.on_interrupt_timeout = lambda: _call_with(me, truncate_at_last_reports)
         self._sync.interrupt_guard_ms = float(interrupt_guard_ms)
+        if self._captioner is not None:
+            self._caption_sync = CaptionSync(self._captioner, self._sync, mode)
         for fn in tools:
             self._client.add_tool(fn)
         self._live_settings = LiveSettings(
@@ -248,9 +281,10 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         # Cheap and secret-free (no key, no audio, no item text).
+        mode = f", mode={self.mode!r}" if self.mode != "conversation" else ""
         return (
             f"RealtimeWidget(status={self.status!r}, items={len(self._sync.views)}, "
-            f"server={self.server_label!r})"
+            f"server={self.server_label!r}{mode})"
         )
 
     # ------------------------------------------------------------------ state
@@ -258,6 +292,19 @@ class RealtimeWidget(anywidget.AnyWidget):
     def client(self) -> Any:
         """The bound `RealtimeClient` (events, tools, usage, lower-level control)."""
         return self._client
+
+    @property
+    def captions(self) -> Any:
+        """The live captions of the transcribe and translate modes (a
+        :class:`~realtime_widget.captions.Captions`: ``segments``, ``to_markdown()``,
+        ``to_srt()``, ``to_records()`` for a DataFrame), or None in a conversation."""
+        return self._captioner.captions if self._captioner is not None else None
+
+    @property
+    def caption_session(self) -> Any:
+        """The `RealtimeTranscriber` / `RealtimeTranslator` of a caption mode (events, audio
+        of the translation), or None in a conversation."""
+        return self._captioner
 
     @property
     def server(self) -> Any:
@@ -329,6 +376,9 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ connection
     async def _connect(self, raise_errors: bool = False) -> None:
+        if self._captioner is not None:
+            await self._connect_captions(raise_errors)
+            return
         if self._client.is_connected:
             if self._explicit:
                 self._apply_session_settings()
@@ -354,8 +404,35 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._connect_failure = None
         self._sync.set_status("connected", immediate=True)
 
+    async def _connect_captions(self, raise_errors: bool) -> None:
+        session = self._captioner
+        if session.is_connected:
+            self._sync.set_status("connected", immediate=True)
+            return
+        self._sync.set_status("connecting")
+        try:
+            await session.connect_async()
+        except asyncio.CancelledError:
+            self._sync.set_status("disconnected", immediate=True)
+            raise
+        except Exception as exc:  # shown in the widget; the message says what to fix
+            error = connection_failure(exc, self._fallback_hint)
+            self._connect_failure = str(error)
+            self._sync.add_error("connection", type(exc).__name__, str(error))
+            self._sync.set_status("error", immediate=True)
+            if raise_errors:
+                raise error from None
+            return
+        self._connect_failure = None
+        self._sync.set_status("connected", immediate=True)
+
     async def _disconnect(self) -> None:
         self._connect_failure = None
+        if self._captioner is not None:
+            await self._captioner.disconnect_async()
+            self._sync.set_status("disconnected", immediate=True)
+            self._sync.refresh_snapshot()
+            return
         await self._client.disconnect_async()
         self._sync.set_status("disconnected", immediate=True)
         self._sync.refresh_snapshot()
@@ -398,6 +475,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         """Close the views; disconnect the client if this widget created it (a client passed in
         stays connected: it is the caller's) and give back the embedded server (the offline
         widgets of a process share one; it stops with the last of them, before this returns)."""
+        if not hasattr(self, "_closed"):
+            return  # the constructor refused its arguments: nothing was opened
         if self._closed:
             super().close()
             return
@@ -414,7 +493,13 @@ class RealtimeWidget(anywidget.AnyWidget):
                 and not self._runtime.in_runtime_thread()
             ):
                 self._runtime.run(self._client.disconnect_async(), 10.0)
+            captioner = self._captioner
+            if captioner is not None and not self._runtime.in_runtime_thread():
+                if captioner.is_connected or captioner.is_reconnecting:
+                    self._runtime.run(captioner.disconnect_async(), 10.0)
         finally:
+            if self._caption_sync is not None:
+                self._runtime.call_soon(self._caption_sync.close)
             self._runtime.call_soon(self._sync.close)
             self._runtime.call_soon(self._live_settings.close)
             if self._lease is not None:
