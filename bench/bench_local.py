@@ -8,6 +8,8 @@ All figures use the registry-package test models (``python -m tests.local.models
   ``response.output_audio.delta`` at the client, median over the turns.
 - cancel: ``response.cancel`` during a long answer -> ``response.done`` at the client, and ->
   the language model idle again (its lock free: no token generated after that).
+- caption latency of a transcription session (``_caption_latency``): end of speech -> first
+  ``input_audio_transcription.delta`` and -> ``.completed``, beside voice-to-voice.
 - STT word error rate on fixed espeak-ng sentences (none in the latency set).
 - sessions on one shared ``python -m llama_cpp.server``: concurrent voice sessions whose LLM stage
   is that endpoint; p50 voice-to-voice per level (speech-to-text and speech run in this process,
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _caption_latency import caption_rows  # noqa: E402
 from _rows import Row  # noqa: E402
 
 from tests.local import models  # noqa: E402
@@ -282,6 +285,8 @@ def run(quick: bool = False) -> list[Row]:
             f"{np.percentile(latencies, 90) * 1000:.0f} ms); {answered} answered",
         )
     )
+    # Caption latency of a transcription session (issue 14), beside voice-to-voice.
+    rows.extend(caption_rows(pipeline, quick, Row))
     done_ms, idle_ms = cancel_times(pipeline, 3 if quick else 7)
     rows.append(
         Row(
