@@ -13,16 +13,26 @@ Runs on the runtime loop (the session's listeners).
 
 from __future__ import annotations
 
+import io
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from realtime_widget.audio import SAMPLE_RATE, write_wav
 from realtime_widget.captions import CaptionSegment
 from realtime_widget.protocol.session_kinds import check_language, check_transcription_model
 
-__all__ = ["CAPTION_MODES", "MODES", "CaptionSync", "caption_view", "check_mode"]
+__all__ = [
+    "CAPTION_MODES",
+    "MODES",
+    "CaptionSync",
+    "caption_download",
+    "caption_view",
+    "check_mode",
+]
 
 logger = logging.getLogger("realtime_widget.widget")
 
@@ -105,6 +115,32 @@ def caption_view(segment: CaptionSegment, mode: str) -> dict[str, Any]:
             "error": segment.error,
         },
     }
+
+
+def caption_download(session: Any, fmt: str, now: float | None = None) -> tuple[str, str, bytes]:
+    """The Transcript / Audio download of a caption mode: ``(filename, mime, data)``.
+
+    Markdown is the captions (with their translations); WAV is the translated audio (a
+    transcription session has none).
+
+    Raises:
+        ValueError: an unknown format, or no audio to save (the message says so).
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    if fmt == "markdown":
+        data = session.captions.to_markdown().encode("utf-8")
+        return f"captions-{stamp}.md", "text/markdown", data
+    if fmt != "wav":
+        raise ValueError(f"unknown download format {fmt!r}: use 'markdown' or 'wav'")
+    audio = session.output_audio() if hasattr(session, "output_audio") else None
+    if audio is None or not len(audio):
+        raise ValueError(
+            "no audio to save: live captions have none (the translate mode saves the "
+            "translation's audio); download the transcript instead"
+        )
+    buffer = io.BytesIO()
+    write_wav(buffer, audio, SAMPLE_RATE)
+    return f"translation-{stamp}.wav", "audio/wav", buffer.getvalue()
 
 
 class CaptionSync:

@@ -15,7 +15,7 @@ import numpy as np
 
 from realtime_widget.images import ImageError
 from realtime_widget.widget._audio import item_audio
-from realtime_widget.widget._clear import clear_conversation
+from realtime_widget.widget._captions import caption_download
 from realtime_widget.widget._download import download_payload
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -231,7 +231,7 @@ def _on_clear(w: RealtimeWidget, content: dict, buffers: list) -> None:
     # shows as an alert, the conversation then still shows what was not deleted.
     async def run() -> None:
         try:
-            await clear_conversation(w.client, w._sync, 10.0)
+            await w._clear(10.0)
         except Exception as exc:
             w._sync.add_error("kernel", "clear_failed", str(exc))
 
@@ -244,7 +244,11 @@ def _on_download(w: RealtimeWidget, content: dict, buffers: list) -> None:
     # The file is built here (the kernel holds the audio); the browser saves the bytes it gets.
     reply: dict[str, Any] = {"type": "download", "request_id": content.get("request_id")}
     try:
-        filename, mime, data = download_payload(w.client, str(content.get("format", "")))
+        fmt = str(content.get("format", ""))
+        if w._captioner is not None:  # transcribe / translate modes: captions, translated audio
+            filename, mime, data = caption_download(w._captioner, fmt)
+        else:
+            filename, mime, data = download_payload(w.client, fmt)
     except ValueError as exc:  # no audio yet, or an unknown format: the browser shows why
         reply["error"] = str(exc)
         w._sync.add_error("kernel", "download_failed", f"Download: {exc}")

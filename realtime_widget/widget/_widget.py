@@ -532,6 +532,11 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._client.send_user_message_content([{"type": "input_text", "text": str(text)}])
 
     def _require_connected(self) -> None:
+        if self._captioner is not None:
+            raise RuntimeError(
+                f"this widget is in mode={self.mode!r}: it only listens, no model answers; "
+                "create RealtimeWidget() (mode='conversation') to talk with the model"
+            )
         if not (self._client.is_connected or self._client.is_reconnecting):
             failure = self._connect_failure
             if failure:
@@ -621,6 +626,11 @@ class RealtimeWidget(anywidget.AnyWidget):
         return await self._runtime.run_async(self._clear(timeout))
 
     async def _clear(self, timeout: float | None) -> int:
+        if self._captioner is not None:  # caption modes: the captions start afresh
+            count = len(self._captioner.captions)
+            self._captioner.captions.clear()
+            self._sync.reset_conversation()
+            return count
         return await clear_conversation(
             self._client, self._sync, 10.0 if timeout is None else float(timeout)
         )
@@ -635,8 +645,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         Raises:
             RuntimeError: not connected (call `connect()` first or press Connect).
         """
-        if not (self._client.is_connected or self._client.is_reconnecting):
-            raise RuntimeError("not connected: call connect() (or press Connect) first")
+        self._require_connected()
         return self._client.create_response(response)
 
     def send_image(

@@ -12,7 +12,7 @@ import pytest
 from realtime_widget import LocalRealtimeServer, RealtimeClient, RealtimeWidget
 from tests.helpers import UNIT
 from tests.server.driver import speech
-from tests.widget.test_widget import SECRET, speak, wait_until
+from tests.widget.test_widget import SECRET, browser, speak, wait_until
 
 
 def words(audio, rate) -> str:
@@ -161,3 +161,56 @@ def test_widget_default_mode_is_conversation_with_no_captions(server):
         assert w.mode == "conversation" and w.captions is None and w.caption_session is None
     finally:
         w.close()
+
+
+def test_widget_caption_modes_download_clear_and_refuse_ask(server):
+    w = RealtimeWidget(url=server.url, api_key=SECRET, mode="translate", language="fr")
+    try:
+        wait_until(lambda: w.status == "connected", what="connected")
+        with pytest.raises(RuntimeError, match="mode='translate': it only listens"):
+            w.ask("hello")
+        with pytest.raises(RuntimeError, match="no model answers"):
+            w.send_text("hello")
+        speak(w, speech())
+        wait_until(lambda: len(w.caption_session.output_audio()) > 0, what="translated audio")
+        wait_until(lambda: w.items and w.items[-1]["caption"]["translation"], what="a phrase")
+        sent: list = []
+        w.send = lambda content, buffers=None: sent.append((content, buffers or []))
+        browser(w, {"type": "download", "format": "markdown", "request_id": "r1"})
+        browser(w, {"type": "download", "format": "wav", "request_id": "r2"})
+        replies = wait_until(
+            lambda: len([c for c, _ in sent if c.get("type") == "download"]) == 2 and sent,
+            what="both download replies",
+        )
+        (md, md_buffers), (wav, wav_buffers) = [
+            (c, b) for c, b in replies if c["type"] == "download"
+        ]
+        assert md["filename"].endswith(".md") and b"[fr]" in bytes(md_buffers[0])
+        assert wav["filename"].endswith(".wav") and bytes(wav_buffers[0])[:4] == b"RIFF"
+        assert SECRET.encode() not in bytes(md_buffers[0])
+
+        browser(w, {"type": "clear"})
+        wait_until(lambda: not w.items and not len(w.captions), what="captions cleared")
+        assert w.status == "connected"
+    finally:
+        w.close()
+
+
+def test_widget_caption_download_payloads():
+    from realtime_widget.captions import Captions
+    from realtime_widget.widget._captions import caption_download
+
+    class Transcriber:
+        captions = Captions()
+
+    Transcriber.captions.process_event(
+        {
+            "type": "conversation.item.input_audio_transcription.completed",
+            "item_id": "a",
+            "transcript": "hello",
+        }
+    )
+    name, mime, data = caption_download(Transcriber(), "markdown", now=0)
+    assert name.startswith("captions-") and mime == "text/markdown" and b"hello" in data
+    with pytest.raises(ValueError, match="live captions have none"):
+        caption_download(Transcriber(), "wav")
