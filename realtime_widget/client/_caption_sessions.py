@@ -256,10 +256,17 @@ class CaptionSession(RealtimeEventHandler):
     def _hold(self, samples: np.ndarray) -> None:
         self._held.append(samples)
         self._held_count += len(samples)
+        # The oldest audio goes first, to the sample: what is kept is the latest hold_seconds.
         while self._held_count > self._hold_samples and self._held:
-            old = self._held.popleft()
-            self._held_count -= len(old)
-            self._dropped_samples += len(old)
+            excess = self._held_count - self._hold_samples
+            oldest = self._held[0]
+            cut = min(excess, len(oldest))
+            if cut == len(oldest):
+                self._held.popleft()
+            else:
+                self._held[0] = oldest[cut:]
+            self._held_count -= cut
+            self._dropped_samples += cut
 
     # ------------------------------------------------------------------ plumbing
     def _blocking(self, name: str, coro: Coroutine[Any, Any, Any], timeout: float | None) -> Any:

@@ -215,3 +215,50 @@ async def test_translator_unsupported_language_is_the_servers_error_naming_it(se
     await seen.until(lambda: seen.of("session.updated"))
     assert translator.session["audio"]["output"]["language"] == "es"
     await translator.disconnect_async()
+
+
+async def test_transcriber_gives_up_when_the_server_is_gone_and_says_what_to_do(server):
+    proxy = FaultProxy(server.url)
+    await proxy.start()
+    transcriber = RealtimeTranscriber(
+        url=proxy.url, api_key=KEY, reconnect_delay=0.02 * UNIT, max_reconnect_attempts=2
+    )
+    seen = Seen(transcriber)
+    await transcriber.connect_async()
+    await transcriber.wait_for_session_created_async(5 * UNIT)
+    await proxy.stop()  # nothing listens any more: every attempt is refused
+    [error] = await seen.until(
+        lambda: [e for e in seen.of("error") if e["error"]["code"] == "reconnect_failed"]
+    )
+    assert "after 2 attempts" in error["error"]["message"]
+    assert "call connect() to try again" in error["error"]["message"]
+    await seen.until(lambda: seen.of("close"))
+    assert [e["attempt"] for e in seen.of("reconnecting")] == [1, 2]
+    assert not transcriber.is_connected and not transcriber.is_reconnecting
+    with pytest.raises(RuntimeError, match="call connect"):
+        transcriber.append_input_audio(np.zeros(480, np.int16))
+
+
+async def test_transcriber_holds_audio_while_reconnecting_within_hold_seconds(server):
+    async with FaultProxy(server.url) as proxy:
+        transcriber = RealtimeTranscriber(
+            url=proxy.url, api_key=KEY, reconnect_delay=0.3 * UNIT, hold_seconds=1.0
+        )
+        seen = Seen(transcriber)
+        await transcriber.connect_async()
+        await transcriber.wait_for_session_created_async(5 * UNIT)
+        proxy.drop()
+        await seen.until(lambda: seen.of("reconnecting"))
+        transcriber.append_input_audio(np.zeros(24000 * 3, np.int16))  # 3 s > hold_seconds
+        await seen.until(lambda: seen.of("reconnected"))
+        [error] = await seen.until(
+            lambda: [e for e in seen.of("error") if e["error"]["code"] == "audio_dropped"]
+        )
+        assert "2.0 s of audio" in error["error"]["message"]
+        appended = [
+            e["event"]
+            for e in seen.of("realtime.event")
+            if e["source"] == "client" and e["event"]["type"] == "input_audio_buffer.append"
+        ]
+        assert len(appended) == 1  # the held second, sent once the new session was open
+        await transcriber.disconnect_async()

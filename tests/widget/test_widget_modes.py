@@ -6,6 +6,8 @@ server is the real `LocalRealtimeServer` (its transcription and translation sess
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,8 @@ def test_widget_transcribe_mode_shows_partial_then_final_captions_and_exports(se
         assert "hello my friend" in w.captions.to_markdown()
         assert "hello my friend" in w.captions.to_srt()
         assert w.captions.to_records()[0]["text"] == "hello my friend"
+        assert SECRET not in json.dumps(w.get_state(), default=str)
+        assert SECRET not in repr(w.caption_session) and SECRET not in repr(w.captions)
         # No model answered: the conversation client was never used.
         assert not w.client.is_connected and not w.errors
     finally:
