@@ -29,7 +29,10 @@ def record_widget(widget: Any, path: str | os.PathLike[str], **options: Any) -> 
         path: the JSON Lines file to write.
         **options: :class:`Recorder` options (``flush_interval``).
     """
-    return Recorder(widget.client, path, **options)
+    # The transcribe and translate modes record their caption session (the client stays idle);
+    # read their captions back with ``Captions.from_recording(path)``.
+    session = getattr(widget, "caption_session", None)
+    return Recorder(session if session is not None else widget.client, path, **options)
 
 
 def replay_widget(

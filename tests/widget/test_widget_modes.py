@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from realtime_widget import LocalRealtimeServer, RealtimeClient, RealtimeWidget
+from realtime_widget import Captions, LocalRealtimeServer, RealtimeClient, RealtimeWidget
 from tests.helpers import UNIT
 from tests.server.driver import speech
 from tests.widget.test_widget import SECRET, browser, speak, wait_until
@@ -34,11 +34,12 @@ def captured_frames(w) -> list:
     return frames
 
 
-def test_widget_transcribe_mode_shows_partial_then_final_captions_and_exports(server):
+def test_widget_transcribe_mode_shows_partial_then_final_captions_and_exports(server, tmp_path):
     w = RealtimeWidget(url=server.url, api_key=SECRET, mode="transcribe", language="en")
     try:
         frames = captured_frames(w)
         wait_until(lambda: w.status == "connected", what="connected")
+        recorder = w.record(tmp_path / "captions.jsonl")
         assert (w.mode, w.language) == ("transcribe", "en")
         assert "mode='transcribe'" in repr(w) and SECRET not in repr(w)
         speak(w, speech())
@@ -70,6 +71,10 @@ def test_widget_transcribe_mode_shows_partial_then_final_captions_and_exports(se
         assert "hello my friend" in w.captions.to_markdown()
         assert "hello my friend" in w.captions.to_srt()
         assert w.captions.to_records()[0]["text"] == "hello my friend"
+        recorder.close()
+        recorded = Captions.from_recording(tmp_path / "captions.jsonl")
+        assert [seg.text for seg in recorded.segments] == ["hello my friend"]
+        assert SECRET not in (tmp_path / "captions.jsonl").read_text()
         assert SECRET not in json.dumps(w.get_state(), default=str)
         assert SECRET not in repr(w.caption_session) and SECRET not in repr(w.captions)
         # No model answered: the conversation client was never used.
