@@ -114,12 +114,13 @@ from realtime_widget import RealtimeWidget
 w = RealtimeWidget(mode="transcribe", language="en")
 w
 """
-    nb = open_notebook([cell], wav="question")
+    nb = open_notebook([cell], wav="capital")
     view = nb.wait_widget()
     view.wait_status("connected")
     view.listen_hands_free()
     caption = _final_caption(view, timeout=120 * UNIT)
     words = caption.locator(".rtw-caption-source").inner_text().lower()
     nb.screenshot("local-caption")
-    # "Hello there what is the weather like in Paris today", as whisper base heard it.
-    assert "weather" in words and "paris" in words, words
+    # "What is the capital of France", as whisper base heard it through Chromium's capture
+    # (the longer "question" sentence came back garbled by the 74M-parameter model).
+    assert "capital" in words and "france" in words, words
