@@ -15,8 +15,9 @@ import pytest
 
 from tests.helpers import UNIT, require
 from tests.local import models
+from tests.session_kinds import needs_session_kinds
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, needs_session_kinds]
 
 RATE = 24000
 
