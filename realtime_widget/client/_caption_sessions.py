@@ -3,9 +3,10 @@
 They have ``RealtimeClient``'s habits without being one (a transcription session has no
 responses, tools or conversation to replay; a translation session does not even speak the
 Realtime conversation protocol): the same transport (:class:`~realtime_widget.api.RealtimeAPI`),
-the same connection rules (``RealtimeClient``'s own
-:class:`~realtime_widget.client._connection.Connection` over ``ConnectionLifecycle``), events through :class:`~realtime_widget.events.RealtimeEventHandler`
-(``realtime.event`` as ``RealtimeClient`` sends it, so ``Recorder`` records them), blocking
+the same connection rules (``RealtimeClient``'s own collaborator
+:class:`~realtime_widget.client._connection.Connection` over ``ConnectionLifecycle``), events
+through :class:`~realtime_widget.events.RealtimeEventHandler` (``realtime.event`` as
+``RealtimeClient`` sends it, so ``Recorder`` records them), blocking
 waits with ``_async`` twins, and no key anywhere but inside the ``RealtimeAPI``. What they share
 with each other is :class:`CaptionSession`; each kind only says how its session is configured and
 how its audio is sent.
