@@ -718,7 +718,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         The API key is never written. Returns the `Recorder`: ``.close()`` it to stop, or use it
         as a context manager.
         """
-        return _media.record(self._client, path, **options)
+        # The transcribe and translate modes record their caption session (the client is idle);
+        # ``Captions.from_recording(path)`` reads the captions back.
+        session = self._captioner if self._captioner is not None else self._client
+        return _media.record(session, path, **options)
 
     @classmethod
     def replay(cls, path: str | pathlib.Path, speed: float | None = 1.0, **options: Any) -> Any:
