@@ -163,7 +163,9 @@ class Captions:
         Raises:
             RecordingError: not a recording (the message says how to make one).
         """
-        from realtime_widget.recording import read_recording  # file I/O stays out of this layer
+        # File I/O stays out of this layer; the format module alone (its package imports the client)
+        # and only when asked.
+        from realtime_widget.recording._format import read_recording
 
         captions = cls(max_segments)
         captions.process_events(read_recording(path).server_events())
