@@ -103,6 +103,7 @@ def caption_view(segment: CaptionSegment, mode: str) -> dict[str, Any]:
         "output": None,
         "tool_state": None,
         "duration_ms": None,
+        "traceback": None,
         "mcp": None,
         "images": [],
         "caption": {

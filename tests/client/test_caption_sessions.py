@@ -22,9 +22,6 @@ from realtime_widget.server import LocalRealtimeServer
 from realtime_widget.testing.faults import FaultProxy
 from tests.helpers import UNIT
 from tests.server.driver import speech
-from tests.session_kinds import needs_session_kinds
-
-pytestmark = needs_session_kinds
 
 KEY = "sk-caption-test-key-0123456789"
 

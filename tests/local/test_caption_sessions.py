@@ -15,9 +15,8 @@ from realtime_widget.client import RealtimeTranscriber, RealtimeTranslator
 from realtime_widget.server import LocalRealtimeServer
 from realtime_widget.server.speech import espeak_speech
 from tests.helpers import UNIT
-from tests.session_kinds import needs_session_kinds
 
-pytestmark = [pytest.mark.local, needs_session_kinds]
+pytestmark = pytest.mark.local
 
 SENTENCE = "The weather is very nice today and I am happy."
 

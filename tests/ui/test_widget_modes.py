@@ -15,9 +15,8 @@ import pytest
 
 from tests.helpers import UNIT, require
 from tests.local import models
-from tests.session_kinds import needs_session_kinds
 
-pytestmark = [pytest.mark.ui, needs_session_kinds]
+pytestmark = pytest.mark.ui
 
 RATE = 24000
 

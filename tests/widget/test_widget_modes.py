@@ -14,7 +14,6 @@ import pytest
 from realtime_widget import Captions, LocalRealtimeServer, RealtimeClient, RealtimeWidget
 from tests.helpers import UNIT
 from tests.server.driver import speech
-from tests.session_kinds import needs_session_kinds
 from tests.widget.test_widget import SECRET, browser, speak, wait_until
 
 
@@ -35,7 +34,6 @@ def captured_frames(w) -> list:
     return frames
 
 
-@needs_session_kinds
 def test_widget_transcribe_mode_shows_partial_then_final_captions_and_exports(server, tmp_path):
     w = RealtimeWidget(url=server.url, api_key=SECRET, mode="transcribe", language="en")
     try:
@@ -86,7 +84,6 @@ def test_widget_transcribe_mode_shows_partial_then_final_captions_and_exports(se
     assert not w.caption_session.is_connected
 
 
-@needs_session_kinds
 def test_widget_translate_mode_plays_the_translation_and_keeps_both_transcripts(server):
     w = RealtimeWidget(url=server.url, api_key=SECRET, mode="translate", language="fr")
     try:
@@ -119,7 +116,6 @@ def test_widget_translate_mode_plays_the_translation_and_keeps_both_transcripts(
         w.close()
 
 
-@needs_session_kinds
 def test_widget_translate_mode_shows_the_servers_refusal_with_what_to_change(server):
     w = RealtimeWidget(url=server.url, api_key=SECRET, mode="translate", language="xx")
     try:
@@ -130,7 +126,6 @@ def test_widget_translate_mode_shows_the_servers_refusal_with_what_to_change(ser
         w.close()
 
 
-@needs_session_kinds
 def test_widget_transcribe_mode_works_offline_with_no_arguments(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     w = RealtimeWidget(mode="transcribe")
@@ -177,7 +172,6 @@ def test_widget_default_mode_is_conversation_with_no_captions(server):
         w.close()
 
 
-@needs_session_kinds
 def test_widget_caption_modes_download_clear_and_refuse_ask(server):
     w = RealtimeWidget(url=server.url, api_key=SECRET, mode="translate", language="fr")
     try:
