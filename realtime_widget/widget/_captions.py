@@ -28,6 +28,7 @@ from realtime_widget.protocol.session_kinds import check_language, check_transcr
 __all__ = [
     "CAPTION_MODES",
     "MODES",
+    "OFFLINE_CAPTIONS_NOTICE",
     "CaptionSync",
     "caption_download",
     "caption_view",
@@ -38,6 +39,15 @@ logger = logging.getLogger("realtime_widget.widget")
 
 MODES = ("conversation", "transcribe", "translate")
 CAPTION_MODES = frozenset({"transcribe", "translate"})
+
+OFFLINE_CAPTIONS_NOTICE = (
+    "This is the offline demo: the embedded server's stand-ins caption speech with a description "
+    '("[speech 1.2 s]"), not its words, and mark translations ("[fr] ..."). Install '
+    "realtime_widget[local] for real captions and translations on this computer, or set "
+    "OPENAI_API_KEY before creating the widget."
+)
+"""The notice of a caption mode on the echo tier (the conversation's offline notice speaks of a
+model that answers, which a caption session has not)."""
 
 # Server refusals of a caption session's settings: what to change in the widget's arguments.
 _FIX_HINTS = {

@@ -28,7 +28,12 @@ import traitlets
 from realtime_widget.client import Reply, ResponseHandle
 from realtime_widget.runtime import get_runtime
 from realtime_widget.widget import _media
-from realtime_widget.widget._captions import CAPTION_MODES, CaptionSync, check_mode
+from realtime_widget.widget._captions import (
+    CAPTION_MODES,
+    OFFLINE_CAPTIONS_NOTICE,
+    CaptionSync,
+    check_mode,
+)
 from realtime_widget.widget._clear import clear_conversation
 from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS
 from realtime_widget.widget._inbound import (
@@ -37,7 +42,12 @@ from realtime_widget.widget._inbound import (
     truncate_at_last_reports,
 )
 from realtime_widget.widget._items import transcript_markdown
-from realtime_widget.widget._session import caption_session, connection_failure, open_connection
+from realtime_widget.widget._session import (
+    OFFLINE_NOTICE,
+    caption_session,
+    connection_failure,
+    open_connection,
+)
 from realtime_widget.widget._settings import LiveSettings
 from realtime_widget.widget._sync import WidgetSync
 
@@ -251,7 +261,11 @@ class RealtimeWidget(anywidget.AnyWidget):
             _instance_id=uuid.uuid4().hex,
             settings=settings,
             hands_free=hands_free,
-            notice=connection.notice,
+            notice=(
+                OFFLINE_CAPTIONS_NOTICE
+                if mode in CAPTION_MODES and connection.notice == OFFLINE_NOTICE
+                else connection.notice
+            ),
             server_label=connection.label,
             mode=mode,
             language=language or "",

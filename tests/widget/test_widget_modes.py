@@ -132,6 +132,8 @@ def test_widget_transcribe_mode_works_offline_with_no_arguments(monkeypatch):
     try:
         wait_until(lambda: w.status == "connected", what="connected to the embedded server")
         assert w.server is not None
+        assert "stand-ins caption speech with a description" in w.notice
+        assert "answers" not in w.notice  # no model answers in this mode
         speak(w, speech())
         item = wait_until(
             lambda: [i for i in w.items if i["status"] == "completed"],
