@@ -1,4 +1,4 @@
-"""A throwaway JupyterLab server for the real-browser tests, and notebooks written for it.
+"""A throwaway JupyterLab (or Notebook 7) server for the real-browser tests, and its notebooks.
 
 One server per test session (starting JupyterLab costs seconds on two cores). Everything it writes
 lives under one temporary directory: config, data, runtime and the notebooks themselves, so a
@@ -92,6 +92,8 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
 class JupyterLabServer:
     """A ``jupyter lab`` subprocess on a free loopback port with a random token.
 
+    ``NotebookServer`` below is the same server running Notebook 7's front end.
+
     Args:
         base: an empty directory owned by this server (config, data, runtime, notebooks).
         env: extra environment for the server and therefore for its kernels.
@@ -103,6 +105,11 @@ class JupyterLabServer:
         runtime_dir: where kernel connection files appear.
         log_path: the server's combined stdout/stderr, for failure reports.
     """
+
+    app = "lab"
+    """The ``jupyter`` subcommand (``lab``; ``notebook`` for Notebook 7)."""
+    app_class = "LabApp"
+    """Its configurable application class (for the settings and workspace directories)."""
 
     def __init__(self, base: Path, env: dict[str, str] | None = None) -> None:
         self.base = base
@@ -134,21 +141,21 @@ class JupyterLabServer:
             sys.executable,
             "-m",
             "jupyter",
-            "lab",
+            self.app,
             "--no-browser",
             f"--port={self.port}",
             "--ip=127.0.0.1",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
-            f"--LabApp.user_settings_dir={self.settings_dir}",
-            f"--LabApp.workspaces_dir={self.base / 'workspaces'}",
+            f"--{self.app_class}.user_settings_dir={self.settings_dir}",
+            f"--{self.app_class}.workspaces_dir={self.base / 'workspaces'}",
         ]
         log = self.log_path.open("wb")
         self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited early:\n{self.log_tail()}")
+                raise RuntimeError(f"jupyter {self.app} exited early:\n{self.log_tail()}")
             try:
                 self.api("GET", "/api/status")
                 return
@@ -156,7 +163,7 @@ class JupyterLabServer:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(
-            f"jupyter lab did not answer /api/status in {timeout}s:\n{self.log_tail()}"
+            f"jupyter {self.app} did not answer /api/status in {timeout}s:\n{self.log_tail()}"
         )
 
     def stop(self) -> None:
@@ -197,6 +204,10 @@ class JupyterLabServer:
         """URL that opens ``notebook`` (relative to ``root``) in JupyterLab."""
         return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
 
+    def page_url(self, notebook: str) -> str:
+        """URL of the page that opens ``notebook`` in this server's front end."""
+        return self.lab_url(notebook)
+
     def kernel_id_for(self, notebook: str) -> str | None:
         """Id of the kernel of the session whose path is ``notebook``, if one is running."""
         for session in self.api("GET", "/api/sessions"):
@@ -235,7 +246,7 @@ class JupyterLabServer:
         return env
 
     def _write_config(self) -> None:
-        (self.config_dir / "jupyter_server_config.json").write_text(json.dumps(_SERVER_CONFIG))
+        (self.config_dir / "jupyter_server_config.json").write_text(json.dumps(self._config()))
         for rel, values in _USER_SETTINGS.items():
             path = self.settings_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -250,3 +261,29 @@ class JupyterLabServer:
             "language": "python",
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec))
+
+    def _config(self) -> dict[str, Any]:
+        return _SERVER_CONFIG
+
+
+class NotebookServer(JupyterLabServer):
+    """Notebook 7 (``jupyter notebook``): JupyterLab's components in the one-document shell.
+
+    Same server, REST API, kernels and user settings as ``JupyterLabServer``; its page is
+    ``/notebooks/<path>`` and it exposes ``window.jupyterapp`` as JupyterLab does, so
+    ``LabNotebook`` drives it unchanged.
+    """
+
+    app = "notebook"
+    app_class = "JupyterNotebookApp"
+
+    def page_url(self, notebook: str) -> str:
+        """URL that opens ``notebook`` in Notebook 7."""
+        return f"{self.url}/notebooks/{notebook}?token={self.token}"
+
+    def _config(self) -> dict[str, Any]:
+        # Notebook 7 has no news/update/extension-manager settings of its own; the server's stay.
+        return {
+            "ServerApp": _SERVER_CONFIG["ServerApp"],
+            self.app_class: {"expose_app_in_browser": True},
+        }

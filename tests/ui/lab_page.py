@@ -64,7 +64,7 @@ class LabNotebook:
     # ------------------------------------------------------------------ opening and running
     def open(self, timeout: float = 60 * UNIT) -> LabNotebook:
         """Load the notebook in JupyterLab and wait until its kernel is idle."""
-        self.page.goto(self.server.lab_url(self.name), timeout=timeout * 1000)
+        self.page.goto(self.server.page_url(self.name), timeout=timeout * 1000)
         idle = (
             f"() => {{ const s = ({_NOTEBOOK_STATE_JS})();"
             " return s && s.ready && s.kernel === 'idle'; }"
