@@ -66,3 +66,14 @@ def test_no_kernel_means_no_main_thread_executor():
     from realtime_widget.tools import kernel_main_thread_executor
 
     assert kernel_main_thread_executor() is None  # pytest is not an IPython kernel
+
+
+def test_marimo_imported_outside_a_marimo_kernel_means_no_main_thread_executor():
+    # Inside a marimo kernel the loop of the cell's thread is used (tests/ui/test_front_end_marimo
+    # runs a thread="main" tool there); a script that merely imports marimo is not a kernel.
+    require(importlib.util.find_spec("marimo") is not None, "marimo is not installed")
+    import marimo  # noqa: F401
+
+    from realtime_widget.tools import kernel_main_thread_executor
+
+    assert kernel_main_thread_executor() is None

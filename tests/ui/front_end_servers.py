@@ -1,0 +1,173 @@
+"""marimo and Voilà servers for the real-browser tests: the other front-ends anywidget serves.
+
+Each is a subprocess of this interpreter on a free loopback port, with everything it writes
+(config, caches, Jupyter runtime files) under one temporary directory, no ``OPENAI_API_KEY`` in its
+environment (the widget must use the embedded server) and the working tree on ``PYTHONPATH`` (the
+kernels import this checkout's ``realtime_widget``). ``JupyterLabServer`` and ``NotebookServer``
+(``tests/ui/jupyter_lab.py``) are the Jupyter ones.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.helpers import UNIT
+from tests.ui.jupyter_lab import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class AppServer:
+    """A web app subprocess on ``127.0.0.1:port``, started and stopped by a test fixture.
+
+    Args:
+        base: an empty directory owned by this server.
+        name: a short name for messages and the log file.
+
+    Attributes:
+        url: ``http://127.0.0.1:PORT``.
+        log_path: the server's combined stdout/stderr, for failure reports.
+    """
+
+    def __init__(self, base: Path, name: str) -> None:
+        self.base = base
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = base / f"{name}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        """The command line (subclasses)."""
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        """This server's environment: isolated dirs, no key, the working tree importable."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MARIMO"))}
+        env.pop("OPENAI_API_KEY", None)
+        home = self.base / "home"
+        env.update(
+            XDG_CONFIG_HOME=str(home / "config"),
+            XDG_CACHE_HOME=str(home / "cache"),
+            XDG_STATE_HOME=str(home / "state"),
+            XDG_DATA_HOME=str(home / "data"),
+            JUPYTER_CONFIG_DIR=str(self.base / "jupyter-config"),
+            JUPYTER_DATA_DIR=str(self.base / "jupyter-data"),
+            JUPYTER_RUNTIME_DIR=str(self.runtime_dir),
+            JUPYTER_PLATFORM_DIRS="1",
+            IPYTHONDIR=str(self.base / "ipython"),
+            PYTHONUNBUFFERED="1",
+            # No network here: marimo's start-up PyPI version check would only wait and fail.
+            MARIMO_SKIP_UPDATE_CHECK="1",
+        )
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+        return env
+
+    @property
+    def runtime_dir(self) -> Path:
+        """Where Jupyter kernels started by this server write their connection files."""
+        return self.base / "jupyter-runtime"
+
+    def start(self, ready_path: str = "/", timeout: float = 60 * UNIT) -> None:
+        """Start the server and wait until ``ready_path`` answers.
+
+        Raises:
+            RuntimeError: it exited or did not answer in time; the message quotes its log.
+        """
+        self.runtime_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        self._proc = subprocess.Popen(
+            self.command(), env=self.environment(), stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + ready_path, timeout=5 * UNIT):
+                    return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer in {timeout}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Terminate the server (its kernels go with it); kill it if it lingers."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10 * UNIT)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        """The end of the server's log (kernel tracebacks land here too)."""
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+
+class MarimoServer(AppServer):
+    """``marimo run APP`` (app mode: outputs only, code hidden) with no token, on loopback.
+
+    Args:
+        base: an empty directory owned by this server.
+        app: the marimo notebook (``.py``) to serve.
+    """
+
+    def __init__(self, base: Path, app: Path) -> None:
+        super().__init__(base, "marimo")
+        self.app = app
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "marimo",
+            "run",
+            str(self.app),
+            "--headless",
+            "--host=127.0.0.1",
+            f"--port={self.port}",
+            "--no-token",
+            "--no-sandbox",
+        ]
+
+
+class VoilaServer(AppServer):
+    """``voila NOTEBOOK`` (outputs only, sources stripped) on loopback.
+
+    Args:
+        base: an empty directory owned by this server.
+        notebook: the ``.ipynb`` to serve; each page load runs it in a new kernel.
+    """
+
+    def __init__(self, base: Path, notebook: Path) -> None:
+        super().__init__(base, "voila")
+        self.notebook = notebook
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "voila",
+            str(self.notebook),
+            "--no-browser",
+            f"--port={self.port}",
+            "--Voila.ip=127.0.0.1",
+            # A cell's error in the page, not only in the server log.
+            "--show_tracebacks=True",
+        ]
+
+    def connection_files(self) -> list[Path]:
+        """Connection files of the kernels Voilà runs (one per page load), oldest first."""
+        return sorted(self.runtime_dir.glob("kernel-*.json"), key=lambda p: p.stat().st_mtime)
