@@ -38,6 +38,7 @@ def test_the_notebooks_exist():
         "04_offline_and_testing.ipynb",
         "05_endpoints.ipynb",
         "06_mcp_images_parallel.ipynb",
+        "classroom.ipynb",  # the Voilà page: `voila notebooks/classroom.ipynb`
     ]
 
 

@@ -74,8 +74,11 @@ class AppServer:
         """Where Jupyter kernels started by this server write their connection files."""
         return self.base / "jupyter-runtime"
 
-    def start(self, ready_path: str = "/", timeout: float = 60 * UNIT) -> None:
-        """Start the server and wait until ``ready_path`` answers.
+    ready_path = "/"
+    """A path that answers once the server is up (any HTTP status counts)."""
+
+    def start(self, timeout: float = 60 * UNIT) -> None:
+        """Start the server and wait until it answers HTTP on ``ready_path``.
 
         Raises:
             RuntimeError: it exited or did not answer in time; the message quotes its log.
@@ -90,8 +93,10 @@ class AppServer:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.url + ready_path, timeout=5 * UNIT):
+                with urllib.request.urlopen(self.url + self.ready_path, timeout=5 * UNIT):
                     return
+            except urllib.error.HTTPError:
+                return  # it answered
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.3)
         self.stop()
@@ -155,6 +160,10 @@ class VoilaServer(AppServer):
         super().__init__(base, "voila")
         self.notebook = notebook
 
+    # Not "/": every load of the page runs the notebook in a new kernel, and that one would
+    # stay (a 404 says the server is up as well).
+    ready_path = "/rtw-ready-probe"
+
     def command(self) -> list[str]:
         return [
             sys.executable,
@@ -164,10 +173,12 @@ class VoilaServer(AppServer):
             "--no-browser",
             f"--port={self.port}",
             "--Voila.ip=127.0.0.1",
+            # Kernel connection files here, not in the system's temporary directory.
+            f"--Voila.connection_dir_root={self.runtime_dir}",
             # A cell's error in the page, not only in the server log.
             "--show_tracebacks=True",
         ]
 
     def connection_files(self) -> list[Path]:
         """Connection files of the kernels Voilà runs (one per page load), oldest first."""
-        return sorted(self.runtime_dir.glob("kernel-*.json"), key=lambda p: p.stat().st_mtime)
+        return sorted(self.runtime_dir.rglob("kernel-*.json"), key=lambda p: p.stat().st_mtime)
