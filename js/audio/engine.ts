@@ -6,6 +6,7 @@
  * to a context of another rate, and only cancels echo of audio played in the mic's own graph);
  * the worklets resample to and from the wire's 24 kHz themselves.
  */
+import { CaptureError, captureError, micUnavailable } from "./mic-support";
 import { track } from "./resources";
 import {
   CAPTURE_PROCESSOR,
@@ -15,16 +16,8 @@ import {
   playerWorkletSource,
 } from "./worklet-source";
 
-export type CaptureErrorCode = "mic_denied" | "no_secure_context" | "no_microphone" | "audio_failed";
-
-/** A capture failure with a code the kernel understands and a message saying what to do. */
-export class CaptureError extends Error {
-  code: CaptureErrorCode;
-  constructor(code: CaptureErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+// Capture failures and their messages live in mic-support.ts; re-exported for the controller.
+export { CaptureError, captureError, type CaptureErrorCode } from "./mic-support";
 
 export interface PlayerProgress {
   played: [string, number][];
@@ -44,25 +37,6 @@ export interface EngineEvents {
 }
 
 const CAPTURE_CHUNK = 960; // 40 ms at 24 kHz (the issue asks for 20-100 ms chunks)
-
-/** Explain a getUserMedia failure in the user's terms. */
-export function captureError(err: unknown): CaptureError {
-  const name = (err as { name?: string })?.name ?? "";
-  if (name === "NotAllowedError" || name === "SecurityError") {
-    return new CaptureError(
-      "mic_denied",
-      "Microphone permission was denied. Allow the microphone for this page in the browser's " +
-        "site settings, or keep typing messages: answers still play.",
-    );
-  }
-  if (name === "NotFoundError" || name === "OverconstrainedError" || name === "NotReadableError") {
-    return new CaptureError(
-      "no_microphone",
-      "No usable microphone was found. The widget works text-only: type a message, answers still play.",
-    );
-  }
-  return new CaptureError("audio_failed", `The microphone could not start: ${String(err)}`);
-}
 
 export class AudioEngine {
   events: EngineEvents;
@@ -199,20 +173,8 @@ export class AudioEngine {
    */
   async startCapture(deviceId = ""): Promise<{ fellBack: boolean }> {
     if (this.capturing) return { fellBack: false };
-    if (!globalThis.isSecureContext) {
-      throw new CaptureError(
-        "no_secure_context",
-        "The microphone needs a secure page (https:// or http://localhost). Open JupyterLab " +
-          "through localhost or https, or type messages instead: answers still play.",
-      );
-    }
-    if (!globalThis.navigator?.mediaDevices?.getUserMedia) {
-      throw new CaptureError(
-        "no_microphone",
-        "This notebook view offers no microphone (VS Code's, for one). Type messages instead: " +
-          "answers still play. For voice, open the notebook in JupyterLab.",
-      );
-    }
+    const unavailable = micUnavailable();
+    if (unavailable) throw unavailable;
     const context = await this.ensureContext();
     this.capturing = true;
     let stream: MediaStream;
@@ -234,6 +196,7 @@ export class AudioEngine {
       throw captureError(err);
     }
     const tracks = stream.getTracks();
+    // A track ends by itself when the device goes away; stop() (ours) fires no "ended".
     const onEnded = () => {
       if (this.stream === stream) this.events.onCaptureEnded?.();
     };

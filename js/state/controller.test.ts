@@ -76,6 +76,17 @@ function setup(items: ItemView[] = []) {
   return { host, controller };
 }
 
+/** A page with a microphone (secure, getUserMedia present); node has neither. */
+function stubPageWithMicrophone(): void {
+  vi.stubGlobal("isSecureContext", true);
+  vi.stubGlobal("navigator", { mediaDevices: { getUserMedia: () => Promise.reject(new Error("not in node")) } });
+}
+
+beforeEach(stubPageWithMicrophone);
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
 const texts = (host: HostModel) =>
   (host.get("items_snapshot") as ItemView[]).map((i) => [i.id, i.text]);
 
@@ -244,5 +255,86 @@ describe("Controller: Stop (issue 15)", () => {
     controller.disconnect();
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(host.sent).not.toContainEqual({ type: "cancel_tools" });
+  });
+});
+
+describe("Controller where the page has no microphone (VS Code's webview, plain http, denied)", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("says so at once, without a press, reports it to the kernel, and never shows the mic as on", async () => {
+    vi.stubGlobal("navigator", {}); // no navigator.mediaDevices at all
+    const { host, controller } = setup();
+    expect(controller.micBlocked?.code).toBe("no_microphone");
+    const [notice] = controller.errors();
+    expect(notice.code).toBe("no_microphone");
+    expect(notice.message).toMatch(/not available here.*Typed messages and playback still work/);
+    expect(host.sent).toContainEqual({ type: "browser_error", code: "no_microphone", message: notice.message });
+    // Pressing anyway (hands-free toggle or push-to-talk) leaves nothing stuck on.
+    host.set("hands_free", true);
+    expect(await controller.startMic()).toBe(false);
+    expect(controller.capturing()).toBe(false);
+    host.set("hands_free", false);
+    await controller.pttStart();
+    expect(controller.pttActive).toBe(false);
+    expect(controller.capturing()).toBe(false);
+    expect(controller.errors().map((e) => e.code)).toEqual(["no_microphone"]); // one notice, not one per press
+    // Typed messages still go to the kernel.
+    controller.sendText("hello");
+    expect(host.sent).toContainEqual({ type: "text", text: "hello" });
+  });
+
+  it("says so on a page that is not a secure context", () => {
+    vi.stubGlobal("isSecureContext", false);
+    const { controller } = setup();
+    expect(controller.micBlocked?.code).toBe("no_secure_context");
+    expect(controller.errors()[0].message).toMatch(/https/);
+  });
+
+  it("shows a denied permission before a press, and drops the notice once it is granted", async () => {
+    const status: { state: string; onchange: (() => void) | null } = { state: "denied", onchange: null };
+    vi.stubGlobal("navigator", {
+      mediaDevices: { getUserMedia: () => Promise.reject(Object.assign(new Error("no"), { name: "NotAllowedError" })) },
+      permissions: { query: () => Promise.resolve(status) },
+    });
+    const { host, controller } = setup();
+    await vi.runAllTimersAsync();
+    expect(controller.micBlocked).toBeNull(); // the button stays usable: the user may allow it
+    expect(controller.errors().map((e) => e.code)).toEqual(["mic_denied"]);
+    expect(host.sent).toContainEqual(expect.objectContaining({ type: "browser_error", code: "mic_denied" }));
+    status.state = "granted";
+    status.onchange?.();
+    expect(controller.errors()).toEqual([]);
+  });
+
+  it("a denied press leaves the microphone off in both modes", async () => {
+    vi.stubGlobal("navigator", {
+      mediaDevices: { getUserMedia: () => Promise.reject(Object.assign(new Error("no"), { name: "NotAllowedError" })) },
+    });
+    const { host, controller } = setup();
+    controller.getEngine().ensureContext = () => Promise.resolve({} as AudioContext);
+    host.set("hands_free", true);
+    expect(await controller.startMic()).toBe(false);
+    expect(controller.micWanted).toBe(false);
+    host.set("hands_free", false);
+    await controller.pttStart();
+    expect(controller.pttActive).toBe(false);
+    expect(controller.errors().map((e) => e.code)).toEqual(["mic_denied"]);
+  });
+
+  it("a microphone that goes away mid-turn ends the turn with what was said and says why", async () => {
+    const { host, controller } = setup();
+    host.set("hands_free", false);
+    controller.pttActive = true; // talking (push-to-talk)
+    controller.onCaptureEnded();
+    await vi.runAllTimersAsync();
+    expect(controller.pttActive).toBe(false);
+    expect(host.sent).toContainEqual({ type: "ptt_stop" }); // the kernel commits the turn
+    expect(controller.errors().map((e) => e.code)).toEqual(["mic_ended"]);
+    expect(controller.capturing()).toBe(false);
   });
 });

@@ -4,7 +4,8 @@
  * the actions below.
  */
 import type { AnyModel } from "@anywidget/types";
-import { AudioEngine, CaptureError, type PlayerProgress } from "../audio/engine";
+import { AudioEngine, type PlayerProgress } from "../audio/engine";
+import { CaptureError, MIC_MESSAGES, UNAVAILABLE_CODES, micUnavailable, watchPermission } from "../audio/mic-support";
 import { ConversationState } from "./conversation";
 import { type DownloadFormat, type DownloadReply, fileFromReply, saveFile } from "./download";
 import { imageProblem } from "./images";
@@ -49,9 +50,18 @@ export class Controller {
   disposers: (() => void)[] = [];
   writingSaved = false;
   savedTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Why this page can never capture (no getUserMedia, as in VS Code's webview; not a secure
+   * context), or null. Known at start: the widget says so before anyone presses the microphone
+   * button, and that button stays disabled.
+   */
+  micBlocked: CaptureError | null;
 
   constructor(model: AnyModel<WidgetTraits>) {
     this.model = model;
+    this.micBlocked = micUnavailable();
+    if (this.micBlocked) this.addLocalError(this.micBlocked.code, this.micBlocked.message);
+    else this.disposers.push(watchPermission((state) => this.onMicPermission(state)));
     this.state.resetItems(model.get("items_snapshot") || []);
     this.state.resetLog(model.get("event_log") || []);
     const on = (event: string, cb: (...args: any[]) => void) => {
@@ -120,6 +130,12 @@ export class Controller {
   dismissLocalError(code: string): void {
     this.localErrors = this.localErrors.filter((e) => e.code !== code);
     this.notify("errors");
+  }
+
+  /** The browser's microphone permission, where it reports one (and whenever it changes). */
+  onMicPermission(state: string): void {
+    if (state === "denied") this.addLocalError("mic_denied", MIC_MESSAGES.mic_denied);
+    else this.dismissLocalError("mic_denied");
   }
 
   onKernelGone(): void {
@@ -311,8 +327,7 @@ export class Controller {
       const device = this.model.get("settings")?.mic_device || "";
       const { fellBack } = await engine.startCapture(device);
       if (fellBack) this.micDeviceGone();
-      this.dismissLocalError("mic_denied");
-      this.dismissLocalError("mic_ended");
+      for (const code of [...UNAVAILABLE_CODES, "mic_ended"]) this.dismissLocalError(code);
       this.notify("capture");
       return true;
     } catch (err) {

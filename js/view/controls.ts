@@ -6,6 +6,7 @@ import type { Controller } from "../state/controller";
 import { attr, h, listen, text } from "./dom";
 
 const HOLD_MS = 300; // a press longer than this is "hold to talk"; shorter toggles
+const MIC_TITLE = "Hold to talk, or click to toggle (space bar when focused)";
 
 export class Controls {
   el: HTMLElement;
@@ -25,7 +26,7 @@ export class Controls {
   constructor(private c: Controller, disposers: (() => void)[]) {
     this.connect = h("button", { type: "button", class: "rtw-connect", "aria-label": "Connect" }, "Connect");
     this.status = h("span", { role: "status", "aria-label": "Connection status", "aria-live": "polite", class: "rtw-status" });
-    this.mic = h("button", { type: "button", class: "rtw-mic", "aria-label": "Microphone", "aria-pressed": "false", title: "Hold to talk, or click to toggle (space bar when focused)" }, "● Talk");
+    this.mic = h("button", { type: "button", class: "rtw-mic", "aria-label": "Microphone", "aria-pressed": "false", title: MIC_TITLE }, "● Talk");
     this.handsFree = h("button", { type: "button", role: "switch", class: "rtw-switch", "aria-label": "Hands-free", "aria-checked": "false", title: "Server voice detection decides when you finished speaking" }, "Hands-free");
     this.stop = h("button", { type: "button", class: "rtw-stop", "aria-label": "Stop", title: "Stop the answer" }, "■ Stop");
     this.clear = h("button", { type: "button", class: "rtw-clear", "aria-label": "New conversation", title: "Stop the answer and delete the conversation (w.clear()); download it first to keep it" }, "New conversation");
@@ -127,7 +128,10 @@ export class Controls {
     const capturing = c.capturing();
     attr(this.mic, "aria-pressed", capturing ? "true" : "false");
     text(this.mic, capturing ? "● Listening…" : handsFree ? "● Mic" : "● Talk");
-    this.mic.disabled = status !== "connected" || c.kernelGone;
+    // A page that can never capture (VS Code's webview, plain http) disables the button; its
+    // alert says why and that typed messages and playback still work.
+    this.mic.disabled = status !== "connected" || c.kernelGone || !!c.micBlocked;
+    attr(this.mic, "title", c.micBlocked ? c.micBlocked.message : MIC_TITLE);
     this.stop.disabled = c.kernelGone;
     this.updateMeters();
   }

@@ -11,10 +11,13 @@ function talk(handsFree: boolean): string {
     : "hold ● Talk while you speak (or click it to start and stop), or type a message below";
 }
 
-/** The hint for an empty conversation; "" when there is nothing useful to say. */
-export function emptyHint(status: string, handsFree: boolean, kernelGone = false): string {
+/**
+ * The hint for an empty conversation; "" when there is nothing useful to say. `mic` false: this
+ * page can never capture (VS Code's webview, plain http), so the hint offers typing only.
+ */
+export function emptyHint(status: string, handsFree: boolean, kernelGone = false, mic = true): string {
   if (kernelGone) return "";
-  const action = talk(handsFree);
+  const action = mic ? talk(handsFree) : "type a message below (answers are spoken)";
   if (status === "connected") return action.charAt(0).toUpperCase() + action.slice(1) + ".";
   if (status === "connecting" || status === "reconnecting") return `Connecting… then ${action}.`;
   return `Press Connect, then ${action}.`;

@@ -134,7 +134,7 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   };
 
   const renderHint = () => {
-    const words = c.state.list().length ? "" : emptyHint(c.model.get("status") || "disconnected", !!c.model.get("hands_free"), c.kernelGone);
+    const words = c.state.list().length ? "" : emptyHint(c.model.get("status") || "disconnected", !!c.model.get("hands_free"), c.kernelGone, !c.micBlocked);
     text(hint, words);
     hint.hidden = !words;
   };

@@ -11,6 +11,45 @@ from tests.helpers import UNIT
 pytestmark = pytest.mark.ui
 
 WIDGET_CELL = "from realtime_widget import RealtimeWidget\nw = RealtimeWidget()\nw"
+RATE = 24000
+STILL_WORKS = "Typed messages and playback still work"
+"""What every microphone notice says (js/audio/mic-support.ts)."""
+
+# VS Code's notebook webview gives the widget no usable getUserMedia; this gives JupyterLab's
+# page the same (before any page script runs), so the rest of the page is a real one.
+NO_MEDIA_DEVICES = (
+    "Object.defineProperty(Navigator.prototype, 'mediaDevices',"
+    " {get: () => undefined, configurable: true});"
+)
+
+
+def test_a_page_without_microphone_access_says_so_and_typing_and_playback_still_work(
+    open_notebook,
+):
+    nb = open_notebook([WIDGET_CELL], wav="silence", init_scripts=(NO_MEDIA_DEVICES,))
+    view = nb.wait_widget()
+    view.wait_status("connected")
+    # Said at once, before anyone presses anything, and reported to the kernel.
+    notice = view.alerts.filter(has_text="The microphone is not available here").first
+    notice.wait_for(timeout=10 * UNIT * 1000)
+    assert STILL_WORKS in notice.inner_text() and "VS Code" in notice.inner_text()
+    assert notice.get_attribute("data-code") == "no_microphone"
+    errors = nb.kernel.wait_for("[e for e in w.errors if e.get('source') == 'browser']")
+    assert [e["code"] for e in errors] == ["no_microphone"], errors
+    # No control that cannot work: Microphone is disabled and says why; the hint offers typing.
+    mic = view.control("button", "Microphone")
+    assert mic.is_disabled() and mic.get_attribute("aria-pressed") == "false"
+    assert "not available here" in (mic.get_attribute("title") or "")
+    hint = view.root.get_by_role("note", name="Getting started")
+    assert hint.inner_text() == "Type a message below (answers are spoken)."
+    nb.screenshot("no-microphone-here")
+
+    # Typed input and playback work.
+    view.send_message("typing still works")
+    view.wait_turn("assistant", text="You said: typing still works", timeout=30 * UNIT)
+    view.wait_data_at_least("played-samples", RATE // 10)
+    assert nb.kernel.wait_for("sum(w.played_samples.values())") > 0
+    nb.screenshot("no-microphone-typed-reply-played")
 
 
 def test_denied_microphone_shows_an_error_and_text_still_works(open_notebook):
@@ -26,11 +65,24 @@ def test_denied_microphone_shows_an_error_and_text_still_works(open_notebook):
     alert.wait_for(timeout=15 * UNIT * 1000)
     nb.screenshot("microphone-denied")
     assert re.search(r"denied|blocked|permission|allow", alert.inner_text(), re.IGNORECASE)
+    assert STILL_WORKS in alert.inner_text(), alert.inner_text()
     errors = nb.kernel.wait_for("[e for e in w.errors if e.get('source') == 'browser']")
     assert any(e.get("code") == "mic_denied" for e in errors), errors
     assert view.control("button", "Microphone").get_attribute("aria-pressed") != "true"
     assert view.data_int("captured-samples") == 0
     assert nb.page.evaluate("() => (globalThis.__rtwResources || {}).mediaStreamTracks || 0") == 0
+
+    # Hands-free: Microphone asks again, is refused again, and the button does not stay on
+    # ("● Listening…" with nothing listening would be a stuck control).
+    view.set_hands_free(True)
+    mic = view.control("button", "Microphone")
+    mic.click()
+    nb.kernel.wait_for(
+        "[e for e in w.errors if e.get('code') == 'mic_denied' and e.get('count', 1) >= 2]"
+    )
+    view.wait_pressed(False)
+    assert mic.inner_text() == "● Mic" and mic.is_enabled()  # the user may still allow it
+    assert view.alerts.filter(has_text="permission was denied").count() == 1
 
     # The conversation goes on in text.
     view.send_message("can you still hear me")
