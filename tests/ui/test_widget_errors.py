@@ -133,3 +133,45 @@ def test_pressing_connect_again_after_a_refused_key_shows_one_alert_that_counts(
     assert alert.get_attribute("data-count") == "3"
     assert "wrong-key" not in alert.inner_text()
     assert nb.kernel.value("len(w.errors)") == 1
+
+
+# Keeps the page's last microphone stream reachable, so the test can end its track.
+KEEP_STREAM = """
+(() => {
+  const md = navigator.mediaDevices;
+  const original = md.getUserMedia.bind(md);
+  md.getUserMedia = async (constraints) => {
+    const stream = await original(constraints);
+    window.__rtwLastStream = stream;
+    return stream;
+  };
+})();
+"""
+
+
+def test_a_microphone_lost_mid_turn_ends_the_turn_with_what_was_said_and_says_so(open_notebook):
+    nb = open_notebook([WIDGET_CELL], wav="question", init_scripts=(KEEP_STREAM,))
+    view = nb.wait_widget()
+    view.wait_status("connected")
+    view.set_hands_free(False)
+    mic = view.control("button", "Microphone")
+    mic.click()  # a click toggles push-to-talk on
+    view.wait_pressed(True)
+    view.wait_data_at_least("captured-samples", 3 * RATE, timeout=15 * UNIT)
+
+    # Unplugged: Chromium's fake device cannot be removed, so the track gets the "ended" event a
+    # real removal fires.
+    nb.page.evaluate(
+        "() => window.__rtwLastStream.getAudioTracks()[0].dispatchEvent(new Event('ended'))"
+    )
+    alert = view.alerts.filter(has_text="The microphone stopped").first
+    alert.wait_for(timeout=10 * UNIT * 1000)
+    assert STILL_WORKS in alert.inner_text()
+    view.wait_pressed(False)  # not left "● Listening…"
+    assert mic.is_enabled()
+    # What was said before the loss is a turn, and it is answered.
+    view.wait_turn("user", timeout=20 * UNIT)
+    view.wait_turn("assistant", text="You said", timeout=30 * UNIT)
+    errors = nb.kernel.wait_for("[e['code'] for e in w.errors if e.get('source') == 'browser']")
+    assert errors == ["mic_lost"], errors
+    nb.screenshot("microphone-lost")
