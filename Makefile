@@ -79,7 +79,7 @@ test-unit: install
 test-js: install
 	npx vitest run
 
-# Real-browser tier: JupyterLab + Debian's Chromium via Playwright (fails, not skips, when CI=true
+# Real-browser tier: JupyterLab (and Notebook 7, marimo, Voilà) + Debian's Chromium via Playwright (fails, not skips, when CI=true
 # and Chromium is missing). Its offline-voice tests use the local pipeline's models.
 test-ui: install-local
 	$(PY) -m pytest -q -p no:cacheprovider -m ui tests/ui
