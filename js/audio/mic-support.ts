@@ -33,7 +33,8 @@ export const MIC_MESSAGES: Record<CaptureErrorCode, string> = {
     `${STILL_WORKS} To talk, open this page through https or localhost.`,
   mic_denied:
     `${UNAVAILABLE}: permission was denied. ${STILL_WORKS} To talk, allow the microphone for this ` +
-    "page in the browser's site settings, then press the microphone button again.",
+    "page in the browser's site settings, then press the microphone button again (VS Code's " +
+    "notebook view never allows it: open the notebook in a browser).",
   audio_failed: `The microphone could not start. ${STILL_WORKS}`,
 };
 
