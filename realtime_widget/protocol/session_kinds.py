@@ -19,6 +19,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from realtime_widget.protocol.models import DEFAULT_TRANSCRIPTION_MODEL, warn_if_deprecated
+
 __all__ = [
     "DEFAULT_TRANSCRIPTION_MODEL",
     "DEFAULT_TRANSLATION_MODEL",
@@ -43,7 +45,6 @@ TRANSCRIPTION_MODELS = (
 """The transcription models the ``openai`` SDK names (``AudioTranscription.model``); a test
 compares this with the installed SDK so that drift fails CI."""
 
-DEFAULT_TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
 DEFAULT_TRANSLATION_MODEL = "gpt-realtime-translate"
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -51,7 +52,8 @@ _PCM_24K = {"type": "audio/pcm", "rate": 24000}
 
 
 def check_transcription_model(model: Any) -> str:
-    """``model`` if the API knows it.
+    """``model`` if the API knows it; a model OpenAI announced for shutdown is accepted with a
+    :class:`~realtime_widget.protocol.models.DeprecatedModelWarning` (once per process).
 
     Raises:
         ValueError: an unknown name; the message lists the known ones.
@@ -62,6 +64,7 @@ def check_transcription_model(model: Any) -> str:
             f"unknown transcription model {model!r}: use one of {known} "
             f"(default {DEFAULT_TRANSCRIPTION_MODEL!r})"
         )
+    warn_if_deprecated(model)
     return str(model)
 
 

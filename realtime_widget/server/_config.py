@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from realtime_widget.protocol.mcp import MCP_CONNECTORS
+from realtime_widget.protocol.session_kinds import TRANSCRIPTION_MODELS
 from realtime_widget.server._checks import (
     ClientError,
     check_fields,
@@ -81,18 +82,8 @@ _SERVER_VAD = {
 
 _EFFORT = ("minimal", "low", "medium", "high", "xhigh")
 
-TRANSCRIPTION_MODELS = (
-    "whisper-1",
-    "gpt-transcribe",
-    "gpt-live-transcribe",
-    "gpt-4o-mini-transcribe",
-    "gpt-4o-mini-transcribe-2025-12-15",
-    "gpt-4o-transcribe",
-    "gpt-4o-transcribe-diarize",
-    "gpt-realtime-whisper",
-)
-"""Transcription models the SDK names (``AudioTranscription.model``); the local server runs its
-own speech-to-text for each, but refuses a name OpenAI would not know (issue 14, bad input)."""
+# TRANSCRIPTION_MODELS (imported above) are the names the SDK knows: the local server runs its
+# own speech-to-text for each, but refuses a name OpenAI would not know (issue 14, bad input).
 
 
 def check_transcription_model(value: Any, param: str) -> None:

@@ -22,6 +22,7 @@ import copy
 import re
 from typing import Any
 
+from realtime_widget.protocol.models import DEFAULT_TRANSCRIPTION_MODEL
 from realtime_widget.server._checks import ClientError, check_fields, typed
 from realtime_widget.server._config import SESSION_SPEC, default_session, merge_session
 
@@ -34,8 +35,9 @@ __all__ = [
     "word_deltas",
 ]
 
-DEFAULT_MODEL = "gpt-4o-mini-transcribe"
-"""Transcription model of a transcription session that names none."""
+DEFAULT_MODEL = DEFAULT_TRANSCRIPTION_MODEL
+"""Transcription model of a transcription session that names none (the clients' default, with
+no announced shutdown)."""
 
 TRANSCRIPTION_SESSION_SPEC: dict[str, Any] = {
     "type": typed(str, enum=("transcription",)),

@@ -9,6 +9,7 @@ import pytest
 from realtime_widget.protocol.session_kinds import (
     TRANSCRIPTION_MODELS,
     check_language,
+    check_transcription_model,
     transcription_session,
     translation_session,
     translation_url,
@@ -85,3 +86,24 @@ def test_translation_url_appends_the_translations_path():
     assert translation_url(None, "wss://api.openai.com/v1/realtime") == (
         "wss://api.openai.com/v1/realtime/translations"
     )
+
+
+def test_session_kinds_default_to_a_model_with_no_announced_shutdown():
+    # The caption sessions defaulted to gpt-4o-mini-transcribe (shut down 2027-02-26) while
+    # RealtimeClient's default had moved on: one default for every session kind.
+    from realtime_widget.protocol import DEFAULT_TRANSCRIPTION_MODEL as client_default
+    from realtime_widget.protocol.models import shutdown_date
+    from realtime_widget.protocol.session_kinds import DEFAULT_TRANSCRIPTION_MODEL
+
+    assert DEFAULT_TRANSCRIPTION_MODEL == client_default
+    assert shutdown_date(DEFAULT_TRANSCRIPTION_MODEL) is None
+    session = transcription_session()
+    assert session["audio"]["input"]["transcription"]["model"] == client_default
+
+
+def test_a_deprecated_transcription_model_is_accepted_with_a_warning(monkeypatch):
+    from realtime_widget.protocol import models
+
+    monkeypatch.setattr(models, "_warned", set())
+    with pytest.warns(models.DeprecatedModelWarning, match="whisper-1"):
+        assert check_transcription_model("whisper-1") == "whisper-1"
