@@ -229,24 +229,51 @@ def transcript_markdown(views: list[dict[str, Any]]) -> str:
     return "\n\n".join(lines)
 
 
-class EventLog:
-    """A bounded log of protocol events for the widget's collapsible event log.
+# Events folded into one counter per turn or response (issue 15): the audio a turn streams and
+# the deltas of a response would otherwise be thousands of entries interleaved with each other.
+_FOLDED_EXACT = frozenset({"input_audio_buffer.append"})
+# Events that end a user turn's appends (the next append starts the next turn's counter): the
+# server's commit (server VAD or a client commit) and a clear from either side.
+_TURN_ENDS = frozenset(
+    {
+        ("<", "input_audio_buffer.committed"),
+        ("<", "input_audio_buffer.cleared"),
+        (">", "input_audio_buffer.clear"),
+    }
+)
 
-    Consecutive delta events of one type and item collapse into one entry with a count, so a
-    streamed answer is one line, not thousands (and the log stays cheap to sync).
+
+def _folds(kind: str) -> bool:
+    return kind in _FOLDED_EXACT or kind.endswith(".delta")
+
+
+class EventLog:
+    """A bounded log of protocol events for the widget's event log (docs/widget-protocol.md).
+
+    Audio appends and every ``*.delta`` fold into one entry per type and group, with a count:
+    ``input_audio_buffer.append`` per user turn (a turn ends at the server's
+    ``input_audio_buffer.committed`` or a buffer clear), deltas per response (``response_id``,
+    else ``item_id``). The entry stays where the turn or response started, so interleaved audio
+    and transcript deltas are two counters, not a wall of alternating lines, and the log stays
+    cheap to sync. An hour's session is a few thousand entries, of which the last `maxlen` stay.
 
     Args:
-        maxlen: entries kept (the oldest are dropped).
-        json_limit: characters of each entry's JSON kept.
+        maxlen: entries kept (the oldest are dropped; a folded entry that was dropped while its
+            response still streams starts again as a new entry).
+        json_limit: characters of each entry's JSON kept (the first event of a folded entry).
     """
 
-    def __init__(self, maxlen: int = 200, json_limit: int = 2000) -> None:
+    def __init__(self, maxlen: int = 500, json_limit: int = 2000) -> None:
         self.entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self.json_limit = json_limit
         self._seq = 0
+        self._turn = 1
+        # Open folded entries by (direction, type, group); pruned as entries are dropped, so this
+        # is bounded by `maxlen` too.
+        self._open: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def add(self, direction: str, event: dict[str, Any], now: float) -> dict[str, Any]:
-        """Record one event; returns the new entry or the collapsed entry it updated.
+        """Record one event; returns the new entry or the folded entry it counted into.
 
         Args:
             direction: "<" received from the server, ">" sent to it, "=" local.
@@ -255,18 +282,19 @@ class EventLog:
         """
         kind = str(event.get("type") or "?")
         item_id = event.get("item_id")
-        last = self.entries[-1] if self.entries else None
-        collapsible = kind.endswith(".delta") or kind == "input_audio_buffer.append"
-        if (
-            collapsible
-            and last is not None
-            and last["dir"] == direction
-            and last["type"] == kind
-            and last.get("item_id") == item_id
-        ):
-            last["count"] += 1
-            last["time"] = now
-            return last
+        audio = _audio_bytes(event) if kind in AUDIO_EVENTS else 0
+        group = None
+        if _folds(kind):
+            group = self._group(kind, event)
+            key = (direction, kind, group)
+            entry = self._open.get(key)
+            if entry is not None and self.entries and entry["seq"] >= self.entries[0]["seq"]:
+                entry["count"] += 1
+                entry["time"] = now
+                entry["bytes"] += audio
+                return entry
+        elif (direction, kind) in _TURN_ENDS:
+            self._turn += 1
         self._seq += 1
         body = redact(event, audio_delta=kind in AUDIO_EVENTS)
         text = json.dumps(body, default=str)
@@ -275,15 +303,40 @@ class EventLog:
         entry = {
             "seq": self._seq,
             "time": now,
+            "first_time": now,
             "dir": direction,
             "type": kind,
             "count": 1,
             "item_id": item_id,
+            "group": group,
+            "bytes": audio,
             "json": text,
         }
+        if self.entries and len(self.entries) == self.entries.maxlen:
+            dropped = self.entries[0]
+            if dropped["group"] is not None:
+                key = (dropped["dir"], dropped["type"], dropped["group"])
+                if self._open.get(key) is dropped:
+                    del self._open[key]
         self.entries.append(entry)
+        if group is not None:
+            self._open[(direction, kind, group)] = entry
         return entry
+
+    def _group(self, kind: str, event: dict[str, Any]) -> str:
+        if kind == "input_audio_buffer.append":
+            return f"turn {self._turn}"
+        owner = event.get("response_id") or event.get("item_id")
+        return f"response {owner}" if owner else "response"
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Copies of the entries, oldest first (for the `event_log` trait)."""
         return [dict(e) for e in self.entries]
+
+
+def _audio_bytes(event: dict[str, Any]) -> int:
+    """Decoded size of an event's base64 audio (without decoding it)."""
+    data = event.get("delta") if "delta" in event else event.get("audio")
+    if not isinstance(data, str):
+        return 0
+    return len(data) * 3 // 4 - data[-2:].count("=")

@@ -170,8 +170,9 @@ class RealtimeWidget(anywidget.AnyWidget):
     ``total_tokens``, ``responses``, ...)."""
 
     event_log = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """Saved copy of the last 200 protocol events (direction, time, type, repeat count, redacted
-    JSON); kept like `items_snapshot`: live entries travel in frames."""
+    """Saved copy of the last 500 event-log entries (direction, time, type, count, redacted JSON;
+    audio appends and deltas folded into one counter per turn or response); kept like
+    `items_snapshot`: live entries travel in frames."""
 
     errors = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The last 50 errors: ``{"time", "source", "code", "message"}``; ``source`` is "server",

@@ -125,3 +125,74 @@ def test_event_log_is_bounded_and_truncates_large_json():
     entries = log.snapshot()
     assert [e["type"] for e in entries] == ["t15", "t16", "t17", "t18", "t19"]
     assert all(len(e["json"]) <= 101 for e in entries)
+
+
+def _delta(kind: str, response: str, item: str = "i", data: str = "AAAA") -> dict:
+    return {"type": kind, "response_id": response, "item_id": item, "delta": data}
+
+
+def test_event_log_folds_interleaved_deltas_into_one_counter_per_type_and_response():
+    log = EventLog(maxlen=50)
+    log.add("<", {"type": "response.created", "response": {"id": "r1"}}, 0.0)
+    for i in range(87):  # the server interleaves audio and transcript deltas
+        log.add("<", _delta("response.output_audio.delta", "r1"), 1.0 + i)
+        log.add("<", _delta("response.output_audio_transcript.delta", "r1", data="hi"), 1.0 + i)
+    log.add("<", {"type": "response.done", "response": {"id": "r1"}}, 100.0)
+    log.add("<", _delta("response.output_audio.delta", "r2"), 101.0)
+    entries = log.snapshot()
+    assert [(e["type"], e["count"], e["group"]) for e in entries] == [
+        ("response.created", 1, None),
+        ("response.output_audio.delta", 87, "response r1"),
+        ("response.output_audio_transcript.delta", 87, "response r1"),
+        ("response.done", 1, None),
+        ("response.output_audio.delta", 1, "response r2"),
+    ]
+    audio = entries[1]
+    assert (audio["first_time"], audio["time"], audio["bytes"]) == (1.0, 87.0, 87 * 3)
+    assert entries[2]["bytes"] == 0  # a transcript is not audio
+
+
+def test_event_log_folds_audio_appends_per_user_turn_ended_by_the_servers_commit():
+    log = EventLog(maxlen=50)
+    append = {"type": "input_audio_buffer.append", "audio": "AAAAAA=="}
+    for _ in range(143):
+        log.add(">", append, 1.0)
+    log.add("<", {"type": "input_audio_buffer.speech_started"}, 2.0)
+    for _ in range(7):  # the turn goes on after the server heard speech start
+        log.add(">", append, 2.5)
+    log.add("<", {"type": "input_audio_buffer.committed", "item_id": "u1"}, 3.0)
+    for _ in range(5):
+        log.add(">", append, 4.0)
+    log.add(">", {"type": "input_audio_buffer.clear"}, 5.0)
+    log.add(">", append, 6.0)
+    folded = [(e["count"], e["group"], e["bytes"]) for e in log.snapshot() if e["count"] > 1]
+    assert folded == [(150, "turn 1", 150 * 4), (5, "turn 2", 5 * 4)]
+    assert log.snapshot()[-1]["group"] == "turn 3"
+
+
+def test_event_log_starts_a_new_counter_when_the_folded_entry_was_dropped_by_the_bound():
+    log = EventLog(maxlen=3)
+    log.add("<", _delta("response.output_audio.delta", "r1"), 0.0)
+    for i in range(5):  # a long response: its counter scrolls out of the bounded log
+        log.add("<", {"type": f"other.{i}"}, 1.0)
+    log.add("<", _delta("response.output_audio.delta", "r1"), 2.0)
+    entries = log.snapshot()
+    assert len(entries) == 3 and entries[-1]["count"] == 1 and entries[-1]["seq"] == 7
+    assert len(log._open) == 1  # the dropped counter's key went with it: bounded too
+
+
+def test_event_log_over_an_hour_of_events_keeps_its_bound():
+    log = EventLog(maxlen=500)
+    append = {"type": "input_audio_buffer.append", "audio": "AAAA"}
+    for turn in range(240):  # a turn every 15 s: 50 appends/s, a response of 100+50 deltas
+        for _ in range(750):
+            log.add(">", append, float(turn))
+        log.add("<", {"type": "input_audio_buffer.committed", "item_id": f"u{turn}"}, 0.0)
+        for _ in range(100):
+            log.add("<", _delta("response.output_audio.delta", f"r{turn}"), 0.0)
+            if _ % 2:
+                log.add("<", _delta("response.output_audio_transcript.delta", f"r{turn}"), 0.0)
+        log.add("<", {"type": "response.done"}, 0.0)
+    assert len(log.snapshot()) == 500 and len(log._open) <= 500
+    # 5 entries per turn: appends ×750, committed, audio deltas ×100, transcript ×50, done.
+    assert [e["count"] for e in log.snapshot()[-5:]] == [750, 1, 100, 50, 1]
