@@ -252,10 +252,11 @@ class EventLog:
 
     Audio appends and every ``*.delta`` fold into one entry per type and group, with a count:
     ``input_audio_buffer.append`` per user turn (a turn ends at the server's
-    ``input_audio_buffer.committed`` or a buffer clear), deltas per response (``response_id``,
-    else ``item_id``). The entry stays where the turn or response started, so interleaved audio
-    and transcript deltas are two counters, not a wall of alternating lines, and the log stays
-    cheap to sync. An hour's session is a few thousand entries, of which the last `maxlen` stay.
+    ``input_audio_buffer.committed`` or a buffer clear), deltas per response (``response_id``;
+    else per item: a user turn's transcription deltas). The entry stays where the turn or
+    response started, so interleaved audio and transcript deltas are two counters, not a wall of
+    alternating lines, and the log stays cheap to sync. An hour's session is a few thousand
+    entries, of which the last `maxlen` stay.
 
     Args:
         maxlen: entries kept (the oldest are dropped; a folded entry that was dropped while its
@@ -326,8 +327,10 @@ class EventLog:
     def _group(self, kind: str, event: dict[str, Any]) -> str:
         if kind == "input_audio_buffer.append":
             return f"turn {self._turn}"
-        owner = event.get("response_id") or event.get("item_id")
-        return f"response {owner}" if owner else "response"
+        # Deltas of a response carry its id; transcription deltas of a user turn only the item's.
+        if event.get("response_id"):
+            return f"response {event['response_id']}"
+        return f"item {event['item_id']}" if event.get("item_id") else "no id"
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Copies of the entries, oldest first (for the `event_log` trait)."""
