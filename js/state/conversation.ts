@@ -1,3 +1,4 @@
+import { LogStore } from "./event-log";
 import type { ItemView, LogEntry } from "./model";
 
 /**
@@ -9,11 +10,11 @@ import type { ItemView, LogEntry } from "./model";
  */
 export class ConversationState {
   items: Map<string, ItemView> = new Map();
-  log: Map<number, LogEntry> = new Map();
-  logLimit: number;
+  /** The event log, bounded like the kernel's (500 entries), shared by every view. */
+  log: LogStore;
 
-  constructor(logLimit = 200) {
-    this.logLimit = logLimit;
+  constructor(logLimit = 500) {
+    this.log = new LogStore(logLimit);
   }
 
   /** Replace everything with a full `items` trait value. */
@@ -41,19 +42,15 @@ export class ConversationState {
   }
 
   resetLog(entries: LogEntry[]): void {
-    this.log = new Map(entries.map((e) => [e.seq, e]));
+    this.log.reset(entries);
   }
 
-  /** New or updated (collapsed) log entries; keeps the last `logLimit`. */
+  /** New or updated (folded) log entries; keeps the last `log.limit`. */
   patchLog(entries: LogEntry[]): void {
-    for (const e of entries) this.log.set(e.seq, e);
-    while (this.log.size > this.logLimit) {
-      const first = this.log.keys().next().value as number;
-      this.log.delete(first);
-    }
+    this.log.patch(entries);
   }
 
   logList(): LogEntry[] {
-    return Array.from(this.log.values()).sort((a, b) => a.seq - b.seq);
+    return this.log.list();
   }
 }

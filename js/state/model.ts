@@ -72,8 +72,16 @@ export interface LogEntry {
   time: number;
   dir: "<" | ">" | "=";
   type: string;
+  /** Events folded into this entry (audio appends per turn, deltas per response). */
   count: number;
   item_id?: string | null;
+  /** A folded entry's group: "turn 3" or "response resp_..." (null: a single event). Absent in
+   * copies saved before folding by group. */
+  group?: string | null;
+  /** Epoch s of a folded entry's first event (`time` is its latest). */
+  first_time?: number;
+  /** Decoded audio bytes of the events folded here. */
+  bytes?: number;
   json: string;
 }
 

@@ -24,7 +24,7 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const disposers: (() => void)[] = [];
   const controls = new Controls(c, disposers);
   const conversation = new ConversationView(c, disposers);
-  const log = new EventLogView(c, disposers);
+  const log = new EventLogView(c.state.log, disposers);
   const mcpTools = new McpToolsView(c, disposers);
   const settings = new SettingsView(c, disposers);
   const notice = h("div", { class: "rtw-notice", role: "note" });
