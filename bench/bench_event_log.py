@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _rows import Row  # noqa: E402
-from realtime_widget._widget_items import EventLog  # noqa: E402
-from realtime_widget._widget_outbox import Outbox  # noqa: E402
 
+from realtime_widget.widget._items import EventLog  # noqa: E402
+from realtime_widget.widget._outbox import Outbox  # noqa: E402
 from tests.ui.chromium import chromium_available, launch_chromium  # noqa: E402
 
 TURN_S = 15.0
