@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "TRANSCRIPTION_SESSION_SPEC",
     "from_realtime",
+    "is_transcription",
     "merge_transcription_session",
     "new_transcription_session",
     "word_deltas",
@@ -50,6 +51,11 @@ TRANSCRIPTION_SESSION_SPEC: dict[str, Any] = {
 """What ``session.update`` may carry in a transcription session (the SDK's request type)."""
 
 _WORD = re.compile(r"\s*\S+")
+
+
+def is_transcription(session: dict) -> bool:
+    """Whether an effective session is a transcription one (captions only, no responses)."""
+    return session.get("type") == "transcription"
 
 
 def new_transcription_session(session_id: str, expires_at: int) -> dict:

@@ -34,7 +34,13 @@ from realtime_widget.protocol import generate_id, normalize_client_event, to_bet
 from realtime_widget.server import _config, _events, _transcription
 from realtime_widget.server._checks import ClientError, check_fields, error_event
 from realtime_widget.server._config import RESPONSE_SPEC, default_session, merge_session
-from realtime_widget.server._input import MAX_APPEND_BYTES, InputAudioHandlers, TranscriptionJob
+from realtime_widget.server._input import (
+    MAX_APPEND_BYTES,
+    InputTurns,
+    TranscriptionJob,
+    Transcripts,
+    TurnResponses,
+)
 from realtime_widget.server._items import Conversation, Record
 from realtime_widget.server._limits import Limits, item_size
 from realtime_widget.server._mcp import ListJob, McpTools
@@ -137,7 +143,7 @@ def _to_ga(event: Any) -> Any:
         return event
 
 
-class SessionState(InputAudioHandlers):
+class SessionState:
     """The state of one Realtime session.
 
     Args:
@@ -182,9 +188,6 @@ class SessionState(InputAudioHandlers):
         self.dialect = dialect
         self.limits = limits or Limits()
         self.defer_transcription = defer_transcription
-        self.transcription_jobs: deque[TranscriptionJob] = deque()
-        """Deferred transcriptions for the I/O layer, oldest first."""
-        self._awaiting: set[str] = set()  # items whose transcript is not in yet
         self.brain = as_brain(brain)
         self.transcriber = transcriber or describe_audio
         self._new_id = new_id
@@ -196,22 +199,37 @@ class SessionState(InputAudioHandlers):
         self.conversation = Conversation(new_id("conv_"))
         self.mcp = McpTools(new_id)
         """The session's MCP servers (``mcp`` tools): listed tools, approvals, listing jobs."""
-        audio_in = self.session["audio"]["input"]
-        self.input = InputAudio(
-            audio_in["format"],
-            audio_in["turn_detection"],
-            vad,
-            max_seconds=self.limits.max_input_audio_seconds,
-        )
         self._run: ResponseRun | None = None  # the in-band response (default conversation)
         self._oob: dict[str, ResponseRun] = {}  # out-of-band responses, oldest first
-        self._turn_item_id: str | None = None
         self._tokens_used = 0
+
+        # Collaborators (issue 16, point 3): each owns its state and is handed what it uses;
+        # a callable for the session, because session.update replaces the session dict.
+        def session_now() -> dict:
+            return self.session
+
+        self._transcripts = Transcripts(
+            self.transcriber, defer_transcription, session_now, self.conversation
+        )
+        self._turns = InputTurns(
+            session_now,
+            vad,
+            self.limits,
+            self.conversation,
+            self._transcripts,
+            TurnResponses(
+                active=lambda: self._run is not None,
+                interrupt=self._interrupt,
+                create=lambda: self._create_response({}),
+                check_room=lambda: self._check_room(0, None),
+            ),
+            new_id,
+        )
         self._handlers: dict[str, Callable[[dict], list[dict]]] = {
             "session.update": self._on_session_update,
-            "input_audio_buffer.append": self._on_input_audio_buffer_append,
-            "input_audio_buffer.commit": self._on_input_audio_buffer_commit,
-            "input_audio_buffer.clear": self._on_input_audio_buffer_clear,
+            "input_audio_buffer.append": self._turns.on_input_audio_buffer_append,
+            "input_audio_buffer.commit": self._turns.on_input_audio_buffer_commit,
+            "input_audio_buffer.clear": self._turns.on_input_audio_buffer_clear,
             "conversation.item.create": self._on_conversation_item_create,
             "conversation.item.delete": self._on_conversation_item_delete,
             "conversation.item.retrieve": self._on_conversation_item_retrieve,
@@ -225,6 +243,16 @@ class SessionState(InputAudioHandlers):
         }
 
     # -- public surface -------------------------------------------------------------------
+    @property
+    def input(self) -> InputAudio:
+        """The uncommitted input audio and its VAD (owned by the session's ``InputTurns``)."""
+        return self._turns.audio
+
+    @property
+    def transcription_jobs(self) -> deque[TranscriptionJob]:
+        """Deferred transcriptions for the I/O layer, oldest first (it pops them)."""
+        return self._transcripts.jobs
+
     def start(self) -> list[dict]:
         """The greeting: ``session.created`` then ``conversation.created``."""
         return self._out(
@@ -318,14 +346,7 @@ class SessionState(InputAudioHandlers):
             transcript: the text, or ``None`` when the transcriber failed.
             error: what went wrong (for ``...transcription.failed``).
         """
-        self._awaiting.discard(item_id)
-        if item_id not in self.conversation:
-            return []  # deleted meanwhile: nothing to announce
-        record = self.conversation.get(item_id)
-        record.transcript = transcript
-        if transcript is None:
-            record.extras["transcription_error"] = error or "no transcript"
-        return self._out(self._transcription(record))
+        return self._out(self._transcripts.provide(item_id, transcript, error))
 
     @property
     def brain_request(self) -> str | None:
@@ -341,7 +362,7 @@ class SessionState(InputAudioHandlers):
         return (
             run is not None
             and run.context is not None
-            and not self._awaiting
+            and not self._transcripts.awaiting
             and not self.mcp.listing  # a response sees the tools of every MCP server listed
         )
 
@@ -500,7 +521,7 @@ class SessionState(InputAudioHandlers):
             self._oob.pop(run.id, None)
         for item in run.response["output"]:  # they grew while the response wrote them
             self.conversation.remeasure(item.get("id"))
-        self.input.mark_activity()
+        self._turns.mark_activity()
         usage = run.response.get("usage") or {}
         self._tokens_used += int(usage.get("total_tokens", 0))
         return [_events.rate_limits(self._tokens_used)]
@@ -509,7 +530,7 @@ class SessionState(InputAudioHandlers):
     @property
     def transcription_only(self) -> bool:
         """Whether this is a transcription session (captions only, no responses)."""
-        return self.session.get("type") == "transcription"
+        return _transcription.is_transcription(self.session)
 
     def _on_session_update(self, event: dict) -> list[dict]:
         update = event["session"]
@@ -528,7 +549,7 @@ class SessionState(InputAudioHandlers):
             new_in["format"],
             new_in["turn_detection"],
         ):
-            self.input.configure(new_in["format"], new_in["turn_detection"])
+            self._turns.configure(new_in["format"], new_in["turn_detection"])
         updated = [{"type": "session.updated", "session": copy.deepcopy(session)}]
         if self.dialect == "beta":
             # The beta interface has no MCP items or events: say so rather than emit them.
@@ -555,7 +576,7 @@ class SessionState(InputAudioHandlers):
             new_in["format"],
             new_in["turn_detection"],
         ):
-            self.input.configure(new_in["format"], new_in["turn_detection"])
+            self._turns.configure(new_in["format"], new_in["turn_detection"])
         return [{"type": "session.updated", "session": copy.deepcopy(session)}]
 
     def _on_transcription_session_update(self, event: dict) -> list[dict]:
@@ -574,13 +595,13 @@ class SessionState(InputAudioHandlers):
         self._check_room(size, "item")
         record = Record(item)
         if audio is not None:
-            record.audio, record.rate = audio, self.input.rate
+            record.audio, record.rate = audio, self._turns.rate
             record.transcript = item["content"][0].get("transcript")
             if not record.transcript:
-                self._transcribe(record)
+                self._transcripts.transcribe(record)
         previous = self.conversation.add(record, event.get("previous_item_id"))
         out = _events.item_added(item, previous)
-        return out + (self._transcription(record) if audio is not None else [])
+        return out + (self._transcripts.events(record) if audio is not None else [])
 
     def _on_conversation_item_delete(self, event: dict) -> list[dict]:
         self.conversation.delete(event["item_id"])
@@ -643,6 +664,12 @@ class SessionState(InputAudioHandlers):
                 "response_id" if wanted else None,
             )
         return run.cancel("client_cancelled") + self._end_response(run)
+
+    def _interrupt(self) -> list[dict]:
+        # server VAD heard a new turn while the in-band response ran (interrupt_response)
+        assert self._run is not None
+        run = self._run
+        return run.cancel("turn_detected") + self._end_response(run)
 
     def _create_out_of_band(self, params: dict) -> list[dict]:
         if len(self._oob) >= MAX_OUT_OF_BAND_RESPONSES:

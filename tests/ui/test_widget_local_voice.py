@@ -104,7 +104,7 @@ def test_local_widget_runs_the_notebooks_tool_the_model_calls(open_notebook):
         )
     except AssertionError:  # say what the embedded server was doing
         state = nb.kernel.value(
-            "[(s.active_response_id, sorted(s._awaiting), [(r.item.get('type'),"
+            "[(s.active_response_id, sorted(s._transcripts.awaiting), [(r.item.get('type'),"
             " r.item.get('status'), r.transcript) for r in s.conversation.records()][-10:])"
             " for s in w.server.sessions]"
         )
