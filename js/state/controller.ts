@@ -43,6 +43,8 @@ export class Controller {
   streaming: Set<string> = new Set();
   audioSeq = 0;
   pttActive = false;
+  /** Items whose first audio was played (and reported as `heard`); bounded. */
+  heard = new Set<string>();
   micWanted = false;
   kernelGone = false;
   pendingNotify: Set<Change> = new Set();
@@ -82,6 +84,7 @@ export class Controller {
       this.notify("log");
     });
     on("change:errors", () => this.notify("errors"));
+    on("change:turn_stats", () => this.notify("items"));
     for (const t of ["status", "usage", "notice", "settings", "settings_status", "hands_free", "response_active", "server_label"]) {
       on(`change:${t}`, () => this.notify("traits"));
     }
@@ -285,7 +288,10 @@ export class Controller {
   }
 
   onProgress(p: PlayerProgress): void {
-    for (const [key, samples] of p.played) this.playedDirty.set(key, samples);
+    for (const [key, samples] of p.played) {
+      this.playedDirty.set(key, samples);
+      if (samples > 0) this.noteHeard(parseKey(key).item_id);
+    }
     this.notify("meters");
     if (this.playedDirty.size === 0 || this.playedTimer) return;
     const wait = Math.max(0, this.lastPlayedReport + PLAYED_REPORT_MS - Date.now());
@@ -296,6 +302,15 @@ export class Controller {
       this.playedDirty.clear();
       if (played.length) this.send({ type: "played", played: toReports(played) });
     }, wait);
+  }
+
+  /** The first audio of an item played: told to the kernel at once (a turn's latency ends here,
+   * so it is not held for the throttled played report). Once per item. */
+  noteHeard(itemId: string): void {
+    if (this.heard.has(itemId)) return;
+    this.heard.add(itemId);
+    if (this.heard.size > 1000) this.heard.delete(this.heard.values().next().value as string);
+    this.send({ type: "heard", item_id: itemId });
   }
 
   /** Stop playback now and tell the kernel what was heard (`reason`: interrupted/stop/ptt_start). */

@@ -143,6 +143,8 @@ export interface WidgetTraits {
   items_snapshot: ItemView[];
   settings: Settings;
   settings_status: SettingsStatus;
+  /** Per-turn statistics (latency, level strips): see state/turns.ts. */
+  turn_stats: import("./turns").TurnStat[];
   hands_free: boolean;
   response_active: boolean;
   usage: Usage;

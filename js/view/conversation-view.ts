@@ -7,6 +7,7 @@ import type { Controller } from "../state/controller";
 import { isMcp, mcpState } from "../state/mcp";
 import type { ItemView } from "../state/model";
 import { toolCard } from "../state/tool-card";
+import { type ItemStat, latencyLabel, statsByItem, stripHeights, type TurnStat } from "../state/turns";
 import { attr, h, listen, text } from "./dom";
 
 const WIRE_RATE = 24000;
@@ -46,9 +47,37 @@ function renderImages(item: ItemView): HTMLElement {
   return box;
 }
 
+function sameStat(a: ItemStat | undefined, b: ItemStat | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return a.latency_ms === b.latency_ms && a.interrupted === b.interrupted && a.levels.length === b.levels.length && a.levels.every((l, i) => l === b.levels[i]);
+}
+
+/** A turn's level strip (bars of its audio's loudness) and, on an answer, its latency. */
+function renderStat(el: HTMLElement, meta: HTMLElement, stat: ItemStat): void {
+  if (stat.levels.length) {
+    const who = stat.role === "user" ? "Your" : "Assistant";
+    const strip = h("span", { class: "rtw-strip", role: "img", "aria-label": `${who} audio level, turn ${stat.turn}` });
+    for (const height of stripHeights(stat.levels)) {
+      const bar = h("span", { class: "rtw-bar" });
+      bar.style.height = `${Math.max(1, Math.round(height * 16))}px`;
+      strip.append(bar);
+    }
+    meta.prepend(strip);
+  }
+  if (stat.latency_ms !== null && stat.latency_ms !== undefined) {
+    attr(el, "data-latency-ms", String(Math.round(stat.latency_ms)));
+    meta.append(h("span", { class: "rtw-latency", title: "end of your speech → first audio heard" }, ` ${latencyLabel(stat.latency_ms)}`));
+  }
+}
+
 export class ConversationView {
   el: HTMLElement;
-  turns: Map<string, { el: HTMLElement; item: ItemView; output: string | null | undefined; state: string }> =
+  /** The `turn_stats` trait last indexed, and its index (rebuilt only when the trait changes, so
+   * a turn re-renders only when its statistics did). */
+  statsSource: TurnStat[] | null = null;
+  stats: Map<string, ItemStat> = new Map();
+  turns: Map<string, { el: HTMLElement; item: ItemView; output: string | null | undefined; state: string; stat?: ItemStat }> =
     new Map();
 
   constructor(private c: Controller, private disposers: (() => void)[]) {
@@ -75,6 +104,11 @@ export class ConversationView {
     const seen = new Set<string>();
     let previous: Element | null = null;
     const stick = this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 40;
+    const source = (this.c.model.get("turn_stats") as TurnStat[] | undefined) || [];
+    if (source !== this.statsSource) {
+      this.statsSource = source;
+      this.stats = statsByItem(source);
+    }
     for (const item of items) {
       seen.add(item.id);
       // The kernel merges a call's output into its item; look it up only when it has not.
@@ -86,15 +120,16 @@ export class ConversationView {
       // identity check keeps a frame's cost proportional to what it changed.
       let turn = this.turns.get(item.id);
       const state = isMcp(item) ? mcpState(item, this.c.mcpSent) : "";
-      if (!turn || turn.item !== item || turn.output !== output?.output || turn.state !== state) {
-        const fresh = this.render(item, output);
+      const stat = this.stats.get(item.id);
+      if (!turn || turn.item !== item || turn.output !== output?.output || turn.state !== state || !sameStat(turn.stat, stat)) {
+        const fresh = this.render(item, output, stat);
         // Update a turn in place: its element keeps its identity (screen readers, selections
         // and tests holding it see a change, not a removal).
         // An MCP card the user expanded stays expanded while its call updates.
         const expanded = turn?.el.querySelector("details")?.open ?? false;
         const el = turn ? morph(turn.el, fresh) : fresh;
         if (expanded) el.querySelector("details")?.setAttribute("open", "");
-        turn = { el, item, output: output?.output, state };
+        turn = { el, item, output: output?.output, state, stat };
         this.turns.set(item.id, turn);
       }
       const expected: Element | null = previous ? previous.nextElementSibling : this.el.firstElementChild;
@@ -113,7 +148,7 @@ export class ConversationView {
     if (stick) this.el.scrollTop = this.el.scrollHeight;
   }
 
-  render(item: ItemView, output?: ItemView): HTMLElement {
+  render(item: ItemView, output?: ItemView, stat?: ItemStat): HTMLElement {
     const role = roleOf(item);
     const el = h("div", { class: `rtw-turn rtw-${role}`, "data-role": role, "data-item-id": item.id });
     if (item.type === "function_call") {
@@ -145,6 +180,7 @@ export class ConversationView {
       attr(el, "data-truncated", "true");
       meta.append(h("span", { class: "rtw-truncated" }, ` truncated at ${(item.truncated_ms / 1000).toFixed(1)} s`));
     }
+    if (stat) renderStat(el, meta, stat);
     if (meta.childNodes.length) el.append(meta);
     return el;
   }

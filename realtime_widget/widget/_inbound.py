@@ -261,6 +261,13 @@ def _on_download(w: RealtimeWidget, content: dict, buffers: list) -> None:
 _BACKGROUND: set[asyncio.Future] = set()
 
 
+def _on_heard(w: RealtimeWidget, content: dict, buffers: list) -> None:
+    # The first audio of an answer played in the browser: the end of its turn's latency.
+    item_id = content.get("item_id")
+    if isinstance(item_id, str):
+        w._turn_log.heard(item_id)
+
+
 def _on_browser_error(w: RealtimeWidget, content: dict, buffers: list) -> None:
     code = str(content.get("code") or "browser_error")[:64]
     message = str(content.get("message") or "")[:500]
@@ -281,6 +288,7 @@ _HANDLERS: dict[str | None, Callable[[Any, dict, list], None]] = {
     "cancel_tools": _on_cancel_tools,
     "interrupted": _on_interrupted,
     "played": _on_played,
+    "heard": _on_heard,
     "approve": _on_approve,
     "deny": _on_deny,
     "mcp_approve": _on_mcp_approve,

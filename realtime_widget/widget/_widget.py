@@ -50,6 +50,7 @@ from realtime_widget.widget._session import (
 )
 from realtime_widget.widget._settings import LiveSettings
 from realtime_widget.widget._sync import WidgetSync
+from realtime_widget.widget._turns import TurnLog, plot_timeline
 
 __all__ = ["RealtimeWidget"]
 
@@ -158,6 +159,11 @@ class RealtimeWidget(anywidget.AnyWidget):
     ``voice_locked`` (why the voice cannot change now, or ""), ``refused`` (field -> the
     server's message for a refused update; the field is back to the session's value) and
     ``model_note`` (when a new model applies)."""
+
+    turn_stats = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """What the view draws on each turn (the last 100 turns): ``turn``, ``user_item_id``,
+    ``assistant_item_ids``, ``latency_ms``, ``interrupted``, ``user_levels`` and
+    ``assistant_levels`` (RMS 0..1 in a few bins, for the level strips). Read `turns`."""
 
     hands_free = traitlets.Bool(True).tag(sync=True)
     """True: server voice detection decides turns; False: push-to-talk (no turn detection)."""
@@ -290,6 +296,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             self._client, _weakly(self._apply_traits), self._sync.add_error
         )
         self.settings_status = self._live_settings.status()
+        self._turn_log = TurnLog(self._client, _weakly(self._apply_traits))
         self.on_msg(self._on_browser_msg)
         if autoconnect:
             self._start_connect()
@@ -517,6 +524,7 @@ class RealtimeWidget(anywidget.AnyWidget):
                 self._runtime.call_soon(self._caption_sync.close)
             self._runtime.call_soon(self._sync.close)
             self._runtime.call_soon(self._live_settings.close)
+            self._runtime.call_soon(self._turn_log.close)
             if self._lease is not None:
                 self._lease.release(wait=not self._runtime.in_runtime_thread())
             super().close()
@@ -645,10 +653,34 @@ class RealtimeWidget(anywidget.AnyWidget):
             count = len(self._captioner.captions)
             self._captioner.captions.clear()
             self._sync.reset_conversation()
+            self._turn_log.clear()
             return count
-        return await clear_conversation(
+        removed = await clear_conversation(
             self._client, self._sync, 10.0 if timeout is None else float(timeout)
         )
+        self._turn_log.clear()
+        return removed
+
+    @property
+    def turns(self) -> list[dict[str, Any]]:
+        """One record per turn, oldest first (``pandas.DataFrame(w.turns)`` takes it): ``turn``
+        (1, 2, ...), ``user_item_id``, ``assistant_item_ids``, ``started`` and ``ended`` (epoch
+        seconds; ``ended`` None while answering), ``user_speech_s`` (seconds of speech, None for
+        typed turns), ``latency_ms`` (end of the user's speech, commit or message -> first audio
+        of the answer heard in the browser; None until heard), ``interrupted`` and
+        ``tool_calls`` (names). The last 500 turns are kept."""
+        return self._turn_log.records()
+
+    def plot_timeline(self, title: str = "Session timeline") -> Any:
+        """Plot who spoke when, the answers' latency, interruptions and tool calls.
+
+        Returns:
+            The matplotlib ``Figure`` (shown by Jupyter as the cell's result).
+
+        Raises:
+            ImportError: matplotlib is missing (the message says how to install it).
+        """
+        return plot_timeline(self._turn_log.spans(), title)
 
     def create_response(self, response: dict[str, Any] | None = None) -> ResponseHandle:
         """Ask for a response; returns its handle (see ``RealtimeClient.create_response``).
