@@ -136,9 +136,10 @@ class LiveSettings:
         self.refused: dict[str, str] = {}
         self.model_note = ""
         self.settings: dict[str, Any] = {}
+        # Malformed events (wrong shapes) are the client's to report: ignored here.
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
-            "error": self._on_error,
-            "conversation.updated": self._on_conversation_updated,
+            "error": _tolerant(self._on_error),
+            "conversation.updated": _tolerant(self._on_conversation_updated),
             "reconnected": lambda _event: self.new_session(),
         }
         for name, handler in self._handlers.items():
@@ -234,6 +235,18 @@ class LiveSettings:
             current.update(_restored_value(str(field), config))
         self.settings = current
         self._set_traits({"settings": current, "settings_status": self.status()})
+
+
+def _tolerant(handler: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """``handler``, ignoring a malformed event (wrong shapes; the client reports those)."""
+
+    def call(event: dict[str, Any]) -> None:
+        try:
+            handler(event)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            pass
+
+    return call
 
 
 def _restored_value(field: str, config: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ and the assistant's audio in a few bins, for the view's level strips. Records ar
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["MAX_TURNS", "STRIP_BINS", "TurnLog", "levels", "plot_timeline"]
+
+logger = logging.getLogger("realtime_widget.widget")
 
 MAX_TURNS = 500
 """Turns kept (the oldest are dropped): an hour's lively conversation fits."""
@@ -159,10 +162,15 @@ class TurnLog:
         return turn
 
     def _on_realtime_event(self, event: dict[str, Any]) -> None:
-        wire = event.get("event") or {}
-        handler = self._wire.get(wire.get("type", ""))
-        if handler is not None:
+        wire = event.get("event")
+        handler = self._wire.get(wire.get("type", "")) if isinstance(wire, dict) else None
+        if handler is None:
+            return
+        try:
             handler(wire)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # A malformed event (wrong shapes): the client reports it; the records skip it.
+            logger.debug("turns: malformed %s ignored", wire.get("type"), exc_info=True)
 
     def _on_speech_started(self, wire: dict[str, Any]) -> None:
         turn = self._open_turn()
