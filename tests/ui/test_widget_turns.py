@@ -26,7 +26,8 @@ def test_a_spoken_turn_shows_its_level_strips_and_latency(open_notebook):
     assert 0 < shown < 20_000
     assert "latency" in answer.inner_text()
     turns = nb.kernel.wait_for("[t for t in w.turns if t['latency_ms']]")
-    assert round(turns[0]["latency_ms"]) == shown and turns[0]["user_speech_s"] > 0.5
+    # The same figure (JavaScript rounds .5 up, Python to even).
+    assert abs(turns[0]["latency_ms"] - shown) <= 0.5 and turns[0]["user_speech_s"] > 0.5
     strips = view.conversation.get_by_role("img", name="audio level", exact=False)
     user_strip = view.conversation.get_by_role("img", name="Your audio level, turn 1")
     user_strip.wait_for(timeout=20_000 * UNIT)
