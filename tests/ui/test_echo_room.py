@@ -81,13 +81,15 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseRoom]:
 
 
 @pytest.fixture(scope="module")
-def room_page(room: PulseRoom) -> Iterator[object]:
-    """A bare page in a Chromium that records the room's mic and plays into its speaker."""
-    require(chromium_available(), "Chromium and the playwright package")
-    from playwright.sync_api import sync_playwright
+def room_page(room: PulseRoom, playwright_driver) -> Iterator[object]:
+    """A bare page in a Chromium that records the room's mic and plays into its speaker.
 
-    with BarePageServer() as pages, sync_playwright() as pw:
-        browser = launch_chromium_in_room(pw, room)
+    It uses the session's Playwright driver: a second sync driver cannot start while the
+    session's runs its loop (after any test that used ``chromium_for``, CI's order)."""
+    require(chromium_available(), "Chromium and the playwright package")
+
+    with BarePageServer() as pages:
+        browser = launch_chromium_in_room(playwright_driver, room)
         context = browser.new_context(permissions=["microphone"])
         context.add_init_script(echo_tap_js())
         page = context.new_page()
