@@ -104,19 +104,10 @@ def _pcm_b64(wav: Path) -> str:
         return base64.b64encode(f.readframes(f.getnframes())).decode()
 
 
-def test_room_capture_hears_playback_without_echo_cancellation(room_page, speech, room) -> None:
-    room_page.evaluate("() => globalThis.__rtwEcho.take()")
-    settings = room_page.evaluate("([b, a]) => playAndCapture(b, a)", [_pcm_b64(speech), RAW])
-    assert settings["echoCancellation"] is False, settings
-    levels = residual_echo(room_page.evaluate("() => globalThis.__rtwEcho.take()"))
-    assert levels is not None, f"the page played nothing audible; pulseaudio: {room.log_tail()}"
-    assert levels.audible_s > 1.0, levels
-    # Unity-gain loop: the capture is the playback, give or take resampling and a frame of delay.
-    assert -6.0 < levels.residual_db < 3.0, levels
-    assert levels.capture_dbfs > -40.0, levels
-
-
 def test_room_carries_the_users_voice_to_the_page(room_page, speech, room) -> None:
+    # First in the module: the shared page has played nothing yet. After the playback tests a
+    # tail of their playback stayed in the tap's frames (clean-clone CI run: "the page itself
+    # played something").
     room_page.evaluate("() => globalThis.__rtwEcho.take()")
     room_page.evaluate("() => { window.__listen = listen(6000); }")
     room_page.wait_for_function("() => window.listening", timeout=10_000 * UNIT)
@@ -132,6 +123,18 @@ def test_room_carries_the_users_voice_to_the_page(room_page, speech, room) -> No
     assert all(f[2] < SILENT_DBFS for f in frames), "the page itself played something"
     loudest = max(f[1] for f in frames)
     assert loudest > -30.0, f"the user's voice did not reach the page (peak {loudest:.1f} dBFS)"
+
+
+def test_room_capture_hears_playback_without_echo_cancellation(room_page, speech, room) -> None:
+    room_page.evaluate("() => globalThis.__rtwEcho.take()")
+    settings = room_page.evaluate("([b, a]) => playAndCapture(b, a)", [_pcm_b64(speech), RAW])
+    assert settings["echoCancellation"] is False, settings
+    levels = residual_echo(room_page.evaluate("() => globalThis.__rtwEcho.take()"))
+    assert levels is not None, f"the page played nothing audible; pulseaudio: {room.log_tail()}"
+    assert levels.audible_s > 1.0, levels
+    # Unity-gain loop: the capture is the playback, give or take resampling and a frame of delay.
+    assert -6.0 < levels.residual_db < 3.0, levels
+    assert levels.capture_dbfs > -40.0, levels
 
 
 def test_room_echo_cancellation_removes_most_of_the_playback(room_page, speech) -> None:
