@@ -596,7 +596,11 @@ class RealtimeWidget(anywidget.AnyWidget):
                 )
             concurrent.futures.wait([connecting], timeout)
         self._require_connected()
-        return self._client.ask(text, timeout)
+        try:
+            return self._client.ask(text, timeout)
+        except TimeoutError as exc:
+            self._notice_ask_timeout(exc)
+            raise
 
     async def ask_async(self, text: str, timeout: float = 60.0) -> Reply:
         """``await``-able twin of `ask` (``reply = await w.ask_async(...)`` in a cell)."""
@@ -604,7 +608,17 @@ class RealtimeWidget(anywidget.AnyWidget):
         if connecting is not None and not connecting.done():  # the autoconnect, still under way
             await asyncio.wait([asyncio.wrap_future(connecting)], timeout=timeout)
         self._require_connected()
-        return await self._client.ask_async(text, timeout)
+        try:
+            return await self._client.ask_async(text, timeout)
+        except TimeoutError as exc:
+            self._notice_ask_timeout(exc)
+            raise
+
+    def _notice_ask_timeout(self, exc: TimeoutError) -> None:
+        # The cell's traceback may be scrolled away or the call made from a script: the widget
+        # itself says that the answer is late and that it still may come (issue 15, bad input).
+        message = f"{exc} (the answer may still arrive here)"
+        self._runtime.call_soon(self._sync.add_error, "kernel", "ask_timeout", message)
 
     def cancel(self) -> None:
         """Stop: what the ■ Stop button does, from code. Returns at once; any thread.

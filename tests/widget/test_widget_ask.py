@@ -62,7 +62,7 @@ def test_widget_ask_async_awaits_on_the_callers_loop():
 
 def test_widget_ask_timeout_says_what_it_waited_for():
     release = threading.Event()
-    brain = ScriptedBrain([Call("hang", {}), "late answer"])
+    brain = ScriptedBrain([Call("hang", {}), Call("hang", {}), "late answer"])
     with LocalRealtimeServer(brain=brain, speed=0) as server:
         w = RealtimeWidget(url=server.url)
         try:
@@ -76,6 +76,22 @@ def test_widget_ask_timeout_says_what_it_waited_for():
             wait_until(lambda: w.status == "connected", what="connected")
             with pytest.raises(TimeoutError, match=r"still waiting for the answer to 'slow'"):
                 w.ask("slow", timeout=0.5 * UNIT)
+            # The widget says so too, with what to do: the cell's traceback is not the only trace.
+            wait_until(
+                lambda: any(e["code"] == "ask_timeout" for e in w.errors), what="the notice"
+            )
+            (notice,) = [e for e in w.errors if e["code"] == "ask_timeout"]
+            assert "raise `timeout`" in notice["message"] and notice["source"] == "kernel"
+
+            async def cell() -> None:
+                await w.ask_async("slower", timeout=0.5 * UNIT)
+
+            with pytest.raises(TimeoutError, match=r"'slower'"):
+                asyncio.run(cell())
+            wait_until(
+                lambda: sum(e["code"] == "ask_timeout" for e in w.errors) == 2,
+                what="the async notice",
+            )
         finally:
             release.set()
             w.close()
