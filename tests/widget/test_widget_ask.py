@@ -77,9 +77,7 @@ def test_widget_ask_timeout_says_what_it_waited_for():
             with pytest.raises(TimeoutError, match=r"still waiting for the answer to 'slow'"):
                 w.ask("slow", timeout=0.5 * UNIT)
             # The widget says so too, with what to do: the cell's traceback is not the only trace.
-            wait_until(
-                lambda: any(e["code"] == "ask_timeout" for e in w.errors), what="the notice"
-            )
+            wait_until(lambda: any(e["code"] == "ask_timeout" for e in w.errors), what="the notice")
             (notice,) = [e for e in w.errors if e["code"] == "ask_timeout"]
             assert "raise `timeout`" in notice["message"] and notice["source"] == "kernel"
 
