@@ -107,6 +107,9 @@ class Carryover:
         for fn, args in held:
             self._run(fn, args)
 
+    def _on_session_created(self, event: dict, result: dict) -> None:
+        self.send_held()  # said while reconnecting: now that the session works
+
     def end(self) -> int:
         """The session ends for good: held sends are dropped (their response handles end as
         lost) and nothing is owed any more. Returns how many held sends were dropped."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import threading
 from collections.abc import Coroutine
 from typing import Any
 
@@ -16,25 +15,21 @@ from realtime_widget.client._ask import AnswerCollector, Reply, answer_item_id, 
 from realtime_widget.client._carryover import Carryover
 from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._connection import Connection
+from realtime_widget.client._errors import ServerErrors
 from realtime_widget.client._events import ServerEvents
-from realtime_widget.client._handles import (
-    MAX_OUTSTANDING,
-    ResponseError,
-    ResponseHandle,
-    ResponseTracker,
-)
+from realtime_widget.client._handles import MAX_OUTSTANDING, ResponseError, ResponseHandle
 from realtime_widget.client._interruption import Interruption
+from realtime_widget.client._items import ItemAnnouncements
 from realtime_widget.client._lifecycle import ConnectionLifecycle
 from realtime_widget.client._mcp import McpServers
 from realtime_widget.client._mcp_approvals import McpApprovals
 from realtime_widget.client._outputs import ToolOutputs
 from realtime_widget.client._playback import PlaybackTracker
-from realtime_widget.client._responses import ResponseSequencer
+from realtime_widget.client._requests import ResponseRequests
 from realtime_widget.client._session import SessionSettings
 from realtime_widget.client._tool_calls import ToolCalls
 from realtime_widget.client._usage import UsageMeter
 from realtime_widget.client._waiting import next_item, session_created
-from realtime_widget.client._watchdog import ResponseWatchdog
 from realtime_widget.conversation import RealtimeConversation
 from realtime_widget.events import RealtimeEventHandler
 from realtime_widget.images import image_part
@@ -44,7 +39,6 @@ __all__ = ["RealtimeClient"]
 
 logger = logging.getLogger("realtime_widget.client")
 
-_MIN_COMMIT_MS = 100  # the server refuses shorter commits (input_audio_buffer_commit_empty)
 _APPEND_CHUNK = 24000 * 10  # samples per input_audio_buffer.append: far under the 15 MiB cap
 
 
@@ -147,10 +141,21 @@ class RealtimeClient(RealtimeEventHandler):
         self.reconnect_delay = reconnect_delay
         self.auto_truncate = auto_truncate
         self.max_audio_seconds = max_audio_seconds
-        self._responses = ResponseSequencer(self._send_response_create)
-        self._handles = ResponseTracker(self._new_handle, self._response_finished)
-        self._asked: set[ResponseHandle] = set()  # handles create_response gave, not finished
-        self._asked_lock = threading.Lock()
+        # Collaborators, each owning its state and handed what it uses (issue 16).
+        self._requests = ResponseRequests(
+            self.realtime,
+            self.conversation,
+            manual_turns=lambda: not self.get_turn_detection_type(),
+            in_runtime_thread=self._runtime.in_runtime_thread,
+            hand_over=self._soon,
+            hold_or_hand_over=self._soon_or_hold,
+            dispatch=self.dispatch,
+            report=self._local_error,
+            timeout=lambda: self.response_timeout,
+        )
+        self._responses = self._requests.sequencer  # read by the collaborators below
+        self._handles = self._requests.handles
+        self._watchdog = self._requests.watchdog
         self._outputs = ToolOutputs()  # tool outputs until the server acknowledges them
         self._tool_calls = ToolCalls(
             self.tools, self._deliver_tool_output, self._request_after_tools, tool_timeout
@@ -165,6 +170,7 @@ class RealtimeClient(RealtimeEventHandler):
             self.conversation.get_item,
             self.realtime.send,
             self.dispatch,
+            truncate_on_speech=self._truncates_on_speech,
         )
         self._mcp_approvals = McpApprovals(
             self._mcp,
@@ -175,11 +181,7 @@ class RealtimeClient(RealtimeEventHandler):
             self._relay,
             self._soon_or_hold,
         )
-        self._meter = UsageMeter()  # token usage and rate limits
-        self._committed = 0  # session sample where the uncommitted input audio starts
-        self._watchdog = ResponseWatchdog(
-            self._responses, self._handles, self._local_error, lambda: self.response_timeout
-        )
+        self._meter = UsageMeter(self.dispatch)  # token usage and rate limits
         self._carryover = Carryover(
             self.realtime.send,
             self.conversation,
@@ -190,6 +192,12 @@ class RealtimeClient(RealtimeEventHandler):
             self._handles,
             self._relay,
             self._run_held,
+        )
+        self._items = ItemAnnouncements(
+            self.conversation,
+            self.dispatch,
+            self._carryover.on_item_announced,
+            lambda: self.max_audio_seconds,
         )
         self._connection = Connection(
             self.realtime,
@@ -206,21 +214,24 @@ class RealtimeClient(RealtimeEventHandler):
             self.conversation,
             self.dispatch,
             self._local_error,
-            handles=self._handles,
-            responses=self._responses,
-            tool_calls=self._tool_calls,
-            outputs=self._outputs,
-            interruption=self._interruption,
-            settings=self._settings,
-            mcp=self._mcp_approvals,
-            connection=self._connection,
-            carryover=self._carryover,
-            watchdog=self._watchdog,
-            meter=self._meter,
-            cancel_handle=self._send_handle_cancel,
-            relay=self._relay,
-            auto_truncate=lambda: self.auto_truncate,
-            max_audio_seconds=lambda: self.max_audio_seconds,
+            owners={
+                "connection": self._connection,
+                "carryover": self._carryover,
+                "settings": self._settings,
+                "outputs": self._outputs,
+                "items": self._items,
+                "interruption": self._interruption,
+                "requests": self._requests,
+                "tools": None if self._relay else self._tool_calls,  # relay: tools never run
+                "usage": self._meter,
+                "errors": ServerErrors(
+                    self._outputs, self._settings, self._requests, self.dispatch
+                ),
+            },
+            replayed=self._carryover.replayed,
+            claim=self._requests.claim,
+            observe=self._mcp_approvals.on_event,
+            on_client_event=self._settings.on_client_event,
         )
         self._unsubscribe_tools = self.tools.on_change(self._settings.on_tools_changed)
         self.realtime.on("client.*", self._on_client_event)
@@ -311,6 +322,11 @@ class RealtimeClient(RealtimeEventHandler):
         turn_detection = self._settings.config.turn_detection
         return turn_detection.get("type") if turn_detection else None
 
+    def _truncates_on_speech(self) -> bool:
+        """Whether server VAD's ``speech_started`` cuts the playing item at what was heard."""
+        turn_detection = self._settings.config.turn_detection or {}
+        return bool(self.auto_truncate and turn_detection.get("interrupt_response", True))
+
     # ------------------------------------------------------------------ plumbing
     def _blocking(self, name: str, coro: Coroutine[Any, Any, Any], timeout: float | None) -> Any:
         if self._runtime.in_runtime_thread():
@@ -391,9 +407,8 @@ class RealtimeClient(RealtimeEventHandler):
 
     def _start_session(self) -> None:
         """A new server session: reset per-session state and send the settings first."""
-        self._responses.reset()
+        self._requests.new_session()
         self.conversation.input_audio.clear()  # session audio time restarts at 0
-        self._committed = 0
         self._settings.new_session()
 
     def _on_opened(self, reconnected: bool) -> int:
@@ -414,7 +429,7 @@ class RealtimeClient(RealtimeEventHandler):
         self._responses.reset()
         self._outputs.on_session_lost()
         self._tool_calls.on_session_lost()
-        self._events.mark_unfinished_items()
+        self._items.mark_unfinished_items()
 
     def _on_ended(self) -> int:
         """The session ended for good: held sends and queued requests end with it (held tool
@@ -460,7 +475,7 @@ class RealtimeClient(RealtimeEventHandler):
 
     def _forget_session_state(self) -> None:
         """A conversation starts afresh: what the collaborators kept about the old one goes."""
-        self._events.reset()
+        self._items.reset()
         self._carryover.reset()
         self._mcp_approvals.reset()
         self._meter.reset()
@@ -740,7 +755,7 @@ class RealtimeClient(RealtimeEventHandler):
             self._carryover.message_sent(item)  # until the server announces it (see replay)
             self.realtime.send("conversation.item.create", {"item": item})
         if respond:  # ask() asks itself, with a handle
-            self._create_response(None)
+            self._requests.create_in_band(None)
 
     def append_input_audio(self, audio: Any) -> None:
         """Append microphone audio (int16 array or PCM16 little-endian bytes, 24 kHz mono).
@@ -795,20 +810,7 @@ class RealtimeClient(RealtimeEventHandler):
         if response is not None and not isinstance(response, dict):
             raise TypeError(f"response must be a dict of response settings, not {response!r}")
         params = copy.deepcopy(response) if response is not None else None
-        handle = self._new_handle(params)
-        with self._asked_lock:  # counted here, in the caller's thread, so the bound is exact
-            if len(self._asked) >= MAX_OUTSTANDING:
-                raise RuntimeError(
-                    f"{len(self._asked)} responses asked for have not finished yet (the limit "
-                    f"is {MAX_OUTSTANDING}): await some of their handles first"
-                )
-            self._asked.add(handle)
-        handle.add_done_callback(self._forget_handle)
-        if handle.out_of_band:
-            self._soon_or_hold(self._create_out_of_band, handle)
-        else:
-            self._soon_or_hold(self._create_response, params, handle)
-        return handle
+        return self._requests.create(params, MAX_OUTSTANDING)
 
     def ask(self, text: str, timeout: float = 60.0) -> Reply:
         """Send a user text message and block until the model has answered it.
@@ -946,72 +948,6 @@ class RealtimeClient(RealtimeEventHandler):
             ``callback``, for :meth:`off` (``client.off("response.finished", callback)``).
         """
         return self.on("response.finished", callback)
-
-    def _forget_handle(self, handle: ResponseHandle) -> None:
-        with self._asked_lock:
-            self._asked.discard(handle)
-
-    def _new_handle(self, params: dict | None) -> ResponseHandle:
-        return ResponseHandle(
-            params, in_runtime_thread=self._runtime.in_runtime_thread, cancel=self._cancel_handle
-        )
-
-    def _cancel_handle(self, handle: ResponseHandle) -> None:
-        self._soon(self._send_handle_cancel, handle)
-
-    def _send_handle_cancel(self, handle: ResponseHandle) -> None:
-        """Cancel a response by its id (once it has one: see ``_on_response_created``)."""
-        if handle.id is None or handle.done() or not self.is_connected:
-            return
-        if not handle.out_of_band:
-            self._responses.on_cancel()  # not to be asked again after a reconnect
-        self.realtime.send("response.cancel", {"response_id": handle.id})
-
-    def _response_finished(self, handle: ResponseHandle) -> None:
-        result = handle._future.result()
-        self.dispatch(
-            "response.finished",
-            {
-                "type": "response.finished",
-                "handle": handle,
-                "response_id": handle.id,
-                "out_of_band": handle.out_of_band,
-                "status": result.status,
-            },
-        )
-
-    def _create_out_of_band(self, handle: ResponseHandle) -> None:
-        try:
-            event = self.realtime.send("response.create", {"response": handle.params})
-        except RuntimeError as exc:  # held for a reconnect that gave up meanwhile
-            self._handles.abandon(handle, str(exc))
-            return
-        self._handles.sent_out_of_band(event["event_id"], handle)
-
-    def _create_response(
-        self, response: dict[str, Any] | None, handle: ResponseHandle | None = None
-    ) -> None:
-        if handle is not None:
-            self._handles.queued_in_band(handle)
-        ring = self.conversation.input_audio
-        pending = ring.end - self._committed
-        if not self.get_turn_detection_type() and pending > 0:
-            if pending * 1000 >= _MIN_COMMIT_MS * 24000:
-                self.realtime.send("input_audio_buffer.commit")
-                self.conversation.queue_input_audio(ring.slice(self._committed, ring.end))
-            else:
-                logger.warning(
-                    "= %d ms of input audio is too short to commit; cleared", pending // 24
-                )
-                self.realtime.send("input_audio_buffer.clear")
-            self._committed = ring.end
-        self._responses.request(response)
-
-    def _send_response_create(self, params: dict | None) -> dict:
-        event = self.realtime.send("response.create", {"response": params} if params else None)
-        self._handles.sent_in_band(event["event_id"], params)
-        self._watchdog.activity()
-        return event
 
     def _deliver_tool_output(self, call_id: str, output: str) -> bool:
         """Send a tool's output, or hold it: kept until the server acknowledges it (issue 13)."""

@@ -141,6 +141,17 @@ class Connection:
         """A response completed: this session works, reconnect attempts start afresh."""
         self.lifecycle.handle(Event.HEALTHY)
 
+    # The client's router (``_events``) calls these, named after the wire events.
+    def _on_session_created(self, event: dict, result: dict) -> None:
+        self.on_session_created(event)
+
+    def _on_session_updated(self, event: dict, result: dict) -> None:
+        self.on_session_updated(event)
+
+    def _on_response_done(self, event: dict, result: dict) -> None:
+        if (event.get("response") or {}).get("status") == "completed":
+            self.healthy()  # this session works: attempts start afresh
+
     def on_close(self, event: dict) -> None:
         """The transport closed (``close`` of ``RealtimeAPI``): reconnect, give up, or end."""
         self.session_created = False

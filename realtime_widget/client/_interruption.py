@@ -37,6 +37,9 @@ class Interruption:
         get_item: the conversation's item of an id, or ``None``.
         send: ``RealtimeAPI.send`` (``type``, payload).
         dispatch: emits the client's events (``conversation.interrupted``).
+        truncate_on_speech: whether the server's ``speech_started`` cuts the playing item at
+            what was heard (the client's ``auto_truncate`` and the session's
+            ``interrupt_response``; read at each one). ``None``: never.
     """
 
     def __init__(
@@ -46,12 +49,15 @@ class Interruption:
         get_item: Callable[[str], dict | None],
         send: Callable[..., Any],
         dispatch: Callable[[str, Any], None],
+        *,
+        truncate_on_speech: Callable[[], bool] | None = None,
     ) -> None:
         self._playback = playback
         self._responses = responses
         self._get_item = get_item
         self._send = send
         self._dispatch = dispatch
+        self._truncate_on_speech = truncate_on_speech or (lambda: False)
 
     # ------------------------------------------------------------------ the user's requests
     def report_played(self, item_id: str, content_index: int, samples: int) -> None:
@@ -138,3 +144,16 @@ class Interruption:
     def on_item_deleted(self, event: dict) -> None:
         """``conversation.item.deleted``: nothing of it can be cut any more."""
         self._playback.forget(event.get("item_id", ""))
+
+    # The client's router (``_events``) calls these, named after the wire events.
+    def _on_input_audio_buffer_speech_started(self, event: dict, result: dict) -> None:
+        self.on_speech_started(event, bool(self._truncate_on_speech()))
+
+    def _on_response_output_audio_delta(self, event: dict, result: dict) -> None:
+        self.on_audio_delta(event)
+
+    def _on_conversation_item_truncated(self, event: dict, result: dict) -> None:
+        self.on_item_truncated(event)
+
+    def _on_conversation_item_deleted(self, event: dict, result: dict) -> None:
+        self.on_item_deleted(event)

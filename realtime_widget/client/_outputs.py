@@ -75,6 +75,12 @@ class ToolOutputs:
         self._forget_sends(call_id)
         return call_id
 
+    def _on_conversation_item_added(self, event: dict, result: dict) -> None:
+        """``conversation.item.added`` (beta ``.created``), as the router hands it over."""
+        announced = event.get("item")
+        if isinstance(announced, dict):
+            self.on_item_announced(announced)  # a tool output is safe now
+
     def on_refused(self, event_id: str | None) -> str | None:
         """A server ``error`` for ``event_id``: if it refused an output, forget that output.
 

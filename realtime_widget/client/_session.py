@@ -230,6 +230,9 @@ class SessionSettings:
         """``session.updated``: the oldest waiting update was taken."""
         self._updates.accepted()
 
+    def _on_session_updated(self, event: dict, result: dict) -> None:
+        self.on_session_updated()
+
     def on_error(self, event: dict) -> dict:
         """An ``error``: if it answers a ``session.update``, roll its change back.
 

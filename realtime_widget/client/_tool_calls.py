@@ -83,6 +83,13 @@ class ToolCalls:
         self._finished[response_id] = response.get("status") == "completed"
         self._maybe_continue(response_id)
 
+    # The client's router (``_events``) calls these, named after the wire events.
+    def _on_response_output_item_done(self, event: dict, result: dict) -> None:
+        self.on_output_item_done(event)
+
+    def _on_response_done(self, event: dict, result: dict) -> None:
+        self.on_response_done(event)
+
     def on_session_lost(self) -> None:
         """The connection dropped: no ``response.done`` will come for responses in progress.
 

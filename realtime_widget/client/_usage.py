@@ -1,13 +1,15 @@
 """Token usage accumulated over ``response.done`` events, and the latest rate limits (cost
 visibility, DESIGN §8).
 
-:class:`UsageMeter` owns both totals; the client's event router feeds it and dispatches
-``usage.updated`` / ``rate_limits.updated``. Pure: no I/O, no clock.
+:class:`UsageMeter` owns both totals. Its ``_on_<event>`` handlers (composed by the client's
+router, ``_events``) add them up and dispatch ``usage.updated`` / ``rate_limits.updated``
+through the ``dispatch`` it is handed. No I/O, no clock.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["UsageMeter", "add_usage"]
@@ -31,9 +33,15 @@ def add_usage(total: dict, usage: dict | None) -> dict:
 
 class UsageMeter:
     """Token usage summed over responses (``responses``: their count) and the rate limits of
-    the latest ``rate_limits.updated``."""
+    the latest ``rate_limits.updated``.
 
-    def __init__(self) -> None:
+    Args:
+        dispatch: emits the client's events (``usage.updated``, ``rate_limits.updated``) from
+            the event handlers; ``None``: nothing is emitted.
+    """
+
+    def __init__(self, dispatch: Callable[[str, Any], None] | None = None) -> None:
+        self._dispatch = dispatch or (lambda kind, event: None)
         self._usage: dict[str, Any] = {"responses": 0}
         self._rate_limits: list[dict[str, Any]] = []
 
@@ -68,3 +76,15 @@ class UsageMeter:
         """Back to zero (the client's ``reset``, or a replay played again)."""
         self._usage = {"responses": 0}
         self._rate_limits = []
+
+    # ------------------------------------------------------------------ server events
+    def _on_response_done(self, event: dict, result: dict) -> None:
+        usage = (event.get("response") or {}).get("usage")
+        if self.add(usage):
+            self._dispatch(
+                "usage.updated", {"type": "usage.updated", "usage": self.usage, "response": usage}
+            )
+
+    def _on_rate_limits_updated(self, event: dict, result: dict) -> None:
+        self.set_rate_limits(event.get("rate_limits"))
+        self._dispatch("rate_limits.updated", event)

@@ -292,7 +292,7 @@ class ReplayClient(RealtimeClient):
 
     def _on_replay_local(self, event: dict) -> None:
         if event.get("type") in SESSION_BOUNDARIES:
-            self._events.mark_unfinished_items()  # what the live client did when it lost the socket
+            self._items.mark_unfinished_items()  # what the live client did when it lost the socket
             self._mirror.new_session()
 
     def _require(self, action: str, **_conditions: Any) -> None:
