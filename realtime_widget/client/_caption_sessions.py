@@ -8,8 +8,9 @@ the same connection rules (``RealtimeClient``'s own collaborator
 through :class:`~realtime_widget.events.RealtimeEventHandler` (``realtime.event`` as
 ``RealtimeClient`` sends it, so ``Recorder`` records them), blocking
 waits with ``_async`` twins, and no key anywhere but inside the ``RealtimeAPI``. What they share
-with each other is :class:`CaptionSession`; each kind only says how its session is configured and
-how its audio is sent.
+with each other is :class:`CaptionSession` and :class:`CaptionOptions` (the keywords both take,
+their defaults, and the transport they open); each kind only says how its session is configured
+and how its audio is sent.
 
 Reconnect: a new session is opened with the same settings. Its audio time starts at 0 again, so
 the captions' ``time_offset`` moves on by the audio sent before; audio appended while the socket
@@ -22,7 +23,8 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,7 +46,7 @@ from realtime_widget.protocol.session_kinds import (
 )
 from realtime_widget.runtime import Runtime, get_runtime
 
-__all__ = ["CaptionSession", "RealtimeTranscriber", "RealtimeTranslator"]
+__all__ = ["CaptionOptions", "CaptionSession", "RealtimeTranscriber", "RealtimeTranslator"]
 
 logger = logging.getLogger("realtime_widget.client")
 
@@ -53,6 +55,51 @@ _APPEND_CHUNK = SAMPLE_RATE * 10  # samples per append event: far under the 15 M
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+@dataclass(frozen=True)
+class CaptionOptions:
+    """The keywords both caption session kinds take, with their defaults (one place for them).
+
+    ``RealtimeTranscriber`` and ``RealtimeTranslator`` keep their own explicit signatures (the
+    public API), with these defaults, and hand one of these to :class:`CaptionSession`, which
+    opens the transport from it and keeps nothing of it: the key stays inside the
+    ``RealtimeAPI`` (and out of this object's repr).
+
+    Args:
+        api_key: the key (default ``OPENAI_API_KEY``).
+        auto_reconnect: reopen a dropped session with the same settings.
+        max_reconnect_attempts: attempts between two healthy sessions before giving up.
+        reconnect_delay: first backoff delay in seconds.
+        healthy_after: seconds a session must stay up to count as healthy.
+        max_segments: caption segments kept (oldest dropped).
+        hold_seconds: audio held while reconnecting.
+        runtime: the runtime loop (tests); the shared one by default.
+        api_params: more :class:`~realtime_widget.api.RealtimeAPI` options (``headers``,
+            ``azure_endpoint``, ``debug``, ...).
+    """
+
+    api_key: str | None = field(default=None, repr=False)
+    auto_reconnect: bool = True
+    max_reconnect_attempts: int = 5
+    reconnect_delay: float = 0.5
+    healthy_after: float | None = 10.0
+    max_segments: int = 2000
+    hold_seconds: float = 30.0
+    runtime: Runtime | None = None
+    api_params: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def transport(self, url: str, **fixed: Any) -> tuple[Runtime, RealtimeAPI]:
+        """The runtime and a new ``RealtimeAPI`` to ``url`` (``fixed``: the kind's own options,
+        e.g. the translation ``model``)."""
+        runtime = self.runtime or get_runtime()
+        api = RealtimeAPI(
+            url=url, api_key=self.api_key, runtime=runtime, **fixed, **self.api_params
+        )
+        return runtime, api
+
+
+_DEFAULT = CaptionOptions  # the subclasses' signatures read their defaults here
 
 
 class CaptionSession(RealtimeEventHandler):
@@ -70,39 +117,31 @@ class CaptionSession(RealtimeEventHandler):
     _KIND = "session"
     _APPEND_EVENT = "input_audio_buffer.append"
 
-    def __init__(
-        self,
-        *,
-        api: RealtimeAPI,
-        runtime: Runtime,
-        auto_reconnect: bool,
-        max_reconnect_attempts: int,
-        reconnect_delay: float,
-        healthy_after: float | None,
-        max_segments: int,
-        hold_seconds: float,
-    ) -> None:
+    def __init__(self, options: CaptionOptions, url: str, **fixed: Any) -> None:
+        """Open the transport to ``url`` with ``options`` (``fixed``: the kind's own
+        ``RealtimeAPI`` options)."""
         super().__init__()
+        runtime, api = options.transport(url, **fixed)
         self._runtime = runtime
         self.realtime = api
-        self.captions = Captions(max_segments)
+        self.captions = Captions(options.max_segments)
         """The caption segments so far (bounded; export with ``to_markdown``/``to_srt``/
         ``to_records``)."""
         self.session: dict[str, Any] | None = None
         """The session as the server last described it (``session.created``/``.updated``)."""
         self._session_created = False
-        self._hold_samples = int(hold_seconds * SAMPLE_RATE)
+        self._hold_samples = int(options.hold_seconds * SAMPLE_RATE)
         self._held: deque[np.ndarray] = deque()
         self._held_count = 0
         self._dropped_samples = 0
         self._sent_samples = 0  # this session's audio: where its time 0 is in the captions
-        self.reconnect_delay = reconnect_delay
+        self.reconnect_delay = options.reconnect_delay
         """First backoff delay in seconds before reopening a dropped session (settable)."""
-        self.healthy_after = healthy_after
+        self.healthy_after = options.healthy_after
         """Seconds a session must stay up to count as healthy (settable)."""
         self._connection = Connection(
             api,
-            ConnectionLifecycle(auto_reconnect, max_reconnect_attempts),
+            ConnectionLifecycle(options.auto_reconnect, options.max_reconnect_attempts),
             dispatch=self.dispatch,
             report=self._local_error,
             opened=self._on_open,
@@ -450,14 +489,14 @@ class RealtimeTranscriber(CaptionSession):
         noise_reduction: str | None = None,
         include: list[str] | None = None,
         url: str | None = None,
-        api_key: str | None = None,
-        auto_reconnect: bool = True,
-        max_reconnect_attempts: int = 5,
-        reconnect_delay: float = 0.5,
-        healthy_after: float | None = 10.0,
-        max_segments: int = 2000,
-        hold_seconds: float = 30.0,
-        runtime: Runtime | None = None,
+        api_key: str | None = _DEFAULT.api_key,
+        auto_reconnect: bool = _DEFAULT.auto_reconnect,
+        max_reconnect_attempts: int = _DEFAULT.max_reconnect_attempts,
+        reconnect_delay: float = _DEFAULT.reconnect_delay,
+        healthy_after: float | None = _DEFAULT.healthy_after,
+        max_segments: int = _DEFAULT.max_segments,
+        hold_seconds: float = _DEFAULT.hold_seconds,
+        runtime: Runtime | None = _DEFAULT.runtime,
         **api_params: Any,
     ) -> None:
         self._settings: dict[str, Any] = {
@@ -469,20 +508,20 @@ class RealtimeTranscriber(CaptionSession):
             "include": include,
         }
         transcription_session(**self._settings)  # bad input raises here, before any socket
-        runtime = runtime or get_runtime()
-        if url is None:  # OpenAI's documented way to ask for a transcription session
-            url = DEFAULT_URL + "?intent=transcription"
-        api = RealtimeAPI(url=url, api_key=api_key, runtime=runtime, **api_params)
-        super().__init__(
-            api=api,
-            runtime=runtime,
+        options = CaptionOptions(
+            api_key=api_key,
             auto_reconnect=auto_reconnect,
             max_reconnect_attempts=max_reconnect_attempts,
             reconnect_delay=reconnect_delay,
             healthy_after=healthy_after,
             max_segments=max_segments,
             hold_seconds=hold_seconds,
+            runtime=runtime,
+            api_params=api_params,
         )
+        if url is None:  # OpenAI's documented way to ask for a transcription session
+            url = DEFAULT_URL + "?intent=transcription"
+        super().__init__(options, url)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -570,15 +609,15 @@ class RealtimeTranslator(CaptionSession):
         transcription_model: str | None = DEFAULT_TRANSCRIPTION_MODEL,
         noise_reduction: str | None = None,
         url: str | None = None,
-        api_key: str | None = None,
+        api_key: str | None = _DEFAULT.api_key,
         max_audio_seconds: float = 600.0,
-        auto_reconnect: bool = True,
-        max_reconnect_attempts: int = 5,
-        reconnect_delay: float = 0.5,
-        healthy_after: float | None = 10.0,
-        max_segments: int = 2000,
-        hold_seconds: float = 30.0,
-        runtime: Runtime | None = None,
+        auto_reconnect: bool = _DEFAULT.auto_reconnect,
+        max_reconnect_attempts: int = _DEFAULT.max_reconnect_attempts,
+        reconnect_delay: float = _DEFAULT.reconnect_delay,
+        healthy_after: float | None = _DEFAULT.healthy_after,
+        max_segments: int = _DEFAULT.max_segments,
+        hold_seconds: float = _DEFAULT.hold_seconds,
+        runtime: Runtime | None = _DEFAULT.runtime,
         **api_params: Any,
     ) -> None:
         self._settings: dict[str, Any] = {
@@ -587,24 +626,18 @@ class RealtimeTranslator(CaptionSession):
             "noise_reduction": noise_reduction,
         }
         translation_session(**self._settings)  # bad input raises here, before any socket
-        runtime = runtime or get_runtime()
-        api = RealtimeAPI(
-            url=translation_url(url, DEFAULT_URL),
-            model=model,
+        options = CaptionOptions(
             api_key=api_key,
-            runtime=runtime,
-            **api_params,
-        )
-        super().__init__(
-            api=api,
-            runtime=runtime,
             auto_reconnect=auto_reconnect,
             max_reconnect_attempts=max_reconnect_attempts,
             reconnect_delay=reconnect_delay,
             healthy_after=healthy_after,
             max_segments=max_segments,
             hold_seconds=hold_seconds,
+            runtime=runtime,
+            api_params=api_params,
         )
+        super().__init__(options, translation_url(url, DEFAULT_URL), model=model)
         self._max_audio = int(max_audio_seconds * SAMPLE_RATE)
         self._audio: deque[np.ndarray] = deque()
         self._audio_count = 0
