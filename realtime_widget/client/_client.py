@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 from collections.abc import Coroutine
@@ -11,13 +10,13 @@ from typing import Any
 from realtime_widget.api import RealtimeAPI
 from realtime_widget.api._wire import public_url
 from realtime_widget.audio import as_pcm16, encode_base64
-from realtime_widget.client._ask import AnswerCollector, Reply, answer_item_id, function_calls
+from realtime_widget.client._ask import Reply, follow_answer
 from realtime_widget.client._carryover import Carryover
 from realtime_widget.client._config import SessionConfig
 from realtime_widget.client._connection import Connection
 from realtime_widget.client._errors import ServerErrors
 from realtime_widget.client._events import ServerEvents
-from realtime_widget.client._handles import MAX_OUTSTANDING, ResponseError, ResponseHandle
+from realtime_widget.client._handles import MAX_OUTSTANDING, ResponseHandle
 from realtime_widget.client._interruption import Interruption
 from realtime_widget.client._items import ItemAnnouncements
 from realtime_widget.client._lifecycle import ConnectionLifecycle
@@ -843,60 +842,12 @@ class RealtimeClient(RealtimeEventHandler):
         return await self._runtime.run_async(self._ask(str(text), timeout))
 
     async def _ask(self, text: str, timeout: float) -> Reply:
-        collector = AnswerCollector()
-        arrived = asyncio.Event()
+        def say(parts: list[dict]) -> None:  # ask() asks for the response itself, with a handle
+            self._guarded(self._send_user_message, (parts, False), True)
 
-        def on_finished(event: dict[str, Any]) -> None:
-            collector.on_finished(event)
-            arrived.set()
-
-        cancelled: list[str] = []
-
-        def on_cancelled(event: dict[str, Any]) -> None:
-            cancelled.extend(event.get("call_ids") or [])
-            arrived.set()
-
-        self.on("response.finished", on_finished)
-        self.on("tool_calls.cancelled", on_cancelled)
-        waiting = f"the response to {_short(text)}"
-        responses = 0
-        try:
-            async with asyncio.timeout(timeout):
-                parts = [{"type": "input_text", "text": text}]
-                self._guarded(self._send_user_message, (parts, False), True)
-                handle = self.create_response()
-                result = await handle
-                responses = 1
-                while calls := function_calls(result):
-                    waiting = (
-                        f"the answer to {_short(text)} after its tool calls "
-                        f"({', '.join(calls)}; {responses} responses finished)"
-                    )
-                    following = result.id
-                    while (handle := collector.next_after(following)) is None:
-                        if cancelled:  # Stop: no answer will follow the tools
-                            raise ResponseError(
-                                f"ask(): the tool calls ({', '.join(calls)}) were cancelled, "
-                                "so no answer follows; ask again to go on",
-                                result,
-                            )
-                        arrived.clear()
-                        await arrived.wait()
-                    result = await handle
-                    responses += 1
-        except TimeoutError:
-            raise TimeoutError(
-                f"ask(): no answer within {timeout} s: still waiting for {waiting}; raise "
-                "`timeout`, or check that the model is running (and no tool hangs)"
-            ) from None
-        finally:
-            self.off("response.finished", on_finished)
-            self.off("tool_calls.cancelled", on_cancelled)
-        item_id = answer_item_id(result)
-        item = self.conversation.get_item(item_id) if item_id else None
-        if item is None and item_id:  # not in the conversation (yet): the response's own copy
-            item = next((i for i in result.items if i.get("id") == item_id), None)
-        return Reply(text=result.output, item=item, result=result, responses=responses)
+        return await follow_answer(
+            self, say, self.create_response, self.conversation.get_item, text, timeout
+        )
 
     def cancel_tools(self, reason: str = "cancelled by the user") -> None:
         """Cancel the tool calls that are running (or waiting for approval). Any thread.
@@ -984,8 +935,3 @@ class RealtimeClient(RealtimeEventHandler):
         if self.is_connected:
             self.disconnect()
         self._unsubscribe_tools()
-
-
-def _short(text: str) -> str:
-    """A user message as an error message quotes it (long ones cut)."""
-    return repr(text if len(text) <= 60 else text[:57] + "...")
