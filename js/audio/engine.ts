@@ -7,6 +7,7 @@
  * the worklets resample to and from the wire's 24 kHz themselves.
  */
 import { CaptureError, captureError, micUnavailable } from "./mic-support";
+import type { EchoGuardStats } from "./echo-guard";
 import { track } from "./resources";
 import {
   CAPTURE_PROCESSOR,
@@ -26,7 +27,8 @@ export interface PlayerProgress {
 }
 
 export interface EngineEvents {
-  /** A 24 kHz Int16 chunk from the microphone (transferable buffer). */
+  /** A 24 kHz Int16 chunk from the microphone (transferable buffer); `level` is the raw mic's
+   * RMS (before the echo guard). */
   onChunk(pcm: ArrayBuffer, level: number): void;
   /** Player progress, every ~50 ms while the context runs. */
   onProgress(progress: PlayerProgress): void;
@@ -52,6 +54,12 @@ export class AudioEngine {
   inputLevel = 0;
   outputLevel = 0;
   capturing = false;
+  /** RMS of the last chunk as sent (after the echo guard). */
+  sentLevel = 0;
+  /** The echo guard's last report (null before the first chunk). */
+  guardStats: EchoGuardStats | null = null;
+  /** Whether the capture's echo guard is on (hands-free with `echo_guard`; see setEchoGuard). */
+  echoGuard = true;
   contextReady: Promise<AudioContext> | null = null;
   pendingClear: ((p: PlayerProgress) => void)[] = [];
   replaySources: Set<AudioBufferSourceNode> = new Set();
@@ -159,6 +167,8 @@ export class AudioEngine {
     const node = context.createBufferSource();
     node.buffer = buffer;
     node.connect(context.destination);
+    // A replay is echo too: the guard's reference (when capturing as it starts).
+    if (this.capture) node.connect(this.capture, 0, 1);
     this.replaySources.add(node);
     node.onended = () => {
       node.disconnect();
@@ -213,28 +223,45 @@ export class AudioEngine {
     }
     this.stream = stream;
     const source = context.createMediaStreamSource(stream);
+    // Input 0: the microphone; input 1: what the player plays (the echo guard's reference, in
+    // the same context, so the same clock: the guard compares them frame by frame).
     const node = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
-      numberOfInputs: 1,
+      numberOfInputs: 2,
       numberOfOutputs: 0,
-      processorOptions: { chunkSamples: CAPTURE_CHUNK },
+      processorOptions: { chunkSamples: CAPTURE_CHUNK, echoGuard: this.echoGuard },
     });
+    const player = this.player;
     this.captureReleases.push(track("worklets"), () => {
       node.port.postMessage({ type: "stop" });
       source.disconnect();
+      if (player) player.disconnect(node);
       node.disconnect();
     });
     node.port.onmessage = (e) => {
-      const m = e.data as { type: string; pcm?: ArrayBuffer; level?: number };
+      const m = e.data as { type: string; pcm?: ArrayBuffer; level?: number; sent?: number; guard?: EchoGuardStats };
       if (m.type === "chunk" && m.pcm && this.capturing) {
         this.capturedSamples += m.pcm.byteLength / 2;
         this.inputLevel = m.level ?? 0;
+        this.sentLevel = m.sent ?? this.inputLevel;
+        this.guardStats = m.guard ?? null;
         this.events.onChunk(m.pcm, this.inputLevel);
       }
     };
-    source.connect(node);
+    source.connect(node, 0, 0);
+    if (player) player.connect(node, 0, 1);
     this.source = source;
     this.capture = node;
     return { fellBack };
+  }
+
+  /**
+   * Turn the capture's echo guard on or off (the controller: on in hands-free with the widget's
+   * `echo_guard`; push-to-talk cuts playback when pressed, so it has no echo to guard against).
+   * Applies to the running capture at once and to the next one.
+   */
+  setEchoGuard(on: boolean): void {
+    this.echoGuard = on;
+    this.capture?.port.postMessage({ type: "guard", on });
   }
 
   /** Send the partial last chunk (end of push-to-talk) and wait until it was posted. */

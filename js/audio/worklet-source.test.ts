@@ -117,4 +117,34 @@ describe("worklet sources built from the bundled DSP classes", () => {
     }
     expect(audible).toBeGreaterThan(400);
   });
+
+  it("capture worklet gates its second input's echo when the guard is on, and only then", async () => {
+    const { capture } = await bundledSources();
+    const w = loadWorklet(capture, 48000);
+    // The "mic" hears the "player" (input 1) 40 ms later at the same level: echo, no canceller.
+    const x = tone(48000 * 2, 48000);
+    const mic = new Float32Array(x.length);
+    mic.set(x.subarray(0, x.length - 1920), 1920);
+    const sent = (guard: boolean) => {
+      w.posted.length = 0;
+      const p = w.create({ chunkSamples: 960, echoGuard: guard });
+      for (let i = 0; i + 128 <= x.length; i += 128) {
+        p.process([[mic.subarray(i, i + 128)], [x.subarray(i, i + 128)]], []);
+      }
+      const chunks = w.posted.filter((m) => m.type === "chunk").slice(-20); // the last 0.8 s
+      return Math.max(...chunks.map((c) => c.sent));
+    };
+    expect(sent(false)).toBeGreaterThan(0.3);
+    expect(sent(true)).toBeLessThan(0.01);
+    // Switched off by message: the echo goes through again.
+    w.posted.length = 0;
+    const p = w.create({ chunkSamples: 960, echoGuard: true });
+    p.port.onmessage?.({ data: { type: "guard", on: false } });
+    for (let i = 0; i + 128 <= x.length; i += 128) {
+      p.process([[mic.subarray(i, i + 128)], [x.subarray(i, i + 128)]], []);
+    }
+    const chunks = w.posted.filter((m) => m.type === "chunk");
+    expect(chunks[chunks.length - 1].sent).toBeGreaterThan(0.3);
+    expect(chunks[chunks.length - 1].guard.gatedFrames).toBe(0);
+  });
 });

@@ -3,10 +3,11 @@
  *
  * anywidget loads our module from a Blob, so worklets cannot be loaded by URL next to it; each
  * worklet is a Blob URL made from this source text. Single source of truth: the DSP classes
- * (resampler, PCM packing, jitter buffer, played-sample accounting) are inlined with
+ * (resampler, PCM packing, jitter buffer, played-sample accounting, echo guard) are inlined with
  * `Function.prototype.toString`, and the processor bodies below receive them as arguments, so
  * nothing depends on names the bundler might choose. Those classes must stay self-contained.
  */
+import { EchoGuard } from "./echo-guard";
 import { JitterBuffer } from "./jitter-buffer";
 import { PcmPacker } from "./pcm";
 import { PlayedCounter } from "./played-counter";
@@ -22,30 +23,42 @@ interface Deps {
   PcmPacker: typeof PcmPacker;
   JitterBuffer: typeof JitterBuffer;
   PlayedCounter: typeof PlayedCounter;
+  EchoGuard: typeof EchoGuard;
 }
 
 /**
  * Capture processor: native-rate mic -> 24 kHz Int16 chunks posted as transferable buffers.
+ * Input 0 is the microphone; input 1 (optional) is what the player plays, the echo guard's
+ * reference: the guard (on with `processorOptions.echoGuard`, switched by a "guard" message)
+ * attenuates echo-only frames before they are resampled and sent. `level` is the raw mic's RMS
+ * (the input meter), `sent` the RMS of what is sent.
  * Runs in the worklet scope; only `d` and worklet globals may be referenced.
  */
 function captureMain(d: Deps, name: string, wireRate: number): void {
   class RtwCapture extends AudioWorkletProcessor {
     resampler: StreamingResampler;
     packer: PcmPacker;
+    guard: EchoGuard;
     running: boolean;
     sumSquares: number;
+    sentSquares: number;
     count: number;
-    constructor(options: { processorOptions?: { chunkSamples?: number } }) {
+    constructor(options: { processorOptions?: { chunkSamples?: number; echoGuard?: boolean } }) {
       super();
-      const chunk = (options.processorOptions && options.processorOptions.chunkSamples) || 960;
+      const o = options.processorOptions || {};
+      const chunk = o.chunkSamples || 960;
       this.resampler = new d.StreamingResampler(sampleRate, wireRate);
       this.packer = new d.PcmPacker(chunk);
+      this.guard = new d.EchoGuard(sampleRate);
+      this.guard.setEnabled(!!o.echoGuard);
       this.running = true;
       this.sumSquares = 0;
+      this.sentSquares = 0;
       this.count = 0;
       this.port.onmessage = (e: MessageEvent) => {
         if (e.data && e.data.type === "flush") this.flush(false);
         if (e.data && e.data.type === "stop") this.flush(true);
+        if (e.data && e.data.type === "guard") this.guard.setEnabled(!!e.data.on);
       };
     }
     flush(stop: boolean): void {
@@ -58,16 +71,23 @@ function captureMain(d: Deps, name: string, wireRate: number): void {
     }
     post(chunk: Int16Array): void {
       const level = this.count > 0 ? Math.sqrt(this.sumSquares / this.count) : 0;
+      const sent = this.count > 0 ? Math.sqrt(this.sentSquares / this.count) : 0;
       this.sumSquares = 0;
+      this.sentSquares = 0;
       this.count = 0;
-      this.port.postMessage({ type: "chunk", pcm: chunk.buffer, level }, [chunk.buffer]);
+      const guard = this.guard.stats();
+      this.port.postMessage({ type: "chunk", pcm: chunk.buffer, level, sent, guard }, [chunk.buffer]);
     }
     process(inputs: Float32Array[][]): boolean {
       const channel = inputs[0] && inputs[0][0];
       if (channel && channel.length > 0) {
-        for (let i = 0; i < channel.length; i++) this.sumSquares += channel[i] * channel[i];
+        const gated = this.guard.process(channel, inputs[1] && inputs[1][0]);
+        for (let i = 0; i < channel.length; i++) {
+          this.sumSquares += channel[i] * channel[i];
+          this.sentSquares += gated[i] * gated[i];
+        }
         this.count += channel.length;
-        for (const c of this.packer.push(this.resampler.process(channel))) this.post(c);
+        for (const c of this.packer.push(this.resampler.process(gated))) this.post(c);
       }
       return this.running;
     }
@@ -162,7 +182,7 @@ function playerMain(d: Deps, name: string, wireRate: number): void {
 }
 
 function depsSource(): string {
-  const classes = { StreamingResampler, PcmPacker, JitterBuffer, PlayedCounter };
+  const classes = { StreamingResampler, PcmPacker, JitterBuffer, PlayedCounter, EchoGuard };
   const parts = Object.entries(classes).map(([k, v]) => `${k}: (${v.toString()})`);
   return `{${parts.join(",\n")}}`;
 }

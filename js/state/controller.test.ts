@@ -338,3 +338,18 @@ describe("Controller where the page has no microphone (VS Code's webview, plain 
     expect(controller.capturing()).toBe(false);
   });
 });
+
+describe("echo guard", () => {
+  it("runs in hands-free unless the kernel's echo_guard says false, never in push-to-talk", () => {
+    const { host, controller } = setup();
+    host.set("hands_free", true);
+    const engine = controller.getEngine();
+    expect(engine.echoGuard).toBe(true); // a kernel without the trait: on
+    host.set("echo_guard", false);
+    expect(engine.echoGuard).toBe(false);
+    host.set("echo_guard", true);
+    expect(engine.echoGuard).toBe(true);
+    host.set("hands_free", false); // push-to-talk cuts playback when pressed: nothing to guard
+    expect(engine.echoGuard).toBe(false);
+  });
+});

@@ -89,6 +89,8 @@ export class Controller {
       on(`change:${t}`, () => this.notify("traits"));
     }
     on("change:status", () => this.onStatus());
+    on("change:hands_free", () => this.applyEchoGuard());
+    on("change:echo_guard", () => this.applyEchoGuard());
     // ipywidgets signals a closed comm (kernel restarted or shut down, or the widget closed);
     // anywidget's model proxy forwards these events but not the `comm_live` flag itself.
     on("comm:close", () => this.onKernelGone());
@@ -283,8 +285,22 @@ export class Controller {
         },
         onCaptureEnded: () => this.onCaptureEnded(),
       });
+      this.engine.setEchoGuard(this.echoGuardWanted());
     }
     return this.engine;
+  }
+
+  /**
+   * Whether the capture's echo guard should run: hands-free (server voice detection hears the
+   * room while the answer plays) with the widget's `echo_guard` (on unless the kernel says
+   * false). Push-to-talk cuts playback when pressed: nothing to guard.
+   */
+  echoGuardWanted(): boolean {
+    return !!this.model.get("hands_free") && this.model.get("echo_guard") !== false;
+  }
+
+  applyEchoGuard(): void {
+    this.engine?.setEchoGuard(this.echoGuardWanted());
   }
 
   onProgress(p: PlayerProgress): void {

@@ -146,6 +146,8 @@ export interface WidgetTraits {
   /** Per-turn statistics (latency, level strips): see state/turns.ts. */
   turn_stats: import("./turns").TurnStat[];
   hands_free: boolean;
+  /** Gate residual echo of the answer out of the capture in hands-free (js/audio/echo-guard.ts). */
+  echo_guard: boolean;
   response_active: boolean;
   usage: Usage;
   event_log: LogEntry[];

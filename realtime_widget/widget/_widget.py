@@ -123,6 +123,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         interrupt_guard_ms: for this long after an answer's audio starts, server voice detection
             does not stop playback (echo of its first syllables; 0 disables the guard). See
             `interrupt_guard_ms` the attribute.
+        echo_guard: in hands-free, let the browser gate residual echo of the answer out of the
+            microphone (on by default; see `echo_guard` the trait). Off: everything the
+            microphone hears is sent, as with headphones.
         **client_options: more `RealtimeClient` options (``dialect``, ``auto_reconnect``, ...).
     """
 
@@ -168,6 +171,12 @@ class RealtimeWidget(anywidget.AnyWidget):
     hands_free = traitlets.Bool(True).tag(sync=True)
     """True: server voice detection decides turns; False: push-to-talk (no turn detection)."""
 
+    echo_guard = traitlets.Bool(True).tag(sync=True)
+    """Hands-free on speakers: the browser gates residual echo of the answer out of the
+    microphone before it is sent (it compares the capture with what it plays; frames where the
+    user's voice dominates pass, with a hangover), so the echo canceller's leaks do not cut the
+    answer while the user talking over it still does. No effect in push-to-talk. Settable."""
+
     response_active = traitlets.Bool(False).tag(sync=True)
     """Whether the model is generating a response (what the Stop button would cut)."""
 
@@ -212,6 +221,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         tools: Iterable[Any] = (),
         autoconnect: bool = True,
         interrupt_guard_ms: float = DEFAULT_INTERRUPT_GUARD_MS,
+        echo_guard: bool = True,
         mode: str = "conversation",
         language: str | None = None,
         transcription_model: str | None = None,
@@ -268,6 +278,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             _instance_id=uuid.uuid4().hex,
             settings=settings,
             hands_free=hands_free,
+            echo_guard=bool(echo_guard),
             notice=(
                 OFFLINE_CAPTIONS_NOTICE
                 if mode in CAPTION_MODES and connection.notice == OFFLINE_NOTICE

@@ -3,22 +3,38 @@
 ``bench/bench_echo.py`` measures false barge-ins and residual echo in this room; these tests make
 sure it can never silently measure silence: with echo cancellation off the page must capture its
 own playback at about the level it played it (the loop is unity gain), and the simulated user's
-voice must reach the page too. A bare page (no Jupyter) keeps the tier to a few seconds.
+voice must reach the page too. A bare page (no Jupyter) keeps those to a few seconds.
+
+The last test runs the widget itself in the room (JupyterLab, the embedded server telling a long
+story): its echo guard (``js/audio/echo-guard.ts``) must keep the answer playing on speakers
+while the server's voice detection hears the room, and the user talking over it must still stop
+it.
 """
 
 from __future__ import annotations
 
 import base64
+import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from realtime_widget import LocalRealtimeServer
 from tests.helpers import UNIT, require
 from tests.ui.bare_page import BarePageServer
 from tests.ui.chromium import chromium_available, launch_chromium_in_room
-from tests.ui.echo_tap import SILENT_DBFS, echo_tap_js, residual_echo
+from tests.ui.delta_clock import DeltaClock
+from tests.ui.echo_tap import (
+    SILENT_DBFS,
+    echo_tap_js,
+    playback_stopped_at,
+    residual_echo,
+    speech_onset_s,
+)
+from tests.ui.jupyter_lab import JupyterLabServer, write_notebook
+from tests.ui.lab_page import LabNotebook
 from tests.ui.pulse_room import PulseRoom, pulse_available
 from tests.ui.speech_wav import make_speech_wav, speech_tools_missing
 
@@ -81,21 +97,27 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseRoom]:
 
 
 @pytest.fixture(scope="module")
-def room_page(room: PulseRoom, playwright_driver) -> Iterator[object]:
-    """A bare page in a Chromium that records the room's mic and plays into its speaker.
+def room_browser(room: PulseRoom, playwright_driver) -> Iterator[object]:
+    """A Chromium that records the room's mic and plays into its speaker.
 
     It uses the session's Playwright driver: a second sync driver cannot start while the
     session's runs its loop (after any test that used ``chromium_for``, CI's order)."""
     require(chromium_available(), "Chromium and the playwright package")
+    browser = launch_chromium_in_room(playwright_driver, room)
+    yield browser
+    browser.close()
 
+
+@pytest.fixture(scope="module")
+def room_page(room_browser) -> Iterator[object]:
+    """A bare page in the room's Chromium, with the echo tap."""
     with BarePageServer() as pages:
-        browser = launch_chromium_in_room(playwright_driver, room)
-        context = browser.new_context(permissions=["microphone"])
+        context = room_browser.new_context(permissions=["microphone"])
         context.add_init_script(echo_tap_js())
         page = context.new_page()
         page.goto(pages.add("room.html", ROOM_PAGE))
         yield page
-        browser.close()
+        context.close()
 
 
 def _pcm_b64(wav: Path) -> str:
@@ -149,3 +171,101 @@ def test_room_echo_cancellation_removes_most_of_the_playback(room_page, speech) 
     levels = residual_echo(room_page.evaluate("() => globalThis.__rtwEcho.take()"))
     assert levels is not None and levels.audible_s > 1.0, levels
     assert levels.median_residual_db < -20.0, levels
+
+
+STORY = (
+    "Once upon a time there was a small harbour town by the sea where the fishing boats came "
+    "home every evening with the tide and the children ran along the pier to count them one by "
+    "one while the old lighthouse keeper told stories about the storms of long ago and the "
+    "ships that sailed far beyond the horizon to find new islands full of birds and forests"
+)
+"""The brain's answer to every turn: about 25 s of espeak-ng speech (bench/bench_echo.py's)."""
+
+UNCUT_S = 12.0
+"""How long the answer must play on speakers, uncut by its own echo, before the user talks."""
+
+SPEECH_STARTED = ("<", "input_audio_buffer.speech_started")
+
+BARGE_IN_BOUND_S = 4.0
+"""The user's speech onset -> the page stopped playing (the bench measures the median)."""
+
+
+def test_echo_guard_keeps_the_answer_on_speakers_and_the_user_still_barges_in(
+    room_browser, room: PulseRoom, lab_server: JupyterLabServer, artifacts: Path, tmp_path: Path
+) -> None:
+    # The canceller forced off: the room then returns the whole answer at unity gain, the worst
+    # leak there is (without the guard, server VAD cut the answer within seconds every time).
+    user = make_speech_wav(
+        tmp_path / "user.wav",
+        "Wait a moment please I have another question about the harbour",
+        trail_silence_s=0,
+    )
+    with (
+        LocalRealtimeServer(brain=lambda _text: STORY) as server,
+        DeltaClock(server.url) as relay,
+    ):
+        name = "echo_guard.ipynb"
+        cell = (
+            f"from realtime_widget import RealtimeWidget\nw = RealtimeWidget(url={relay.url!r})\nw"
+        )
+        write_notebook(lab_server.root / name, [cell])
+        context = room_browser.new_context(permissions=["microphone"])
+        context.add_init_script(echo_tap_js(echo_cancellation=False))
+        nb = LabNotebook(context.new_page(), lab_server, name, artifacts)
+        try:
+            nb.open()
+            nb.run_all()
+            view = nb.wait_widget()
+            view.wait_status("connected")
+            view.listen_hands_free()
+            page = nb.page
+            frames: list[list[float]] = []
+
+            def take() -> None:
+                frames.extend(page.evaluate("() => globalThis.__rtwEcho.take()"))
+
+            take()
+            view.send_message("Tell me a story")
+            deadline = time.time() + 60 * UNIT
+            while not any(f[2] >= SILENT_DBFS for f in frames):
+                assert time.time() < deadline, "the answer never played"
+                time.sleep(0.1)
+                take()
+            began = next(f[0] for f in frames if f[2] >= SILENT_DBFS)
+            settings = page.evaluate("() => globalThis.__rtwEcho.settings.at(-1)")
+            assert settings["echoCancellation"] is False, settings
+            while time.time() * 1000 < began + UNCUT_S * 1000:
+                time.sleep(0.2)
+                take()
+            cut = playback_stopped_at(frames, began)
+            kinds = [(d, k) for t, d, k in list(relay.events) if t * 1000 >= began]
+            assert cut is None, (
+                f"the answer stopped {(cut - began) / 1000:.1f} s in, by its own echo: "
+                f"{[k for d, k in kinds if k.startswith('input_audio_buffer')]}; "
+                f"guard: {page.evaluate('() => globalThis.__rtwEcho.guard')}"
+            )
+            assert (">", "conversation.item.truncate") not in kinds
+            guard = page.evaluate("() => globalThis.__rtwEcho.guard")
+            assert guard and guard["gatedFrames"] > 0, guard
+
+            started = time.time()
+            onset_ms = (started + speech_onset_s(user)) * 1000
+            player = room.play_user(user)
+            try:
+                stopped = None
+                while time.time() - started < 10 * UNIT and stopped is None:
+                    time.sleep(0.1)
+                    take()
+                    stopped = playback_stopped_at(frames, onset_ms - 200)
+            finally:
+                player.wait(timeout=30)
+            assert stopped is not None, "the user talking over the answer did not stop it"
+            latency = (stopped - onset_ms) / 1000
+            assert latency < BARGE_IN_BOUND_S * UNIT, f"barge-in took {latency:.1f} s"
+            # The server's voice detection heard the user (the guard let the voice through).
+            heard = [t for t, d, k in list(relay.events) if (d, k) == SPEECH_STARTED]
+            assert any(t * 1000 >= onset_ms - 200 for t in heard), heard
+        finally:
+            nb.close()
+            context.close()
+            lab_server.shutdown_sessions()

@@ -111,3 +111,20 @@ def test_speech_after_the_guard_window_stops_playback(proxy):
         assert not any(e["type"] == "widget.interrupt_ignored" for e in w._sync.log.snapshot())
     finally:
         w.close()
+
+
+def test_echo_guard_is_on_by_default_and_switchable():
+    # The browser's echo guard (js/audio/echo-guard.ts, unit-tested by vitest) reads this trait;
+    # hands-free on speakers needs it on unless the user says otherwise.
+    w = RealtimeWidget(url="ws://127.0.0.1:9/v1/realtime", autoconnect=False)
+    off = RealtimeWidget(url="ws://127.0.0.1:9/v1/realtime", autoconnect=False, echo_guard=False)
+    try:
+        assert w.echo_guard is True
+        assert off.echo_guard is False
+        assert w.get_state()["echo_guard"] is True  # synced to the browser
+        w.echo_guard = False
+        assert w.get_state()["echo_guard"] is False
+        assert "echo_guard" not in repr(w)
+    finally:
+        w.close()
+        off.close()
