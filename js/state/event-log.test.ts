@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LogStore, LogViewState, foldSummary, matches, allShown, typeGroup } from "./event-log";
+import { LogStore, LogViewState, TailFollow, atEnd, foldSummary, matches, allShown, typeGroup } from "./event-log";
 import type { LogEntry } from "./model";
 
 function entry(seq: number, type: string, extra: Partial<LogEntry> = {}): LogEntry {
@@ -145,5 +145,36 @@ describe("foldSummary", () => {
     const e = entry(5, "input_audio_buffer.append", { count: 143, first_time: 100, time: 102.86, bytes: 137280, group: "turn 3" });
     expect(foldSummary(e)).toBe("143 events · over 2.9 s · 137280 bytes of audio · per turn 3. The first event:");
     expect(foldSummary(entry(6, "response.done"))).toBe("");
+  });
+});
+
+describe("TailFollow (scroll to the newest row)", () => {
+  it("counts a list within a few pixels of its end as at its end", () => {
+    expect(atEnd(760, 1000, 240)).toBe(true);
+    expect(atEnd(755, 1000, 240)).toBe(true);
+    expect(atEnd(700, 1000, 240)).toBe(false);
+    expect(atEnd(0, 0, 0)).toBe(true); // never laid out (closed): follows
+  });
+
+  it("reads the layout only when no scroll is pending, and scrolls once per animation frame", () => {
+    const tail = new TailFollow();
+    let reads = 0;
+    const read = (at: boolean) => () => {
+      reads += 1;
+      return at;
+    };
+    expect(tail.following(read(true))).toBe(true);
+    expect(tail.request()).toBe(true); // schedule the frame's scroll
+    // More frames before the animation frame: the new rows are below the fold, yet the view
+    // follows without reading the (now dirty) layout, and schedules nothing more.
+    expect(tail.following(read(false))).toBe(true);
+    expect(tail.request()).toBe(false);
+    expect(reads).toBe(1);
+    expect(tail.scheduled).toBe(true);
+    tail.done();
+    expect(tail.scheduled).toBe(false);
+    // The user scrolled up meanwhile: the next frame reads it and stops following.
+    expect(tail.following(read(false))).toBe(false);
+    expect(reads).toBe(2);
   });
 });

@@ -254,3 +254,48 @@ export function foldSummary(e: LogEntry): string {
   if (e.group) parts.push(`per ${e.group}`);
   return `${parts.join(" · ")}. The first event:`;
 }
+
+/** How close (px) to its end a scrolled list counts as showing its newest row. */
+export const FOLLOW_SLACK_PX = 8;
+
+/** Whether a list scrolled to `top` shows its end (within `FOLLOW_SLACK_PX`). */
+export function atEnd(top: number, scrollHeight: number, clientHeight: number): boolean {
+  return scrollHeight - top - clientHeight < FOLLOW_SLACK_PX;
+}
+
+/**
+ * When the log scrolls to its newest row: the decisions, apart from the DOM.
+ *
+ * Reading a list's scroll metrics right after changing its rows forces a synchronous layout, and
+ * so does writing its scrollTop; once per frame that doubled the log's layout work. So the view
+ * reads whether it is at the end *before* writing anything (the layout is still clean from the
+ * last rendering), and scrolls at most once per animation frame (in requestAnimationFrame, where
+ * the layout it needs is the one the rendering does anyway). While a scroll is pending, the
+ * newest rows are not on screen yet but the view is following: it does not read again.
+ */
+export class TailFollow {
+  private pending = false;
+
+  /** Whether rows added now should bring the list to its end; `readAtEnd` (a layout read) is
+   * called only when no scroll is pending. */
+  following(readAtEnd: () => boolean): boolean {
+    return this.pending || readAtEnd();
+  }
+
+  /** A scroll to the end is wanted: true when the caller must schedule it (once per frame). */
+  request(): boolean {
+    if (this.pending) return false;
+    this.pending = true;
+    return true;
+  }
+
+  /** Whether a scroll is scheduled and not done yet. */
+  get scheduled(): boolean {
+    return this.pending;
+  }
+
+  /** The scheduled scroll ran. */
+  done(): void {
+    this.pending = false;
+  }
+}

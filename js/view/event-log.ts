@@ -9,6 +9,7 @@
  * when opened.
  */
 import {
+  atEnd,
   DIRECTIONS,
   TYPE_GROUPS,
   countLabel,
@@ -16,6 +17,7 @@ import {
   groupLabel,
   type LogStore,
   LogViewState,
+  TailFollow,
   type TypeGroup,
 } from "../state/event-log";
 import type { LogEntry } from "../state/model";
@@ -27,10 +29,39 @@ interface Row {
   li: HTMLLIElement;
   count: HTMLSpanElement;
   entry: LogEntry;
+  /** The expanded body's fold summary (built on first expand), kept current in place. */
+  fold?: HTMLParagraphElement;
 }
 
 function clock(epochS: number): string {
   return new Date(epochS * 1000).toISOString().slice(11, 23);
+}
+
+// A row's markup, cloned per entry (one clone is cheaper than building six nodes attribute by
+// attribute, and a resume builds 500 of them):
+// <li data-…><details><summary><span dim>time dir </span>type <span count>×N</span>[<span dim> · group</span>]
+let template: HTMLLIElement | null = null;
+
+function buildRow(e: LogEntry): Row {
+  template ??= h(
+    "li",
+    {},
+    h("details", {}, h("summary", {}, h("span", { class: "rtw-dim" }), "", " ", h("span", { class: "rtw-log-count" }))),
+  );
+  const li = template.cloneNode(true) as HTMLLIElement;
+  li.setAttribute("data-dir", e.dir);
+  li.setAttribute("data-type", e.type);
+  li.setAttribute("data-seq", String(e.seq));
+  li.setAttribute("data-count", String(e.count));
+  if (e.group) li.setAttribute("data-group", e.group);
+  const summary = li.firstChild!.firstChild as HTMLElement;
+  const parts = summary.childNodes;
+  parts[0].textContent = `${clock(e.first_time ?? e.time)} ${ARROWS[e.dir] ?? e.dir} `;
+  (parts[1] as Text).data = e.type;
+  const count = parts[3] as HTMLSpanElement;
+  count.textContent = countLabel(e);
+  if (e.group) summary.append(h("span", { class: "rtw-dim" }, ` · ${e.group}`));
+  return { li, count, entry: e };
 }
 
 export class EventLogView {
@@ -42,6 +73,8 @@ export class EventLogView {
   private search: HTMLInputElement;
   private counts: HTMLSpanElement;
   private shown = 0;
+  private tail = new TailFollow();
+  private frame = 0;
 
   constructor(private store: LogStore, disposers: (() => void)[]) {
     this.state = new LogViewState(store);
@@ -93,6 +126,7 @@ export class EventLogView {
       this.update();
     }, disposers);
     listen(this.el, "toggle", () => this.update(), disposers);
+    disposers.push(() => cancelAnimationFrame(this.frame));
     // One listener for every row (toggle does not bubble: capture): the JSON on first expand.
     const capture = (e: Event) => this.expand(e.target as HTMLElement);
     this.list.addEventListener("toggle", capture, true);
@@ -108,14 +142,21 @@ export class EventLogView {
     this.renderStatus();
   }
 
+  /** Rebuild from the store (a reset, opening after a long while, or resuming): every row built
+   * off the document in one fragment, then one replace: one style and layout pass. */
   private rebuild(): void {
-    this.list.replaceChildren();
     this.rendered.clear();
     this.shown = 0;
-    this.apply(this.store.list());
+    const fragment = document.createDocumentFragment();
+    for (const e of this.store.list()) fragment.append(this.add(e).li);
+    this.list.replaceChildren(fragment);
+    this.scrollToEnd();
   }
 
   private apply(changed: LogEntry[]): void {
+    // Read before any write: whether the list shows its end (its layout is clean from the last
+    // rendering; reading after the writes below forced a layout per frame).
+    const follow = changed.length > 0 && this.tail.following(() => this.atEnd());
     // Rows the store dropped (the oldest): removed from the front, O(dropped).
     for (const [seq, row] of this.rendered) {
       if (this.store.has(seq)) break;
@@ -124,47 +165,53 @@ export class EventLogView {
       this.rendered.delete(seq);
     }
     if (!changed.length) return;
-    const follow = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 8;
-    const added: HTMLLIElement[] = [];
+    let added: DocumentFragment | null = null;
     for (const e of changed) {
       const row = this.rendered.get(e.seq);
       if (row) {
+        if (row.entry.count !== e.count) {
+          text(row.count, countLabel(e));
+          row.li.setAttribute("data-count", String(e.count));
+        }
         row.entry = e;
-        text(row.count, countLabel(e));
-        attr(row.li, "data-count", String(e.count));
-        this.refreshFold(row);
+        if (row.fold) text(row.fold, foldSummary(e));
         this.setHidden(row, !this.state.shows(e));
       } else if (this.store.has(e.seq)) {
-        const fresh = this.row(e);
-        this.rendered.set(e.seq, fresh);
-        fresh.li.hidden = !this.state.shows(e);
-        if (!fresh.li.hidden) this.shown += 1;
-        added.push(fresh.li);
+        added ??= document.createDocumentFragment();
+        added.append(this.add(e).li);
       }
     }
-    if (added.length) {
-      this.list.append(...added);
-      if (follow) this.list.scrollTop = this.list.scrollHeight;
+    if (added) {
+      this.list.append(added);
+      if (follow) this.scrollToEnd();
     }
   }
 
-  private row(e: LogEntry): Row {
-    const count = h("span", { class: "rtw-log-count" }, countLabel(e));
-    const summary = h(
-      "summary",
-      {},
-      h("span", { class: "rtw-dim" }, `${clock(e.first_time ?? e.time)} ${ARROWS[e.dir] ?? e.dir} `),
-      e.type,
-      " ",
-      count,
-      e.group ? h("span", { class: "rtw-dim" }, ` · ${e.group}`) : null,
-    );
-    const li = h(
-      "li",
-      { "data-dir": e.dir, "data-type": e.type, "data-seq": String(e.seq), "data-count": String(e.count), "data-group": e.group ?? null },
-      h("details", {}, summary),
-    );
-    return { li, count, entry: e };
+  private atEnd(): boolean {
+    return atEnd(this.list.scrollTop, this.list.scrollHeight, this.list.clientHeight);
+  }
+
+  /** Show the newest row at the next animation frame (one scroll however many frames came). */
+  private scrollToEnd(): void {
+    if (this.tail.request()) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  /** Run the pending scroll now (the animation frame does; the bench calls it per step, before
+   * its forced layout, as the rendering would: requestAnimationFrame runs before layout). */
+  flush(): void {
+    if (!this.tail.scheduled) return;
+    cancelAnimationFrame(this.frame);
+    this.tail.done();
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  /** A new row for `e`, registered as rendered and counted if shown. */
+  private add(e: LogEntry): Row {
+    const row = buildRow(e);
+    this.rendered.set(e.seq, row);
+    row.li.hidden = !this.state.shows(e);
+    if (!row.li.hidden) this.shown += 1;
+    return row;
   }
 
   /** The first expand of a row builds its body: the fold's summary and the (redacted) JSON. */
@@ -172,13 +219,9 @@ export class EventLogView {
     if (!(target instanceof HTMLDetailsElement) || target === this.el || !target.open) return;
     const seq = Number(target.parentElement?.getAttribute("data-seq"));
     const row = this.rendered.get(seq);
-    if (!row || target.querySelector("pre")) return;
-    target.append(h("p", { class: "rtw-log-fold rtw-dim" }, foldSummary(row.entry)), h("pre", {}, row.entry.json));
-  }
-
-  private refreshFold(row: Row): void {
-    const fold = row.li.querySelector(".rtw-log-fold");
-    if (fold) text(fold, foldSummary(row.entry));
+    if (!row || row.fold) return;
+    row.fold = h("p", { class: "rtw-log-fold rtw-dim" }, foldSummary(row.entry));
+    target.append(row.fold, h("pre", {}, row.entry.json));
   }
 
   private setHidden(row: Row, hidden: boolean): void {
