@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = [
     "ClientError",
+    "EventSpecs",
+    "check_client_event",
     "check_fields",
     "error_event",
     "is_base64",
@@ -235,6 +237,50 @@ def check_fields(obj: Any, spec: dict, param: str, required: tuple[str, ...] = (
                 "unknown_parameter", f"Unknown parameter: '{dot}{key}'.", f"{dot}{key}"
             )
         _apply(spec[key], value, f"{dot}{key}")
+
+
+EventSpecs = Mapping[str, tuple[dict, tuple[str, ...]]]
+"""Client event type -> (field spec, required fields): the events one session kind accepts."""
+
+_SHOWN_TYPE_CHARS = 100  # an unknown type is echoed in the error, cut: the frame may be MiBs
+
+
+def check_client_event(event: Any, specs: EventSpecs) -> str:
+    """Check a client event's envelope and fields against a session kind's table; return its type.
+
+    Realtime, transcription and translation sessions all answer a frame that is not an object,
+    has no ``type`` or an unknown one with the same codes and wording; only the list of the
+    supported types differs.
+
+    Args:
+        event: the decoded frame.
+        specs: the session kind's client events.
+
+    Raises:
+        ClientError: not an object (``invalid_type``), no ``type``
+            (``missing_required_parameter``), an unknown ``type`` (``invalid_value``, with the
+            supported ones), or a missing/unknown/mistyped field.
+    """
+    if not isinstance(event, dict):
+        raise ClientError(
+            "invalid_type", "Each client event must be a JSON object with a 'type' field.", None
+        )
+    if "type" not in event:
+        raise ClientError(
+            "missing_required_parameter", "Missing required parameter: 'type'.", "type"
+        )
+    kind = event["type"]
+    if not isinstance(kind, str) or kind not in specs:
+        shown = repr(kind)
+        if len(shown) > _SHOWN_TYPE_CHARS:
+            shown = shown[:_SHOWN_TYPE_CHARS] + "..."
+        supported = ", ".join(f"'{k}'" for k in specs)
+        raise ClientError(
+            "invalid_value", f"Invalid value: {shown}. Supported values are: {supported}.", "type"
+        )
+    spec, required = specs[kind]
+    check_fields(event, spec, "", required)
+    return kind
 
 
 def is_base64(value: str) -> bool:

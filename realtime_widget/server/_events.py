@@ -10,7 +10,14 @@ import numpy as np
 
 from realtime_widget.audio import decode_base64
 from realtime_widget.images import ImageError, parse_data_url
-from realtime_widget.server._checks import ClientError, check_fields, optional, typed
+from realtime_widget.server._checks import (
+    ClientError,
+    EventSpecs,
+    check_client_event,
+    check_fields,
+    optional,
+    typed,
+)
 from realtime_widget.server._config import ITEM_SPECS, ROLE_CONTENT
 from realtime_widget.server._items import Conversation, Record
 from realtime_widget.server._transcription import word_deltas
@@ -28,7 +35,7 @@ __all__ = [
 
 _ID = {"type": typed(str), "event_id": typed(str)}
 
-EVENT_SPECS: dict[str, tuple[dict, tuple[str, ...]]] = {
+EVENT_SPECS: EventSpecs = {
     "session.update": ({**_ID, "session": typed(dict)}, ("session",)),
     "transcription_session.update": ({**_ID, "session": typed(dict)}, ("session",)),
     "input_audio_buffer.append": ({**_ID, "audio": typed(str)}, ("audio",)),
@@ -52,30 +59,12 @@ EVENT_SPECS: dict[str, tuple[dict, tuple[str, ...]]] = {
 
 
 def check_event(event: Any) -> str:
-    """Check a client event's envelope and fields; return its type.
+    """Check a realtime session's client event (`check_client_event` with `EVENT_SPECS`).
 
     Raises:
         ClientError: not an object, no/unknown type, or a missing/unknown/mistyped field.
     """
-    if not isinstance(event, dict):
-        raise ClientError(
-            "invalid_type", "Each client event must be a JSON object with a 'type' field.", None
-        )
-    kind = event.get("type")
-    if "type" not in event:
-        raise ClientError(
-            "missing_required_parameter", "Missing required parameter: 'type'.", "type"
-        )
-    if not isinstance(kind, str) or kind not in EVENT_SPECS:
-        supported = ", ".join(f"'{k}'" for k in EVENT_SPECS)
-        raise ClientError(
-            "invalid_value",
-            f"Invalid value: {kind!r}. Supported values are: {supported}.",
-            "type",
-        )
-    spec, required = EVENT_SPECS[kind]
-    check_fields(event, spec, "", required)
-    return kind
+    return check_client_event(event, EVENT_SPECS)
 
 
 def check_new_item(

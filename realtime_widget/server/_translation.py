@@ -33,7 +33,15 @@ import numpy as np
 
 from realtime_widget.audio import encode_base64
 from realtime_widget.protocol import generate_id
-from realtime_widget.server._checks import ClientError, check_fields, error_event, optional, typed
+from realtime_widget.server._checks import (
+    ClientError,
+    EventSpecs,
+    check_client_event,
+    check_fields,
+    error_event,
+    optional,
+    typed,
+)
 from realtime_widget.server._config import check_transcription_model
 from realtime_widget.server._limits import Limits
 from realtime_widget.server._transcription import word_deltas
@@ -139,7 +147,7 @@ UPDATE_SPEC: dict[str, Any] = {"audio": _AUDIO_SPEC}
 CREATE_SPEC: dict[str, Any] = {"model": typed(str), "audio": _AUDIO_SPEC}
 """What a translation client secret's ``session`` may carry (the SDK's create request)."""
 
-_CLIENT_EVENTS: dict[str, tuple[dict, tuple[str, ...]]] = {
+_CLIENT_EVENTS: EventSpecs = {
     "session.update": ({"type": typed(str), "event_id": typed(str), "session": typed(dict)}, ()),
     "session.input_audio_buffer.append": (
         {"type": typed(str), "event_id": typed(str), "audio": typed(str)},
@@ -283,7 +291,8 @@ class TranslationState:
         event_id = event.get("event_id") if isinstance(event, dict) else None
         event_id = event_id if isinstance(event_id, str) else None
         try:
-            kind = self._check_event(event)
+            # The envelope checks are the realtime sessions' (one function, one wording).
+            kind = check_client_event(event, _CLIENT_EVENTS)
             if self.closing:
                 raise ClientError(
                     "session_closing",
@@ -366,24 +375,6 @@ class TranslationState:
 
     def _out(self, events: list[dict]) -> list[dict]:
         return [{"event_id": self._new_id("event_"), **event} for event in events]
-
-    @staticmethod
-    def _check_event(event: Any) -> str:
-        if not isinstance(event, dict):
-            raise ClientError(
-                "invalid_type", "Each client event must be a JSON object with a 'type' field."
-            )
-        kind = event.get("type")
-        if kind not in _CLIENT_EVENTS:
-            supported = ", ".join(f"'{k}'" for k in _CLIENT_EVENTS)
-            raise ClientError(
-                "invalid_value",
-                f"Invalid value: {str(kind)[:100]!r}. A translation session takes {supported}.",
-                "type",
-            )
-        spec, required = _CLIENT_EVENTS[kind]
-        check_fields(event, spec, "", required)
-        return kind
 
     # -- handlers (wire names) ------------------------------------------------------------
     def _on_session_update(self, event: dict) -> list[dict]:

@@ -8,9 +8,11 @@ echo brain's stand-ins, the translation is the source transcript marked with the
 from __future__ import annotations
 
 import asyncio
+import json
 
 import numpy as np
 import pytest
+import websockets
 
 from realtime_widget.audio import decode_base64, encode_base64
 from realtime_widget.server import LocalRealtimeServer
@@ -173,3 +175,29 @@ async def test_sdk_creates_a_translation_secret_and_connects_with_it(server):
             session={"model": "m", "audio": {"output": {"language": "xx"}}}
         )
     assert bad.value.body["param"] == "session.audio.output.language"
+
+
+async def _first_error(url: str, frame: str) -> dict:
+    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
+        await asyncio.wait_for(ws.recv(), 10 * UNIT)  # session.created
+        await ws.send(frame)
+        while True:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 10 * UNIT))
+            if event["type"] == "error":
+                return event["error"]
+
+
+@pytest.mark.parametrize("frame", ['{"event_id": "evt_typeless"}', '{"type": ["session.close"]}'])
+async def test_server_refuses_a_bad_envelope_on_a_translation_session_as_on_a_realtime_one(
+    server, frame
+):
+    # Over real sockets: no type was 'invalid_value' on a translation session (the realtime
+    # session's 'missing_required_parameter'), and a list as type was a server bug there
+    # ('server_error' from a TypeError) where a realtime session refuses it as 'invalid_value'.
+    realtime = await _first_error(server.url, frame)
+    translation = await _first_error(f"{server.base_url}/realtime/translations", frame)
+    keys = ("type", "code", "param", "event_id")
+    assert [translation[k] for k in keys] == [realtime[k] for k in keys]
+    assert translation["type"] == "invalid_request_error"
+    words = [error["message"].split(" Supported values")[0] for error in (translation, realtime)]
+    assert words[0] == words[1]

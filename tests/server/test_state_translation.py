@@ -6,10 +6,11 @@ import itertools
 import json
 
 import numpy as np
+import pytest
 
 from realtime_widget.audio import encode_base64
 from realtime_widget.server._translation import MAX_PENDING_PHRASES, TranslationState
-from tests.server.driver import speech
+from tests.server.driver import StateDriver, speech
 
 
 def _state() -> TranslationState:
@@ -81,8 +82,6 @@ def test_phrases_waiting_for_translation_are_bounded():
 def test_translation_state_accepts_every_field_the_sdk_can_send():
     # The SDK's translation client events, sampled to cover every field and literal
     # (tests/sdk_models.py); every event the state answers is strictly the SDK's model.
-    import pytest
-
     pytest.importorskip("openai")
     from tests.sdk_models import (
         covering_samples,
@@ -102,3 +101,42 @@ def test_translation_state_accepts_every_field_the_sdk_can_send():
             assert not [e for e in out if e["type"] == "error"], (sample, out)
             for event in out:
                 assert translation_sdk_errors(event) == [], event
+
+
+_BAD_ENVELOPES = [
+    '{"event_id": "evt_typeless"}',  # no type
+    '{"type": null, "event_id": "evt_null"}',
+    "[1, 2]",  # not an object
+    '"session.close"',
+    '{"type": "no.such.event", "event_id": "evt_unknown"}',
+    '{"type": "session.created"}',  # a server event
+    '{"type": 5}',
+    '{"type": ["session.close"]}',  # unhashable: was a TypeError, reported as a server bug
+    json.dumps({"type": "x" * 300}),  # echoed, but not all of it
+]
+
+
+def _without_supported(message: str) -> str:
+    """The message without the list of supported types (each session kind has its own)."""
+    return message.split(" Supported values are: ")[0]
+
+
+@pytest.mark.parametrize("frame", _BAD_ENVELOPES)
+def test_translation_session_refuses_bad_envelopes_like_a_realtime_session(frame):
+    # One envelope check for every session kind (server/_checks.py check_client_event): the
+    # translation session said 'invalid_value' for a frame with no type where a realtime
+    # session says 'missing_required_parameter', worded its unknown types its own way, and
+    # raised TypeError on a list as type.
+    (realtime,) = StateDriver().send(frame)
+    (translation,) = _state().receive(frame)
+    assert realtime["type"] == translation["type"] == "error"
+    mine, theirs = translation["error"], realtime["error"]
+    assert {k: v for k, v in mine.items() if k != "message"} == {
+        k: v for k, v in theirs.items() if k != "message"
+    }
+    assert _without_supported(mine["message"]) == _without_supported(theirs["message"])
+    assert len(mine["message"]) < 400  # the 300-character type is not echoed whole
+    if mine["code"] == "invalid_value":
+        supported = mine["message"].split(" Supported values are: ")[1]
+        kinds = ("session.update", "session.input_audio_buffer.append", "session.close")
+        assert supported == ", ".join(f"'{k}'" for k in kinds) + "."
