@@ -81,7 +81,7 @@ from realtime_widget.server._translation import (
     TranslationState,
     translation_session_from_request,
 )
-from realtime_widget.server._translation_io import Stages, serve_translation
+from realtime_widget.server._translation_io import Stages, TranslationHost, serve_translation
 from realtime_widget.server.brains import Brain, Call, Say, as_brain, is_streaming
 from realtime_widget.server.speech import (
     Synthesizer,
@@ -637,8 +637,9 @@ class LocalRealtimeServer:
         if urlsplit(request.path).path.rstrip("/") in TRANSLATION_PATHS:
             secret = self.client_secrets.get(_request_key(request) or "")
             session = secret.session if secret is not None else None
-            stages = self._translation_stages()
-            await serve_translation(self, ws, session, stages, _server_error)
+            await serve_translation(
+                self._translation_host(), ws, session, self._translation_stages()
+            )
             return
         beta = "realtime=v1" in request.headers.get("OpenAI-Beta", "") or (
             "openai-beta.realtime-v1" in _offered_protocols(request)
@@ -708,6 +709,22 @@ class LocalRealtimeServer:
             for task in tasks:
                 task.cancel()
             self.sessions.discard(state)
+
+    def _translation_host(self) -> TranslationHost:
+        """What a new translation connection uses of this server (read as it opens, like a
+        realtime session's settings)."""
+        return TranslationHost(
+            now=self.clock(),
+            max_session_seconds=self.max_session_seconds,
+            vad=self.vad,
+            limits=self.limits,
+            max_pending_bytes=self.max_pending_bytes,
+            sessions=self.translation_sessions,
+            write=self._writer,
+            drop=self._drop,
+            stt_executor=self._stt_executor,
+            server_error=_server_error,
+        )
 
     def _translation_stages(self) -> Stages:
         """What a translation session runs per phrase: the pipeline's stages when there is one,
