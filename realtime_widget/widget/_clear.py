@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-__all__ = ["clear_conversation"]
+__all__ = ["clear_conversation", "new_conversation"]
 
 _POLL_S = 0.02
 
@@ -59,3 +59,33 @@ async def clear_conversation(client: Any, sync: Any, timeout: float) -> int:
         client.conversation.clear()
     sync.reset_conversation()
     return deleted
+
+
+async def new_conversation(
+    client: Any, sync: Any, turn_log: Any, captioner: Any, timeout: float | None
+) -> int:
+    """What `RealtimeWidget.clear` and the "New conversation" button do, in every mode.
+
+    Args:
+        client: the bound `RealtimeClient`.
+        sync: the widget's `WidgetSync` (its view of the conversation is reset).
+        turn_log: the widget's `TurnLog` (its turns are forgotten).
+        captioner: the caption modes' session, or None in a conversation: its captions start
+            afresh instead (there is no server conversation to delete).
+        timeout: seconds to wait for the server's confirmations (None: 10).
+
+    Returns:
+        How many items (or caption segments) were removed.
+
+    Raises:
+        TimeoutError: as `clear_conversation`.
+    """
+    if captioner is not None:
+        count = len(captioner.captions)
+        captioner.captions.clear()
+        sync.reset_conversation()
+        turn_log.clear()
+        return count
+    removed = await clear_conversation(client, sync, 10.0 if timeout is None else float(timeout))
+    turn_log.clear()
+    return removed

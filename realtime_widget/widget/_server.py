@@ -34,12 +34,18 @@ class Lease:
     """
 
     def __init__(
-        self, owner: EmbeddedServers, server: Any, key: str, pipeline: Any, serial: int
+        self,
+        give_back: Callable[[int, bool], None],
+        server: Any,
+        key: str,
+        pipeline: Any,
+        serial: int,
     ) -> None:
         self.server = server
         self.key = key
         self.pipeline = pipeline
-        self._owner = owner
+        # What releasing does (`EmbeddedServers`'s, handed in): ``give_back(serial, wait)``.
+        self._give_back = give_back
         self._serial = serial
         self.released = False
 
@@ -56,7 +62,7 @@ class Lease:
         if self.released:
             return
         self.released = True
-        self._owner._release(self, wait)
+        self._give_back(self._serial, wait)
 
 
 class EmbeddedServers:
@@ -103,12 +109,13 @@ class EmbeddedServers:
                 self._serial += 1
             self._leases += 1
             server, key, pipeline = self._current
-            return Lease(self, server, key, pipeline, self._serial)
+            return Lease(self._release, server, key, pipeline, self._serial)
 
-    def _release(self, lease: Lease, wait: bool) -> None:
+    def _release(self, serial: int, wait: bool) -> None:
+        """A lease on the server numbered ``serial`` was released (the last one stops it)."""
         with self._lock:
-            if lease._serial != self._serial or self._current is None:
-                return
+            if serial != self._serial or self._current is None:
+                return  # a lease on a server that has stopped since
             self._leases -= 1
             if self._leases > 0:
                 return

@@ -34,13 +34,9 @@ from realtime_widget.widget._captions import (
     CaptionSync,
     check_mode,
 )
-from realtime_widget.widget._clear import clear_conversation
+from realtime_widget.widget._clear import new_conversation
 from realtime_widget.widget._events import DEFAULT_INTERRUPT_GUARD_MS
-from realtime_widget.widget._inbound import (
-    cancel_everything,
-    handle_browser_message,
-    truncate_at_last_reports,
-)
+from realtime_widget.widget._inbound import Inbound
 from realtime_widget.widget._items import transcript_markdown
 from realtime_widget.widget._session import (
     OFFLINE_NOTICE,
@@ -272,7 +268,6 @@ class RealtimeWidget(anywidget.AnyWidget):
         # Settings to push to a client that is already connected when the widget binds to it.
         self._explicit = bool(voice or instructions) or turn_detection is not ...
         self._state_lock = threading.RLock()
-        self._turn_samples = 0
         self._closed = False
         super().__init__(
             _instance_id=uuid.uuid4().hex,
@@ -296,8 +291,6 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._sync = WidgetSync(
             self._client, _weakly(self.send), _weakly(self._apply_traits), runtime.loop
         )
-        me = weakref.ref(self)
-        self._sync.on_interrupt_timeout = lambda: _call_with(me, truncate_at_last_reports)
         self._sync.interrupt_guard_ms = float(interrupt_guard_ms)
         if self._captioner is not None:
             self._caption_sync = CaptionSync(self._captioner, self._sync, mode)
@@ -308,6 +301,18 @@ class RealtimeWidget(anywidget.AnyWidget):
         )
         self.settings_status = self._live_settings.status()
         self._turn_log = TurnLog(self._client, _weakly(self._apply_traits))
+        # Browser -> kernel. It reaches the widget only weakly (send, connect, disconnect):
+        # the sync holds it, for the truncate when no view answers a `clear` frame.
+        self._inbound = Inbound(
+            self._client,
+            self._sync,
+            self._turn_log,
+            self._captioner,
+            send=_weakly_send(self),
+            connect=_weakly(self._start_connect),
+            disconnect=_weakly(self._start_disconnect),
+        )
+        self._sync.on_interrupt_timeout = self._inbound.truncate_at_last_reports
         self.on_msg(self._on_browser_msg)
         if autoconnect:
             self._start_connect()
@@ -642,7 +647,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         answer is asked for; the cards say "cancelled" and ``w.client.tools.history`` records
         it. The conversation goes on with the next message.
         """
-        self._runtime.call_soon(cancel_everything, self)
+        self._runtime.call_soon(self._inbound.cancel_everything)
 
     def clear(self, timeout: float | None = 10.0) -> int:
         """Start a new conversation in the same session (the "New conversation" button).
@@ -674,17 +679,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         return await self._runtime.run_async(self._clear(timeout))
 
     async def _clear(self, timeout: float | None) -> int:
-        if self._captioner is not None:  # caption modes: the captions start afresh
-            count = len(self._captioner.captions)
-            self._captioner.captions.clear()
-            self._sync.reset_conversation()
-            self._turn_log.clear()
-            return count
-        removed = await clear_conversation(
-            self._client, self._sync, 10.0 if timeout is None else float(timeout)
+        return await new_conversation(
+            self._client, self._sync, self._turn_log, self._captioner, timeout
         )
-        self._turn_log.clear()
-        return removed
 
     @property
     def turns(self) -> list[dict[str, Any]]:
@@ -805,7 +802,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     def _on_browser_msg(self, widget: Any, content: dict[str, Any], buffers: list) -> None:
         # Whatever thread ipykernel delivers on: copy the buffers and hand over (DESIGN §3).
         copied = [bytes(b) for b in buffers or []]
-        self._runtime.call_soon(handle_browser_message, self, content, copied)
+        self._runtime.call_soon(self._inbound.handle, content, copied)
 
 
 def _weakly(method: Callable[..., Any]) -> Callable[..., None]:
@@ -820,7 +817,14 @@ def _weakly(method: Callable[..., Any]) -> Callable[..., None]:
     return call
 
 
-def _call_with(ref: weakref.ref, fn: Callable[[Any], Any]) -> None:
-    widget = ref()
-    if widget is not None:
-        fn(widget)
+def _weakly_send(widget: RealtimeWidget) -> Callable[[dict[str, Any], list[bytes]], None]:
+    """``widget.send``, looked up at each call (a test or extension may replace it on the
+    instance), on a widget held weakly: a call after it is gone does nothing."""
+    ref = weakref.ref(widget)
+
+    def send(content: dict[str, Any], buffers: list[bytes]) -> None:
+        alive = ref()
+        if alive is not None:
+            alive.send(content, buffers)
+
+    return send
