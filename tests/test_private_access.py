@@ -38,13 +38,14 @@ ALLOWED: dict[tuple[str, str], str] = {
         "a coalesced request's twin handle is a ResponseHandle of the same class, finished "
         "with the response it shares"
     ),
-    ("realtime_widget/client/_client.py", "handle"): (
-        "left for the client's rework (i16client, issue 16): the finished handle's raw result "
-        "(even a failed one) has no public accessor yet"
+    ("realtime_widget/client/_requests.py", "handle"): (
+        "announcing response.finished reads the finished handle's raw result (even a failed "
+        "one), which ResponseHandle has no public accessor for yet: left for the client's "
+        "rework (issue 16)"
     ),
     ("realtime_widget/client/_client.py", "self.realtime"): (
-        "left for the client's rework (i16client, issue 16): the client shares its "
-        "RealtimeAPI's runtime, which the API does not expose yet"
+        "the client shares its RealtimeAPI's runtime, which the API does not expose yet: left "
+        "for the client's rework (issue 16)"
     ),
     ("realtime_widget/client/_connection.py", "self._api"): (
         "the connection lifecycle, already on the runtime loop, awaits RealtimeAPI's transport "
