@@ -44,6 +44,28 @@ export function statsByItem(stats: TurnStat[]): Map<string, ItemStat> {
   return out;
 }
 
+/** Items whose statistics a view keeps (the kernel shows at most 100 turns). */
+export const MAX_ITEM_STATS = 1000;
+
+/** Merge a `turn_stats` update into what the view has. Live updates carry only the last few
+ * turns (the ones that can still change) and a view's snapshot the last 100: entries of older
+ * turns stay. An empty update is a cleared conversation: everything goes. Returns `into`. */
+export function mergeStats(into: Map<string, ItemStat>, update: TurnStat[]): Map<string, ItemStat> {
+  if (update.length === 0) {
+    into.clear();
+    return into;
+  }
+  for (const [id, stat] of statsByItem(update)) {
+    into.delete(id); // re-inserted last: the oldest entries are the first to go
+    into.set(id, stat);
+  }
+  for (const id of into.keys()) {
+    if (into.size <= MAX_ITEM_STATS) break;
+    into.delete(id);
+  }
+  return into;
+}
+
 /** "latency 850 ms" or "latency 1.2 s". */
 export function latencyLabel(ms: number): string {
   return ms < 1000 ? `latency ${Math.round(ms)} ms` : `latency ${(ms / 1000).toFixed(1)} s`;

@@ -7,7 +7,7 @@ import type { Controller } from "../state/controller";
 import { isMcp, mcpState } from "../state/mcp";
 import type { ItemView } from "../state/model";
 import { toolCard } from "../state/tool-card";
-import { type ItemStat, latencyLabel, statsByItem, stripHeights, type TurnStat } from "../state/turns";
+import { type ItemStat, latencyLabel, mergeStats, stripHeights, type TurnStat } from "../state/turns";
 import { attr, h, listen, text } from "./dom";
 
 const WIRE_RATE = 24000;
@@ -107,7 +107,7 @@ export class ConversationView {
     const source = (this.c.model.get("turn_stats") as TurnStat[] | undefined) || [];
     if (source !== this.statsSource) {
       this.statsSource = source;
-      this.stats = statsByItem(source);
+      mergeStats(this.stats, source);
     }
     for (const item of items) {
       seen.add(item.id);

@@ -150,6 +150,7 @@ class Inbound:
     def _on_hello(self, content: dict, buffers: list) -> None:
         self.sync.views_attached.add(str(content.get("view")))
         self.sync.refresh_snapshot()
+        self.turn_log.refresh()
 
     def _on_bye(self, content: dict, buffers: list) -> None:
         self.sync.views_attached.discard(str(content.get("view")))

@@ -550,9 +550,11 @@ class RealtimeWidget(anywidget.AnyWidget):
         # that changes it.
         try:
             if self._runtime.in_runtime_thread():
-                self._apply_traits(self._sync.saved_state())
+                self._apply_traits(self._sync.saved_state() | self._turn_log.snapshot())
             else:
-                self._apply_traits(self._runtime.run(self._sync.saved_state_async(), 5.0))
+                saved = self._runtime.run(self._sync.saved_state_async(), 5.0)
+                turns = self._runtime.run(self._turn_log.snapshot_async(), 5.0)
+                self._apply_traits(saved | turns)
         except Exception:  # closing goes on: the saved copy is a convenience
             logger.exception("= saving the conversation into the widget state failed")
 

@@ -16,7 +16,7 @@ import pytest
 
 from realtime_widget import LocalRealtimeServer, RealtimeWidget
 from realtime_widget.server import synthesize
-from realtime_widget.widget._turns import MAX_TURNS, levels
+from realtime_widget.widget._turns import LIVE_TURNS, MAX_TURNS, SHOWN_TURNS, levels
 from tests.widget.test_widget import browser, completed_reply, speak, wait_until
 
 matplotlib.use("Agg")
@@ -109,7 +109,14 @@ def test_turns_are_bounded_and_plot_without_matplotlib_says_what_to_do(server, m
                 }
             )
         assert len(w.turns) == MAX_TURNS and w.turns[-1]["turn"] == MAX_TURNS + 5
-        assert len(w.turn_stats) <= 100
+        # A live update carries only the turns that can still change: its size does not grow
+        # with the session (bench_widget's bytes per minute grew 1.7x over 30 min before).
+        assert [s["turn"] for s in w.turn_stats] == list(range(MAX_TURNS - 2, MAX_TURNS + 6))
+        assert len(w.turn_stats) == LIVE_TURNS
+        # A view that opens gets the last SHOWN_TURNS at once, and so does the saved notebook.
+        browser(w, {"type": "hello", "view": "v1"})
+        wait_until(lambda: len(w.turn_stats) == SHOWN_TURNS, what="the snapshot on attach")
+        assert w.turn_stats[-1]["turn"] == MAX_TURNS + 5
         import builtins
 
         real_import = builtins.__import__
@@ -122,5 +129,9 @@ def test_turns_are_bounded_and_plot_without_matplotlib_says_what_to_do(server, m
         monkeypatch.setattr(builtins, "__import__", no_matplotlib)
         with pytest.raises(ImportError, match="pip install matplotlib"):
             w.plot_timeline()
+        monkeypatch.undo()
+        log._on_realtime_event({"event": {"type": "input_audio_buffer.speech_started"}})
+        assert len(w.turn_stats) == LIVE_TURNS
     finally:
         w.close()
+    assert len(w.turn_stats) == SHOWN_TURNS  # saved with the notebook: every shown turn
