@@ -38,20 +38,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "a coalesced request's twin handle is a ResponseHandle of the same class, finished "
         "with the response it shares"
     ),
-    ("realtime_widget/client/_requests.py", "handle"): (
-        "announcing response.finished reads the finished handle's raw result (even a failed "
-        "one), which ResponseHandle has no public accessor for yet: left for the client's "
-        "rework (issue 16)"
-    ),
-    ("realtime_widget/client/_client.py", "self.realtime"): (
-        "the client shares its RealtimeAPI's runtime, which the API does not expose yet: left "
-        "for the client's rework (issue 16)"
-    ),
-    ("realtime_widget/client/_connection.py", "self._api"): (
-        "the connection lifecycle, already on the runtime loop, awaits RealtimeAPI's transport "
-        "coroutines directly, not the public connect_async/disconnect_async that hop through "
-        "the runtime: left for the client's rework (issue 16)"
-    ),
     ("realtime_widget/widget/_session.py", "api"): (
         "the caption session reuses the client's key and headers: RealtimeAPI keeps them "
         "private so that no public attribute, repr or completion ever shows the key"

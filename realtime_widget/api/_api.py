@@ -218,6 +218,11 @@ class RealtimeAPI(RealtimeEventHandler):
         self._check_blocking("connect")
         self._runtime.run(self._connect(), timeout)
 
+    @property
+    def runtime(self) -> Runtime:
+        """The `Runtime` whose loop runs this connection's I/O (a client on this API shares it)."""
+        return self._runtime
+
     async def connect_async(self) -> None:
         """Open the websocket (``await``-able twin of :meth:`connect`)."""
         await self._runtime.run_async(self._connect())

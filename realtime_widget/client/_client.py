@@ -129,7 +129,7 @@ class RealtimeClient(RealtimeEventHandler):
     ) -> None:
         super().__init__()
         self.realtime = self._new_api(api_params)
-        self._runtime = self.realtime._runtime
+        self._runtime = self.realtime.runtime
         self.conversation = RealtimeConversation(frequency=24000)
         config = SessionConfig(session_config)
         self._relay = bool(relay)

@@ -95,7 +95,7 @@ class Connection:
         self._user_closed = False
         self.lifecycle.handle(Event.CONNECT)
         try:
-            await self._api._connect()
+            await self._api.connect_async()
         except BaseException as exc:  # refused, unreachable, or the caller's timeout cancelled it
             self.lifecycle.handle(Event.FAILED)
             if isinstance(exc, Exception):  # kept for the next "not connected" error
@@ -116,7 +116,7 @@ class Connection:
         self.lifecycle.handle(Event.CLOSED)
         reconnecting = self._cancel_reconnect()
         if self._api.is_connected:
-            await self._api._disconnect()
+            await self._api.disconnect_async()
         elif reconnecting:
             self._dispatch("close", {"type": "close", "code": None, "reason": "", "error": False})
 
@@ -188,7 +188,7 @@ class Connection:
             await asyncio.sleep(delay)
             self.lifecycle.handle(Event.RETRY)
             try:
-                await self._api._connect()
+                await self._api.connect_async()
             except RealtimeConnectionError as exc:
                 last_error = str(exc)
                 logger.warning("= reconnect attempt %d failed: %s", attempt, exc)

@@ -144,11 +144,17 @@ class ResponseHandle:
         self._twins: list[ResponseHandle] = []  # coalesced requests answered by this response
 
     def __repr__(self) -> str:
-        state = self._future.result().status if self.done() else "pending"
+        state = self.status
         kind = "out-of-band" if self.out_of_band else "in-band"
         return f"<ResponseHandle {self.id or '(not created)'} {kind} {state}>"
 
     # -- the future side -----------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """``"pending"`` until the response ends, then its result's ``status`` ("completed",
+        "incomplete", "cancelled", "failed", "refused" or "lost"); never raises or waits."""
+        return self._future.result().status if self._future.done() else "pending"
+
     def done(self) -> bool:
         """Whether the response has ended (in whatever way)."""
         return self._future.done()

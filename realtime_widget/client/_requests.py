@@ -181,7 +181,6 @@ class ResponseRequests:
         return event
 
     def _finished(self, handle: ResponseHandle) -> None:
-        result = handle._future.result()
         self._dispatch(
             "response.finished",
             {
@@ -189,7 +188,7 @@ class ResponseRequests:
                 "handle": handle,
                 "response_id": handle.id,
                 "out_of_band": handle.out_of_band,
-                "status": result.status,
+                "status": handle.status,
             },
         )
 

@@ -92,6 +92,17 @@ async def test_api_azure_endpoint_uses_deployment_path_and_api_key_header():
         await api.disconnect_async()
 
 
+def test_api_runtime_is_the_one_it_was_given_or_the_process_wide_one():
+    from realtime_widget.runtime import Runtime
+
+    assert RealtimeAPI().runtime is get_runtime()
+    own = Runtime()
+    try:
+        assert RealtimeAPI(runtime=own).runtime is own
+    finally:
+        own.stop()
+
+
 def test_api_maps_https_urls_to_wss_and_keeps_a_given_model():
     api = RealtimeAPI(url="https://example.test/v1/realtime?model=custom", api_key=KEY)
     assert api.url == "wss://example.test/v1/realtime?model=custom"

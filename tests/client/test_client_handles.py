@@ -104,7 +104,9 @@ def test_handle_raises_for_responses_that_did_not_complete(status, details, word
     rig.tracker.on_output_event(
         {"type": "response.output_text.delta", "response_id": "r1", "delta": "par"}
     )
+    assert handle.status == "pending"
     rig.tracker.on_response_done(done("r1", status, status_details=details))
+    assert handle.status == status and status in repr(handle)  # read without raising
     with pytest.raises(ResponseError, match=re.escape(words)) as info:
         handle.result(0)
     assert info.value.result.text == "par"  # what arrived before is kept
