@@ -70,7 +70,7 @@ from tests.ui.lab_page import LabNotebook  # noqa: E402
 from tests.ui.pulse_room import PulseRoom, pulse_available  # noqa: E402
 from tests.ui.speech_wav import make_speech_wav  # noqa: E402
 
-SECONDS = 150.0
+SECONDS = 120.0
 """Wall time per configuration (``--quick``: ``QUICK_SECONDS``)."""
 QUICK_SECONDS = 35.0
 ROUNDS = 3

@@ -34,7 +34,7 @@
  * from outside its body.
  */
 
-/** Tuning of an `EchoGuard` (all optional; the defaults were measured in the echo room). */
+/** Tuning of an `EchoGuard` (all optional; the defaults are what bench/bench_echo.py measured). */
 export interface EchoGuardOptions {
   /** Analysis frame, ms (decisions are made per frame). */
   frameMs?: number;

@@ -186,8 +186,9 @@ UNCUT_S = 12.0
 
 SPEECH_STARTED = ("<", "input_audio_buffer.speech_started")
 
-BARGE_IN_BOUND_S = 4.0
-"""The user's speech onset -> the page stopped playing (the bench measures the median)."""
+BARGE_IN_BOUND_S = 6.0
+"""The user's speech onset -> the page stopped playing (bench/bench_echo.py, canceller on: median
+2.5 s, 1.3-3.8 s over 6 trials at load 6; a bound with room for a loaded machine)."""
 
 
 def test_echo_guard_keeps_the_answer_on_speakers_and_the_user_still_barges_in(
