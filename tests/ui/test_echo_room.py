@@ -186,9 +186,10 @@ UNCUT_S = 12.0
 
 SPEECH_STARTED = ("<", "input_audio_buffer.speech_started")
 
-BARGE_IN_BOUND_S = 6.0
+BARGE_IN_BOUND_S = 8.0
 """The user's speech onset -> the page stopped playing (bench/bench_echo.py, canceller on: median
-2.5 s, 1.3-3.8 s over 6 trials at load 6; a bound with room for a loaded machine)."""
+2.5 s, 1.3-3.8 s over 6 trials at load 6; here the canceller is off, the echo as loud as the
+voice: 6.5 s seen while the full suite ran beside it). The bench's "missed" bound."""
 
 
 def test_echo_guard_keeps_the_answer_on_speakers_and_the_user_still_barges_in(
@@ -254,7 +255,7 @@ def test_echo_guard_keeps_the_answer_on_speakers_and_the_user_still_barges_in(
             player = room.play_user(user)
             try:
                 stopped = None
-                while time.time() - started < 10 * UNIT and stopped is None:
+                while time.time() - started < 12 * UNIT and stopped is None:
                     time.sleep(0.1)
                     take()
                     stopped = playback_stopped_at(frames, onset_ms - 200)
