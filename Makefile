@@ -12,7 +12,9 @@ JS_SOURCES := $(shell find js -name '*.ts' -o -name '*.css' 2>/dev/null)
 .PHONY: demo test install install-local build lint test-unit test-js test-ui test-local bench clean format
 
 # ---------------------------------------------------------------- set-up
-$(STAMP_JS): package.json
+# package-lock.json too: a devDependency added there (axe-core for tests/ui's accessibility
+# audit) reaches existing checkouts, not only fresh clones.
+$(STAMP_JS): package.json package-lock.json
 	npm install --no-audit --no-fund
 	@touch $@
 

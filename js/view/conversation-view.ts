@@ -18,6 +18,10 @@ function roleOf(item: ItemView): string {
   return item.role === "user" ? "user" : item.role === "assistant" ? "assistant" : "system";
 }
 
+// Named parts of a card (Arguments, Result, Error, Traceback, a caption's Transcript and
+// Translation) are role="group": aria-label on a bare pre or div is ignored by screen readers
+// (axe-core's aria-prohibited-attr); a group carries the name.
+
 function prettyJson(s: string): string {
   try {
     return JSON.stringify(JSON.parse(s), null, 1);
@@ -191,12 +195,12 @@ export class ConversationView {
     attr(el, "data-caption", caption.final ? "final" : "partial");
     attr(el, "data-turn", String(caption.turn));
     el.classList.add("rtw-caption");
-    const source = h("div", { class: "rtw-text rtw-caption-source", "aria-label": "Transcript" });
+    const source = h("div", { class: "rtw-text rtw-caption-source", role: "group", "aria-label": "Transcript" });
     if (item.transcript) text(source, item.transcript);
     else source.append(h("em", { class: "rtw-placeholder" }, caption.final ? "(no words)" : "listening…"));
     el.append(h("div", { class: "rtw-who" }, captionLabel(caption)));
     if (caption.mode === "translate") {
-      const translated = h("div", { class: "rtw-text rtw-caption-translation", "aria-label": "Translation" });
+      const translated = h("div", { class: "rtw-text rtw-caption-translation", role: "group", "aria-label": "Translation" });
       if (caption.translation) text(translated, caption.translation);
       else translated.append(h("em", { class: "rtw-placeholder" }, "translating…"));
       el.append(h("div", { class: "rtw-caption-pair" }, source, translated));
@@ -231,7 +235,7 @@ export class ConversationView {
     if (item.type === "mcp_approval_request") {
       el.append(
         h("div", { class: "rtw-who" }, "Approve MCP tool ", h("code", {}, name), " on ", h("code", {}, label), "?"),
-        h("pre", { class: "rtw-args", "aria-label": "Arguments" }, prettyJson(mcp?.arguments ?? "")),
+        h("pre", { class: "rtw-args", role: "group", "aria-label": "Arguments" }, prettyJson(mcp?.arguments ?? "")),
       );
       if (state === "awaiting_approval") {
         el.append(
@@ -254,11 +258,11 @@ export class ConversationView {
       "details",
       { class: "rtw-mcp-call", open: state === "failed" },
       h("summary", {}, "MCP tool ", h("code", {}, name), " on ", h("code", {}, label)),
-      h("pre", { class: "rtw-args", "aria-label": "Arguments" }, prettyJson(mcp?.arguments ?? "")),
+      h("pre", { class: "rtw-args", role: "group", "aria-label": "Arguments" }, prettyJson(mcp?.arguments ?? "")),
     );
     if (result !== null && result !== undefined) {
       const failed = state === "failed";
-      details.append(h("pre", { class: failed ? "rtw-result rtw-error-text" : "rtw-result", "aria-label": failed ? "Error" : "Result" }, prettyJson(result)));
+      details.append(h("pre", { class: failed ? "rtw-result rtw-error-text" : "rtw-result", role: "group", "aria-label": failed ? "Error" : "Result" }, prettyJson(result)));
     }
     el.append(details, h("div", { class: "rtw-meta" }, state.replace("_", " ")));
   }
@@ -270,10 +274,10 @@ export class ConversationView {
     attr(el, "data-tool-state", card.state);
     el.append(
       h("div", { class: "rtw-who" }, "Tool call ", h("code", {}, tool.name)),
-      h("pre", { class: "rtw-args", "aria-label": "Arguments" }, prettyJson(tool.arguments)),
+      h("pre", { class: "rtw-args", role: "group", "aria-label": "Arguments" }, prettyJson(tool.arguments)),
     );
     if (card.result !== null) {
-      el.append(h("pre", { class: card.isError ? "rtw-result rtw-error-text" : "rtw-result", "aria-label": card.isError ? "Error" : "Result" }, card.result));
+      el.append(h("pre", { class: card.isError ? "rtw-result rtw-error-text" : "rtw-result", role: "group", "aria-label": card.isError ? "Error" : "Result" }, card.result));
     }
     if (card.traceback !== null) {
       // <details>/<summary>: opened with Enter or Space, announced as expandable.
@@ -282,7 +286,7 @@ export class ConversationView {
           "details",
           { class: "rtw-traceback" },
           h("summary", {}, "Traceback"),
-          h("pre", { class: "rtw-traceback-text", "aria-label": "Traceback", tabindex: "0" }, card.traceback),
+          h("pre", { class: "rtw-traceback-text", role: "group", "aria-label": "Traceback", tabindex: "0" }, card.traceback),
         ),
       );
     }

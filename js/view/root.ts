@@ -12,6 +12,7 @@ import { pickFile } from "../state/images";
 import { emptyHint } from "./empty-hint";
 import { EventLogView } from "./event-log";
 import { McpToolsView } from "./mcp-tools";
+import { escapeClosesPanels } from "./panels";
 import { SettingsView } from "./settings";
 
 /** Android Chrome and Safari do not cancel echo of Web Audio playback (DESIGN §4). */
@@ -30,11 +31,13 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   const notice = h("div", { class: "rtw-notice", role: "note" });
   const label = h("span", { class: "rtw-dim rtw-label" });
   // The transcribe and translate modes say so in the header (issue 14); a conversation shows none.
-  const modeBadge = h("span", { class: "rtw-mode", "aria-label": "Mode" });
+  // A name needs a role that takes one: screen readers ignore aria-label on a bare span or div
+  // (axe-core's aria-prohibited-attr), so the badge and the usage line are notes.
+  const modeBadge = h("span", { class: "rtw-mode", role: "note", "aria-label": "Mode" });
   const alerts = h("div", { class: "rtw-alerts" });
   // How to start talking, while the conversation is empty (issue 15).
   const hint = h("p", { class: "rtw-empty-hint rtw-dim", role: "note", "aria-label": "Getting started" });
-  const usage = h("div", { class: "rtw-usage rtw-dim", "aria-label": "Usage" });
+  const usage = h("div", { class: "rtw-usage rtw-dim", role: "note", "aria-label": "Usage" });
   const message = h("input", { type: "text", "aria-label": "Message", placeholder: "Type a message, or paste an image…", class: "rtw-message" });
   const send = h("button", { type: "button", "aria-label": "Send" }, "Send");
   const composer = h("form", { class: "rtw-composer" }, message, send);
@@ -94,6 +97,7 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
   // Any gesture in the widget may unlock audio suspended by the autoplay policy.
   listen(root, "pointerdown", () => c.gesture(), disposers);
   listen(root, "keydown", () => c.gesture(), disposers);
+  escapeClosesPanels(root, disposers);
 
   const renderErrors = () => {
     alerts.replaceChildren(
