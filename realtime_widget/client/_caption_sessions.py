@@ -102,6 +102,24 @@ class CaptionOptions:
 _DEFAULT = CaptionOptions  # the subclasses' signatures read their defaults here
 
 
+def _off_as_null(
+    session: dict[str, Any], changed: dict[str, Any], paths: dict[str, tuple[str, ...]]
+) -> dict[str, Any]:
+    """``session`` with the settings ``changed`` to ``None`` sent as explicit nulls.
+
+    The builders leave an unset option out, which is right for a new session but means "keep
+    it" in a ``session.update``: turning noise reduction (or a translation's source transcript)
+    off mid-session needs the field present and null.
+    """
+    for name, path in paths.items():
+        if name in changed and changed[name] is None:
+            node = session
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = None
+    return session
+
+
 class CaptionSession(RealtimeEventHandler):
     """What the transcription and translation sessions share (see the subclasses).
 
@@ -357,6 +375,23 @@ class CaptionSession(RealtimeEventHandler):
     def _session_update(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    _settings: dict[str, Any]
+    _NULLABLE: dict[str, tuple[str, ...]] = {}
+
+    def _change_settings(self, settings: dict[str, Any], build: Any) -> None:
+        """Merge ``settings`` into the kind's settings (checked by ``build``, which raises
+        before anything changes) and send the new session when connected."""
+        unknown = set(settings) - set(self._settings)
+        if unknown:
+            raise ValueError(
+                f"unknown {self._KIND} setting(s) {sorted(unknown)}: use {sorted(self._settings)}"
+            )
+        merged = {**self._settings, **settings}
+        session = _off_as_null(build(**merged), settings, self._NULLABLE)
+        self._settings = merged
+        if self.is_connected:
+            self._soon(self.realtime.send, "session.update", {"session": session})
+
     def _on_open(self, reconnected: bool) -> int:
         self._session_created = False
         self.session = None
@@ -478,6 +513,7 @@ class RealtimeTranscriber(CaptionSession):
 
     _KIND = "transcription"
     _APPEND_EVENT = "input_audio_buffer.append"
+    _NULLABLE = {"noise_reduction": ("audio", "input", "noise_reduction")}
 
     def __init__(
         self,
@@ -537,16 +573,7 @@ class RealtimeTranscriber(CaptionSession):
         Raises:
             ValueError: an unknown setting, an unknown model, a malformed language.
         """
-        unknown = set(settings) - set(self._settings)
-        if unknown:
-            raise ValueError(
-                f"unknown transcription setting(s) {sorted(unknown)}: use {sorted(self._settings)}"
-            )
-        merged = {**self._settings, **settings}
-        session = transcription_session(**merged)
-        self._settings = merged
-        if self.is_connected:
-            self._soon(self.realtime.send, "session.update", {"session": session})
+        self._change_settings(settings, transcription_session)
 
     def commit(self) -> None:
         """End the current turn now (manual turns): ``input_audio_buffer.commit``.
@@ -653,14 +680,35 @@ class RealtimeTranslator(CaptionSession):
         Raises:
             ValueError: not a two-letter ISO-639-1 code.
         """
-        self._settings["language"] = check_language(language, "the target language")
-        if self.is_connected:
-            self._soon(self.realtime.send, "session.update", {"session": self._session_update()})
+        self.update_session(language=language)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The translation settings (a copy): ``language``, ``transcription_model``,
+        ``noise_reduction``."""
+        return dict(self._settings)
+
+    def update_session(self, **settings: Any) -> None:
+        """Change settings (``language``, ``transcription_model``, ``noise_reduction``: the
+        constructor's names); sent at once when connected (``session.update``). Whether the
+        server changes them mid-session is its to say (an ``error`` event if not).
+
+        Raises:
+            ValueError: an unknown setting, a malformed language, an unknown model.
+        """
+        if "language" in settings:
+            settings["language"] = check_language(settings["language"], "the target language")
+        self._change_settings(settings, translation_session)
 
     def output_audio(self) -> np.ndarray:
         """The translated audio received so far (int16, 24 kHz; at most ``max_audio_seconds``)."""
         chunks = list(self._audio)
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+    _NULLABLE = {
+        "transcription_model": ("audio", "input", "transcription"),
+        "noise_reduction": ("audio", "input", "noise_reduction"),
+    }
 
     def _session_update(self) -> dict[str, Any]:
         return translation_session(**self._settings)

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_TRANSCRIPTION_MODEL",
     "DEFAULT_TRANSLATION_MODEL",
     "TRANSCRIPTION_MODELS",
+    "TRANSLATION_LANGUAGES",
     "check_language",
     "check_transcription_model",
     "transcription_session",
@@ -46,6 +47,28 @@ TRANSCRIPTION_MODELS = (
 compares this with the installed SDK so that drift fails CI."""
 
 DEFAULT_TRANSLATION_MODEL = "gpt-realtime-translate"
+
+TRANSLATION_LANGUAGES: dict[str, str] = {
+    "de": "German",
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "hi": "Hindi",
+    "it": "Italian",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "sv": "Swedish",
+    "tr": "Turkish",
+    "uk": "Ukrainian",
+    "zh": "Chinese",
+}
+"""The 16 target languages translation sessions offer (ISO-639-1 code -> English name): what the
+widget's language picker lists. The server still has the last word (its ``error`` event); the
+embedded server's own table (``server._translation.LANGUAGES``) is compared with this by a test."""
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _PCM_24K = {"type": "audio/pcm", "rate": 24000}

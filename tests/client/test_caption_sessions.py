@@ -217,6 +217,31 @@ async def test_translator_unsupported_language_is_the_servers_error_naming_it(se
     await translator.disconnect_async()
 
 
+async def test_translator_update_session_changes_and_turns_settings_off_mid_session(server):
+    translator = RealtimeTranslator("fr", url=server.url, api_key=KEY, noise_reduction="near_field")
+    seen = Seen(translator)
+    await translator.connect_async()
+    await seen.until(lambda: seen.of("session.updated"))
+    assert translator.session["audio"]["input"]["transcription"] is not None
+    with pytest.raises(ValueError, match="unknown translation setting"):
+        translator.update_session(voice="alloy")
+    with pytest.raises(ValueError, match="two-letter"):
+        translator.update_session(language="french")
+    # Off is sent as null: a field left out of session.update would keep its value.
+    translator.update_session(language="de", transcription_model=None, noise_reduction=None)
+    await seen.until(lambda: len(seen.of("session.updated")) >= 2)
+    audio = translator.session["audio"]
+    assert audio["output"]["language"] == "de"
+    assert audio["input"]["transcription"] is None and audio["input"]["noise_reduction"] is None
+    assert translator.settings == {
+        "language": "de",
+        "transcription_model": None,
+        "noise_reduction": None,
+    }
+    assert not seen.of("error")
+    await translator.disconnect_async()
+
+
 async def test_transcriber_gives_up_when_the_server_is_gone_and_says_what_to_do(server):
     proxy = FaultProxy(server.url)
     await proxy.start()
