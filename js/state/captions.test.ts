@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { captionLabel, captionOf, clock, hasComposer, modeLabel } from "./captions";
+import { captionLabel, captionOf, clock, hasComposer, modeLabel, usageText } from "./captions";
 import type { ItemView } from "./model";
 
 describe("modeLabel", () => {
@@ -35,5 +35,14 @@ describe("clock and captionLabel", () => {
     const item = { id: "a", caption: { mode: "translate", turn: 1 } } as unknown as ItemView;
     expect(captionOf(item)?.turn).toBe(1);
     expect(captionOf({ id: "b" } as ItemView)).toBeNull();
+  });
+});
+
+describe("usageText", () => {
+  it("shows a conversation's token usage and nothing where no usage is reported", () => {
+    expect(usageText("conversation", { input_tokens: 3, output_tokens: 4, total_tokens: 7 })).toBe("Tokens: 3 in · 4 out · 7 total");
+    expect(usageText(undefined, {})).toBe("Tokens: 0 in · 0 out · 0 total");
+    expect(usageText("transcribe", {})).toBe("");
+    expect(usageText("translate", { total_tokens: 1 })).toBe("");
   });
 });

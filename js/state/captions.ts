@@ -29,6 +29,13 @@ export function hasComposer(mode: string | undefined): boolean {
   return !mode || mode === "conversation";
 }
 
+/** The token-usage line: a conversation's responses report usage; caption sessions have no
+ * responses, so there is nothing to show (the line is hidden, not a row of zeros). */
+export function usageText(mode: string | undefined, usage: { input_tokens?: number; output_tokens?: number; total_tokens?: number }): string {
+  if (!hasComposer(mode)) return "";
+  return `Tokens: ${usage.input_tokens ?? 0} in · ${usage.output_tokens ?? 0} out · ${usage.total_tokens ?? 0} total`;
+}
+
 /** "mm:ss" (or "h:mm:ss") of a time in seconds; "" when unknown. */
 export function clock(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "";

@@ -85,7 +85,7 @@ export class Controller {
     });
     on("change:errors", () => this.notify("errors"));
     on("change:turn_stats", () => this.notify("items"));
-    for (const t of ["status", "usage", "notice", "settings", "settings_status", "hands_free", "response_active", "server_label"]) {
+    for (const t of ["status", "usage", "notice", "settings", "settings_status", "hands_free", "response_active", "server_label", "mode", "language"]) {
       on(`change:${t}`, () => this.notify("traits"));
     }
     on("change:status", () => this.onStatus());

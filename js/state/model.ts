@@ -114,6 +114,14 @@ export interface Settings {
   model?: string;
   /** The microphone's deviceId ("" or absent: the browser's default). Browser-only. */
   mic_device?: string;
+  /** Caption modes: the transcription model (translate: the source transcript's; "" none). */
+  transcription_model?: string;
+  /** Caption modes: the speech's language hint (transcribe; "" detect) or the target (translate). */
+  language?: string;
+  /** Transcribe mode: words or a style that guide the transcription. */
+  prompt?: string;
+  /** Caption modes: "" (off), "near_field" or "far_field". */
+  noise_reduction?: string;
 }
 
 /** What the kernel says about the settings (RealtimeWidget.settings_status). */
@@ -124,6 +132,14 @@ export interface SettingsStatus {
   voice_locked?: string;
   refused?: Record<string, string>;
   model_note?: string;
+  /** Caption modes: the transcription models the API names. */
+  transcription_models?: string[];
+  /** Caption modes: the translation targets, [code, name]. */
+  languages?: [string, string][];
+  /** Caption modes: the noise reduction kinds. */
+  noise_reductions?: string[];
+  /** Field -> a notice beside it (e.g. a new session opened for a new target language). */
+  notes?: Record<string, string>;
 }
 
 export interface Usage {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { deviceOptions, fieldNote, modelOptions, OTHER_MODEL, voiceOptions } from "./settings";
+import {
+  deviceOptions,
+  fieldNote,
+  languageOptions,
+  modelOptions,
+  noiseOptions,
+  OTHER_MODEL,
+  settingsRows,
+  transcriptionModelOptions,
+  voiceOptions,
+} from "./settings";
 
 describe("settings pickers", () => {
   it("offers the API's voices and keeps a custom one", () => {
@@ -36,5 +46,30 @@ describe("settings pickers", () => {
     expect(fieldNote(status, "turn_detection")).toContain("too high.");
     expect(fieldNote(status, "instructions")).toBe("");
     expect(fieldNote(undefined, "voice")).toBe("");
+  });
+
+  it("shows what applies in each mode", () => {
+    expect(settingsRows("conversation")).toContain("voice");
+    expect(settingsRows(undefined)).toContain("instructions");
+    const transcribe = settingsRows("transcribe");
+    expect(transcribe).toEqual(expect.arrayContaining(["transcription_model", "language_hint", "prompt", "noise_reduction", "vad"]));
+    for (const row of ["voice", "model", "instructions", "text_only", "interrupt"] as const) expect(transcribe).not.toContain(row);
+    const translate = settingsRows("translate");
+    expect(translate).toEqual(expect.arrayContaining(["target_language", "transcription_model", "noise_reduction"]));
+    for (const row of ["voice", "vad", "prompt", "language_hint"] as const) expect(translate).not.toContain(row);
+  });
+
+  it("offers transcription models, targets and noise reduction", () => {
+    expect(transcriptionModelOptions(["whisper-1"], "whisper-1", false).map((o) => o.value)).toEqual(["whisper-1"]);
+    expect(transcriptionModelOptions(["whisper-1"], "", true).map((o) => o.value)).toEqual(["", "whisper-1"]);
+    expect(transcriptionModelOptions(["whisper-1"], "mine", false)[1]).toEqual({ value: "mine", label: "mine (custom)" });
+    const targets = languageOptions([["de", "German"], ["fr", "French"]], "fr");
+    expect(targets).toEqual([{ value: "de", label: "German (de)" }, { value: "fr", label: "French (fr)" }]);
+    expect(languageOptions([["de", "German"]], "xx")[1].label).toBe("xx (unsupported)");
+    expect(noiseOptions(["near_field", "far_field"]).map((o) => o.value)).toEqual(["", "near_field", "far_field"]);
+  });
+
+  it("shows a notice beside a field", () => {
+    expect(fieldNote({ voices: [], models: [], notes: { language: "new session" } }, "language")).toBe("new session");
   });
 });

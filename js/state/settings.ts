@@ -59,5 +59,62 @@ export function fieldNote(status: SettingsStatus | undefined, field: string): st
   if (refused) return `Refused by the server: ${refused} The previous value is kept; change it to try again.`;
   if (field === "voice" && status?.voice_locked) return status.voice_locked;
   if (field === "model" && status?.model_note) return status.model_note;
-  return "";
+  return status?.notes?.[field] ?? "";
+}
+
+/** The panel's rows (one key per row). */
+export type SettingsRow =
+  | "model"
+  | "voice"
+  | "instructions"
+  | "text_only"
+  | "input_transcription"
+  | "transcription_model"
+  | "language_hint"
+  | "target_language"
+  | "prompt"
+  | "noise_reduction"
+  | "mic_device"
+  | "vad"
+  | "interrupt";
+
+/**
+ * The rows that apply in each mode (issue 15): a conversation's session settings; a
+ * transcription session's model, language hint, prompt, noise reduction and VAD; a translation
+ * session's target language, source transcript and noise reduction (the SDK's request types).
+ */
+export function settingsRows(mode: string | undefined): SettingsRow[] {
+  if (mode === "transcribe") return ["transcription_model", "language_hint", "prompt", "noise_reduction", "mic_device", "vad"];
+  if (mode === "translate") return ["target_language", "transcription_model", "noise_reduction", "mic_device"];
+  return ["model", "voice", "instructions", "text_only", "input_transcription", "mic_device", "vad", "interrupt"];
+}
+
+/** The line under the panel: when changes apply, in this mode. */
+export function settingsHelp(mode: string | undefined): string {
+  if (mode === "transcribe") return "Changes apply at once to the transcription session.";
+  if (mode === "translate") return "Changes apply at once; a server that fixes the target language per session gets a new session.";
+  return "Changes apply at once; the voice until the first spoken answer, the model at the next connection.";
+}
+
+/** The transcription model picker: the API's models (and a custom one already set); the
+ * translate mode can have no source transcript at all ("" = off). */
+export function transcriptionModelOptions(models: string[], current: string | undefined, canBeOff: boolean): Option[] {
+  const out = canBeOff ? [{ value: "", label: "(off: translation only)" }] : [];
+  out.push(...models.map((m) => ({ value: m, label: m })));
+  if (current && !models.includes(current)) out.push({ value: current, label: `${current} (custom)` });
+  return out;
+}
+
+/** The target language picker: the supported languages, "Name (code)"; an unsupported code
+ * already set is kept (the server's refusal says so beside it). */
+export function languageOptions(languages: [string, string][], current: string | undefined): Option[] {
+  const out = languages.map(([code, name]) => ({ value: code, label: `${name} (${code})` }));
+  if (current && !languages.some(([code]) => code === current)) out.push({ value: current, label: `${current} (unsupported)` });
+  return out;
+}
+
+/** The noise reduction picker: off, then the kinds the API names. */
+export function noiseOptions(kinds: string[]): Option[] {
+  const labels: Record<string, string> = { near_field: "near field (headset)", far_field: "far field (laptop, room)" };
+  return [{ value: "", label: "off" }, ...kinds.map((k) => ({ value: k, label: labels[k] ?? k }))];
 }

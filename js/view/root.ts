@@ -3,7 +3,7 @@
  * `rtw-root` data attributes the browser tests read, and returns its cleanup.
  */
 import type { Change, Controller } from "../state/controller";
-import { hasComposer, modeLabel } from "../state/captions";
+import { hasComposer, modeLabel, usageText } from "../state/captions";
 import { alertText } from "./alert-text";
 import { Controls } from "./controls";
 import { ConversationView } from "./conversation-view";
@@ -114,14 +114,15 @@ export function renderView(c: Controller, host: HTMLElement): () => void {
     text(notice, c.model.get("notice") || "");
     notice.hidden = !c.model.get("notice");
     text(label, c.model.get("server_label") || "");
-    const u = c.model.get("usage") || {};
-    text(usage, `Tokens: ${u.input_tokens ?? 0} in · ${u.output_tokens ?? 0} out · ${u.total_tokens ?? 0} total`);
+    const mode = c.model.get("mode") || "conversation";
+    const tokens = usageText(mode, c.model.get("usage") || {});
+    text(usage, tokens);
+    usage.hidden = !tokens;
     const status = c.model.get("status");
     const off = c.kernelGone || status !== "connected";
     message.disabled = c.kernelGone;
     send.disabled = c.kernelGone;
     attr(root, "data-status", status);
-    const mode = c.model.get("mode") || "conversation";
     attr(root, "data-mode", mode);
     const badge = modeLabel(mode, c.model.get("language"));
     text(modeBadge, badge);

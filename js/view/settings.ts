@@ -2,7 +2,8 @@
  * The settings panel: model, voice, instructions, text-only, input transcription, microphone and
  * VAD, written to the `settings` trait; the kernel applies them at once through `session.update`
  * (docs/widget-protocol.md) and answers in `settings_status` (choices, the voice lock, refused
- * fields), shown beside each field. Option lists and notes come from state/settings.ts.
+ * fields), shown beside each field. The transcribe and translate modes show their sessions'
+ * settings instead (`settingsRows`). Option lists and notes come from state/settings.ts.
  */
 import type { Controller } from "../state/controller";
 import type { Settings, SettingsStatus, TurnDetection } from "../state/model";
@@ -10,9 +11,15 @@ import {
   type DeviceInfo,
   deviceOptions,
   fieldNote,
+  languageOptions,
   modelOptions,
+  noiseOptions,
   type Option,
   OTHER_MODEL,
+  type SettingsRow,
+  settingsHelp,
+  settingsRows,
+  transcriptionModelOptions,
   voiceOptions,
 } from "../state/settings";
 import { attr, h, listen, text } from "./dom";
@@ -41,6 +48,13 @@ export class SettingsView {
   prefix: HTMLInputElement;
   silence: HTMLInputElement;
   interrupt: HTMLInputElement;
+  transcriptionModel: HTMLSelectElement;
+  languageHint: HTMLInputElement;
+  targetLanguage: HTMLSelectElement;
+  prompt: HTMLTextAreaElement;
+  noise: HTMLSelectElement;
+  rows: [SettingsRow, HTMLElement][] = [];
+  help: HTMLElement;
   fieldset: HTMLFieldSetElement;
   notes: Record<string, HTMLElement> = {};
   devices: DeviceInfo[] = [];
@@ -61,6 +75,11 @@ export class SettingsView {
     this.prefix = h("input", { type: "number", min: 0, step: 50, "aria-label": "Prefix padding (ms)" });
     this.silence = h("input", { type: "number", min: 0, step: 50, "aria-label": "Silence duration (ms)" });
     this.interrupt = h("input", { type: "checkbox", "aria-label": "Interrupt on speech" });
+    this.transcriptionModel = h("select", { "aria-label": "Transcription model", "data-field": "transcription_model" });
+    this.languageHint = h("input", { type: "text", "aria-label": "Language hint", placeholder: "detect (or e.g. en)", maxlength: 8, "data-field": "language" });
+    this.targetLanguage = h("select", { "aria-label": "Target language", "data-field": "language" });
+    this.prompt = h("textarea", { rows: 2, "aria-label": "Transcription prompt", "data-field": "prompt" });
+    this.noise = h("select", { "aria-label": "Noise reduction", "data-field": "noise_reduction" });
     const row = (label: string, field: string | null, ...inputs: HTMLElement[]) => {
       const children: HTMLElement[] = [h("span", {}, label), ...inputs];
       if (field) {
@@ -72,27 +91,50 @@ export class SettingsView {
       }
       return h("label", { class: "rtw-field" }, ...children);
     };
+    // Each row belongs to one key of `settingsRows` (shown only in the modes it applies to).
+    const keyed = (key: SettingsRow, ...labels: HTMLElement[]) => {
+      for (const label of labels) {
+        label.dataset.row = key;
+        this.rows.push([key, label]);
+      }
+      return labels;
+    };
+    this.help = h("p", { class: "rtw-dim" });
     this.fieldset = h(
       "fieldset",
       {},
-      row("Model", "model", this.model, this.modelOther),
-      row("Voice", "voice", this.voice),
-      row("Instructions", "instructions", this.instructions),
-      row("Text-only answers", "text_only", this.textOnly),
-      row("Transcribe my speech", "input_transcription", this.transcription),
-      row("Microphone", "mic_device", this.mic),
-      row("VAD threshold", "turn_detection", this.threshold),
-      row("Prefix padding (ms)", null, this.prefix),
-      row("Silence duration (ms)", null, this.silence),
-      row("Interrupt on speech", null, this.interrupt),
-      h(
-        "p",
-        { class: "rtw-dim" },
-        "Changes apply at once; the voice until the first spoken answer, the model at the next connection.",
-      ),
+      ...keyed("model", row("Model", "model", this.model, this.modelOther)),
+      ...keyed("voice", row("Voice", "voice", this.voice)),
+      ...keyed("instructions", row("Instructions", "instructions", this.instructions)),
+      ...keyed("text_only", row("Text-only answers", "text_only", this.textOnly)),
+      ...keyed("input_transcription", row("Transcribe my speech", "input_transcription", this.transcription)),
+      ...keyed("target_language", row("Target language", "language", this.targetLanguage)),
+      ...keyed("transcription_model", row("Transcription model", "transcription_model", this.transcriptionModel)),
+      ...keyed("language_hint", row("Language hint", "language_hint", this.languageHint)),
+      ...keyed("prompt", row("Prompt", "prompt", this.prompt)),
+      ...keyed("noise_reduction", row("Noise reduction", "noise_reduction", this.noise)),
+      ...keyed("mic_device", row("Microphone", "mic_device", this.mic)),
+      ...keyed("vad", row("VAD threshold", "turn_detection", this.threshold), row("Prefix padding (ms)", null, this.prefix), row("Silence duration (ms)", null, this.silence)),
+      ...keyed("interrupt", row("Interrupt on speech", null, this.interrupt)),
+      this.help,
     );
     this.el = h("details", { class: "rtw-settings" }, h("summary", { "aria-label": "Settings" }, "Settings"), this.fieldset);
-    const inputs = [this.voice, this.instructions, this.threshold, this.prefix, this.silence, this.interrupt, this.textOnly, this.transcription, this.modelOther];
+    const inputs = [
+      this.voice,
+      this.instructions,
+      this.threshold,
+      this.prefix,
+      this.silence,
+      this.interrupt,
+      this.textOnly,
+      this.transcription,
+      this.modelOther,
+      this.transcriptionModel,
+      this.languageHint,
+      this.targetLanguage,
+      this.prompt,
+      this.noise,
+    ];
     for (const input of inputs) listen(input, "change", () => this.save(), disposers);
     listen(
       this.model,
@@ -131,6 +173,15 @@ export class SettingsView {
     td.threshold = num(this.threshold);
     td.prefix_padding_ms = num(this.prefix);
     td.silence_duration_ms = num(this.silence);
+    const mode = this.c.model.get("mode");
+    if (mode === "transcribe" || mode === "translate") {
+      // A caption session's own settings (widget/_caption_settings.py); nothing of a conversation.
+      const caption: Settings = { ...current, transcription_model: this.transcriptionModel.value, noise_reduction: this.noise.value };
+      if (mode === "translate") caption.language = this.targetLanguage.value;
+      else Object.assign(caption, { language: this.languageHint.value.trim().toLowerCase(), prompt: this.prompt.value, turn_detection: td });
+      this.c.setSettings(caption);
+      return;
+    }
     td.interrupt_response = this.interrupt.checked;
     const model = this.model.value === OTHER_MODEL ? this.modelOther.value.trim() : this.model.value;
     this.c.setSettings({
@@ -147,6 +198,13 @@ export class SettingsView {
   update(): void {
     const s: Settings = this.c.model.get("settings") || {};
     const status: SettingsStatus | undefined = this.c.model.get("settings_status");
+    const mode = this.c.model.get("mode");
+    const shown = new Set(settingsRows(mode));
+    for (const [key, label] of this.rows) label.hidden = !shown.has(key);
+    this.help.textContent = settingsHelp(mode);
+    setOptions(this.transcriptionModel, transcriptionModelOptions(status?.transcription_models || [], s.transcription_model, mode === "translate"), s.transcription_model || "");
+    setOptions(this.targetLanguage, languageOptions(status?.languages || [], s.language), s.language || "");
+    setOptions(this.noise, noiseOptions(status?.noise_reductions || []), s.noise_reduction || "");
     const td: Partial<TurnDetection> = s.turn_detection || {};
     const set = (i: HTMLInputElement | HTMLTextAreaElement, v: unknown) => {
       if (document.activeElement !== i) i.value = v === undefined || v === null ? "" : String(v);
@@ -159,6 +217,8 @@ export class SettingsView {
     setOptions(this.voice, voiceOptions(status?.voices || [], s.voice), s.voice || "");
     this.voice.disabled = Boolean(status?.voice_locked);
     set(this.instructions, s.instructions);
+    set(this.languageHint, s.language);
+    set(this.prompt, s.prompt);
     this.textOnly.checked = s.text_only === true;
     this.transcription.checked = s.input_transcription !== false;
     const devices = deviceOptions(this.devices, s.mic_device || "");
@@ -168,13 +228,14 @@ export class SettingsView {
     set(this.prefix, td.prefix_padding_ms);
     set(this.silence, td.silence_duration_ms);
     this.interrupt.checked = td.interrupt_response !== false;
-    for (const [field, note] of Object.entries(this.notes)) {
+    for (const [row, note] of Object.entries(this.notes)) {
+      // The transcribe mode's language hint is the `language` field, as the translate mode's target.
+      const field = row === "language_hint" ? "language" : row;
       const message = fieldNote(status, field);
       text(note, message);
       const refused = Boolean(status?.refused?.[field]);
       attr(note, "data-kind", refused ? "refused" : message ? "info" : null);
-      const input = this.fieldset.querySelector(`[data-field="${field}"]`);
-      if (input) attr(input, "aria-invalid", refused ? "true" : null);
+      for (const input of this.fieldset.querySelectorAll(`[data-field="${field}"]`)) attr(input, "aria-invalid", refused ? "true" : null);
     }
   }
 }

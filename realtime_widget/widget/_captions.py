@@ -51,8 +51,10 @@ model that answers, which a caption session has not)."""
 
 # Server refusals of a caption session's settings: what to change in the widget's arguments.
 _FIX_HINTS = {
-    "translate": "create the widget again with another language= (e.g. language='fr')",
-    "transcribe": "create the widget again with another transcription_model= or language=",
+    "translate": "pick another target language under Settings, or create the widget again "
+    "with another language= (e.g. language='fr')",
+    "transcribe": "change it under Settings, or create the widget again with another "
+    "transcription_model= or language=",
 }
 
 

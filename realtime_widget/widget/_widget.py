@@ -28,6 +28,7 @@ import traitlets
 from realtime_widget.client import Reply, ResponseHandle
 from realtime_widget.runtime import get_runtime
 from realtime_widget.widget import _media
+from realtime_widget.widget._caption_settings import CaptionSettings, initial_caption_settings
 from realtime_widget.widget._captions import (
     CAPTION_MODES,
     OFFLINE_CAPTIONS_NOTICE,
@@ -150,14 +151,21 @@ class RealtimeWidget(anywidget.AnyWidget):
     speech), ``model`` (applies at the next connection) and ``mic_device`` (the browser's
     microphone ``deviceId``; "" for the default). Applied on connect, and at once through
     ``session.update`` when changed while connected; the voice only until the session's first
-    audio (an API rule). A refused change is undone and marked in `settings_status`."""
+    audio (an API rule). A refused change is undone and marked in `settings_status`.
+    In ``mode="transcribe"``: ``transcription_model``, ``language`` (a hint; "" to detect),
+    ``prompt``, ``noise_reduction`` ("", "near_field", "far_field") and ``turn_detection``
+    (``threshold``, ``prefix_padding_ms``, ``silence_duration_ms``); in ``mode="translate"``:
+    ``language`` (the target), ``transcription_model`` (the source transcript's; "" for none)
+    and ``noise_reduction`` (widget/_caption_settings.py)."""
 
     settings_status = traitlets.Dict().tag(sync=True)
     """What the settings panel shows beside the fields (kernel -> browser): ``voices`` and
     ``models`` (the choices, from the installed ``openai`` SDK), ``model`` (the connection's),
     ``voice_locked`` (why the voice cannot change now, or ""), ``refused`` (field -> the
     server's message for a refused update; the field is back to the session's value) and
-    ``model_note`` (when a new model applies)."""
+    ``model_note`` (when a new model applies). The caption modes add ``transcription_models``,
+    ``languages`` (``[code, name]`` of the translation targets), ``noise_reductions`` and
+    ``notes`` (field -> a notice, e.g. a new session opened for a new target language)."""
 
     turn_stats = traitlets.List(traitlets.Dict()).tag(sync=True)
     """What the view draws on each turn (the last 100 turns): ``turn``, ``user_item_id``,
@@ -244,6 +252,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             settings["voice"] = voice
         if instructions is not None:
             settings["instructions"] = instructions
+        if mode in CAPTION_MODES:  # a caption session's own settings (no voice, no answers)
+            settings = initial_caption_settings(mode, language, transcription_model, vad)
         connection = open_connection(
             client,
             api_key=api_key,
@@ -265,6 +275,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             else None
         )
         self._caption_sync: CaptionSync | None = None
+        self._caption_settings: CaptionSettings | None = None
         # Settings to push to a client that is already connected when the widget binds to it.
         self._explicit = bool(voice or instructions) or turn_detection is not ...
         self._state_lock = threading.RLock()
@@ -300,6 +311,19 @@ class RealtimeWidget(anywidget.AnyWidget):
             self._client, _weakly(self._apply_traits), self._sync.add_error
         )
         self.settings_status = self._live_settings.status()
+        if self._captioner is not None:
+            self._caption_settings = CaptionSettings(
+                self._captioner,
+                mode,
+                settings,
+                _weakly(self._apply_traits),
+                self._sync.add_error,
+                reconnect=lambda: _reopen_captions(me),
+                submit=runtime.submit,
+            )
+            # The session starts with the widget's settings (e.g. its turn_detection=).
+            self._caption_settings.apply(dict(settings))
+            self.settings_status = self._caption_settings.status()
         self._turn_log = TurnLog(self._client, _weakly(self._apply_traits))
         # Browser -> kernel. It reaches the widget only weakly (send, connect, disconnect):
         # the sync holds it, for the truncate when no view answers a `clear` frame.
@@ -406,7 +430,12 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     @traitlets.observe("hands_free", "settings")
     def _on_settings_change(self, change: dict[str, Any]) -> None:
-        if getattr(self, "_sync", None) is not None and self._client.is_connected:
+        if getattr(self, "_sync", None) is None:
+            return
+        captions = getattr(self, "_caption_settings", None)
+        if captions is not None:  # applied whether connected or not (kept for the connection)
+            self._runtime.call_soon(captions.apply, dict(self.settings or {}))
+        elif self._client.is_connected:
             self._runtime.call_soon(self._apply_session_settings)
 
     def _apply_session_settings(self) -> None:
@@ -538,6 +567,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         finally:
             if self._caption_sync is not None:
                 self._runtime.call_soon(self._caption_sync.close)
+            if self._caption_settings is not None:
+                self._runtime.call_soon(self._caption_settings.close)
             self._runtime.call_soon(self._sync.close)
             self._runtime.call_soon(self._live_settings.close)
             self._runtime.call_soon(self._turn_log.close)
@@ -830,3 +861,17 @@ def _weakly_send(widget: RealtimeWidget) -> Callable[[dict[str, Any], list[bytes
             alive.send(content, buffers)
 
     return send
+
+
+async def _reopen_captions(ref: weakref.ref) -> None:
+    """A new caption session with the current settings (a setting the server fixes per session)."""
+    widget = ref()
+    if widget is not None:
+        await widget._disconnect()
+        await widget._connect()
+
+
+def _call_with(ref: weakref.ref, fn: Callable[[Any], Any]) -> None:
+    widget = ref()
+    if widget is not None:
+        fn(widget)

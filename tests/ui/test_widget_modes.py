@@ -21,6 +21,16 @@ pytestmark = pytest.mark.ui
 RATE = 24000
 
 
+def open_caption_widget(open_notebook, arguments: str, wav: str = "question"):
+    """A notebook showing ``RealtimeWidget(<arguments>)`` as ``w``, connected: ``(nb, view)``."""
+    nb = open_notebook(
+        [f"from realtime_widget import RealtimeWidget\nw = RealtimeWidget({arguments})\nw"], wav=wav
+    )
+    view = nb.wait_widget()
+    view.wait_status("connected")
+    return nb, view
+
+
 def _captions(view):
     return view.conversation.locator(".rtw-caption")
 
@@ -32,12 +42,7 @@ def _final_caption(view, timeout: float = 60 * UNIT):
 
 
 def test_transcribe_mode_shows_captions_of_the_spoken_sentence(open_notebook):
-    nb = open_notebook(
-        ["from realtime_widget import RealtimeWidget\nw = RealtimeWidget(mode='transcribe')\nw"],
-        wav="question",
-    )
-    view = nb.wait_widget()
-    view.wait_status("connected")
+    nb, view = open_caption_widget(open_notebook, "mode='transcribe'")
     badge = view.root.get_by_label("Mode", exact=True)
     assert badge.inner_text() == "Live captions"
     assert view.root.get_attribute("data-mode") == "transcribe"
@@ -58,15 +63,7 @@ def test_transcribe_mode_shows_captions_of_the_spoken_sentence(open_notebook):
 
 
 def test_translate_mode_plays_the_translation_and_shows_both_transcripts(open_notebook):
-    nb = open_notebook(
-        [
-            "from realtime_widget import RealtimeWidget\n"
-            "w = RealtimeWidget(mode='translate', language='fr')\nw"
-        ],
-        wav="question",
-    )
-    view = nb.wait_widget()
-    view.wait_status("connected")
+    nb, view = open_caption_widget(open_notebook, "mode='translate', language='fr'")
     assert view.root.get_by_label("Mode", exact=True).inner_text() == "Live translation → fr"
     view.listen_hands_free()
     pair = view.conversation.locator(".rtw-caption-pair").first

@@ -52,14 +52,8 @@ def test_settings_apply_live_lock_the_voice_and_mark_a_refused_field(open_notebo
     assert voice.get_attribute("aria-describedby") == note.get_attribute("id")
     nb.screenshot("voice-locked")
 
+    refused = view.refuse_vad_threshold()
     threshold = view.control("spinbutton", "VAD threshold")
-    threshold.fill("5")
-    threshold.press("Tab")
-    refused = view.root.locator('[data-note="turn_detection"][data-kind="refused"]')
-    refused.wait_for(timeout=15_000 * UNIT)
-    assert "1.0" in refused.inner_text()
-    assert threshold.get_attribute("aria-invalid") == "true"
-    nb.page.wait_for_function("el => el.value === '0.5'", arg=threshold.element_handle())
     assert nb.kernel.wait_for("w.client.session_config['audio']['input']['turn_detection']")
     nb.screenshot("refused-field")
 

@@ -91,6 +91,27 @@ class WidgetView:
             mic.click()
         self.wait_pressed(True)
 
+    def open_settings(self) -> None:
+        """Open the Settings panel from the keyboard (focus its summary, press Enter)."""
+        summary = self.root.locator("summary", has_text="Settings")
+        summary.focus()
+        summary.press("Enter")
+
+    def refuse_vad_threshold(self):
+        """Type a VAD threshold the server refuses (5) and wait until the field is marked
+        refused (its note, ``aria-invalid``) and back at the session's 0.5; the note."""
+        threshold = self.control("spinbutton", "VAD threshold")
+        threshold.fill("5")
+        threshold.press("Tab")  # change fires on leaving the field
+        refused = self.root.locator('[data-note="turn_detection"][data-kind="refused"]')
+        refused.wait_for(timeout=_ms(15 * UNIT))
+        assert "1.0" in refused.inner_text()
+        assert threshold.get_attribute("aria-invalid") == "true"
+        threshold.page.wait_for_function(
+            "el => el.value === '0.5'", arg=threshold.element_handle(), timeout=_ms(10 * UNIT)
+        )
+        return refused
+
     def send_message(self, text: str) -> None:
         """Type ``text`` into Message and press Send."""
         self.control("textbox", "Message").fill(text)
