@@ -9,18 +9,15 @@ kernels import this checkout's ``realtime_widget``). ``JupyterLabServer`` and ``
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from tests.helpers import UNIT
-from tests.ui.jupyter_lab import free_port
+from tests.ui.server_process import REPO, ServerProcess, free_port, server_environment
 
-REPO = Path(__file__).resolve().parents[2]
+__all__ = ["REPO", "AppServer", "MarimoEditServer", "MarimoServer", "VoilaServer"]
 
 
 class AppServer:
@@ -41,7 +38,7 @@ class AppServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = base / f"{name}.log"
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._process = ServerProcess(name, self.log_path)
 
     def command(self) -> list[str]:
         """The command line (subclasses)."""
@@ -49,25 +46,23 @@ class AppServer:
 
     def environment(self) -> dict[str, str]:
         """This server's environment: isolated dirs, no key, the working tree importable."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MARIMO"))}
-        env.pop("OPENAI_API_KEY", None)
         home = self.base / "home"
-        env.update(
-            XDG_CONFIG_HOME=str(home / "config"),
-            XDG_CACHE_HOME=str(home / "cache"),
-            XDG_STATE_HOME=str(home / "state"),
-            XDG_DATA_HOME=str(home / "data"),
-            JUPYTER_CONFIG_DIR=str(self.base / "jupyter-config"),
-            JUPYTER_DATA_DIR=str(self.base / "jupyter-data"),
-            JUPYTER_RUNTIME_DIR=str(self.runtime_dir),
-            JUPYTER_PLATFORM_DIRS="1",
-            IPYTHONDIR=str(self.base / "ipython"),
-            PYTHONUNBUFFERED="1",
-            # No network here: marimo's start-up PyPI version check would only wait and fail.
-            MARIMO_SKIP_UPDATE_CHECK="1",
+        return server_environment(
+            ("JUPYTER", "MARIMO"),
+            {
+                "XDG_CONFIG_HOME": str(home / "config"),
+                "XDG_CACHE_HOME": str(home / "cache"),
+                "XDG_STATE_HOME": str(home / "state"),
+                "XDG_DATA_HOME": str(home / "data"),
+                "JUPYTER_CONFIG_DIR": str(self.base / "jupyter-config"),
+                "JUPYTER_DATA_DIR": str(self.base / "jupyter-data"),
+                "JUPYTER_RUNTIME_DIR": str(self.runtime_dir),
+                "JUPYTER_PLATFORM_DIRS": "1",
+                "IPYTHONDIR": str(self.base / "ipython"),
+                # No network here: marimo's start-up PyPI version check would only wait and fail.
+                "MARIMO_SKIP_UPDATE_CHECK": "1",
+            },
         )
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-        return env
 
     @property
     def runtime_dir(self) -> Path:
@@ -84,41 +79,24 @@ class AppServer:
             RuntimeError: it exited or did not answer in time; the message quotes its log.
         """
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("wb")
-        self._proc = subprocess.Popen(
-            self.command(), env=self.environment(), stdout=log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + self.ready_path, timeout=5 * UNIT):
-                    return
-            except urllib.error.HTTPError:
-                return  # it answered
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not answer in {timeout}s:\n{self.log_tail()}")
+        self._process.start(self.command(), self.environment(), self._answers, timeout)
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + self.ready_path, timeout=5 * UNIT):
+                return True
+        except urllib.error.HTTPError:
+            return True  # it answered
+        except (urllib.error.URLError, ConnectionError, OSError):
+            return False
 
     def stop(self) -> None:
         """Terminate the server (its kernels go with it); kill it if it lingers."""
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10 * UNIT)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        self._process.stop()
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the server's log (kernel tracebacks land here too)."""
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
+        return self._process.log_tail(chars)
 
 
 class MarimoServer(AppServer):
@@ -129,8 +107,11 @@ class MarimoServer(AppServer):
         app: the marimo notebook (``.py``) to serve.
     """
 
+    subcommand = "run"
+    """marimo's subcommand (``edit`` in `MarimoEditServer`)."""
+
     def __init__(self, base: Path, app: Path) -> None:
-        super().__init__(base, "marimo")
+        super().__init__(base, f"marimo-{self.subcommand}")
         self.app = app
 
     def command(self) -> list[str]:
@@ -138,7 +119,7 @@ class MarimoServer(AppServer):
             sys.executable,
             "-m",
             "marimo",
-            "run",
+            self.subcommand,
             str(self.app),
             "--headless",
             "--host=127.0.0.1",
@@ -146,6 +127,13 @@ class MarimoServer(AppServer):
             "--no-token",
             "--no-sandbox",
         ]
+
+
+class MarimoEditServer(MarimoServer):
+    """``marimo edit APP`` (the editor: code and outputs, each session's kernel its own
+    process) with no token, on loopback; same arguments as `MarimoServer`."""
+
+    subcommand = "edit"
 
 
 class VoilaServer(AppServer):

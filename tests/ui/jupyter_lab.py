@@ -10,12 +10,8 @@ kernel imports the working tree's ``realtime_widget``.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,6 +20,7 @@ from typing import Any
 import nbformat
 
 from tests.helpers import UNIT
+from tests.ui.server_process import ServerProcess, free_port, server_environment
 
 KERNEL_NAME = "rtw-test"
 """Name of the kernelspec the test notebooks ask for (this interpreter)."""
@@ -61,11 +58,7 @@ _USER_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["KERNEL_NAME", "JupyterLabServer", "NotebookServer", "free_port", "write_notebook"]
 
 
 def write_notebook(path: Path, cells: list[str]) -> Path:
@@ -125,7 +118,7 @@ class JupyterLabServer:
         self.token = secrets.token_hex(16)
         self.log_path = base / "jupyter-lab.log"
         self._extra_env = dict(env or {})
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._process = ServerProcess(f"jupyter {self.app}", self.log_path)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 60 * UNIT) -> None:
@@ -136,7 +129,6 @@ class JupyterLabServer:
         """
         self._write_config()
         self._install_kernelspec()
-        env = self._environment()
         cmd = [
             sys.executable,
             "-m",
@@ -150,43 +142,22 @@ class JupyterLabServer:
             f"--{self.app_class}.user_settings_dir={self.settings_dir}",
             f"--{self.app_class}.workspaces_dir={self.base / 'workspaces'}",
         ]
-        log = self.log_path.open("wb")
-        self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"jupyter {self.app} exited early:\n{self.log_tail()}")
-            try:
-                self.api("GET", "/api/status")
-                return
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(
-            f"jupyter {self.app} did not answer /api/status in {timeout}s:\n{self.log_tail()}"
-        )
+        self._process.start(cmd, self._environment(), self._answers, timeout)
+
+    def _answers(self) -> bool:
+        try:
+            self.api("GET", "/api/status")
+            return True
+        except (urllib.error.URLError, ConnectionError, OSError):
+            return False
 
     def stop(self) -> None:
         """Shut the server (and its kernels) down; kill it if it lingers."""
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        try:
-            self.api("POST", "/api/shutdown")
-            self._proc.wait(timeout=10 * UNIT)
-        except Exception:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=5 * UNIT)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        self._process.stop(ask=lambda: self.api("POST", "/api/shutdown"))
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the server log (kernel tracebacks land here too)."""
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
+        return self._process.log_tail(chars)
 
     # ------------------------------------------------------------------ REST
     def api(self, method: str, path: str, body: Any = None, timeout: float = 10 * UNIT) -> Any:
@@ -225,23 +196,18 @@ class JupyterLabServer:
 
     # ------------------------------------------------------------------ set-up
     def _environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
-        # With a key in the environment the widget would dial OpenAI; the tests want the embedded
-        # server, and no real key may ever reach a test notebook.
-        env.pop("OPENAI_API_KEY", None)
-        env.update(
-            JUPYTER_CONFIG_DIR=str(self.config_dir),
-            JUPYTER_DATA_DIR=str(self.data_dir),
-            JUPYTER_RUNTIME_DIR=str(self.runtime_dir),
-            JUPYTER_PLATFORM_DIRS="1",
-            JUPYTERLAB_SETTINGS_DIR=str(self.settings_dir),
-            JUPYTERLAB_WORKSPACES_DIR=str(self.base / "workspaces"),
-            IPYTHONDIR=str(self.base / "ipython"),
-            PYTHONUNBUFFERED="1",
+        env = server_environment(
+            ("JUPYTER",),
+            {
+                "JUPYTER_CONFIG_DIR": str(self.config_dir),
+                "JUPYTER_DATA_DIR": str(self.data_dir),
+                "JUPYTER_RUNTIME_DIR": str(self.runtime_dir),
+                "JUPYTER_PLATFORM_DIRS": "1",
+                "JUPYTERLAB_SETTINGS_DIR": str(self.settings_dir),
+                "JUPYTERLAB_WORKSPACES_DIR": str(self.base / "workspaces"),
+                "IPYTHONDIR": str(self.base / "ipython"),
+            },
         )
-        # The kernel must import the working tree's realtime_widget and tests package.
-        repo = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
         env.update(self._extra_env)
         return env
 

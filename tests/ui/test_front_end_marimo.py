@@ -1,16 +1,18 @@
-"""The widget in marimo: ``mo.ui.anywidget(RealtimeWidget())`` in an app (issue 15 point 8).
+"""The widget in marimo: ``mo.ui.anywidget(RealtimeWidget())`` in an app (issue 15 point 8) and
+in the editor (issue 15, ``i15modes``).
 
 marimo is not Jupyter: no ipykernel, no ``get_ipython()``, its own comm (``MarimoComm``) carrying
-anywidget's messages, and in ``marimo run`` each session's kernel is a thread of the server
-process. One test, against ``marimo run`` (app mode: the page shows outputs, not code) with no
-token on loopback and the embedded server (no key): the fake microphone's question is captured and
-answered, the answer's audio is played in the page and its played counts reach the kernel (the
-evidence the JupyterLab voice tests use), the transcript is visible, and a ``thread="main"`` tool
-runs on marimo's kernel thread, where marimo's own API works.
+anywidget's messages. In ``marimo run`` each session's kernel is a thread of the server process;
+in ``marimo edit`` it is a process of its own, and the page is the editor (code and outputs).
+Against each, with no token on loopback and the embedded server (no key): the fake microphone's
+question is captured and answered, the answer's audio is played in the page and its played
+counts reach the kernel (the evidence the JupyterLab voice tests use), the transcript is
+visible; in the app, a ``thread="main"`` tool runs on marimo's kernel thread, where marimo's own
+API works.
 
-marimo has no second kernel client to probe with, so the app itself writes the kernel-side state
-the test reads (``w.items``, ``w.played_samples``, the transcript) to a JSON file a few times a
-second: test scaffolding in the app written here, not in the widget.
+marimo has no second kernel client to probe with, so the notebook itself writes the kernel-side
+state the test reads (``w.items``, ``w.played_samples``, the transcript) to a JSON file a few
+times a second: test scaffolding in the notebook written here, not in the widget.
 """
 
 from __future__ import annotations
@@ -24,12 +26,10 @@ from typing import Any
 import pytest
 
 from tests.helpers import UNIT
-from tests.ui.front_end_servers import MarimoServer
-from tests.ui.widget_view import WidgetView
+from tests.ui.app_page import app_page, spoken_turn
+from tests.ui.front_end_servers import MarimoEditServer, MarimoServer
 
 pytestmark = pytest.mark.ui
-
-RATE = 24000
 
 APP = '''
 import marimo
@@ -89,18 +89,31 @@ if __name__ == "__main__":
 '''
 
 
-@pytest.fixture(scope="module")
-def marimo_app(tmp_path_factory: pytest.TempPathFactory, speech_wavs) -> Iterator[MarimoServer]:
-    """``marimo run`` of the app above, for this module; its probe file is ``server.probe``."""
-    base = tmp_path_factory.mktemp("marimo")
+def _serve(server_class, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MarimoServer]:
+    """A marimo server of the notebook above; its probe file is ``server.probe``."""
+    base = tmp_path_factory.mktemp(server_class.subcommand)
     probe = base / "probe.json"
     app = base / "talk.py"
     app.write_text(APP.replace("PROBE", repr(str(probe))))
-    server = MarimoServer(base, app)
+    server = server_class(base, app)
     server.probe = probe
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def marimo_app(tmp_path_factory: pytest.TempPathFactory, speech_wavs) -> Iterator[MarimoServer]:
+    """``marimo run`` of the notebook above (function-scoped: one server at a time)."""
+    yield from _serve(MarimoServer, tmp_path_factory)
+
+
+@pytest.fixture
+def marimo_editor(tmp_path_factory: pytest.TempPathFactory, speech_wavs) -> Iterator[MarimoServer]:
+    """``marimo edit`` of the notebook above."""
+    yield from _serve(MarimoEditServer, tmp_path_factory)
 
 
 def _kernel_state(probe: Path, predicate, timeout: float, log_tail) -> dict[str, Any]:
@@ -116,52 +129,37 @@ def _kernel_state(probe: Path, predicate, timeout: float, log_tail) -> dict[str,
     raise AssertionError(f"kernel state after {timeout}s: {state}\n--- log:\n{log_tail()}")
 
 
+def _check_the_kernel_heard(server: MarimoServer, user_id: str, reply_id: str) -> None:
+    """The page's played counts reached the kernel, which holds the same turn and transcript."""
+    state = _kernel_state(
+        server.probe,
+        lambda s: s["played"].get(f"{reply_id}:0", 0) > 0,
+        20 * UNIT,
+        server.log_tail,
+    )
+    ids = {i["id"]: i["role"] for i in state["items"]}
+    assert ids.get(user_id) == "user", state["items"]
+    assert ids.get(reply_id) == "assistant", state["items"]
+    assert "You said" in state["transcript"]
+    assert state["errors"] == [], state["errors"]
+
+
 def test_marimo_app_streams_the_microphone_and_plays_the_answer(
     marimo_app, chromium_for, artifacts
 ):
-    context = chromium_for("question").new_context(
-        permissions=["microphone"], viewport={"width": 1280, "height": 1000}
-    )
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
-    page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
-    shots = iter(range(1, 100))
-
-    def shot(label: str) -> None:
-        page.screenshot(path=str(artifacts / f"{next(shots):02d}-{label}.png"), full_page=True)
-
-    try:
-        page.goto(marimo_app.url, timeout=60_000 * UNIT)
-        view = WidgetView(page.locator(".rtw-root").first)
-        view.root.wait_for(state="visible", timeout=60_000 * UNIT)
+    with app_page(chromium_for("question"), artifacts, marimo_app.url) as app:
+        view = app.view
         view.wait_status("connected")
         # App mode shows the output only, not the cell's code.
-        assert "RealtimeWidget()" not in page.locator("body").inner_text()
-        shot("marimo-connected")
+        assert "RealtimeWidget()" not in app.page.locator("body").inner_text()
+        app.shot("marimo-connected")
 
         # The microphone streams: the fake mic's speech is captured, sent through marimo's comm,
-        # and server VAD makes it a user turn.
-        view.listen_hands_free()
-        view.wait_data_at_least("captured-samples", RATE // 2)
-        user = view.wait_turn("user", timeout=30 * UNIT)
-        reply = view.wait_turn("assistant", text="You said", timeout=30 * UNIT)
-        reply_id = reply.get_attribute("data-item-id")
-        # Playback plays: the answer's audio reaches the page's player...
-        view.wait_data_at_least("played-samples", RATE // 10)
-        shot("marimo-answered")
+        # server VAD makes it a user turn, the answer plays in the page...
+        user_id, reply_id = spoken_turn(view)
+        app.shot("marimo-answered")
         # ...and the page's played counts reach the kernel.
-        state = _kernel_state(
-            marimo_app.probe,
-            lambda s: s["played"].get(f"{reply_id}:0", 0) > 0,
-            20 * UNIT,
-            marimo_app.log_tail,
-        )
-        ids = {i["id"]: i["role"] for i in state["items"]}
-        assert ids.get(user.get_attribute("data-item-id")) == "user", state["items"]
-        assert ids.get(reply_id) == "assistant", state["items"]
-        assert "You said" in state["transcript"]
-        assert state["errors"] == [], state["errors"]
+        _check_the_kernel_heard(marimo_app, user_id, reply_id)
 
         # A thread="main" tool runs on marimo's kernel thread (its asyncio loop), as it runs on
         # ipykernel's main thread in Jupyter: marimo's API works there, not on a worker thread.
@@ -169,8 +167,26 @@ def test_marimo_app_streams_the_microphone_and_plays_the_answer(
         view.wait_pressed(False)
         view.send_message("call where_am_i with {}")
         view.wait_turn("assistant", text="marimo=True", timeout=30 * UNIT)
-        shot("marimo-main-thread-tool")
-    finally:
-        shot("teardown")
-        (artifacts / "console.log").write_text("\n".join(console))
-        context.close()
+        app.shot("marimo-main-thread-tool")
+
+
+def test_marimo_editor_runs_the_notebook_and_a_spoken_question_gets_a_played_answer(
+    marimo_editor, chromium_for, artifacts
+):
+    editor = marimo_editor.url
+    with app_page(chromium_for("question"), artifacts, editor, wait_widget=False) as app:
+        # The editor opens the notebook with its cells not run (stale): run them all, as a user
+        # does with the run button (the last one: the page's own, after the cells').
+        code = app.page.get_by_text("mo.ui.anywidget(w)")  # the editor shows the code
+        code.first.wait_for(timeout=60_000 * UNIT)
+        run_all = app.page.get_by_test_id("run-button").last
+        app.shot("marimo-edit-opened")
+        run_all.click()
+        view = app.view
+        view.root.wait_for(state="visible", timeout=60_000 * UNIT)
+        view.wait_status("connected")
+        app.shot("marimo-edit-connected")
+        user_id, reply_id = spoken_turn(view)
+        app.shot("marimo-edit-answered")
+        _check_the_kernel_heard(marimo_editor, user_id, reply_id)
+        assert view.conversation.get_by_text("You said").count() > 0  # the transcript shows

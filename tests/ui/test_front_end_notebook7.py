@@ -13,13 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import UNIT
+from tests.ui.app_page import spoken_turn
 from tests.ui.jupyter_lab import NotebookServer, write_notebook
 from tests.ui.lab_page import LabNotebook
 
 pytestmark = pytest.mark.ui
 
-RATE = 24000
 WIDGET_CELL = "from realtime_widget import RealtimeWidget\nw = RealtimeWidget()\nw"
 
 
@@ -49,13 +48,7 @@ def test_notebook7_shows_the_widget_and_a_spoken_question_gets_a_played_answer(
         view = nb.wait_widget()
         view.wait_status("connected")
         nb.screenshot("notebook7-connected")
-        view.listen_hands_free()
-
-        view.wait_data_at_least("captured-samples", RATE // 2)
-        view.wait_turn("user", timeout=30 * UNIT)
-        reply = view.wait_turn("assistant", text="You said", timeout=30 * UNIT)
-        reply_id = reply.get_attribute("data-item-id")
-        view.wait_data_at_least("played-samples", RATE // 10)
+        _user_id, reply_id = spoken_turn(view)
         nb.screenshot("notebook7-answered")
 
         # The kernel has the same conversation and heard from the page what was played.

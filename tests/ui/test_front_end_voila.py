@@ -18,14 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import UNIT
+from tests.ui.app_page import app_page, spoken_turn
 from tests.ui.front_end_servers import VoilaServer
 from tests.ui.kernel_probe import KernelProbe
-from tests.ui.widget_view import WidgetView
 
 pytestmark = pytest.mark.ui
 
-RATE = 24000
 CLASSROOM = Path(__file__).resolve().parents[2] / "notebooks" / "classroom.ipynb"
 
 
@@ -41,51 +39,30 @@ def voila(tmp_path_factory: pytest.TempPathFactory, speech_wavs) -> Iterator[Voi
 def test_voila_classroom_page_shows_only_the_widget_and_a_student_talks_to_it(
     voila, chromium_for, artifacts
 ):
-    context = chromium_for("question").new_context(
-        permissions=["microphone"], viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
-    page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
-    shots = iter(range(1, 100))
     probe: KernelProbe | None = None
-
-    def shot(label: str) -> None:
-        page.screenshot(path=str(artifacts / f"{next(shots):02d}-{label}.png"), full_page=True)
-
     try:
-        page.goto(voila.url, timeout=60_000 * UNIT)
-        view = WidgetView(page.locator(".rtw-root").first)
-        view.root.wait_for(state="visible", timeout=60_000 * UNIT)
-        view.wait_status("connected")
-        shot("voila-classroom")
-        # Only the widget: no code, no other output, one widget.
-        body = page.locator("body").inner_text()
-        assert "from realtime_widget import" not in body and "patient tutor" not in body, body
-        assert page.locator(".rtw-root").count() == 1
-        assert page.locator(".jp-InputArea, .jp-CodeMirrorEditor, .cm-editor").count() == 0
+        with app_page(chromium_for("question"), artifacts, voila.url, height=900) as app:
+            page, view = app.page, app.view
+            view.wait_status("connected")
+            app.shot("voila-classroom")
+            # Only the widget: no code, no other output, one widget.
+            body = page.locator("body").inner_text()
+            assert "from realtime_widget import" not in body and "patient tutor" not in body, body
+            assert page.locator(".rtw-root").count() == 1
+            assert page.locator(".jp-InputArea, .jp-CodeMirrorEditor, .cm-editor").count() == 0
 
-        view.listen_hands_free()
-        view.wait_data_at_least("captured-samples", RATE // 2)
-        view.wait_turn("user", timeout=30 * UNIT)
-        reply = view.wait_turn("assistant", text="You said", timeout=30 * UNIT)
-        reply_id = reply.get_attribute("data-item-id")
-        view.wait_data_at_least("played-samples", RATE // 10)
-        shot("voila-answered")
+            _user_id, reply_id = spoken_turn(view)
+            app.shot("voila-answered")
 
-        # The kernel Voilà started for this page has the conversation and the played counts.
-        files = voila.connection_files()
-        assert len(files) == 1, files
-        probe = KernelProbe(files[0])
-        assert probe.wait_for(f"w.played_samples.get({reply_id + ':0'!r}, 0)") > 0
-        assert "You said" in probe.value("w.transcript")
-        # The widget's websocket is the kernel's, to the loopback embedded server.
-        assert probe.value("w.server.url").startswith("ws://127.0.0.1:")
-        assert probe.value("[e for e in w.errors]") == []
+            # The kernel Voilà started for this page has the conversation and the played counts.
+            files = voila.connection_files()
+            assert len(files) == 1, files
+            probe = KernelProbe(files[0])
+            assert probe.wait_for(f"w.played_samples.get({reply_id + ':0'!r}, 0)") > 0
+            assert "You said" in probe.value("w.transcript")
+            # The widget's websocket is the kernel's, to the loopback embedded server.
+            assert probe.value("w.server.url").startswith("ws://127.0.0.1:")
+            assert probe.value("[e for e in w.errors]") == []
     finally:
         if probe is not None:
             probe.close()
-        shot("teardown")
-        (artifacts / "console.log").write_text("\n".join(console))
-        context.close()
