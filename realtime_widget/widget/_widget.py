@@ -312,6 +312,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         )
         self.settings_status = self._live_settings.status()
         if self._captioner is not None:
+            me = weakref.ref(self)
             self._caption_settings = CaptionSettings(
                 self._captioner,
                 mode,
