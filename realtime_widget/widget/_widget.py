@@ -312,14 +312,14 @@ class RealtimeWidget(anywidget.AnyWidget):
         )
         self.settings_status = self._live_settings.status()
         if self._captioner is not None:
-            me = weakref.ref(self)
+            reopen = weakref.WeakMethod(self._reopen_captions)
             self._caption_settings = CaptionSettings(
                 self._captioner,
                 mode,
                 settings,
                 _weakly(self._apply_traits),
                 self._sync.add_error,
-                reconnect=lambda: _reopen_captions(me),
+                reconnect=lambda: (reopen() or _nothing)(),
                 submit=runtime.submit,
             )
             # The session starts with the widget's settings (e.g. its turn_detection=).
@@ -493,6 +493,11 @@ class RealtimeWidget(anywidget.AnyWidget):
             return
         self._connect_failure = None
         self._sync.set_status("connected", immediate=True)
+
+    async def _reopen_captions(self) -> None:
+        """A new caption session with the current settings (one the server fixes per session)."""
+        await self._disconnect()
+        await self._connect()
 
     async def _disconnect(self) -> None:
         self._connect_failure = None
@@ -864,12 +869,8 @@ def _weakly_send(widget: RealtimeWidget) -> Callable[[dict[str, Any], list[bytes
     return send
 
 
-async def _reopen_captions(ref: weakref.ref) -> None:
-    """A new caption session with the current settings (a setting the server fixes per session)."""
-    widget = ref()
-    if widget is not None:
-        await widget._disconnect()
-        await widget._connect()
+async def _nothing() -> None:
+    """What a collected widget's reopening does."""
 
 
 def _call_with(ref: weakref.ref, fn: Callable[[Any], Any]) -> None:
