@@ -27,6 +27,10 @@ def _load(path: Path):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
+    # Registered first, as an import would: dataclasses look their module up in sys.modules
+    # (bench_echo's Config failed to load without it: "'NoneType' object has no attribute
+    # '__dict__'").
+    sys.modules[path.stem] = module
     spec.loader.exec_module(module)
     return module
 
